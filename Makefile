@@ -1,0 +1,39 @@
+# The two commands from the README: `make demo` and `make test`. Each installs missing
+# Debian packages first (scripts/install-deps.sh; a no-op when all are present).
+
+JOBS ?= 2
+
+.PHONY: all deps build test test-default test-asan test-tsan demo bench format clean
+.NOTPARALLEL:
+
+all: build
+
+deps:
+	scripts/install-deps.sh
+
+build: deps
+	cmake --preset default
+	cmake --build --preset default -j $(JOBS)
+
+# Whole suite three times: plain, ASan+UBSan, TSan.
+test: deps
+	$(MAKE) --no-print-directory test-default
+	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory test-tsan
+
+test-default test-asan test-tsan: test-%:
+	cmake --preset $*
+	cmake --build --preset $* -j $(JOBS)
+	ctest --preset $*
+
+demo: build
+	build/default/examples/demo
+
+bench: build
+	build/default/bench/otp_bench all
+
+format:
+	scripts/format.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,104 @@
+// The unit carried by a process's inbox: a message or a signal.
+//
+// Messages and signals share one ordered queue per process, so everything one
+// sender sends arrives in the order sent. Messages carry a typed payload;
+// signals (link, exit, monitor, ...) are handled by the runtime before the
+// process sees its messages.
+#pragma once
+
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "otp/detail/pool.hpp"
+#include "otp/runtime/exit_reason.hpp"
+#include "otp/runtime/pid.hpp"
+
+namespace otp::detail {
+
+struct process;
+
+enum class signal_kind : std::uint8_t {
+  message,    // user message (message_envelope<T>)
+  link,       // from wants a link
+  unlink,     // from removed its link
+  exit,       // exit(pid, reason) from `from`
+  link_exit,  // `from` died while linked (reason)
+  monitor,    // from monitors us with ref
+  demonitor,  // from stops monitoring (ref)
+  down,       // the process we monitor with ref ended (reason)
+  timeout,    // receive timeout number `ref`
+  request,    // run fn on the target process (introspection)
+};
+
+struct envelope {
+  envelope* next = nullptr;
+  std::uint32_t target_serial = 0;  // incarnation the sender addressed
+  signal_kind kind = signal_kind::message;
+};
+
+/// Identity and destructor of a message payload type.
+struct message_vtable {
+  void (*destroy)(envelope*) noexcept;
+};
+
+template <class T>
+struct message_envelope;
+
+template <class T>
+inline constexpr message_vtable message_vtable_for{
+    [](envelope* e) noexcept {
+      auto* m = static_cast<message_envelope<T>*>(e);
+      m->~message_envelope<T>();
+      pool_free(m, sizeof(message_envelope<T>));
+    },
+};
+
+struct message_header : envelope {
+  const message_vtable* vt = nullptr;  // also the type key
+};
+
+template <class T>
+struct message_envelope : message_header {
+  template <class... A>
+  explicit message_envelope(A&&... a) : value(std::forward<A>(a)...) {
+    kind = signal_kind::message;
+    vt = &message_vtable_for<T>;
+  }
+  T value;
+};
+
+/// The type key a message of type T carries.
+template <class T>
+constexpr const message_vtable* type_key() noexcept {
+  return &message_vtable_for<T>;
+}
+
+template <class T, class... A>
+message_header* make_message(A&&... a) {
+  void* mem = pool_alloc(sizeof(message_envelope<T>));
+  try {
+    return ::new (mem) message_envelope<T>(std::forward<A>(a)...);
+  } catch (...) {
+    pool_free(mem, sizeof(message_envelope<T>));
+    throw;
+  }
+}
+
+using request_fn = void (*)(process& target, void* arg, bool alive);
+
+struct signal_envelope : envelope {
+  pid from;
+  std::uint64_t ref = 0;  // monitor ref id, timeout number
+  exit_reason reason;
+  request_fn fn = nullptr;  // for request
+  void* arg = nullptr;      // for request
+};
+
+signal_envelope* make_signal(signal_kind k, pid from);
+
+/// Frees any envelope (message or signal).
+void destroy_envelope(envelope* e) noexcept;
+
+}  // namespace otp::detail

@@ -1,0 +1,91 @@
+// The process control block, as far as the receive and spawn templates must see it.
+//
+// Concurrency contract (numbered invariants, see docs/internals/process.md):
+//  1. `inbox` is the only field other threads write. Producers push with one
+//     CAS; the tag values kWaiting (owner parked, queue empty) and kClosed (the
+//     incarnation ended) live in the same word, so parking and closing are one
+//     atomic step each and a push sees them.
+//  2. `serial_word` and `status` are read by any thread (relaxed, advisory)
+//     and written by the owner and the slot allocator only.
+//  3. Every other field is owner-only: touched by the thread currently running
+//     the process (or the thread owning a thread mailbox). After the owner
+//     publishes kWaiting it must not touch the block again: another worker may
+//     already be running it.
+//  4. Control blocks are type-stable: a slot's block is never freed while the
+//     node lives, so a stale pid can only ever reach a closed inbox or an
+//     incarnation whose serial differs (messages are stamped with the serial
+//     the sender addressed and dropped on mismatch).
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+
+#include "otp/detail/envelope.hpp"
+#include "otp/runtime/exit_reason.hpp"
+#include "otp/runtime/pid.hpp"
+
+namespace otp::detail {
+
+class node_impl;
+class worker;
+struct process_extras;
+struct timer_entry;
+
+/// Tag values of process::inbox besides real envelope pointers.
+inline envelope* const kWaiting = reinterpret_cast<envelope*>(std::uintptr_t{1});
+inline envelope* const kClosed = reinterpret_cast<envelope*>(std::uintptr_t{2});
+inline bool is_tag(envelope* e) noexcept { return reinterpret_cast<std::uintptr_t>(e) <= 2; }
+
+inline constexpr std::uint32_t kDeadBit = 0x8000'0000u;
+
+enum class run_state : std::uint8_t { free, runnable, running, waiting, exiting };
+
+/// Matches the pending receive against the save queue; true when the receive
+/// can complete (a message matched, or the timeout fired with no match).
+using match_fn = bool (*)(void* awaiter, process& p);
+
+struct process {
+  // --- shared ---
+  std::atomic<envelope*> inbox{kClosed};
+  std::atomic<std::uint32_t> serial_word{kDeadBit};
+  std::atomic<run_state> status{run_state::free};
+  std::atomic<bool> has_name{false};
+
+  // --- set per incarnation before the pid is published ---
+  node_impl* node = nullptr;
+  std::uint32_t node_id = 0;
+  std::uint32_t slot = 0;
+  std::uint32_t serial = 0;
+  bool external = false;  // a thread mailbox, not a coroutine
+
+  // --- owner-only ---
+  envelope* save_head = nullptr;
+  envelope** save_tail = &save_head;
+  std::uint32_t save_len = 0;
+  bool trap_exit = false;
+  bool exit_pending = false;  // a signal decided this process must exit
+  bool yielding = false;      // suspended by budget or otp::yield, not waiting
+  std::uint32_t max_mailbox = 0;
+  std::uint64_t reductions = 0;  // messages handled
+  std::coroutine_handle<> resume_point;
+  std::coroutine_handle<> top;
+  exit_reason reason;  // exit reason once decided
+
+  // receive in progress
+  void* rx_awaiter = nullptr;
+  match_fn rx_match = nullptr;
+  envelope** rx_cursor = &save_head;  // next envelope to examine
+  std::uint64_t rx_seq = 0;           // number of the current receive
+  timer_entry* rx_timer = nullptr;    // its timeout, if armed
+  std::uint64_t rx_timer_gen = 0;
+  bool rx_timed_out = false;
+
+  void* waiter = nullptr;  // thread mailboxes: where the owner thread blocks
+
+  process_extras* extras = nullptr;  // links, monitors: allocated on first use
+
+  pid self() const noexcept { return pid(node_id, slot, serial); }
+};
+
+}  // namespace otp::detail

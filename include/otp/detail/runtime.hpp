@@ -1,0 +1,89 @@
+// The runtime's internal entry points that the public templates call.
+// Not part of the API; signatures may change at any time.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+
+#include "otp/detail/envelope.hpp"
+#include "otp/detail/process.hpp"
+#include "otp/runtime/errors.hpp"
+#include "otp/runtime/pid.hpp"
+#include "otp/runtime/task.hpp"
+#include "otp/runtime/timeout.hpp"
+
+namespace otp::detail {
+
+/// What the current thread is: a scheduler running a process, a thread with a
+/// mailbox, or neither (all null).
+struct context {
+  node_impl* node = nullptr;
+  process* proc = nullptr;
+  worker* w = nullptr;
+};
+
+/// The calling thread's context. Not inlined on purpose: a coroutine may
+/// resume on another thread, and the address must be read again after every
+/// suspension (Clang may cache thread_local addresses otherwise).
+context& ctx() noexcept;
+
+/// The current process, or throws otp::badarg naming `what` when the thread
+/// is neither running a process nor owning a mailbox.
+process& require_process(const char* what);
+/// The current node, or throws otp::badarg naming `what`.
+node_impl& require_node(const char* what);
+
+struct spawn_request {
+  bool link = false;
+  bool monitor = false;
+  bool trap_exit = false;
+  std::uint32_t max_mailbox = 0;
+};
+struct spawn_result {
+  pid child;
+  ref monitor;
+};
+
+/// Starts a process whose body is the (not yet started) frame `h`.
+/// Takes ownership of the frame, also on error. Throws otp::system_limit when
+/// the process table is full and otp::badarg when the node is stopped.
+spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& pr,
+                        const spawn_request& req);
+
+/// Delivers `e` to `to` (stamped with to's serial). Drops it when `to` is not
+/// alive; link and monitor signals to a dead process are answered with noproc.
+void send_envelope(node_impl& n, pid to, envelope* e) noexcept;
+
+/// Starts a receive in `p`: resets the scan position and drains the inbox.
+/// Returns false when a signal has decided that the process must exit.
+bool rx_begin(process& p);
+/// True when the process may handle one more message in this time slice.
+bool rx_take_budget() noexcept;
+/// Suspends the current process in receive (or yields, or exits, as decided).
+std::coroutine_handle<> rx_suspend(process& p, std::coroutine_handle<> h, void* awaiter,
+                                   match_fn match, const timeout& t, bool matched) noexcept;
+/// Ends a receive: cancels its timer and counts the message.
+void rx_end(process& p, bool got_message) noexcept;
+/// Blocks a thread mailbox until `match` succeeds or the timeout passes.
+/// Throws otp::exit_error when an exit signal ends the mailbox's process.
+void rx_wait_thread(process& p, void* awaiter, match_fn match, const timeout& t);
+
+/// Unlinks the envelope at `*pp` from p's save queue and returns it.
+inline envelope* save_unlink(process& p, envelope** pp) noexcept {
+  envelope* e = *pp;
+  *pp = e->next;
+  if (p.save_tail == &e->next) p.save_tail = pp;
+  e->next = nullptr;
+  --p.save_len;
+  return e;
+}
+
+}  // namespace otp::detail
+
+namespace otp::detail {
+/// Thrown by a thread mailbox's receive when an exit signal ended its process.
+class mailbox_exit : public exit_error {
+ public:
+  using exit_error::exit_error;
+};
+}  // namespace otp::detail

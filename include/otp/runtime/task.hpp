@@ -1,0 +1,148 @@
+// task<T>: the coroutine type of process bodies and of code that waits inside a process.
+//
+// A process body is a coroutine returning otp::proc (= task<void>). Helper
+// coroutines that receive or wait return task<T> and are awaited with
+// `co_await`; awaiting transfers control straight into the child (symmetric
+// transfer) and an exception in the child is rethrown at the co_await.
+// Frames come from per-thread pools.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include "otp/detail/pool.hpp"
+
+namespace otp {
+
+namespace detail {
+struct process;
+/// Called by the top-level frame of a process when its body returns or throws;
+/// runs the exit procedure and returns the coroutine to run next.
+std::coroutine_handle<> on_body_done(process* p) noexcept;
+/// Records the exception escaping a process body as its exit reason.
+void on_body_exception(process* p) noexcept;
+
+struct promise_base {
+  std::coroutine_handle<> continuation;
+  process* top_of = nullptr;  // set when this frame is a process body
+  std::exception_ptr exception;
+
+  static void* operator new(std::size_t n) { return pool_alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
+
+  std::suspend_always initial_suspend() noexcept { return {}; }
+
+  struct final_awaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      promise_base& pb = h.promise();
+      if (pb.top_of != nullptr) return on_body_done(pb.top_of);
+      return pb.continuation;
+    }
+    void await_resume() const noexcept {}
+  };
+  final_awaiter final_suspend() noexcept { return {}; }
+
+  void unhandled_exception() noexcept {
+    if (top_of != nullptr)
+      on_body_exception(top_of);
+    else
+      exception = std::current_exception();
+  }
+};
+}  // namespace detail
+
+/// A lazily started coroutine producing T; awaitable once.
+template <class T = void>
+class [[nodiscard]] task {
+ public:
+  struct promise_type : detail::promise_base {
+    std::optional<T> value;
+    task get_return_object() noexcept {
+      return task(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
+    template <class U>
+    void return_value(U&& v) {
+      value.emplace(std::forward<U>(v));
+    }
+  };
+  using handle_type = std::coroutine_handle<promise_type>;
+
+  task(task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+  task& operator=(task&& o) noexcept {
+    if (this != &o) {
+      if (h_) h_.destroy();
+      h_ = std::exchange(o.h_, {});
+    }
+    return *this;
+  }
+  ~task() {
+    if (h_) h_.destroy();
+  }
+
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    h_.promise().continuation = caller;
+    return h_;
+  }
+  T await_resume() {
+    auto& p = h_.promise();
+    if (p.exception) std::rethrow_exception(p.exception);
+    return std::move(*p.value);
+  }
+
+  /// Gives up ownership of the frame (the runtime takes process bodies).
+  handle_type release() noexcept { return std::exchange(h_, {}); }
+
+ private:
+  explicit task(handle_type h) noexcept : h_(h) {}
+  handle_type h_;
+};
+
+template <>
+class [[nodiscard]] task<void> {
+ public:
+  struct promise_type : detail::promise_base {
+    task get_return_object() noexcept {
+      return task(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
+    void return_void() noexcept {}
+  };
+  using handle_type = std::coroutine_handle<promise_type>;
+
+  task(task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+  task& operator=(task&& o) noexcept {
+    if (this != &o) {
+      if (h_) h_.destroy();
+      h_ = std::exchange(o.h_, {});
+    }
+    return *this;
+  }
+  ~task() {
+    if (h_) h_.destroy();
+  }
+
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    h_.promise().continuation = caller;
+    return h_;
+  }
+  void await_resume() {
+    auto& p = h_.promise();
+    if (p.exception) std::rethrow_exception(p.exception);
+  }
+
+  handle_type release() noexcept { return std::exchange(h_, {}); }
+
+ private:
+  explicit task(handle_type h) noexcept : h_(h) {}
+  handle_type h_;
+};
+
+/// The return type of a process body: `otp::proc worker(int n) { ... co_return; }`.
+using proc = task<void>;
+
+}  // namespace otp

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build needs. Fast no-op when all are present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential
+  cmake
+  ninja-build
+  g++
+  clang-14
+  clang-format
+  libgtest-dev
+  libgmock-dev
+  googletest
+  libbenchmark-dev
+  libspdlog-dev
+  libfmt-dev
+  libbackward-cpp-dev
+  libdw-dev
+  pkg-config
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "install-deps: missing packages: ${missing[*]}" >&2
+    echo "install-deps: not root and no sudo; install them and re-run" >&2
+    exit 1
+  fi
+fi
+
+echo "install-deps: installing ${missing[*]}"
+# Lock::Timeout waits for another apt/dpkg process instead of failing at once.
+APT_OPTS=(-o DPkg::Lock::Timeout=600)
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" update
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -y --no-install-recommends "${missing[@]}"
+echo "install-deps: installed ${missing[*]}"

@@ -1,0 +1,227 @@
+// The otp:: free functions: they act for the calling process or mailbox.
+#include "otp/runtime/messages.hpp"
+#include "otp/runtime/node.hpp"
+#include "otp/runtime/process.hpp"
+#include "otp/runtime/receive.hpp"
+#include "runtime/node_impl.hpp"
+
+namespace otp {
+
+namespace detail {
+
+process& require_process(const char* what) {
+  process* p = ctx().proc;
+  if (p == nullptr)
+    throw badarg(std::string(what) +
+                 ": not called from a process or a thread with an otp::mailbox");
+  return *p;
+}
+
+node_impl& require_node(const char* what) {
+  node_impl* n = ctx().node;
+  if (n == nullptr)
+    throw badarg(std::string(what) +
+                 ": not called from a process or a thread with an otp::mailbox; use the "
+                 "otp::node member instead");
+  return *n;
+}
+
+spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& pr,
+                        const spawn_request& req) {
+  if (!n.accepting.load(std::memory_order_acquire)) {
+    h.destroy();
+    throw badarg("spawn: the node is stopped");
+  }
+  context& c = ctx();
+  process* parent = c.node == &n ? c.proc : nullptr;
+  if ((req.link || req.monitor) && parent == nullptr) {
+    h.destroy();
+    throw badarg("spawn: link and monitor need a calling process or mailbox");
+  }
+  std::uint32_t slot;
+  try {
+    slot = n.table.allocate(worker_of(n));
+  } catch (...) {
+    h.destroy();
+    throw;
+  }
+  process& p = *n.table.at(slot);
+  init_process(n, p, slot, false);
+  p.top = h;
+  p.resume_point = h;
+  pr.top_of = &p;
+  p.trap_exit = req.trap_exit;
+  p.max_mailbox = req.max_mailbox;
+  spawn_result r{p.self(), {}};
+  if (req.link) {
+    extras_of(p).links.insert(parent->self());
+    extras_of(*parent).links.insert(r.child);
+  }
+  if (req.monitor) {
+    r.monitor = n.new_ref();
+    extras_of(p).monitored_by[r.monitor.id()] = parent->self();
+    extras_of(*parent).monitors[r.monitor.id()] = monitor_entry{r.child, {}};
+  }
+  n.live.fetch_add(1, std::memory_order_relaxed);
+  n.enqueue_new(p);
+  return r;
+}
+
+namespace {
+struct yield_op {
+  process* p = nullptr;
+  bool await_ready() {
+    p = &require_process("yield");
+    if (p->external) return true;
+    drain(*p);
+    return false;
+  }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept {
+    return rx_suspend(*p, h, nullptr, nullptr, timeout(infinity), true);
+  }
+  void await_resume() const noexcept {}
+};
+}  // namespace
+
+}  // namespace detail
+
+pid self() { return detail::require_process("self").self(); }
+
+void exit(exit_reason reason) { throw exit_error(std::move(reason)); }
+
+void exit(pid to, exit_reason reason) {
+  detail::node_impl& n = detail::require_node("exit");
+  detail::process* me = detail::ctx().proc;
+  detail::send_signal(n, to, detail::signal_kind::exit, me != nullptr ? me->self() : pid(), 0,
+                      std::move(reason));
+}
+
+void link(pid to) {
+  detail::process& p = detail::require_process("link");
+  if (to == p.self() || to.is_null()) return;
+  detail::process_extras& x = detail::extras_of(p);
+  if (x.links.count(to) != 0) return;
+  detail::node_impl& n = *p.node;
+  if (to.node() == n.id && n.table.find(to) == nullptr && !p.trap_exit)
+    throw exit_error(exit_reason::noproc());
+  x.links.insert(to);
+  detail::send_signal(n, to, detail::signal_kind::link, p.self());
+}
+
+void unlink(pid to) {
+  detail::process& p = detail::require_process("unlink");
+  if (p.extras == nullptr || p.extras->links.erase(to) == 0) return;
+  detail::send_signal(*p.node, to, detail::signal_kind::unlink, p.self());
+}
+
+ref monitor(pid target) {
+  detail::process& p = detail::require_process("monitor");
+  detail::node_impl& n = *p.node;
+  ref r = n.new_ref();
+  detail::extras_of(p).monitors[r.id()] = detail::monitor_entry{target, {}};
+  if (target.is_null())
+    detail::send_signal(n, p.self(), detail::signal_kind::down, target, r.id(),
+                        exit_reason::noproc());
+  else
+    detail::send_signal(n, target, detail::signal_kind::monitor, p.self(), r.id());
+  return r;
+}
+
+ref monitor(std::string_view name) {
+  detail::process& p = detail::require_process("monitor");
+  detail::node_impl& n = *p.node;
+  pid target = detail::whereis(n, name);
+  ref r = n.new_ref();
+  detail::extras_of(p).monitors[r.id()] = detail::monitor_entry{target, std::string(name)};
+  if (target.is_null())
+    detail::send_signal(n, p.self(), detail::signal_kind::down, target, r.id(),
+                        exit_reason::noproc());
+  else
+    detail::send_signal(n, target, detail::signal_kind::monitor, p.self(), r.id());
+  return r;
+}
+
+bool demonitor(ref r, bool flush) {
+  detail::process& p = detail::require_process("demonitor");
+  bool found = false;
+  if (p.extras != nullptr) {
+    auto it = p.extras->monitors.find(r.id());
+    if (it != p.extras->monitors.end()) {
+      pid target = it->second.target;
+      p.extras->monitors.erase(it);
+      found = true;
+      if (!target.is_null())
+        detail::send_signal(*p.node, target, detail::signal_kind::demonitor, p.self(), r.id());
+    }
+  }
+  if (flush && !found) {
+    for (detail::envelope** pp = &p.save_head; *pp != nullptr; pp = &(*pp)->next) {
+      auto* m = static_cast<detail::message_header*>(*pp);
+      if (m->vt == detail::type_key<down_msg>() &&
+          static_cast<detail::message_envelope<down_msg>*>(*pp)->value.monitor == r) {
+        if (p.rx_cursor == &(*pp)->next) p.rx_cursor = pp;
+        detail::destroy_envelope(detail::save_unlink(p, pp));
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+bool trap_exit(bool on) {
+  detail::process& p = detail::require_process("trap_exit");
+  bool old = p.trap_exit;
+  p.trap_exit = on;
+  return old;
+}
+
+bool is_alive(pid p) {
+  detail::node_impl& n = detail::require_node("is_alive");
+  return p.node() == n.id && n.table.find(p) != nullptr;
+}
+
+void register_name(std::string name, pid p) {
+  detail::register_name(detail::require_node("register_name"), std::move(name), p);
+}
+
+void unregister_name(std::string_view name) {
+  detail::unregister_name(detail::require_node("unregister_name"), name);
+}
+
+pid whereis(std::string_view name) {
+  return detail::whereis(detail::require_node("whereis"), name);
+}
+
+std::optional<std::chrono::milliseconds> cancel_timer(timer_ref t) noexcept {
+  return detail::cancel_timer_ref(t);
+}
+
+ref make_ref() { return detail::require_node("make_ref").new_ref(); }
+
+task<void> yield() { co_await detail::yield_op{}; }
+
+std::vector<pid> processes() {
+  detail::node_impl& n = detail::require_node("processes");
+  std::vector<pid> out;
+  const std::uint32_t hw = n.table.high_water();
+  for (std::uint32_t s = 0; s < hw; ++s) {
+    detail::process* p = n.table.at(s);
+    if (p == nullptr) continue;
+    std::uint32_t serial = p->serial_word.load(std::memory_order_acquire);
+    if ((serial & detail::kDeadBit) == 0) out.emplace_back(n.id, s, serial);
+  }
+  return out;
+}
+
+task<std::optional<process_info>> get_process_info(pid target) {
+  detail::process& me = detail::require_process("get_process_info");
+  if (target == me.self()) co_return detail::snapshot(me, detail::run_state::running);
+  detail::node_impl& n = *me.node;
+  if (target.node() != n.id || n.table.find(target) == nullptr) co_return std::nullopt;
+  ref tag = n.new_ref();
+  detail::request_info(n, target, me.self(), tag);
+  co_return co_await receive(when([tag](const detail::info_reply& r) { return r.tag == tag; },
+                                  [](detail::info_reply&& r) { return std::move(r.info); }));
+}
+
+}  // namespace otp

@@ -1,0 +1,125 @@
+#include "otp/runtime/exit_reason.hpp"
+
+#include <cxxabi.h>
+
+#include <backward.hpp>
+#include <cstdlib>
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include "otp/runtime/errors.hpp"
+#include "runtime/throw_trace.hpp"
+
+namespace otp {
+
+struct exit_reason::payload {
+  std::string text;
+  exception_info exc;
+};
+
+namespace {
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
+                                             std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+}  // namespace
+
+exit_reason exit_reason::shutdown(std::string detail) {
+  if (detail.empty()) return shutdown();
+  auto p = std::make_shared<payload>();
+  p->text = std::move(detail);
+  return exit_reason(kind::shutdown, std::move(p));
+}
+
+exit_reason exit_reason::other(std::string text) {
+  auto p = std::make_shared<payload>();
+  p->text = text.empty() ? "undefined" : std::move(text);
+  return exit_reason(kind::other, std::move(p));
+}
+
+exit_reason exit_reason::from_exception(std::exception_ptr e) {
+  auto p = std::make_shared<payload>();
+  const std::type_info* t = abi::__cxa_current_exception_type();
+  try {
+    std::rethrow_exception(e);
+  } catch (const exit_error& x) {
+    return x.reason();
+  } catch (const std::exception& x) {
+    p->exc.type = demangle(typeid(x).name());
+    p->exc.what = x.what();
+  } catch (...) {
+    p->exc.type = t != nullptr ? demangle(t->name()) : "unknown";
+  }
+  const auto& tr = detail::last_throw_trace();
+  p->exc.frames.assign(tr.frames, tr.frames + tr.depth);
+  p->text = p->exc.what;
+  return exit_reason(kind::exception, std::move(p));
+}
+
+std::string_view exit_reason::detail() const noexcept {
+  return payload_ ? std::string_view(payload_->text) : std::string_view();
+}
+
+const exception_info* exit_reason::exception() const noexcept {
+  return kind_ == kind::exception && payload_ ? &payload_->exc : nullptr;
+}
+
+std::string exit_reason::to_string() const {
+  switch (kind_) {
+    case kind::normal:
+      return "normal";
+    case kind::shutdown:
+      return payload_ ? "{shutdown," + payload_->text + "}" : "shutdown";
+    case kind::kill:
+      return "kill";
+    case kind::killed:
+      return "killed";
+    case kind::noproc:
+      return "noproc";
+    case kind::noconnection:
+      return "noconnection";
+    case kind::timeout:
+      return "timeout";
+    case kind::mailbox_overflow:
+      return "mailbox_overflow";
+    case kind::calling_self:
+      return "calling_self";
+    case kind::exception:
+      return "{exception," + payload_->exc.type + ",\"" + payload_->exc.what + "\"}";
+    case kind::other:
+      return payload_->text;
+  }
+  return "unknown";
+}
+
+bool operator==(const exit_reason& a, const exit_reason& b) noexcept {
+  if (a.kind_ != b.kind_) return false;
+  if (a.kind_ == exit_reason::kind::exception)
+    return a.payload_->exc.type == b.payload_->exc.type &&
+           a.payload_->exc.what == b.payload_->exc.what;
+  return a.detail() == b.detail();
+}
+
+std::ostream& operator<<(std::ostream& os, const exit_reason& r) { return os << r.to_string(); }
+
+std::string exception_info::stacktrace() const {
+  if (frames.empty()) return "(no stack trace captured)\n";
+  backward::TraceResolver resolver;
+  backward::StackTrace st;
+  st.load_here(1);  // initialises the resolver for this process
+  resolver.load_stacktrace(st);
+  std::ostringstream out;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    backward::ResolvedTrace t(backward::Trace(frames[i], i));
+    t = resolver.resolve(t);
+    out << "#" << i << " " << (t.object_function.empty() ? "??" : t.object_function);
+    if (!t.source.filename.empty()) out << " at " << t.source.filename << ":" << t.source.line;
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace otp

@@ -1,0 +1,51 @@
+// Thread mailboxes: a process identity for a plain thread.
+#include "otp/runtime/mailbox.hpp"
+
+#include "runtime/node_impl.hpp"
+
+namespace otp {
+
+namespace {
+detail::thread_waiter* take_waiter(detail::node_impl& n) {
+  std::lock_guard lk(n.waiter_mu);
+  if (!n.waiters_free.empty()) {
+    detail::thread_waiter* w = n.waiters_free.back();
+    n.waiters_free.pop_back();
+    return w;
+  }
+  n.waiters_all.push_back(std::make_unique<detail::thread_waiter>());
+  return n.waiters_all.back().get();
+}
+}  // namespace
+
+mailbox::mailbox(node& nd) : p_(nullptr), saved_(detail::ctx()) {
+  detail::node_impl& n = nd.impl();
+  if (saved_.w != nullptr)
+    throw badarg("mailbox: the thread is a scheduler; processes receive with co_await");
+  if (!n.accepting.load(std::memory_order_acquire)) throw badarg("mailbox: the node is stopped");
+  std::uint32_t slot = n.table.allocate(nullptr);
+  detail::process& p = *n.table.at(slot);
+  detail::init_process(n, p, slot, true);
+  p.waiter = waiter_ = take_waiter(n);
+  p.status.store(detail::run_state::running, std::memory_order_relaxed);
+  n.live.fetch_add(1, std::memory_order_relaxed);
+  n.live_external.fetch_add(1, std::memory_order_relaxed);
+  p_ = &p;
+  self_ = p.self();
+  detail::ctx() = detail::context{&n, &p, nullptr};
+}
+
+mailbox::~mailbox() {
+  detail::process& p = *p_;
+  detail::node_impl& n = *p.node;
+  // Still alive unless an exit signal ended it in receive (then the slot may
+  // already serve another process: compare the serial).
+  if (p.serial_word.load(std::memory_order_acquire) == self_.serial()) detail::finish_process(p);
+  {
+    std::lock_guard lk(n.waiter_mu);
+    n.waiters_free.push_back(static_cast<detail::thread_waiter*>(waiter_));
+  }
+  detail::ctx() = saved_;
+}
+
+}  // namespace otp

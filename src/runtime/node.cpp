@@ -1,0 +1,242 @@
+// otp::node: construction, stop, manual stepping, and node-level queries.
+#include "otp/runtime/node.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "otp/runtime/mailbox.hpp"
+#include "otp/runtime/receive.hpp"
+#include "runtime/node_impl.hpp"
+
+namespace otp::detail {
+
+namespace {
+std::atomic<std::uint32_t> g_next_node_id{0};
+std::atomic<std::uint64_t> g_next_thread_tag{1};
+
+unsigned scheduler_count(const node_options& o) {
+  if (o.manual) return 1;
+  if (o.schedulers != 0) return o.schedulers;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+process_status public_status(run_state s) {
+  switch (s) {
+    case run_state::running:
+      return process_status::running;
+    case run_state::waiting:
+      return process_status::waiting;
+    case run_state::exiting:
+    case run_state::free:
+      return process_status::exiting;
+    case run_state::runnable:
+      break;
+  }
+  return process_status::runnable;
+}
+
+struct info_request {
+  node_impl* node;
+  pid requester;
+  ref tag;
+  run_state seen;
+};
+
+void info_fn(process& target, void* arg, bool alive) {
+  auto* rq = static_cast<info_request*>(arg);
+  std::optional<otp::process_info> info;
+  if (alive) info = snapshot(target, rq->seen);
+  send_envelope(*rq->node, rq->requester,
+                make_message<info_reply>(info_reply{rq->tag, std::move(info)}));
+  delete rq;
+}
+}  // namespace
+
+node_impl::node_impl(node_options o)
+    : id(g_next_node_id.fetch_add(1, std::memory_order_relaxed)),
+      opts(std::move(o)),
+      manual(opts.manual),
+      table(opts.max_processes),
+      started(std::chrono::steady_clock::now()) {
+  if (opts.reductions == 0) opts.reductions = 1;
+  const unsigned n = scheduler_count(opts);
+  for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(*this, i));
+  if (!manual) start_threads();
+}
+
+node_impl::~node_impl() = default;
+
+std::uint64_t node_impl::now_ms() const noexcept {
+  if (manual) return virtual_ms.load(std::memory_order_acquire);
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - started)
+                                        .count());
+}
+
+ref node_impl::new_ref() noexcept {
+  thread_local std::uint64_t tag = g_next_thread_tag.fetch_add(1, std::memory_order_relaxed);
+  thread_local std::uint64_t counter = 0;
+  return ref(id, (tag << 40) | (++counter & ((std::uint64_t{1} << 40) - 1)));
+}
+
+otp::process_info snapshot(process& p, run_state seen) {
+  otp::process_info i;
+  i.status = public_status(seen);
+  i.message_queue_len = p.save_len;
+  i.reductions = p.reductions;
+  i.trap_exit = p.trap_exit;
+  i.max_mailbox = p.max_mailbox;
+  i.memory = sizeof(process);
+  for (envelope* e = p.save_head; e != nullptr; e = e->next) i.memory += 64;
+  if (p.extras != nullptr) {
+    const process_extras& x = *p.extras;
+    i.links.assign(x.links.begin(), x.links.end());
+    for (const auto& [r, m] : x.monitors)
+      if (!m.target.is_null()) i.monitors.push_back(m.target);
+    for (const auto& [r, w] : x.monitored_by) i.monitored_by.push_back(w);
+    i.memory +=
+        sizeof(process_extras) + 48 * (x.links.size() + x.monitors.size() + x.monitored_by.size());
+  }
+  if (p.has_name.load(std::memory_order_relaxed)) {
+    std::shared_lock lk(p.node->names_mu);
+    auto it = p.node->name_of_slot.find(p.slot);
+    if (it != p.node->name_of_slot.end()) i.registered_name = it->second;
+  }
+  return i;
+}
+
+void request_info(node_impl& n, pid target, pid requester, ref tag) {
+  process* q = target.node() == n.id ? n.table.find(target) : nullptr;
+  run_state seen = q != nullptr ? q->status.load(std::memory_order_relaxed) : run_state::free;
+  auto* rq = new info_request{&n, requester, tag, seen};
+  signal_envelope* s = make_signal(signal_kind::request, requester);
+  s->fn = &info_fn;
+  s->arg = rq;
+  send_envelope(n, target, s);
+}
+
+}  // namespace otp::detail
+
+namespace otp {
+
+std::string_view to_string(process_status s) noexcept {
+  switch (s) {
+    case process_status::runnable:
+      return "runnable";
+    case process_status::running:
+      return "running";
+    case process_status::waiting:
+      return "waiting";
+    case process_status::exiting:
+      return "exiting";
+  }
+  return "unknown";
+}
+
+node::node(node_options opts) : impl_(std::make_unique<detail::node_impl>(std::move(opts))) {}
+
+node::~node() { stop(); }
+
+std::uint32_t node::id() const noexcept { return impl_->id; }
+const node_options& node::options() const noexcept { return impl_->opts; }
+
+void node::exit(pid to, exit_reason reason) {
+  detail::send_signal(impl(), to, detail::signal_kind::exit, pid(), 0, std::move(reason));
+}
+
+bool node::is_alive(pid p) const noexcept {
+  return p.node() == impl_->id && impl_->table.find(p) != nullptr;
+}
+
+void node::register_name(std::string name, pid p) {
+  detail::register_name(impl(), std::move(name), p);
+}
+void node::unregister_name(std::string_view name) { detail::unregister_name(impl(), name); }
+pid node::whereis(std::string_view name) const { return detail::whereis(impl(), name); }
+
+std::vector<pid> node::processes() const {
+  std::vector<pid> out;
+  const std::uint32_t hw = impl_->table.high_water();
+  for (std::uint32_t s = 0; s < hw; ++s) {
+    detail::process* p = impl_->table.at(s);
+    if (p == nullptr) continue;
+    std::uint32_t serial = p->serial_word.load(std::memory_order_acquire);
+    if ((serial & detail::kDeadBit) == 0) out.emplace_back(impl_->id, s, serial);
+  }
+  return out;
+}
+
+std::size_t node::process_count() const noexcept {
+  return impl_->live.load(std::memory_order_acquire);
+}
+
+std::optional<otp::process_info> node::process_info(pid p) {
+  detail::node_impl& n = impl();
+  if (!is_alive(p)) return std::nullopt;
+  detail::context& c = detail::ctx();
+  if (c.w != nullptr)
+    throw badarg("process_info: called on a scheduler thread; use co_await otp::get_process_info");
+  std::optional<mailbox> tmp;
+  if (c.proc == nullptr || c.node != &n || !c.proc->external) tmp.emplace(*this);
+  detail::process& me = *detail::ctx().proc;
+  if (p == me.self()) return detail::snapshot(me, detail::run_state::running);
+  ref tag = n.new_ref();
+  detail::request_info(n, p, me.self(), tag);
+  auto op = otp::receive(when([tag](const detail::info_reply& r) { return r.tag == tag; },
+                              [](detail::info_reply&& r) { return std::move(r.info); }));
+  return op.run_blocking(me);
+}
+
+std::optional<std::chrono::milliseconds> node::cancel_timer(timer_ref t) noexcept {
+  return detail::cancel_timer_ref(t);
+}
+
+std::chrono::milliseconds node::now() const noexcept {
+  return std::chrono::milliseconds(impl_->now_ms());
+}
+
+std::size_t node::run_until_idle() {
+  detail::node_impl& n = impl();
+  if (!n.manual) throw badarg("run_until_idle: the node is not in manual mode");
+  if (detail::ctx().w != nullptr) throw badarg("run_until_idle: called from inside a process");
+  return n.run_manual();
+}
+
+void node::advance(std::chrono::milliseconds d) {
+  detail::node_impl& n = impl();
+  if (!n.manual) throw badarg("advance: the node is not in manual mode");
+  if (d.count() < 0) throw badarg("advance: negative duration");
+  if (detail::ctx().w != nullptr) throw badarg("advance: called from inside a process");
+  detail::worker& w = *n.workers[0];
+  const std::uint64_t target = n.now_ms() + static_cast<std::uint64_t>(d.count());
+  n.run_manual();
+  for (;;) {
+    if (n.has_pending_timers.load(std::memory_order_acquire)) n.adopt_pending_timers(w);
+    auto t = w.wheel.next_tick();
+    if (!t || *t > target) break;
+    if (*t > n.now_ms()) n.virtual_ms.store(*t, std::memory_order_release);
+    detail::context saved = detail::ctx();
+    detail::ctx() = detail::context{&n, nullptr, &w};
+    n.run_timers(w, *t);
+    detail::ctx() = saved;
+    n.run_manual();
+  }
+  n.virtual_ms.store(target, std::memory_order_release);
+  n.run_manual();
+}
+
+std::optional<std::chrono::milliseconds> node::next_timer() const {
+  detail::node_impl& n = impl();
+  if (!n.manual) throw badarg("next_timer: the node is not in manual mode");
+  detail::worker& w = *n.workers[0];
+  if (n.has_pending_timers.load(std::memory_order_acquire)) n.adopt_pending_timers(w);
+  std::optional<std::uint64_t> best;
+  for (auto& wk : n.workers)
+    if (auto t = wk->wheel.next_tick(); t && (!best || *t < *best)) best = t;
+  if (!best) return std::nullopt;
+  return std::chrono::milliseconds(*best);
+}
+
+}  // namespace otp

@@ -1,0 +1,245 @@
+// The node's private parts: workers, process table, names, timers, pools.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "otp/detail/process.hpp"
+#include "otp/detail/runtime.hpp"
+#include "otp/runtime/node.hpp"
+#include "runtime/run_queue.hpp"
+#include "runtime/timer_wheel.hpp"
+
+namespace otp::detail {
+
+struct monitor_entry {
+  pid target;
+  std::string name;  // set when monitoring by registered name
+};
+
+/// Links and monitors of one process; allocated on first use. Owner-only.
+struct process_extras {
+  std::unordered_set<pid> links;
+  std::unordered_map<std::uint64_t, monitor_entry> monitors;  // refs held -> target
+  std::unordered_map<std::uint64_t, pid> monitored_by;        // refs on us -> watcher
+};
+
+process_extras& extras_of(process& p);
+
+/// A blocked thread mailbox's wake-up point. Type-stable (pooled by the node).
+struct thread_waiter {
+  std::mutex mu;
+  std::condition_variable cv;
+};
+
+class worker {
+ public:
+  worker(node_impl& n, unsigned index) : node(n), index(index) {}
+
+  node_impl& node;
+  const unsigned index;
+  run_queue local;
+  process* next = nullptr;                // owner-only: run this one next (just woken)
+  timer_wheel wheel;                      // owner-only
+  timer_entry* free_timers = nullptr;     // owner-only cache
+  std::vector<std::uint32_t> free_slots;  // owner-only cache of process slots
+  int budget = 0;
+  int chain = 0;  // symmetric transfers since the loop last resumed a process
+  unsigned tick = 0;
+  std::atomic<std::uint64_t> dispatches{0};   // for the watchdog
+  std::atomic<std::uint64_t> running_pid{0};  // slot<<32|serial of the running process, 0 idle
+  std::thread thread;
+};
+
+class process_table {
+ public:
+  static constexpr std::uint32_t kChunkBits = 12;
+  static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
+
+  explicit process_table(std::uint32_t capacity);
+  ~process_table();
+
+  /// The block of `slot`, or nullptr if that slot never existed.
+  process* at(std::uint32_t slot) const noexcept {
+    std::uint32_t c = slot >> kChunkBits;
+    if (c >= nchunks_) return nullptr;
+    process* chunk = chunks_[c].load(std::memory_order_acquire);
+    return chunk == nullptr ? nullptr : chunk + (slot & (kChunkSize - 1));
+  }
+  /// The live process `p` names, or nullptr.
+  process* find(pid p) const noexcept {
+    process* q = at(p.slot());
+    if (q == nullptr || q->serial_word.load(std::memory_order_acquire) != p.serial())
+      return nullptr;
+    return q;
+  }
+  /// A free slot (from `w`'s cache when given). Throws otp::system_limit.
+  std::uint32_t allocate(worker* w);
+  void release(worker* w, std::uint32_t slot) noexcept;
+  /// Slots handed out so far (upper bound for scans).
+  std::uint32_t high_water() const noexcept { return next_fresh_.load(std::memory_order_acquire); }
+
+ private:
+  const std::uint32_t capacity_;
+  const std::uint32_t nchunks_;
+  std::unique_ptr<std::atomic<process*>[]> chunks_;
+  std::atomic<std::uint32_t> next_fresh_{0};
+  std::mutex grow_mu_;
+  std::mutex free_mu_;
+  std::vector<std::uint32_t> free_;
+};
+
+class node_impl {
+ public:
+  explicit node_impl(node_options o);
+  ~node_impl();
+
+  // --- identity and settings ---
+  const std::uint32_t id;
+  node_options opts;
+  const bool manual;
+
+  // --- processes ---
+  process_table table;
+  std::atomic<std::size_t> live{0};
+  std::atomic<std::size_t> live_external{0};  // thread mailboxes among `live`
+
+  // --- scheduling ---
+  std::vector<std::unique_ptr<worker>> workers;
+  std::mutex inject_mu;
+  std::deque<process*> inject;
+  std::atomic<std::size_t> inject_len{0};
+  std::mutex park_mu;
+  std::condition_variable park_cv;
+  std::atomic<int> sleepers{0};
+  int wakeups = 0;                    // guarded by park_mu
+  std::atomic<bool> accepting{true};  // false once stop() began
+  std::atomic<bool> halt{false};      // workers leave their loops
+
+  // --- names ---
+  mutable std::shared_mutex names_mu;
+  std::unordered_map<std::string, pid> names;
+  std::unordered_map<std::uint32_t, std::string> name_of_slot;
+
+  // --- timers ---
+  std::mutex timer_mu;  // guards free_timers_global, pending_timers, timer_chunks
+  timer_entry* free_timers_global = nullptr;
+  std::vector<timer_entry*> pending_timers;  // started off-worker, adopted by worker 0
+  std::atomic<bool> has_pending_timers{false};
+  std::vector<std::unique_ptr<timer_entry[]>> timer_chunks;
+
+  // --- thread mailboxes ---
+  std::mutex waiter_mu;
+  std::vector<std::unique_ptr<thread_waiter>> waiters_all;
+  std::vector<thread_waiter*> waiters_free;
+  std::unordered_map<std::uint32_t, thread_waiter*> waiter_of_slot;  // guarded by waiter_mu
+
+  // --- blocking pool ---
+  struct blocking_job {
+    void (*run)(void*);
+    void* arg;
+    process* p;
+  };
+  std::mutex blocking_mu;
+  std::condition_variable blocking_cv;
+  std::deque<blocking_job> blocking_jobs;
+  std::vector<std::thread> blocking_threads;
+  unsigned blocking_idle = 0;
+  bool blocking_halt = false;
+
+  // --- watchdog ---
+  std::thread watchdog;
+  std::mutex watchdog_mu;
+  std::condition_variable watchdog_cv;
+  bool watchdog_halt = false;
+
+  // --- stop ---
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;  // signalled when live drops during stop
+  bool stopped = false;
+
+  // --- clock ---
+  std::uint64_t now_ms() const noexcept;
+  std::chrono::steady_clock::time_point started;
+  std::atomic<std::uint64_t> virtual_ms{0};
+
+  // --- operations (scheduler.cpp) ---
+  void start_threads();
+  void worker_loop(worker& w);
+  void schedule(process& p) noexcept;     // made runnable by a push or a blocking job
+  void enqueue_new(process& p) noexcept;  // a new process
+  void push_local(worker& w, process& p) noexcept;
+  void push_global(process& p) noexcept;
+  void notify_one() noexcept;
+  process* find_work(worker& w) noexcept;
+  /// Prepares `p` to run on `w`: drains signals, matches a pending receive.
+  /// Returns the handle to resume, or null when p parked again or exited.
+  std::coroutine_handle<> dispatch(worker& w, process* p) noexcept;
+  /// The next process to switch to directly from a suspending one.
+  std::coroutine_handle<> next_handle() noexcept;
+  void run_timers(worker& w, std::uint64_t now) noexcept;
+  std::size_t run_manual();
+
+  // --- timers (timers.cpp) ---
+  timer_entry* alloc_timer(worker* w);
+  void free_timer(worker* w, timer_entry* e) noexcept;
+  void fire_timer(worker& w, timer_entry* e) noexcept;
+  void adopt_pending_timers(worker& w) noexcept;
+
+  // --- blocking pool and watchdog (blocking.cpp, watchdog.cpp) ---
+  void post_blocking(blocking_job job);
+  void blocking_loop();
+  void watchdog_loop();
+
+  // --- names (names.cpp) ---
+  void drop_names_of(process& p);
+
+  ref new_ref() noexcept;
+};
+
+/// The worker the calling thread runs for `n`, or nullptr.
+worker* worker_of(node_impl& n) noexcept;
+
+// --- signals.cpp ---
+/// Drains p's inbox, handling signals; false when p must exit.
+bool drain(process& p);
+/// Marks p as exiting with `reason` (the first decision wins).
+void set_exit(process& p, exit_reason reason) noexcept;
+/// Runs the exit procedure of p (which is the current process) and frees it.
+void finish_process(process& p) noexcept;
+/// Sends a signal of kind k from `from` to `to`.
+void send_signal(node_impl& n, pid to, signal_kind k, pid from, std::uint64_t refid = 0,
+                 exit_reason reason = {}) noexcept;
+/// Makes a process block ready for a new incarnation.
+void init_process(node_impl& n, process& p, std::uint32_t slot, bool external);
+
+// --- names.cpp ---
+void register_name(node_impl& n, std::string name, pid p);
+void unregister_name(node_impl& n, std::string_view name);
+pid whereis(node_impl& n, std::string_view name);
+
+// --- node.cpp ---
+/// A snapshot of p, taken by p itself (owner context).
+otp::process_info snapshot(process& p, run_state seen);
+/// Sends p an introspection request answered with an info_reply tagged `tag`.
+void request_info(node_impl& n, pid target, pid requester, ref tag);
+struct info_reply {
+  ref tag;
+  std::optional<otp::process_info> info;
+};
+
+// --- timers.cpp ---
+/// Cancels the timer `t` (any node). See otp::cancel_timer.
+std::optional<std::chrono::milliseconds> cancel_timer_ref(timer_ref t) noexcept;
+
+}  // namespace otp::detail

@@ -1,0 +1,100 @@
+// node::stop: shutdown, then kill, then join, then free what is left.
+#include <chrono>
+
+#include "runtime/node_impl.hpp"
+
+namespace otp {
+
+namespace {
+using detail::node_impl;
+
+void signal_all(node_impl& n, const exit_reason& r) {
+  const std::uint32_t hw = n.table.high_water();
+  for (std::uint32_t s = 0; s < hw; ++s) {
+    detail::process* p = n.table.at(s);
+    if (p == nullptr) continue;
+    std::uint32_t serial = p->serial_word.load(std::memory_order_acquire);
+    if ((serial & detail::kDeadBit) != 0 || p->external) continue;
+    detail::send_signal(n, pid(n.id, s, serial), detail::signal_kind::exit, pid(), 0, r);
+  }
+}
+
+std::size_t coroutines_alive(node_impl& n) {
+  return n.live.load(std::memory_order_acquire) - n.live_external.load(std::memory_order_acquire);
+}
+
+bool wait_all_gone(node_impl& n, std::chrono::milliseconds grace) {
+  if (n.manual) {
+    n.run_manual();
+    return coroutines_alive(n) == 0;
+  }
+  std::unique_lock lk(n.stop_mu);
+  return n.stop_cv.wait_for(lk, grace, [&] { return coroutines_alive(n) == 0; });
+}
+}  // namespace
+
+void node::stop() {
+  node_impl& n = impl();
+  {
+    std::lock_guard lk(n.stop_mu);
+    if (n.stopped) return;
+    n.stopped = true;
+  }
+  if (detail::worker_of(n) != nullptr) std::terminate();  // stop() from one of its own processes
+  n.accepting.store(false, std::memory_order_release);
+  signal_all(n, exit_reason::shutdown());
+  if (!wait_all_gone(n, n.opts.stop_grace)) {
+    signal_all(n, exit_reason::kill());
+    wait_all_gone(n, std::chrono::milliseconds(1000));
+  }
+  // Stop the threads.
+  n.halt.store(true, std::memory_order_release);
+  {
+    std::lock_guard lk(n.park_mu);
+    n.wakeups += static_cast<int>(n.workers.size());
+  }
+  n.park_cv.notify_all();
+  for (auto& w : n.workers)
+    if (w->thread.joinable()) w->thread.join();
+  {
+    std::lock_guard lk(n.blocking_mu);
+    n.blocking_halt = true;
+  }
+  n.blocking_cv.notify_all();
+  for (auto& t : n.blocking_threads)
+    if (t.joinable()) t.join();
+  {
+    std::lock_guard lk(n.watchdog_mu);
+    n.watchdog_halt = true;
+  }
+  n.watchdog_cv.notify_all();
+  if (n.watchdog.joinable()) n.watchdog.join();
+  // Whatever is still there (stuck in a blocking job, or never scheduled
+  // again) ends now; its frame is destroyed so RAII cleanup runs.
+  detail::context saved = detail::ctx();
+  const std::uint32_t hw = n.table.high_water();
+  for (std::uint32_t s = 0; s < hw; ++s) {
+    detail::process* p = n.table.at(s);
+    if (p == nullptr || p->external) continue;
+    if ((p->serial_word.load(std::memory_order_acquire) & detail::kDeadBit) != 0) continue;
+    detail::ctx() = detail::context{&n, p, nullptr};
+    detail::set_exit(*p, exit_reason::killed());
+    detail::finish_process(*p);
+  }
+  detail::ctx() = saved;
+  for (auto& w : n.workers) {
+    detail::timer_entry* e = w->wheel.take_all();
+    while (e != nullptr) {
+      detail::timer_entry* nx = e->next;
+      n.free_timer(nullptr, e);
+      e = nx;
+    }
+  }
+  std::lock_guard lk(n.timer_mu);
+  for (detail::timer_entry* e : n.pending_timers) {
+    if (e->msg != nullptr) detail::destroy_envelope(std::exchange(e->msg, nullptr));
+  }
+  n.pending_timers.clear();
+}
+
+}  // namespace otp

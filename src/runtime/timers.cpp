@@ -1,0 +1,158 @@
+// send_after / cancel_timer and the timer entry pool.
+#include <memory>
+
+#include "runtime/node_impl.hpp"
+
+namespace otp::detail {
+
+namespace {
+constexpr std::size_t kTimerChunk = 256;
+}
+
+timer_entry* node_impl::alloc_timer(worker* w) {
+  if (w != nullptr && w->free_timers != nullptr) {
+    timer_entry* e = w->free_timers;
+    w->free_timers = e->next;
+    e->next = nullptr;
+    return e;
+  }
+  std::lock_guard lk(timer_mu);
+  if (free_timers_global == nullptr) {
+    auto chunk = std::make_unique<timer_entry[]>(kTimerChunk);
+    for (std::size_t i = 0; i < kTimerChunk; ++i) {
+      chunk[i].home = this;
+      chunk[i].next = free_timers_global;
+      free_timers_global = &chunk[i];
+    }
+    timer_chunks.push_back(std::move(chunk));
+  }
+  timer_entry* e = free_timers_global;
+  free_timers_global = e->next;
+  e->next = nullptr;
+  return e;
+}
+
+void node_impl::free_timer(worker* w, timer_entry* e) noexcept {
+  if (e->msg != nullptr) {
+    destroy_envelope(e->msg);
+    e->msg = nullptr;
+  }
+  e->name.clear();
+  e->name.shrink_to_fit();
+  e->owner.store(-1, std::memory_order_relaxed);
+  e->prev = nullptr;
+  if (w != nullptr) {
+    e->next = w->free_timers;
+    w->free_timers = e;
+    return;
+  }
+  std::lock_guard lk(timer_mu);
+  e->next = free_timers_global;
+  free_timers_global = e;
+}
+
+void node_impl::fire_timer(worker& w, timer_entry* e) noexcept {
+  std::uint64_t st = e->state.load(std::memory_order_acquire);
+  const std::uint64_t gen = st >> 2;
+  if ((st & 3) == kTimerPending &&
+      e->state.compare_exchange_strong(st, (gen << 2) | kTimerFired, std::memory_order_acq_rel)) {
+    if (e->kind == timer_kind::send) {
+      envelope* m = std::exchange(e->msg, nullptr);
+      if (!e->name.empty()) {
+        pid to = pid();
+        {
+          std::shared_lock lk(names_mu);
+          auto it = names.find(e->name);
+          if (it != names.end()) to = it->second;
+        }
+        if (to.is_null())
+          destroy_envelope(m);
+        else
+          send_envelope(*this, to, m);
+      } else {
+        send_envelope(*this, e->target, m);
+      }
+    } else {
+      send_signal(*this, e->target, signal_kind::timeout, pid(), e->seq);
+    }
+  }
+  free_timer(&w, e);
+}
+
+void node_impl::adopt_pending_timers(worker& w) noexcept {
+  std::vector<timer_entry*> mine;
+  {
+    std::lock_guard lk(timer_mu);
+    mine.swap(pending_timers);
+    has_pending_timers.store(false, std::memory_order_release);
+  }
+  for (timer_entry* e : mine) {
+    e->owner.store(static_cast<int>(w.index), std::memory_order_relaxed);
+    w.wheel.insert(e);
+  }
+}
+
+timer_ref start_timer(node_impl& n, timeout t, pid dest, std::string name, envelope* msg) {
+  if (t.is_infinite()) {
+    destroy_envelope(msg);
+    throw badarg("send_after: the time must be finite, not infinity");
+  }
+  worker* w = worker_of(n);
+  timer_entry* e;
+  try {
+    e = n.alloc_timer(w);
+  } catch (...) {
+    destroy_envelope(msg);
+    throw;
+  }
+  const std::uint64_t gen = e->generation() + 1;
+  e->kind = timer_kind::send;
+  e->target = dest;
+  e->name = std::move(name);
+  e->msg = msg;
+  e->seq = 0;
+  e->deadline = n.now_ms() + t.ms() + (n.manual ? 0 : 1);
+  e->deadline_seen.store(e->deadline, std::memory_order_relaxed);
+  e->state.store((gen << 2) | kTimerPending, std::memory_order_release);
+  if (w != nullptr) {
+    e->owner.store(static_cast<int>(w->index), std::memory_order_relaxed);
+    w->wheel.insert(e);
+  } else {
+    {
+      std::lock_guard lk(n.timer_mu);
+      n.pending_timers.push_back(e);
+      n.has_pending_timers.store(true, std::memory_order_release);
+    }
+    if (!n.manual) {
+      // A parked worker must adopt it to sleep with the right deadline.
+      std::lock_guard lk(n.park_mu);
+      ++n.wakeups;
+      n.park_cv.notify_one();
+    }
+  }
+  return timer_ref(e, gen);
+}
+
+std::optional<std::chrono::milliseconds> cancel_timer_ref(timer_ref t) noexcept {
+  timer_entry* e = t.entry();
+  if (e == nullptr) return std::nullopt;
+  node_impl* n = e->home;
+  const std::uint64_t deadline = e->deadline_seen.load(std::memory_order_relaxed);
+  std::uint64_t expected = (t.generation() << 2) | kTimerPending;
+  if (!e->state.compare_exchange_strong(expected, (t.generation() << 2) | kTimerCancelled,
+                                        std::memory_order_acq_rel))
+    return std::nullopt;
+  std::uint64_t left = 0;
+  if (n != nullptr) {
+    std::uint64_t now = n->now_ms();
+    left = deadline > now ? deadline - now : 0;
+    worker* w = worker_of(*n);
+    if (w != nullptr && e->owner.load(std::memory_order_relaxed) == static_cast<int>(w->index)) {
+      w->wheel.remove(e);
+      n->free_timer(w, e);
+    }
+  }
+  return std::chrono::milliseconds(left);
+}
+
+}  // namespace otp::detail
