@@ -200,18 +200,7 @@ ref make_ref() { return detail::require_node("make_ref").new_ref(); }
 
 task<void> yield() { co_await detail::yield_op{}; }
 
-std::vector<pid> processes() {
-  detail::node_impl& n = detail::require_node("processes");
-  std::vector<pid> out;
-  const std::uint32_t hw = n.table.high_water();
-  for (std::uint32_t s = 0; s < hw; ++s) {
-    detail::process* p = n.table.at(s);
-    if (p == nullptr) continue;
-    std::uint32_t serial = p->serial_word.load(std::memory_order_acquire);
-    if ((serial & detail::kDeadBit) == 0) out.emplace_back(n.id, s, serial);
-  }
-  return out;
-}
+std::vector<pid> processes() { return detail::live_pids(detail::require_node("processes")); }
 
 task<std::optional<process_info>> get_process_info(pid target) {
   detail::process& me = detail::require_process("get_process_info");

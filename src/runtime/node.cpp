@@ -107,6 +107,18 @@ otp::process_info snapshot(process& p, run_state seen) {
   return i;
 }
 
+std::vector<pid> live_pids(node_impl& n) {
+  std::vector<pid> out;
+  const std::uint32_t hw = n.table.high_water();
+  for (std::uint32_t s = 0; s < hw; ++s) {
+    process* p = n.table.at(s);
+    if (p == nullptr) continue;
+    std::uint32_t serial = p->serial_word.load(std::memory_order_acquire);
+    if ((serial & kDeadBit) == 0) out.emplace_back(n.id, s, serial);
+  }
+  return out;
+}
+
 void request_info(node_impl& n, pid target, pid requester, ref tag) {
   process* q = target.node() == n.id ? n.table.find(target) : nullptr;
   run_state seen = q != nullptr ? q->status.load(std::memory_order_relaxed) : run_state::free;
@@ -156,17 +168,7 @@ void node::register_name(std::string name, pid p) {
 void node::unregister_name(std::string_view name) { detail::unregister_name(impl(), name); }
 pid node::whereis(std::string_view name) const { return detail::whereis(impl(), name); }
 
-std::vector<pid> node::processes() const {
-  std::vector<pid> out;
-  const std::uint32_t hw = impl_->table.high_water();
-  for (std::uint32_t s = 0; s < hw; ++s) {
-    detail::process* p = impl_->table.at(s);
-    if (p == nullptr) continue;
-    std::uint32_t serial = p->serial_word.load(std::memory_order_acquire);
-    if ((serial & detail::kDeadBit) == 0) out.emplace_back(impl_->id, s, serial);
-  }
-  return out;
-}
+std::vector<pid> node::processes() const { return detail::live_pids(impl()); }
 
 std::size_t node::process_count() const noexcept {
   return impl_->live.load(std::memory_order_acquire);

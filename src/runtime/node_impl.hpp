@@ -229,6 +229,8 @@ void unregister_name(node_impl& n, std::string_view name);
 pid whereis(node_impl& n, std::string_view name);
 
 // --- node.cpp ---
+/// Pids of the live processes of n (thread mailboxes included).
+std::vector<pid> live_pids(node_impl& n);
 /// A snapshot of p, taken by p itself (owner context).
 otp::process_info snapshot(process& p, run_state seen);
 /// Sends p an introspection request answered with an info_reply tagged `tag`.

@@ -9,14 +9,9 @@ namespace {
 using detail::node_impl;
 
 void signal_all(node_impl& n, const exit_reason& r) {
-  const std::uint32_t hw = n.table.high_water();
-  for (std::uint32_t s = 0; s < hw; ++s) {
-    detail::process* p = n.table.at(s);
-    if (p == nullptr) continue;
-    std::uint32_t serial = p->serial_word.load(std::memory_order_acquire);
-    if ((serial & detail::kDeadBit) != 0 || p->external) continue;
-    detail::send_signal(n, pid(n.id, s, serial), detail::signal_kind::exit, pid(), 0, r);
-  }
+  for (pid p : detail::live_pids(n))
+    if (!n.table.at(p.slot())->external)
+      detail::send_signal(n, p, detail::signal_kind::exit, pid(), 0, r);
 }
 
 std::size_t coroutines_alive(node_impl& n) {
