@@ -38,10 +38,17 @@ spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& p
     h.destroy();
     throw badarg("spawn: link and monitor need a calling process or mailbox");
   }
+  if (n.live.fetch_add(1, std::memory_order_relaxed) >= n.opts.max_processes) {
+    n.live.fetch_sub(1, std::memory_order_relaxed);
+    h.destroy();
+    throw system_limit("spawn: " + std::to_string(n.opts.max_processes) +
+                       " processes are alive (node_options::max_processes)");
+  }
   std::uint32_t slot;
   try {
     slot = n.table.allocate(worker_of(n));
   } catch (...) {
+    n.live.fetch_sub(1, std::memory_order_relaxed);
     h.destroy();
     throw;
   }
@@ -62,7 +69,6 @@ spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& p
     extras_of(p).monitored_by[r.monitor.id()] = parent->self();
     extras_of(*parent).monitors[r.monitor.id()] = monitor_entry{r.child, {}};
   }
-  n.live.fetch_add(1, std::memory_order_relaxed);
   n.enqueue_new(p);
   return r;
 }

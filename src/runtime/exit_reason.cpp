@@ -53,8 +53,11 @@ exit_reason exit_reason::from_exception(std::exception_ptr e) {
   } catch (...) {
     p->exc.type = t != nullptr ? demangle(t->name()) : "unknown";
   }
+  // Only a trace recorded for this very object (a throw on another thread,
+  // e.g. in otp::blocking, leaves none here; better none than a wrong one).
   const auto& tr = detail::last_throw_trace();
-  p->exc.frames.assign(tr.frames, tr.frames + tr.depth);
+  if (tr.object != nullptr && tr.object == detail::thrown_object(e))
+    p->exc.frames.assign(tr.frames, tr.frames + tr.depth);
   p->text = p->exc.what;
   return exit_reason(kind::exception, std::move(p));
 }

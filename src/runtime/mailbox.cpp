@@ -22,13 +22,25 @@ mailbox::mailbox(node& nd) : p_(nullptr), saved_(detail::ctx()) {
   detail::node_impl& n = nd.impl();
   if (saved_.w != nullptr)
     throw badarg("mailbox: the thread is a scheduler; processes receive with co_await");
+  if (saved_.proc != nullptr)
+    throw badarg("mailbox: the thread already has a mailbox (" + saved_.proc->self().to_string() +
+                 ")");
   if (!n.accepting.load(std::memory_order_acquire)) throw badarg("mailbox: the node is stopped");
-  std::uint32_t slot = n.table.allocate(nullptr);
+  if (n.live.fetch_add(1, std::memory_order_relaxed) >= n.opts.max_processes) {
+    n.live.fetch_sub(1, std::memory_order_relaxed);
+    throw system_limit("mailbox: node_options::max_processes processes are alive");
+  }
+  std::uint32_t slot;
+  try {
+    slot = n.table.allocate(nullptr);
+  } catch (...) {
+    n.live.fetch_sub(1, std::memory_order_relaxed);
+    throw;
+  }
   detail::process& p = *n.table.at(slot);
   detail::init_process(n, p, slot, true);
   p.waiter = waiter_ = take_waiter(n);
   p.status.store(detail::run_state::running, std::memory_order_relaxed);
-  n.live.fetch_add(1, std::memory_order_relaxed);
   n.live_external.fetch_add(1, std::memory_order_relaxed);
   p_ = &p;
   self_ = p.self();

@@ -44,10 +44,10 @@ struct info_request {
   run_state seen;
 };
 
-void info_fn(process& target, void* arg, bool alive) {
+void info_fn(process* target, void* arg) {
   auto* rq = static_cast<info_request*>(arg);
   std::optional<otp::process_info> info;
-  if (alive) info = snapshot(target, rq->seen);
+  if (target != nullptr) info = snapshot(*target, rq->seen);
   send_envelope(*rq->node, rq->requester,
                 make_message<info_reply>(info_reply{rq->tag, std::move(info)}));
   delete rq;
@@ -58,7 +58,8 @@ node_impl::node_impl(node_options o)
     : id(g_next_node_id.fetch_add(1, std::memory_order_relaxed)),
       opts(std::move(o)),
       manual(opts.manual),
-      table(opts.max_processes),
+      table(opts.max_processes +
+            static_cast<std::uint32_t>(scheduler_count(opts) * process_table::kWorkerSlotCache)),
       started(std::chrono::steady_clock::now()) {
   if (opts.reductions == 0) opts.reductions = 1;
   const unsigned n = scheduler_count(opts);
@@ -204,6 +205,13 @@ std::size_t node::run_until_idle() {
   if (!n.manual) throw badarg("run_until_idle: the node is not in manual mode");
   if (detail::ctx().w != nullptr) throw badarg("run_until_idle: called from inside a process");
   return n.run_manual();
+}
+
+bool node::step() {
+  detail::node_impl& n = impl();
+  if (!n.manual) throw badarg("step: the node is not in manual mode");
+  if (detail::ctx().w != nullptr) throw badarg("step: called from inside a process");
+  return n.run_manual(1) == 1;
 }
 
 void node::advance(std::chrono::milliseconds d) {

@@ -65,6 +65,9 @@ class process_table {
  public:
   static constexpr std::uint32_t kChunkBits = 12;
   static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
+  /// Slots a worker keeps for itself; the table holds this many per worker
+  /// beyond the process limit, so cached slots never make a spawn fail.
+  static constexpr std::size_t kWorkerSlotCache = 1024;
 
   explicit process_table(std::uint32_t capacity);
   ~process_table();
@@ -111,11 +114,11 @@ class node_impl {
 
   // --- processes ---
   process_table table;
-  std::atomic<std::size_t> live{0};
+  alignas(64) std::atomic<std::size_t> live{0};
   std::atomic<std::size_t> live_external{0};  // thread mailboxes among `live`
 
   // --- scheduling ---
-  std::vector<std::unique_ptr<worker>> workers;
+  alignas(64) std::vector<std::unique_ptr<worker>> workers;
   std::mutex inject_mu;
   std::deque<process*> inject;
   std::atomic<std::size_t> inject_len{0};
@@ -178,6 +181,7 @@ class node_impl {
   void worker_loop(worker& w);
   void schedule(process& p) noexcept;     // made runnable by a push or a blocking job
   void enqueue_new(process& p) noexcept;  // a new process
+  void requeue_yielded(worker& w, process& p) noexcept;  // its time slice is used up
   void push_local(worker& w, process& p) noexcept;
   void push_global(process& p) noexcept;
   void notify_one() noexcept;
@@ -188,7 +192,7 @@ class node_impl {
   /// The next process to switch to directly from a suspending one.
   std::coroutine_handle<> next_handle() noexcept;
   void run_timers(worker& w, std::uint64_t now) noexcept;
-  std::size_t run_manual();
+  std::size_t run_manual(std::size_t max_dispatches = ~std::size_t{0});
 
   // --- timers (timers.cpp) ---
   timer_entry* alloc_timer(worker* w);

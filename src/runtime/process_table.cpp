@@ -5,10 +5,6 @@
 
 namespace otp::detail {
 
-namespace {
-constexpr std::size_t kWorkerSlotCache = 1024;
-}
-
 process_table::process_table(std::uint32_t capacity)
     : capacity_(capacity == 0 ? 1 : capacity),
       nchunks_((capacity_ + kChunkSize - 1) / kChunkSize),

@@ -59,8 +59,7 @@ std::coroutine_handle<> rx_suspend(process& p, std::coroutine_handle<> h, void* 
   }
   if (matched) {  // time slice used up: go to the back of the queue
     p.yielding = true;
-    p.status.store(run_state::runnable, std::memory_order_relaxed);
-    n.push_local(*ctx().w, p);
+    n.requeue_yielded(*ctx().w, p);
     return n.next_handle();
   }
   p.rx_awaiter = awaiter;

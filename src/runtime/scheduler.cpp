@@ -24,11 +24,13 @@ thread_local context t_ctx;
 // How many direct switches may nest before returning to the loop. Without a
 // guaranteed tail call (unoptimised or sanitized builds) each switch nests a
 // native frame.
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && \
-    !defined(__clang__)
+#if defined(__clang__)
+#if defined(__OPTIMIZE__) && !__has_feature(address_sanitizer) && !__has_feature(thread_sanitizer)
 constexpr int kMaxChain = 64;
-#elif defined(__clang__) && defined(__OPTIMIZE__) && !__has_feature(address_sanitizer) && \
-    !__has_feature(thread_sanitizer)
+#else
+constexpr int kMaxChain = 8;
+#endif
+#elif defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 constexpr int kMaxChain = 64;
 #else
 constexpr int kMaxChain = 8;
@@ -93,6 +95,15 @@ void node_impl::schedule(process& p) noexcept {
   process* displaced = w->next;
   w->next = &p;
   if (displaced != nullptr) push_local(*w, *displaced);
+}
+
+void node_impl::requeue_yielded(worker& w, process& p) noexcept {
+  p.status.store(run_state::runnable, std::memory_order_relaxed);
+  // Behind everything runnable: work waiting in the global queue included.
+  if (inject_len.load(std::memory_order_acquire) != 0)
+    push_global(p);
+  else
+    push_local(w, p);
 }
 
 void node_impl::enqueue_new(process& p) noexcept {
@@ -236,12 +247,14 @@ void node_impl::worker_loop(worker& w) {
   ctx() = context{};
 }
 
-std::size_t node_impl::run_manual() {
+std::size_t node_impl::run_manual(std::size_t max_dispatches) {
   worker& w = *workers[0];
   context saved = ctx();
   ctx() = context{this, nullptr, &w};
   std::size_t count = 0;
-  while (process* p = find_work(w)) {
+  while (count < max_dispatches) {
+    process* p = find_work(w);
+    if (p == nullptr) break;
     run_one(*this, w, p);
     ++count;
   }

@@ -58,7 +58,7 @@ void answer_dead(node_impl& n, pid dead, envelope* e, const exit_reason& why) no
         send_signal(n, s->from, signal_kind::down, dead, s->ref, why);
         break;
       case signal_kind::request:
-        s->fn(*static_cast<process*>(nullptr), s->arg, false);
+        s->fn(nullptr, s->arg);
         break;
       default:
         break;
@@ -180,7 +180,7 @@ void handle(process& p, envelope* e) {
       }
       break;
     case signal_kind::request:
-      s->fn(p, s->arg, true);
+      s->fn(&p, s->arg);
       break;
     case signal_kind::message:
       break;

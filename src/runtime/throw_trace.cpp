@@ -39,6 +39,7 @@ extern "C" void __cxa_throw(void* obj, void* type, void (*destructor)(void*)) {
   auto& c = otp::detail::ctx();
   if (c.proc != nullptr) {
     auto& t = otp::detail::t_trace;
+    t.object = obj;
     int n = backtrace(t.frames, static_cast<int>(otp::detail::kMaxThrowFrames));
     t.depth = n > 0 ? static_cast<std::size_t>(n) : 0;
   }

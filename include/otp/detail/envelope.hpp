@@ -86,7 +86,8 @@ message_header* make_message(A&&... a) {
   }
 }
 
-using request_fn = void (*)(process& target, void* arg, bool alive);
+/// Runs on the target (owner context); `target` is null when it is not alive.
+using request_fn = void (*)(process* target, void* arg);
 
 struct signal_envelope : envelope {
   pid from;

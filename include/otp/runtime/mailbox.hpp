@@ -24,8 +24,9 @@ namespace otp {
 /// deterministic.
 ///
 /// @threadsafe Owner thread only (create, receive and destroy on one thread).
-/// @throws otp::badarg (constructor) when the thread already runs a process
-///   of another node or the node is stopped.
+/// @throws otp::badarg (constructor) when the thread is a scheduler, already
+///   has a mailbox (on any node), or the node is stopped; otp::system_limit
+///   when max_processes processes are alive.
 class mailbox {
  public:
   explicit mailbox(node& n);

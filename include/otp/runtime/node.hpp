@@ -149,6 +149,10 @@ class node {
   /// Runs processes until none is runnable (timers do not move). Returns the
   /// number of dispatches. @throws otp::badarg when the node is not manual.
   std::size_t run_until_idle();
+  /// Runs one process until it suspends (one dispatch; with direct switches
+  /// to just-woken processes it may run a few). Returns false when nothing
+  /// was runnable. @throws otp::badarg when the node is not manual.
+  bool step();
   /// Moves virtual time forward by `d`, firing due timers and running the
   /// processes they wake, in deadline order. @throws otp::badarg when not manual.
   void advance(std::chrono::milliseconds d);

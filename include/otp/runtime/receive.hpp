@@ -71,6 +71,16 @@ template <class T>
 inline constexpr bool is_after = false;
 template <class F>
 inline constexpr bool is_after<after_clause<F>> = true;
+template <class T>
+inline constexpr bool is_guarded = false;
+template <class P, class F>
+inline constexpr bool is_guarded<guarded<P, F>> = true;
+
+/// What may be passed to receive: a one-argument callable, a guard, or `after`.
+template <class A>
+concept receive_clause = is_after<A> || is_guarded<A> || requires {
+  &A::operator();
+} || std::is_function_v<std::remove_pointer_t<A>>;
 
 template <class F, class V>
 decltype(auto) call_with(F& f, V& v) {

@@ -1,0 +1,53 @@
+// The workloads of otp_bench (DESIGN.md section 7) and the helpers they share.
+//
+// Each workload runs once in a fresh otp::node and prints exactly one line:
+//   RESULT system=otp workload=<name> key=value ...
+// with plain numbers as values and the units in the key names.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace otp_bench {
+
+struct options {
+  unsigned schedulers = 2;
+  /// 1 for the first run in this OS process. Later runs reuse memory the
+  /// runtime's pools kept from earlier ones (no first-touch page faults), so
+  /// their figures are "warm"; RESULT lines carry it as run=N.
+  unsigned run = 1;
+};
+
+// --- workloads (runtime_bench.cpp) ---
+
+/// 1M processes each parked in receive: µs per spawn, RSS bytes per process,
+/// ms to stop them all.
+void spawn_idle(const options& o);
+/// 1M leaves, 10 children per level (1,111,111 processes): ms, peak RSS.
+void skynet(const options& o);
+/// Two processes, 1M round trips: ns per round trip.
+void ping_pong(const options& o);
+/// 1,000 processes in a ring, a token passed 1M hops: ns per hop.
+void ring(const options& o);
+/// 100 senders x 100,000 sends to one counting receiver: messages per second.
+void fan_in_send(const options& o);
+
+// --- measurement helpers (otp_bench.cpp) ---
+
+/// Resident set size now (VmRSS), bytes.
+std::size_t rss_bytes();
+/// Peak resident set size (VmHWM), bytes.
+std::size_t peak_rss_bytes();
+/// Resets VmHWM to the current RSS (Linux clear_refs), so a run's peak is its own.
+void reset_peak_rss();
+
+using clock = std::chrono::steady_clock;
+
+inline double ms_since(clock::time_point t0, clock::time_point t1) {
+  return std::chrono::duration<double, std::milli>(t1 - t0).count();
+}
+inline double ns_since(clock::time_point t0, clock::time_point t1) {
+  return std::chrono::duration<double, std::nano>(t1 - t0).count();
+}
+
+}  // namespace otp_bench
