@@ -18,6 +18,7 @@
 #include "otp/detail/runtime.hpp"
 #include "otp/runtime/node.hpp"
 #include "runtime/run_queue.hpp"
+#include "runtime/spawn_stack.hpp"
 #include "runtime/timer_wheel.hpp"
 
 namespace otp::detail {
@@ -48,7 +49,8 @@ class worker {
 
   node_impl& node;
   const unsigned index;
-  run_queue local;
+  run_queue local;                        // woken and yielded processes, oldest first
+  spawn_stack spawned;                    // new processes, newest first
   process* next = nullptr;                // owner-only: run this one next (just woken)
   timer_wheel wheel;                      // owner-only
   timer_entry* free_timers = nullptr;     // owner-only cache

@@ -15,13 +15,15 @@
 #include <new>
 #include <vector>
 
+#include "runtime/os_memory.hpp"
+
 namespace otp::detail {
 
 namespace {
 
 constexpr std::size_t kClasses = kMaxPooled / kPoolGranule;
 constexpr std::size_t kBatch = 128;
-constexpr std::size_t kSlabBytes = 64 * 1024;
+constexpr std::size_t kSlabBytes = 256 * 1024;
 
 struct free_block {
   free_block* next;
@@ -99,8 +101,7 @@ struct thread_cache {
     const std::size_t size = (c + 1) * kPoolGranule;
     std::size_t n = kSlabBytes / size;
     if (n == 0) n = 1;
-    char* slab = static_cast<char*>(std::aligned_alloc(64, ((n * size + 63) / 64) * 64));
-    if (slab == nullptr) throw std::bad_alloc();
+    char* slab = static_cast<char*>(os_alloc_populated(kSlabBytes));
     d.slabs.push_back(slab);
     for (std::size_t i = 0; i < n; ++i) {
       auto* b = reinterpret_cast<free_block*>(slab + i * size);

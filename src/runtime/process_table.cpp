@@ -2,6 +2,7 @@
 
 #include "otp/runtime/errors.hpp"
 #include "runtime/node_impl.hpp"
+#include "runtime/os_memory.hpp"
 
 namespace otp::detail {
 
@@ -13,7 +14,12 @@ process_table::process_table(std::uint32_t capacity)
 }
 
 process_table::~process_table() {
-  for (std::uint32_t i = 0; i < nchunks_; ++i) delete[] chunks_[i].load(std::memory_order_relaxed);
+  for (std::uint32_t i = 0; i < nchunks_; ++i) {
+    process* c = chunks_[i].load(std::memory_order_relaxed);
+    if (c == nullptr) continue;
+    for (std::uint32_t k = 0; k < kChunkSize; ++k) c[k].~process();
+    os_free(c, sizeof(process) * kChunkSize);
+  }
 }
 
 std::uint32_t process_table::allocate(worker* w) {
@@ -39,8 +45,11 @@ std::uint32_t process_table::allocate(worker* w) {
   std::uint32_t c = s >> kChunkBits;
   if (chunks_[c].load(std::memory_order_acquire) == nullptr) {
     std::lock_guard lk(grow_mu_);
-    if (chunks_[c].load(std::memory_order_relaxed) == nullptr)
-      chunks_[c].store(new process[kChunkSize], std::memory_order_release);
+    if (chunks_[c].load(std::memory_order_relaxed) == nullptr) {
+      auto* mem = static_cast<process*>(os_alloc_populated(sizeof(process) * kChunkSize));
+      for (std::uint32_t k = 0; k < kChunkSize; ++k) ::new (mem + k) process();
+      chunks_[c].store(mem, std::memory_order_release);
+    }
   }
   return s;
 }

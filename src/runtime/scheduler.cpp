@@ -109,10 +109,13 @@ void node_impl::requeue_yielded(worker& w, process& p) noexcept {
 void node_impl::enqueue_new(process& p) noexcept {
   p.status.store(run_state::runnable, std::memory_order_relaxed);
   worker* w = worker_of(*this);
-  if (w != nullptr)
-    push_local(*w, p);
-  else
+  if (w == nullptr) {
     push_global(p);
+  } else if (w->spawned.push(&p)) {
+    notify_one();
+  } else {
+    push_local(*w, p);
+  }
 }
 
 process* node_impl::find_work(worker& w) noexcept {
@@ -137,6 +140,12 @@ process* node_impl::find_work(worker& w) noexcept {
     if (!w.local.push(p)) push_global(*p);
   }
   w.budget = static_cast<int>(opts.reductions);
+  // New processes first (depth-first trees), but every 8th pick the woken
+  // ones go first, so a process that keeps spawning cannot starve them.
+  if ((w.tick & 7) == 0) {
+    if (process* p = w.local.pop()) return p;
+  }
+  if (process* p = w.spawned.pop()) return p;
   if (process* p = w.local.pop()) return p;
   if (inject_len.load(std::memory_order_acquire) != 0) {
     std::lock_guard lk(inject_mu);
@@ -150,6 +159,7 @@ process* node_impl::find_work(worker& w) noexcept {
   const std::size_t n = workers.size();
   for (std::size_t i = 1; i < n; ++i) {
     worker& v = *workers[(w.index + i) % n];
+    if (process* p = v.spawned.steal()) return p;
     if (process* p = v.local.pop()) return p;
   }
   return nullptr;
