@@ -126,8 +126,9 @@ class node_impl {
   std::atomic<std::size_t> inject_len{0};
   std::mutex park_mu;
   std::condition_variable park_cv;
-  std::atomic<int> sleepers{0};
-  int wakeups = 0;                    // guarded by park_mu
+  std::atomic<int> sleepers{0};       // workers parked or about to park
+  std::atomic<int> searching{0};      // workers spinning for work: they will find a push
+  int wakeups = 0;                    // permits, guarded by park_mu
   std::atomic<bool> accepting{true};  // false once stop() began
   std::atomic<bool> halt{false};      // workers leave their loops
 

@@ -7,10 +7,14 @@
 //     spawn, a yield, or a finished blocking job makes it runnable.
 //  2. `next` is owner-only and not stealable; it inherits the time slice, so
 //     a ping-pong pair cannot starve the local queue.
-//  3. Parking: a worker announces itself in `sleepers` (seq_cst), looks for
-//     work once more, then sleeps on park_cv unless a wakeup permit is
-//     pending. Pushers publish work, fence, and grant a permit when sleepers
-//     is non-zero. So no push is missed.
+//  3. Parking: a worker out of work first spins, counted in `searching`; to
+//     park it joins `sleepers`, leaves `searching`, looks for work once more
+//     (all seq_cst), then sleeps on park_cv unless a wakeup permit is
+//     pending. Pushers publish work, fence, and wake a sleeper only when
+//     there is one and nobody is searching (a searcher will find the work).
+//     By the fences, a searcher that leaves after the pusher looked sees the
+//     push in its last look. So no push is missed, and a burst of pushes
+//     wakes one thread, not one per push.
 #include <chrono>
 #include <thread>
 
@@ -78,8 +82,10 @@ void node_impl::push_global(process& p) noexcept {
 void node_impl::notify_one() noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (sleepers.load(std::memory_order_seq_cst) == 0) return;
+  if (searching.load(std::memory_order_seq_cst) != 0) return;
   {
     std::lock_guard lk(park_mu);
+    if (wakeups >= sleepers.load(std::memory_order_relaxed)) return;  // enough on their way
     ++wakeups;
   }
   park_cv.notify_one();
@@ -230,13 +236,19 @@ void node_impl::worker_loop(worker& w) {
   ctx() = context{this, nullptr, &w};
   while (!halt.load(std::memory_order_acquire)) {
     process* p = find_work(w);
-    for (int spin = 0; p == nullptr && spin < 64; ++spin) {
-      cpu_relax();
-      if ((spin & 7) == 7) std::this_thread::yield();
-      p = find_work(w);
+    if (p == nullptr) {
+      searching.fetch_add(1, std::memory_order_seq_cst);
+      for (int spin = 0; p == nullptr && spin < 64; ++spin) {
+        cpu_relax();
+        if ((spin & 7) == 7) std::this_thread::yield();
+        p = find_work(w);
+      }
+      if (p != nullptr) searching.fetch_sub(1, std::memory_order_seq_cst);
     }
     if (p == nullptr) {
       sleepers.fetch_add(1, std::memory_order_seq_cst);
+      searching.fetch_sub(1, std::memory_order_seq_cst);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
       p = find_work(w);
       if (p == nullptr) {
         std::unique_lock lk(park_mu);
