@@ -3,7 +3,7 @@
 
 JOBS ?= 2
 
-.PHONY: all deps build test test-default test-asan test-tsan demo bench format clean
+.PHONY: all deps build test test-default test-asan test-tsan test-clang demo bench format clean
 .NOTPARALLEL:
 
 all: build
@@ -15,13 +15,14 @@ build: deps
 	cmake --preset default
 	cmake --build --preset default -j $(JOBS)
 
-# Whole suite three times: plain, ASan+UBSan, TSan.
+# Whole suite four times: plain (GCC), ASan+UBSan, TSan, and plain with Clang 14.
 test: deps
 	$(MAKE) --no-print-directory test-default
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-tsan
+	$(MAKE) --no-print-directory test-clang
 
-test-default test-asan test-tsan: test-%:
+test-default test-asan test-tsan test-clang: test-%:
 	cmake --preset $*
 	cmake --build --preset $* -j $(JOBS)
 	ctest --preset $*

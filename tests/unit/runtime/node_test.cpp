@@ -332,4 +332,26 @@ TEST(Node, AMillionWaitingProcessesEndWithoutLeakingPoolMemory) {
   EXPECT_LE(drift, 4096u) << "before " << before << " after " << after;
 }
 
+otp::proc note_start(std::vector<int>* log, int id) {
+  log->push_back(id);
+  co_await otp::receive([](stop) {});
+}
+
+TEST(Node, StepRunsOneRunnableProcessUntilItSuspends) {
+  // Rule (deterministic fixture): a manual node moves only when driven, one
+  // dispatch per step, in a fixed order, and says when nothing was runnable.
+  otp::node n({.manual = true});
+  std::vector<int> log;
+  n.spawn(note_start, &log, 1);
+  n.spawn(note_start, &log, 2);
+  EXPECT_TRUE(log.empty());
+  ASSERT_TRUE(n.step());
+  ASSERT_EQ(log.size(), 1u);
+  ASSERT_TRUE(n.step());
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_NE(log[0], log[1]);
+  EXPECT_FALSE(n.step());
+  EXPECT_EQ(n.process_count(), 2u);
+}
+
 }  // namespace
