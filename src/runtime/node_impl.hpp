@@ -102,6 +102,7 @@ class process_table {
   std::mutex grow_mu_;
   std::mutex free_mu_;
   std::vector<std::uint32_t> free_;
+  std::atomic<std::size_t> free_size_{0};  // free_.size(), readable without the lock
 };
 
 class node_impl {

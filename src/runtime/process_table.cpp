@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "otp/runtime/errors.hpp"
@@ -28,11 +29,18 @@ std::uint32_t process_table::allocate(worker* w) {
     w->free_slots.pop_back();
     return s;
   }
-  {
+  if (free_size_.load(std::memory_order_acquire) != 0) {
     std::lock_guard lk(free_mu_);
     if (!free_.empty()) {
       std::uint32_t s = free_.back();
       free_.pop_back();
+      if (w != nullptr) {  // take a batch so the next spawns skip the lock
+        const std::size_t take = std::min<std::size_t>(free_.size(), kWorkerSlotCache / 4);
+        w->free_slots.insert(w->free_slots.end(), free_.end() - static_cast<std::ptrdiff_t>(take),
+                             free_.end());
+        free_.resize(free_.size() - take);
+      }
+      free_size_.store(free_.size(), std::memory_order_release);
       return s;
     }
   }
@@ -67,6 +75,7 @@ void process_table::release(worker* w, std::uint32_t slot) noexcept {
                  w->free_slots.end());
     w->free_slots.resize(w->free_slots.size() - half);
   }
+  free_size_.store(free_.size(), std::memory_order_release);
 }
 
 }  // namespace otp::detail
