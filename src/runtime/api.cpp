@@ -78,7 +78,7 @@ struct yield_op {
   process* p = nullptr;
   bool await_ready() {
     p = &require_process("yield");
-    if (p->external) return true;
+    if (p->external.load(std::memory_order_relaxed)) return true;
     drain(*p);
     return false;
   }

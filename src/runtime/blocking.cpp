@@ -10,7 +10,9 @@ namespace otp::detail {
 std::coroutine_handle<> blocking_suspend(process& p, std::coroutine_handle<> h, void (*run)(void*),
                                          void* arg) noexcept {
   node_impl& n = *p.node;
-  if (n.manual || p.external) {  // deterministic (or no scheduler to free): run inline
+  if (n.manual ||
+      p.external.load(
+          std::memory_order_relaxed)) {  // deterministic (or no scheduler to free): run inline
     run(arg);
     return h;
   }

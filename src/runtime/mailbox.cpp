@@ -6,15 +6,13 @@
 namespace otp {
 
 namespace {
-detail::thread_waiter* take_waiter(detail::node_impl& n) {
+/// The slot's waiter, made the first time a mailbox uses the slot. It stays
+/// with the slot for the node's life (see process::waiter).
+void ensure_waiter(detail::node_impl& n, detail::process& p) {
+  if (p.waiter.load(std::memory_order_acquire) != nullptr) return;
   std::lock_guard lk(n.waiter_mu);
-  if (!n.waiters_free.empty()) {
-    detail::thread_waiter* w = n.waiters_free.back();
-    n.waiters_free.pop_back();
-    return w;
-  }
-  n.waiters_all.push_back(std::make_unique<detail::thread_waiter>());
-  return n.waiters_all.back().get();
+  n.waiters.push_back(std::make_unique<detail::thread_waiter>());
+  p.waiter.store(n.waiters.back().get(), std::memory_order_release);
 }
 }  // namespace
 
@@ -38,8 +36,8 @@ mailbox::mailbox(node& nd) : p_(nullptr), saved_(detail::ctx()) {
     throw;
   }
   detail::process& p = *n.table.at(slot);
+  ensure_waiter(n, p);
   detail::init_process(n, p, slot, true);
-  p.waiter = waiter_ = take_waiter(n);
   p.status.store(detail::run_state::running, std::memory_order_relaxed);
   n.live_external.fetch_add(1, std::memory_order_relaxed);
   p_ = &p;
@@ -48,15 +46,10 @@ mailbox::mailbox(node& nd) : p_(nullptr), saved_(detail::ctx()) {
 }
 
 mailbox::~mailbox() {
-  detail::process& p = *p_;
-  detail::node_impl& n = *p.node;
   // Still alive unless an exit signal ended it in receive (then the slot may
   // already serve another process: compare the serial).
-  if (p.serial_word.load(std::memory_order_acquire) == self_.serial()) detail::finish_process(p);
-  {
-    std::lock_guard lk(n.waiter_mu);
-    n.waiters_free.push_back(static_cast<detail::thread_waiter*>(waiter_));
-  }
+  if (!dead_ && p_->serial_word.load(std::memory_order_acquire) == self_.serial())
+    detail::finish_process(*p_);
   detail::ctx() = saved_;
 }
 

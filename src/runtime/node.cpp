@@ -182,7 +182,8 @@ std::optional<otp::process_info> node::process_info(pid p) {
   if (c.w != nullptr)
     throw badarg("process_info: called on a scheduler thread; use co_await otp::get_process_info");
   std::optional<mailbox> tmp;
-  if (c.proc == nullptr || c.node != &n || !c.proc->external) tmp.emplace(*this);
+  if (c.proc == nullptr || c.node != &n || !c.proc->external.load(std::memory_order_relaxed))
+    tmp.emplace(*this);
   detail::process& me = *detail::ctx().proc;
   if (p == me.self()) return detail::snapshot(me, detail::run_state::running);
   ref tag = n.new_ref();

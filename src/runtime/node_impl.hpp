@@ -49,11 +49,16 @@ class worker {
 
   node_impl& node;
   const unsigned index;
-  run_queue local;                        // woken and yielded processes, oldest first
-  spawn_stack spawned;                    // new processes, newest first
-  process* next = nullptr;                // owner-only: run this one next (just woken)
-  timer_wheel wheel;                      // owner-only
-  timer_entry* free_timers = nullptr;     // owner-only cache
+  run_queue local;                     // woken and yielded processes, oldest first
+  spawn_stack spawned;                 // new processes, newest first
+  process* next = nullptr;             // owner-only: run this one next (just woken)
+  timer_wheel wheel;                   // owner-only
+  timer_entry* free_timers = nullptr;  // owner-only cache
+  /// Timers of this wheel cancelled on other threads since the last sweep
+  /// (a process that moved to another worker cancels its receive timeout
+  /// there); past a threshold the owner sweeps them out, so they do not stay
+  /// until their deadline.
+  std::atomic<std::uint32_t> remote_cancels{0};
   std::vector<std::uint32_t> free_slots;  // owner-only cache of process slots
   int budget = 0;
   int chain = 0;  // symmetric transfers since the loop last resumed a process
@@ -147,9 +152,7 @@ class node_impl {
 
   // --- thread mailboxes ---
   std::mutex waiter_mu;
-  std::vector<std::unique_ptr<thread_waiter>> waiters_all;
-  std::vector<thread_waiter*> waiters_free;
-  std::unordered_map<std::uint32_t, thread_waiter*> waiter_of_slot;  // guarded by waiter_mu
+  std::vector<std::unique_ptr<thread_waiter>> waiters;  // one per slot ever used by a mailbox
 
   // --- blocking pool ---
   struct blocking_job {

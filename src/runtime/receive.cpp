@@ -127,21 +127,21 @@ void rx_wait_thread(process& p, void* awaiter, match_fn match, const timeout& t)
       }
     }
   }
-  auto* tw = static_cast<thread_waiter*>(p.waiter);
+  auto* tw = static_cast<thread_waiter*>(p.waiter.load(std::memory_order_relaxed));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(t.ms());
   for (;;) {
     if (!drain(p)) mailbox_died(p);
     if (match(awaiter, p)) return;
     envelope* expected = nullptr;
-    if (!p.inbox.compare_exchange_strong(expected, kWaiting, std::memory_order_acq_rel,
+    if (!p.inbox.compare_exchange_strong(expected, kWaitingThread, std::memory_order_acq_rel,
                                          std::memory_order_relaxed))
       continue;
     std::unique_lock lk(tw->mu);
-    while (p.inbox.load(std::memory_order_acquire) == kWaiting) {
+    while (p.inbox.load(std::memory_order_acquire) == kWaitingThread) {
       if (t.is_infinite()) {
         tw->cv.wait(lk);
       } else if (tw->cv.wait_until(lk, deadline) == std::cv_status::timeout) {
-        envelope* w = kWaiting;
+        envelope* w = kWaitingThread;
         if (p.inbox.compare_exchange_strong(w, nullptr, std::memory_order_acq_rel,
                                             std::memory_order_relaxed)) {
           lk.unlock();

@@ -13,8 +13,9 @@
 //     pending. Pushers publish work, fence, and wake a sleeper only when
 //     there is one and nobody is searching (a searcher will find the work).
 //     By the fences, a searcher that leaves after the pusher looked sees the
-//     push in its last look. So no push is missed, and a burst of pushes
-//     wakes one thread, not one per push.
+//     push in its last look; the last searcher that leaves because it found
+//     work wakes a sleeper for what may be left. So no push is missed, and a
+//     burst of pushes wakes one thread, not one per push.
 #include <chrono>
 #include <thread>
 
@@ -128,6 +129,11 @@ process* node_impl::find_work(worker& w) noexcept {
   ++w.tick;
   if (has_pending_timers.load(std::memory_order_acquire)) adopt_pending_timers(w);
   if (!manual && w.wheel.size() != 0 && (w.tick & 15) == 0) run_timers(w, now_ms());
+  if (const std::uint32_t c = w.remote_cancels.load(std::memory_order_relaxed);
+      c >= 64 && 2 * std::size_t{c} >= w.wheel.size()) {
+    w.remote_cancels.store(0, std::memory_order_relaxed);
+    w.wheel.sweep_cancelled([&](timer_entry* e) { free_timer(&w, e); });
+  }
   // Now and then look at the global queue first, so it cannot starve.
   if ((w.tick % 61) == 0 && inject_len.load(std::memory_order_acquire) != 0) {
     std::lock_guard lk(inject_mu);
@@ -243,7 +249,9 @@ void node_impl::worker_loop(worker& w) {
         if ((spin & 7) == 7) std::this_thread::yield();
         p = find_work(w);
       }
-      if (p != nullptr) searching.fetch_sub(1, std::memory_order_seq_cst);
+      // The last searcher to find work wakes a sleeper: pushes made while it
+      // searched were not announced (they counted on a searcher).
+      if (p != nullptr && searching.fetch_sub(1, std::memory_order_seq_cst) == 1) notify_one();
     }
     if (p == nullptr) {
       sleepers.fetch_add(1, std::memory_order_seq_cst);

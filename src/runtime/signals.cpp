@@ -67,22 +67,22 @@ void answer_dead(node_impl& n, pid dead, envelope* e, const exit_reason& why) no
   destroy_envelope(e);
 }
 
-bool push(process& p, envelope* e) noexcept {
+bool push(node_impl& n, process& p, envelope* e) noexcept {
   envelope* old = p.inbox.load(std::memory_order_relaxed);
   for (;;) {
     if (old == kClosed) return false;
-    e->next = (old == kWaiting) ? nullptr : old;
+    e->next = is_tag(old) ? nullptr : old;
     if (p.inbox.compare_exchange_weak(old, e, std::memory_order_acq_rel, std::memory_order_relaxed))
       break;
   }
   if (old == kWaiting) {
-    if (p.external) {
-      auto* tw = static_cast<thread_waiter*>(p.waiter);
-      { std::lock_guard lk(tw->mu); }
-      tw->cv.notify_all();
-    } else {
-      p.node->schedule(p);
-    }
+    n.schedule(p);  // we took the wake-up: nobody else can run p until we queue it
+  } else if (old == kWaitingThread) {
+    // The mailbox thread may already be gone (timed out) and its slot reused:
+    // touch only the slot's never-freed waiter.
+    auto* tw = static_cast<thread_waiter*>(p.waiter.load(std::memory_order_acquire));
+    { std::lock_guard lk(tw->mu); }
+    tw->cv.notify_all();
   }
   return true;
 }
@@ -201,7 +201,7 @@ void send_envelope(node_impl& n, pid to, envelope* e) noexcept {
     return;
   }
   e->target_serial = to.serial();
-  if (!push(*p, e)) answer_dead(n, to, e, exit_reason::noproc());
+  if (!push(n, *p, e)) answer_dead(n, to, e, exit_reason::noproc());
 }
 
 void send_signal(node_impl& n, pid to, signal_kind k, pid from, std::uint64_t refid,
@@ -286,7 +286,8 @@ void finish_process(process& p) noexcept {
   p.reason = exit_reason();
   p.resume_point = {};
   p.status.store(run_state::free, std::memory_order_relaxed);
-  if (p.external) n.live_external.fetch_sub(1, std::memory_order_relaxed);
+  if (p.external.load(std::memory_order_relaxed))
+    n.live_external.fetch_sub(1, std::memory_order_relaxed);
   n.table.release(worker_of(n), p.slot);
   if (n.live.fetch_sub(1, std::memory_order_acq_rel) == 1 ||
       !n.accepting.load(std::memory_order_acquire)) {
@@ -302,7 +303,7 @@ void init_process(node_impl& n, process& p, std::uint32_t slot, bool external) {
   std::uint32_t s = ((p.serial_word.load(std::memory_order_relaxed) & ~kDeadBit) + 1) & ~kDeadBit;
   if (s == 0) s = 1;
   p.serial = s;
-  p.external = external;
+  p.external.store(external, std::memory_order_relaxed);
   p.save_head = nullptr;
   p.save_tail = &p.save_head;
   p.save_len = 0;
@@ -320,7 +321,6 @@ void init_process(node_impl& n, process& p, std::uint32_t slot, bool external) {
   p.rx_seq = 0;
   p.rx_timer = nullptr;
   p.rx_timed_out = false;
-  p.waiter = nullptr;
   p.extras = nullptr;
   p.has_name.store(false, std::memory_order_relaxed);
   p.status.store(run_state::runnable, std::memory_order_relaxed);

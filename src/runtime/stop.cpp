@@ -10,7 +10,7 @@ using detail::node_impl;
 
 void signal_all(node_impl& n, const exit_reason& r) {
   for (pid p : detail::live_pids(n))
-    if (!n.table.at(p.slot())->external)
+    if (!n.table.at(p.slot())->external.load(std::memory_order_relaxed))
       detail::send_signal(n, p, detail::signal_kind::exit, pid(), 0, r);
 }
 
@@ -70,7 +70,7 @@ void node::stop() {
   const std::uint32_t hw = n.table.high_water();
   for (std::uint32_t s = 0; s < hw; ++s) {
     detail::process* p = n.table.at(s);
-    if (p == nullptr || p->external) continue;
+    if (p == nullptr || p->external.load(std::memory_order_relaxed)) continue;
     if ((p->serial_word.load(std::memory_order_acquire) & detail::kDeadBit) != 0) continue;
     detail::ctx() = detail::context{&n, p, nullptr};
     detail::set_exit(*p, exit_reason::killed());

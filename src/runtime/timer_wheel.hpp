@@ -65,6 +65,10 @@ class timer_wheel {
   std::size_t size() const noexcept { return count_; }
   /// Removes and returns every entry (for shutdown), as a list through `next`.
   timer_entry* take_all() noexcept;
+  /// Owner only. Removes every entry cancelled from another thread and
+  /// passes it to `dispose`. O(slots + entries).
+  template <class Dispose>
+  void sweep_cancelled(Dispose&& dispose);
 
  private:
   template <class Due>
@@ -86,6 +90,21 @@ void timer_wheel::process_slot(std::uint64_t slot, std::uint64_t now, Due& due) 
       due(e);
     }
     e = nx;
+  }
+}
+
+template <class Dispose>
+void timer_wheel::sweep_cancelled(Dispose&& dispose) {
+  for (std::uint64_t s = 0; s < kSlots; ++s) {
+    timer_entry* e = slots_[s];
+    while (e != nullptr) {
+      timer_entry* nx = e->next;
+      if ((e->state.load(std::memory_order_acquire) & 3) == kTimerCancelled) {
+        remove(e);
+        dispose(e);
+      }
+      e = nx;
+    }
   }
 }
 

@@ -126,7 +126,7 @@ timer_ref start_timer(node_impl& n, timeout t, pid dest, std::string name, envel
     if (!n.manual) {
       // A parked worker must adopt it to sleep with the right deadline.
       std::lock_guard lk(n.park_mu);
-      ++n.wakeups;
+      if (n.wakeups < n.sleepers.load(std::memory_order_relaxed)) ++n.wakeups;
       n.park_cv.notify_one();
     }
   }
@@ -147,9 +147,13 @@ std::optional<std::chrono::milliseconds> cancel_timer_ref(timer_ref t) noexcept 
     std::uint64_t now = n->now_ms();
     left = deadline > now ? deadline - now : 0;
     worker* w = worker_of(*n);
-    if (w != nullptr && e->owner.load(std::memory_order_relaxed) == static_cast<int>(w->index)) {
+    const int owner = e->owner.load(std::memory_order_relaxed);
+    if (w != nullptr && owner == static_cast<int>(w->index)) {
       w->wheel.remove(e);
       n->free_timer(w, e);
+    } else if (owner >= 0) {
+      n->workers[static_cast<std::size_t>(owner)]->remote_cancels.fetch_add(
+          1, std::memory_order_relaxed);
     }
   }
   return std::chrono::milliseconds(left);

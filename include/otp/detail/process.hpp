@@ -33,9 +33,13 @@ struct process_extras;
 struct timer_entry;
 
 /// Tag values of process::inbox besides real envelope pointers.
+/// kWaiting: a coroutine process parked (the pusher schedules it);
+/// kWaitingThread: a thread mailbox blocked (the pusher notifies its waiter).
+/// The tag itself says which, so a pusher never reads the block to decide.
 inline envelope* const kWaiting = reinterpret_cast<envelope*>(std::uintptr_t{1});
 inline envelope* const kClosed = reinterpret_cast<envelope*>(std::uintptr_t{2});
-inline bool is_tag(envelope* e) noexcept { return reinterpret_cast<std::uintptr_t>(e) <= 2; }
+inline envelope* const kWaitingThread = reinterpret_cast<envelope*>(std::uintptr_t{3});
+inline bool is_tag(envelope* e) noexcept { return reinterpret_cast<std::uintptr_t>(e) <= 3; }
 
 inline constexpr std::uint32_t kDeadBit = 0x8000'0000u;
 
@@ -51,13 +55,18 @@ struct process {
   std::atomic<std::uint32_t> serial_word{kDeadBit};
   std::atomic<run_state> status{run_state::free};
   std::atomic<bool> has_name{false};
+  /// Where a thread mailbox in this slot blocks. Set the first time a mailbox
+  /// uses the slot and never cleared (waiters are never freed), so a late
+  /// notify through a reused slot is only a spurious wake-up.
+  std::atomic<void*> waiter{nullptr};
+  /// A thread mailbox, not a coroutine. Atomic: node::stop reads it for any slot.
+  std::atomic<bool> external{false};
 
   // --- set per incarnation before the pid is published ---
   node_impl* node = nullptr;
   std::uint32_t node_id = 0;
   std::uint32_t slot = 0;
   std::uint32_t serial = 0;
-  bool external = false;  // a thread mailbox, not a coroutine
 
   // --- owner-only ---
   envelope* save_head = nullptr;
@@ -80,8 +89,6 @@ struct process {
   timer_entry* rx_timer = nullptr;    // its timeout, if armed
   std::uint64_t rx_timer_gen = 0;
   bool rx_timed_out = false;
-
-  void* waiter = nullptr;  // thread mailboxes: where the owner thread blocks
 
   process_extras* extras = nullptr;  // links, monitors: allocated on first use
 

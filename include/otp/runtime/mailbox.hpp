@@ -69,7 +69,6 @@ class mailbox {
  private:
   detail::process* p_;
   pid self_;
-  void* waiter_ = nullptr;
   bool dead_ = false;
   exit_reason dead_reason_;
   detail::context saved_;

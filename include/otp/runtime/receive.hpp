@@ -96,10 +96,15 @@ bool accepts(H& h, envelope* e) {
   using V = typename handler_traits<H>::value;
   auto* m = static_cast<message_header*>(e);
   if (m->vt != type_key<V>()) return false;
-  if constexpr (requires { h.pred; })
-    return static_cast<bool>(h.pred(std::as_const(static_cast<message_envelope<V>*>(e)->value)));
-  else
+  if constexpr (requires { h.pred; }) {
+    try {
+      return static_cast<bool>(h.pred(std::as_const(static_cast<message_envelope<V>*>(e)->value)));
+    } catch (...) {
+      return false;  // as in Erlang, a guard that raises is false
+    }
+  } else {
     return true;
+  }
 }
 
 template <class H>
@@ -125,7 +130,7 @@ class receive_op {
 
   bool await_ready() {
     p_ = &require_process("receive");
-    if (p_->external)
+    if (p_->external.load(std::memory_order_relaxed))
       throw badarg("receive: co_await on a thread mailbox; use otp::mailbox::receive");
     if (!rx_begin(*p_)) return false;  // an exit is pending: the suspend path ends the process
     if (scan()) return rx_take_budget();
@@ -263,7 +268,8 @@ auto make_receive_with_after(Tuple&& t, std::index_sequence<I...>) {
 }  // namespace detail
 
 /// A handler that accepts a message only when `pred(const T&)` is true
-/// (Erlang's guard in a receive clause).
+/// (Erlang's guard in a receive clause). A predicate that throws counts as
+/// false, as a guard that raises does in Erlang.
 template <class P, class F>
 detail::guarded<P, F> when(P pred, F fn) {
   return {std::move(pred), std::move(fn)};

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,35 @@ TEST(Receive, GuardedReceiveWaitsUntilAnAcceptableMessageArrives) {
   n.send(p, 42);
   n.run_until_idle();
   EXPECT_EQ(log, (log_t{"42"}));
+}
+
+TEST(Receive, GuardThatThrowsCountsAsFalse) {
+  // Rule: a guard that raises is false (Erlang guard semantics); the message
+  // stays queued and the process lives on, whether the guard runs when the
+  // receive starts or when a message wakes the waiting process.
+  otp::node n({.manual = true});
+  log_t log;
+  otp::pid p = n.spawn(
+      [](log_t* log) -> otp::proc {
+        for (int i = 0; i < 2; ++i)
+          co_await otp::receive(otp::when(
+              [](int v) {
+                if (v < 0) throw std::runtime_error("bad guard");
+                return true;
+              },
+              [&](int v) { log->push_back(std::to_string(v)); }));
+        log->push_back(std::to_string(co_await otp::receive<int>()));
+      },
+      &log);
+  n.send(p, -1);  // queued before the receive starts
+  n.run_until_idle();
+  n.send(p, 3);
+  n.run_until_idle();
+  n.send(p, -2);  // wakes the waiting process
+  n.send(p, 4);
+  n.run_until_idle();
+  EXPECT_EQ(log, (log_t{"3", "4", "-1"}));
+  EXPECT_FALSE(n.is_alive(p));
 }
 
 TEST(Receive, CoAwaitGivesTheChosenHandlersResult) {
