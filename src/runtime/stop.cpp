@@ -64,8 +64,10 @@ void node::stop() {
   }
   n.watchdog_cv.notify_all();
   if (n.watchdog.joinable()) n.watchdog.join();
-  // Whatever is still there (stuck in a blocking job, or never scheduled
-  // again) ends now; its frame is destroyed so RAII cleanup runs.
+  // Whatever is still there (its blocking job finished but it was never
+  // scheduled again, or it ignored shutdown and was queued behind the halt)
+  // ends now; its frame is destroyed so RAII cleanup runs. Blocking jobs were
+  // joined above: a job that never returns keeps stop() waiting.
   detail::context saved = detail::ctx();
   const std::uint32_t hw = n.table.high_water();
   for (std::uint32_t s = 0; s < hw; ++s) {

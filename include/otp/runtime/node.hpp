@@ -121,7 +121,8 @@ class node {
   std::size_t process_count() const noexcept;
 
   /// Introspection from a thread; std::nullopt when `p` is not alive. Waits
-  /// for `p` to reach a scheduling point. Do not call from a process (use
+  /// for `p` to reach a scheduling point (a thread mailbox answers when its
+  /// thread next receives). Do not call from a process (use
   /// co_await otp::get_process_info there).
   std::optional<otp::process_info> process_info(pid p);
 
@@ -141,7 +142,8 @@ class node {
   /// stop_grace for them to end, kills the rest, joins the threads, and
   /// destroys what is left (running RAII cleanup in each process frame).
   /// Afterwards spawn throws otp::badarg and sends are dropped. Idempotent.
-  /// A process that never reaches a scheduling point blocks stop().
+  /// A process that never reaches a scheduling point, or an otp::blocking
+  /// job that never returns, blocks stop(): threads cannot be interrupted.
   void stop();
 
   // --- manual mode (node_options::manual) ---
