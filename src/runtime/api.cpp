@@ -117,7 +117,9 @@ void link(pid to) {
 void unlink(pid to) {
   detail::process& p = detail::require_process("unlink");
   if (p.extras == nullptr || p.extras->links.erase(to) == 0) return;
-  detail::send_signal(*p.node, to, detail::signal_kind::unlink, p.self());
+  const std::uint64_t id = p.node->new_ref().id();
+  p.extras->unlinking[to] = id;
+  detail::send_signal(*p.node, to, detail::signal_kind::unlink, p.self(), id);
 }
 
 ref monitor(pid target) {

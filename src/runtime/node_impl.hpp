@@ -31,6 +31,11 @@ struct monitor_entry {
 /// Links and monitors of one process; allocated on first use. Owner-only.
 struct process_extras {
   std::unordered_set<pid> links;
+  /// Our unlinks not yet acknowledged, by peer: while one is in flight, an
+  /// unlink from that peer refers to the link we already removed and is
+  /// ignored, so it cannot remove a link we made again since (ERTS does the
+  /// same with UNLINK_ID / UNLINK_ID_ACK).
+  std::unordered_map<pid, std::uint64_t> unlinking;
   std::unordered_map<std::uint64_t, monitor_entry> monitors;  // refs held -> target
   std::unordered_map<std::uint64_t, pid> monitored_by;        // refs on us -> watcher
 };

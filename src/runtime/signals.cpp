@@ -54,6 +54,9 @@ void answer_dead(node_impl& n, pid dead, envelope* e, const exit_reason& why) no
       case signal_kind::link:
         send_signal(n, s->from, signal_kind::link_exit, dead, 0, why);
         break;
+      case signal_kind::unlink:  // acknowledged for the dead, so the unlinker forgets it
+        send_signal(n, s->from, signal_kind::unlink_ack, dead, s->ref);
+        break;
       case signal_kind::monitor:
         send_signal(n, s->from, signal_kind::down, dead, s->ref, why);
         break;
@@ -148,7 +151,15 @@ void handle(process& p, envelope* e) {
       extras_of(p).links.insert(s->from);
       break;
     case signal_kind::unlink:
-      if (p.extras != nullptr) p.extras->links.erase(s->from);
+      if (p.extras != nullptr && p.extras->unlinking.count(s->from) == 0)
+        p.extras->links.erase(s->from);
+      send_signal(*p.node, s->from, signal_kind::unlink_ack, p.self(), s->ref);
+      break;
+    case signal_kind::unlink_ack:
+      if (p.extras != nullptr) {
+        auto it = p.extras->unlinking.find(s->from);
+        if (it != p.extras->unlinking.end() && it->second == s->ref) p.extras->unlinking.erase(it);
+      }
       break;
     case signal_kind::exit:
       apply_exit(p, s->from, s->reason, false);

@@ -185,6 +185,38 @@ TEST_F(Links, NoExitArrivesAfterUnlink) {
   EXPECT_FALSE(mb.receive<otp::exit_msg>(0ms).has_value());
 }
 
+struct unlink_from {
+  otp::pid peer;
+};
+
+/// Unlinks whoever asks, then reports.
+otp::proc unlinker(otp::pid report) {
+  auto m = co_await otp::receive<unlink_from>();
+  otp::unlink(m.peer);
+  otp::send(report, pong{otp::self()});
+  co_await otp::receive([](stop) {});
+}
+
+// A late unlink from the peer cannot remove a link made again since: while our
+// own unlink is unacknowledged, the peer's unlink refers to the link we already
+// removed (ERTS's UNLINK_ID / UNLINK_ID_ACK rule). Both sides end up linked.
+TEST_F(Links, LateUnlinkFromThePeerDoesNotRemoveANewLink) {
+  otp::pid w = n.spawn(unlinker, mb.self());
+  otp::link(w);
+  n.run_until_idle();  // w has the link
+  n.send(w, unlink_from{mb.self()});
+  n.run_until_idle();  // w unlinked us; its unlink waits, undrained, in our inbox
+  otp::unlink(w);      // we unlink too...
+  otp::link(w);        // ...and link again before seeing w's unlink
+  EXPECT_TRUE(mb.receive<pong>(0ms).has_value());  // drains w's unlink now
+  n.run_until_idle();
+  auto mine = n.process_info(mb.self());
+  auto theirs = n.process_info(w);
+  ASSERT_TRUE(mine && theirs);
+  EXPECT_EQ(mine->links, std::vector<otp::pid>{w});
+  EXPECT_EQ(theirs->links, std::vector<otp::pid>{mb.self()});
+}
+
 // unlink/1 removes the link on both sides: the unlinking process's death spares the peer.
 TEST_F(Links, UnlinkRemovesTheLinkOnBothSides) {
   otp::pid w = n.spawn(worker);

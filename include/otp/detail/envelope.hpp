@@ -20,16 +20,17 @@ namespace otp::detail {
 struct process;
 
 enum class signal_kind : std::uint8_t {
-  message,    // user message (message_envelope<T>)
-  link,       // from wants a link
-  unlink,     // from removed its link
-  exit,       // exit(pid, reason) from `from`
-  link_exit,  // `from` died while linked (reason)
-  monitor,    // from monitors us with ref
-  demonitor,  // from stops monitoring (ref)
-  down,       // the process we monitor with ref ended (reason)
-  timeout,    // receive timeout number `ref`
-  request,    // run fn on the target process (introspection)
+  message,     // user message (message_envelope<T>)
+  link,        // from wants a link
+  unlink,      // from removed its link (ref: unlink id, to be acknowledged)
+  unlink_ack,  // from has seen our unlink number ref
+  exit,        // exit(pid, reason) from `from`
+  link_exit,   // `from` died while linked (reason)
+  monitor,     // from monitors us with ref
+  demonitor,   // from stops monitoring (ref)
+  down,        // the process we monitor with ref ended (reason)
+  timeout,     // receive timeout number `ref`
+  request,     // run fn on the target process (introspection)
 };
 
 struct envelope {
