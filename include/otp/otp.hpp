@@ -1,6 +1,7 @@
 // Umbrella header: the whole public API.
 #pragma once
 
+#include "otp/runtime/any_message.hpp"
 #include "otp/runtime/blocking.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/exit_reason.hpp"

@@ -206,6 +206,18 @@ std::optional<std::chrono::milliseconds> cancel_timer(timer_ref t) noexcept {
 
 ref make_ref() { return detail::require_node("make_ref").new_ref(); }
 
+ref alias() {
+  detail::process& p = detail::require_process("alias");
+  ref r = p.node->new_ref();
+  detail::extras_of(p).aliases.insert(r.id());
+  return r;
+}
+
+bool unalias(ref a) {
+  detail::process& p = detail::require_process("unalias");
+  return p.extras != nullptr && p.extras->aliases.erase(a.id()) != 0;
+}
+
 task<void> yield() { co_await detail::yield_op{}; }
 
 std::vector<pid> processes() { return detail::live_pids(detail::require_node("processes")); }

@@ -38,6 +38,7 @@ struct process_extras {
   std::unordered_map<pid, std::uint64_t> unlinking;
   std::unordered_map<std::uint64_t, monitor_entry> monitors;  // refs held -> target
   std::unordered_map<std::uint64_t, pid> monitored_by;        // refs on us -> watcher
+  std::unordered_set<std::uint64_t> aliases;                  // active alias ids
 };
 
 process_extras& extras_of(process& p);

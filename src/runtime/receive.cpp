@@ -37,8 +37,14 @@ void arm_timeout(node_impl& n, process& p, const timeout& t) {
 }
 }  // namespace
 
-bool rx_begin(process& p) {
-  p.rx_cursor = &p.save_head;
+receive_mark mark_queue() {
+  process& p = require_process("mark_queue");
+  drain(p);
+  return receive_mark{p.save_tail};
+}
+
+bool rx_begin(process& p, envelope** start) {
+  p.rx_cursor = start != nullptr ? start : &p.save_head;
   ++p.rx_seq;
   p.rx_timed_out = false;
   return drain(p);

@@ -39,6 +39,7 @@ void destroy_envelope(envelope* e) noexcept {
     m->vt->destroy(e);
   } else {
     auto* s = static_cast<signal_envelope*>(e);
+    if (s->payload != nullptr) destroy_envelope(s->payload);
     s->~signal_envelope();
     pool_free(s, sizeof(signal_envelope));
   }
@@ -192,6 +193,13 @@ void handle(process& p, envelope* e) {
       break;
     case signal_kind::request:
       s->fn(&p, s->arg);
+      break;
+    case signal_kind::aliased:
+      if (p.extras != nullptr && p.extras->aliases.count(s->ref) != 0) {
+        envelope* m = std::exchange(s->payload, nullptr);
+        m->target_serial = p.serial;
+        handle(p, m);  // an ordinary message from here on
+      }
       break;
     case signal_kind::message:
       break;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <new>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include "otp/detail/pool.hpp"
@@ -31,6 +32,7 @@ enum class signal_kind : std::uint8_t {
   down,        // the process we monitor with ref ended (reason)
   timeout,     // receive timeout number `ref`
   request,     // run fn on the target process (introspection)
+  aliased,     // `payload` (a message) sent to alias `ref`: dropped unless the alias is active
 };
 
 struct envelope {
@@ -39,9 +41,10 @@ struct envelope {
   signal_kind kind = signal_kind::message;
 };
 
-/// Identity and destructor of a message payload type.
+/// Identity, name and destructor of a message payload type.
 struct message_vtable {
   void (*destroy)(envelope*) noexcept;
+  const std::type_info* type;
 };
 
 template <class T>
@@ -54,6 +57,7 @@ inline constexpr message_vtable message_vtable_for{
       m->~message_envelope<T>();
       pool_free(m, sizeof(message_envelope<T>));
     },
+    &typeid(T),
 };
 
 struct message_header : envelope {
@@ -94,8 +98,9 @@ struct signal_envelope : envelope {
   pid from;
   std::uint64_t ref = 0;  // monitor ref id, timeout number
   exit_reason reason;
-  request_fn fn = nullptr;  // for request
-  void* arg = nullptr;      // for request
+  request_fn fn = nullptr;      // for request
+  void* arg = nullptr;          // for request
+  envelope* payload = nullptr;  // for aliased: owned
 };
 
 signal_envelope* make_signal(signal_kind k, pid from);

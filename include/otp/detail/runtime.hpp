@@ -54,9 +54,18 @@ spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& p
 /// alive; link and monitor signals to a dead process are answered with noproc.
 void send_envelope(node_impl& n, pid to, envelope* e) noexcept;
 
-/// Starts a receive in `p`: resets the scan position and drains the inbox.
-/// Returns false when a signal has decided that the process must exit.
-bool rx_begin(process& p);
+/// A position in the calling process's save queue (see mark_queue).
+struct receive_mark {
+  envelope** at;
+};
+/// Drains the calling process's inbox and marks the end of its queue, so a
+/// following receive can skip everything already there.
+receive_mark mark_queue();
+
+/// Starts a receive in `p`: drains the inbox and sets the scan position to
+/// `start` (a mark) or the oldest message. Returns false when a signal has
+/// decided that the process must exit.
+bool rx_begin(process& p, envelope** start = nullptr);
 /// True when the process may handle one more message in this time slice.
 bool rx_take_budget() noexcept;
 /// Suspends the current process in receive (or yields, or exits, as decided).

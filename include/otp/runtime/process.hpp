@@ -218,6 +218,34 @@ std::optional<std::chrono::milliseconds> cancel_timer(timer_ref t) noexcept;
 /// A new node-unique reference. @mirrors erlang:make_ref/0
 ref make_ref();
 
+/// Makes a new alias of the calling process: messages sent to it with
+/// send_alias arrive while it is active and are dropped after unalias (or
+/// the process's death). Behaviours tag call replies with one, so a reply
+/// that comes after the caller gave up never reaches its mailbox.
+/// @mirrors erlang:alias/0
+ref alias();
+
+/// Deactivates an alias of the calling process.
+/// @returns true when it was active. @mirrors erlang:unalias/1
+bool unalias(ref a);
+
+/// Sends `msg` to alias `a` of process `owner`: delivered only if the alias
+/// is still active when the message arrives; dropped otherwise (never an error).
+/// @mirrors `Alias ! Msg`
+template <class T>
+void send_alias(pid owner, ref a, T&& msg) {
+  auto& n = detail::require_node("send_alias");
+  detail::signal_envelope* s = detail::make_signal(detail::signal_kind::aliased, pid());
+  s->ref = a.id();
+  try {
+    s->payload = detail::make_message<std::decay_t<T>>(std::forward<T>(msg));
+  } catch (...) {
+    detail::destroy_envelope(s);
+    throw;
+  }
+  detail::send_envelope(n, owner, s);
+}
+
 /// Lets other processes run; signals sent to the caller take effect here.
 /// @mirrors erlang:yield/0
 task<void> yield();

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "otp/detail/runtime.hpp"
+#include "otp/runtime/any_message.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/timeout.hpp"
 
@@ -94,6 +95,11 @@ decltype(auto) call_with(F& f, V& v) {
 template <class H>
 bool accepts(H& h, envelope* e) {
   using V = typename handler_traits<H>::value;
+  if constexpr (std::is_same_v<V, otp::any_message>) {
+    static_assert(
+        !requires { h.pred; }, "guard a specific type, not any_message");
+    return true;
+  }
   auto* m = static_cast<message_header*>(e);
   if (m->vt != type_key<V>()) return false;
   if constexpr (requires { h.pred; }) {
@@ -108,18 +114,25 @@ bool accepts(H& h, envelope* e) {
 }
 
 template <class H>
-decltype(auto) invoke_handler(H& h, envelope* e) {
+decltype(auto) invoke_handler(H& h, envelope*& e) {
   using V = typename handler_traits<H>::value;
-  auto& v = static_cast<message_envelope<V>*>(e)->value;
-  if constexpr (requires { h.pred; })
-    return call_with(h.fn, v);
-  else
-    return call_with(h, v);
+  if constexpr (std::is_same_v<V, otp::any_message>) {
+    otp::any_message m(std::exchange(e, nullptr));  // the handler owns it now
+    return call_with(h, m);
+  } else {
+    auto& v = static_cast<message_envelope<V>*>(e)->value;
+    if constexpr (requires { h.pred; })
+      return call_with(h.fn, v);
+    else
+      return call_with(h, v);
+  }
 }
 
 struct envelope_guard {
   envelope* e;
-  ~envelope_guard() { destroy_envelope(e); }
+  ~envelope_guard() {
+    if (e != nullptr) destroy_envelope(e);
+  }
 };
 
 /// The awaitable behind otp::receive. Lives in the waiting coroutine's frame.
@@ -132,7 +145,7 @@ class receive_op {
     p_ = &require_process("receive");
     if (p_->external.load(std::memory_order_relaxed))
       throw badarg("receive: co_await on a thread mailbox; use otp::mailbox::receive");
-    if (!rx_begin(*p_)) return false;  // an exit is pending: the suspend path ends the process
+    if (!rx_begin(*p_, start_)) return false;  // an exit is pending: the suspend path ends it
     if (scan()) return rx_take_budget();
     if (timeout_is_zero()) {
       p_->rx_timed_out = true;
@@ -147,6 +160,14 @@ class receive_op {
 
   R await_resume() { return finish(); }
 
+  /// Looks only at messages queued after `m` (taken with mark_queue just
+  /// before sending a request): the reply cannot be older, so a call does not
+  /// rescan a long mailbox. Nothing may be received between the two.
+  receive_op&& starting_at(receive_mark m) && noexcept {
+    start_ = m.at;
+    return std::move(*this);
+  }
+
   ~receive_op() {
     if (got_ != nullptr) destroy_envelope(got_);  // matched, then the process was killed
   }
@@ -155,7 +176,7 @@ class receive_op {
   /// The same receive for a thread mailbox: blocks the calling thread.
   R run_blocking(process& p) {
     p_ = &p;
-    if (!rx_begin(p) || !scan()) {
+    if (!rx_begin(p, start_) || !scan()) {
       if (!p.exit_pending && timeout_is_zero())
         p.rx_timed_out = true;
       else
@@ -224,7 +245,7 @@ class receive_op {
   }
 
   template <std::size_t I>
-  R dispatch(envelope* e) {
+  R dispatch(envelope*& e) {
     if constexpr (I + 1 < sizeof...(H)) {
       if (idx_ != I) return dispatch<I + 1>(e);
     }
@@ -239,6 +260,7 @@ class receive_op {
   process* p_ = nullptr;
   envelope* got_ = nullptr;
   std::size_t idx_ = 0;
+  envelope** start_ = nullptr;
   bool matched_ = false;
 };
 
