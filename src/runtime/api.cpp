@@ -122,31 +122,25 @@ void unlink(pid to) {
   detail::send_signal(*p.node, to, detail::signal_kind::unlink, p.self(), id);
 }
 
-ref monitor(pid target) {
-  detail::process& p = detail::require_process("monitor");
+namespace {
+ref monitor_impl(detail::process& p, pid target, std::string name) {
   detail::node_impl& n = *p.node;
   ref r = n.new_ref();
-  detail::extras_of(p).monitors[r.id()] = detail::monitor_entry{target, {}};
-  if (target.is_null())
+  detail::extras_of(p).monitors[r.id()] = detail::monitor_entry{target, std::move(name)};
+  if (target.is_null())  // nobody to watch: DOWN noproc at once
     detail::send_signal(n, p.self(), detail::signal_kind::down, target, r.id(),
                         exit_reason::noproc());
   else
     detail::send_signal(n, target, detail::signal_kind::monitor, p.self(), r.id());
   return r;
 }
+}  // namespace
+
+ref monitor(pid target) { return monitor_impl(detail::require_process("monitor"), target, {}); }
 
 ref monitor(std::string_view name) {
   detail::process& p = detail::require_process("monitor");
-  detail::node_impl& n = *p.node;
-  pid target = detail::whereis(n, name);
-  ref r = n.new_ref();
-  detail::extras_of(p).monitors[r.id()] = detail::monitor_entry{target, std::string(name)};
-  if (target.is_null())
-    detail::send_signal(n, p.self(), detail::signal_kind::down, target, r.id(),
-                        exit_reason::noproc());
-  else
-    detail::send_signal(n, target, detail::signal_kind::monitor, p.self(), r.id());
-  return r;
+  return monitor_impl(p, detail::whereis(*p.node, name), std::string(name));
 }
 
 bool demonitor(ref r, bool flush) {

@@ -209,6 +209,9 @@ class node_impl {
 
   // --- timers (timers.cpp) ---
   timer_entry* alloc_timer(worker* w);
+  /// Starts `e` (kind and target already set) to fire after `t`: on `w`'s
+  /// wheel, or for adoption by a worker when `w` is null. Returns its generation.
+  std::uint64_t arm_timer(worker* w, timer_entry* e, const timeout& t) noexcept;
   void free_timer(worker* w, timer_entry* e) noexcept;
   void fire_timer(worker& w, timer_entry* e) noexcept;
   void adopt_pending_timers(worker& w) noexcept;

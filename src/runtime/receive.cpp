@@ -10,23 +10,11 @@ namespace {
 void arm_timeout(node_impl& n, process& p, const timeout& t) {
   worker* w = worker_of(n);
   timer_entry* e = n.alloc_timer(w);
-  std::uint64_t gen = e->generation() + 1;
   e->kind = timer_kind::receive_timeout;
   e->target = p.self();
   e->seq = p.rx_seq;
-  e->deadline = n.now_ms() + t.ms() + (n.manual ? 0 : 1);
-  e->deadline_seen.store(e->deadline, std::memory_order_relaxed);
-  e->state.store((gen << 2) | kTimerPending, std::memory_order_release);
   p.rx_timer = e;
-  p.rx_timer_gen = gen;
-  if (w != nullptr) {
-    e->owner.store(static_cast<int>(w->index), std::memory_order_relaxed);
-    w->wheel.insert(e);
-  } else {
-    std::lock_guard lk(n.timer_mu);
-    n.pending_timers.push_back(e);
-    n.has_pending_timers.store(true, std::memory_order_release);
-  }
+  p.rx_timer_gen = n.arm_timer(w, e, t);
 }
 
 [[noreturn]] void mailbox_died(process& p) {

@@ -105,32 +105,37 @@ timer_ref start_timer(node_impl& n, timeout t, pid dest, std::string name, envel
     destroy_envelope(msg);
     throw;
   }
-  const std::uint64_t gen = e->generation() + 1;
   e->kind = timer_kind::send;
   e->target = dest;
   e->name = std::move(name);
   e->msg = msg;
   e->seq = 0;
-  e->deadline = n.now_ms() + t.ms() + (n.manual ? 0 : 1);
+  return timer_ref(e, n.arm_timer(w, e, t));
+}
+
+std::uint64_t node_impl::arm_timer(worker* w, timer_entry* e, const timeout& t) noexcept {
+  const std::uint64_t gen = e->generation() + 1;
+  // Real clocks: +1 ms, since now_ms() rounds down and the wait must be at least t.
+  e->deadline = now_ms() + t.ms() + (manual ? 0 : 1);
   e->deadline_seen.store(e->deadline, std::memory_order_relaxed);
   e->state.store((gen << 2) | kTimerPending, std::memory_order_release);
   if (w != nullptr) {
     e->owner.store(static_cast<int>(w->index), std::memory_order_relaxed);
     w->wheel.insert(e);
-  } else {
-    {
-      std::lock_guard lk(n.timer_mu);
-      n.pending_timers.push_back(e);
-      n.has_pending_timers.store(true, std::memory_order_release);
-    }
-    if (!n.manual) {
-      // A parked worker must adopt it to sleep with the right deadline.
-      std::lock_guard lk(n.park_mu);
-      if (n.wakeups < n.sleepers.load(std::memory_order_relaxed)) ++n.wakeups;
-      n.park_cv.notify_one();
-    }
+    return gen;
   }
-  return timer_ref(e, gen);
+  {
+    std::lock_guard lk(timer_mu);
+    pending_timers.push_back(e);
+    has_pending_timers.store(true, std::memory_order_release);
+  }
+  if (!manual) {
+    // A parked worker must adopt it to sleep with the right deadline.
+    std::lock_guard lk(park_mu);
+    if (wakeups < sleepers.load(std::memory_order_relaxed)) ++wakeups;
+    park_cv.notify_one();
+  }
+  return gen;
 }
 
 std::optional<std::chrono::milliseconds> cancel_timer_ref(timer_ref t) noexcept {

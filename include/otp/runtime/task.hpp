@@ -55,22 +55,44 @@ struct promise_base {
 };
 }  // namespace detail
 
-/// A lazily started coroutine producing T; awaitable once.
+template <class T>
+class task;
+
+namespace detail {
+
+template <class T>
+struct task_promise : promise_base {
+  std::optional<T> value;
+  task<T> get_return_object() noexcept;
+  template <class U>
+  void return_value(U&& v) {
+    value.emplace(std::forward<U>(v));
+  }
+  T take() {
+    if (exception) std::rethrow_exception(exception);
+    return std::move(*value);
+  }
+};
+
+template <>
+struct task_promise<void> : promise_base {
+  task<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void take() {
+    if (exception) std::rethrow_exception(exception);
+  }
+};
+
+}  // namespace detail
+
+/// A lazily started coroutine producing T; awaitable once. Owns its frame.
 template <class T = void>
 class [[nodiscard]] task {
  public:
-  struct promise_type : detail::promise_base {
-    std::optional<T> value;
-    task get_return_object() noexcept {
-      return task(std::coroutine_handle<promise_type>::from_promise(*this));
-    }
-    template <class U>
-    void return_value(U&& v) {
-      value.emplace(std::forward<U>(v));
-    }
-  };
+  using promise_type = detail::task_promise<T>;
   using handle_type = std::coroutine_handle<promise_type>;
 
+  explicit task(handle_type h) noexcept : h_(h) {}
   task(task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
   task& operator=(task&& o) noexcept {
     if (this != &o) {
@@ -88,59 +110,24 @@ class [[nodiscard]] task {
     h_.promise().continuation = caller;
     return h_;
   }
-  T await_resume() {
-    auto& p = h_.promise();
-    if (p.exception) std::rethrow_exception(p.exception);
-    return std::move(*p.value);
-  }
+  T await_resume() { return h_.promise().take(); }
 
   /// Gives up ownership of the frame (the runtime takes process bodies).
   handle_type release() noexcept { return std::exchange(h_, {}); }
 
  private:
-  explicit task(handle_type h) noexcept : h_(h) {}
   handle_type h_;
 };
 
-template <>
-class [[nodiscard]] task<void> {
- public:
-  struct promise_type : detail::promise_base {
-    task get_return_object() noexcept {
-      return task(std::coroutine_handle<promise_type>::from_promise(*this));
-    }
-    void return_void() noexcept {}
-  };
-  using handle_type = std::coroutine_handle<promise_type>;
-
-  task(task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
-  task& operator=(task&& o) noexcept {
-    if (this != &o) {
-      if (h_) h_.destroy();
-      h_ = std::exchange(o.h_, {});
-    }
-    return *this;
-  }
-  ~task() {
-    if (h_) h_.destroy();
-  }
-
-  bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-    h_.promise().continuation = caller;
-    return h_;
-  }
-  void await_resume() {
-    auto& p = h_.promise();
-    if (p.exception) std::rethrow_exception(p.exception);
-  }
-
-  handle_type release() noexcept { return std::exchange(h_, {}); }
-
- private:
-  explicit task(handle_type h) noexcept : h_(h) {}
-  handle_type h_;
-};
+namespace detail {
+template <class T>
+task<T> task_promise<T>::get_return_object() noexcept {
+  return task<T>(std::coroutine_handle<task_promise<T>>::from_promise(*this));
+}
+inline task<void> task_promise<void>::get_return_object() noexcept {
+  return task<void>(std::coroutine_handle<task_promise<void>>::from_promise(*this));
+}
+}  // namespace detail
 
 /// The return type of a process body: `otp::proc worker(int n) { ... co_return; }`.
 using proc = task<void>;
