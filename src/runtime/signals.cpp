@@ -287,6 +287,15 @@ void finish_process(process& p) noexcept {
       e = nx;
     }
   }
+  // No longer counted before anyone is told: whoever gets the DOWN or EXIT
+  // sees process_count() without it.
+  if (p.external.load(std::memory_order_relaxed))
+    n.live_external.fetch_sub(1, std::memory_order_relaxed);
+  if (n.live.fetch_sub(1, std::memory_order_acq_rel) == 1 ||
+      !n.accepting.load(std::memory_order_acquire)) {
+    std::lock_guard lk(n.stop_mu);
+    n.stop_cv.notify_all();
+  }
   if (process_extras* x = std::exchange(p.extras, nullptr)) {
     for (const pid& l : x->links) send_signal(n, l, signal_kind::link_exit, me, 0, reason);
     for (const auto& [r, watcher] : x->monitored_by)
@@ -305,14 +314,7 @@ void finish_process(process& p) noexcept {
   p.reason = exit_reason();
   p.resume_point = {};
   p.status.store(run_state::free, std::memory_order_relaxed);
-  if (p.external.load(std::memory_order_relaxed))
-    n.live_external.fetch_sub(1, std::memory_order_relaxed);
   n.table.release(worker_of(n), p.slot);
-  if (n.live.fetch_sub(1, std::memory_order_acq_rel) == 1 ||
-      !n.accepting.load(std::memory_order_acquire)) {
-    std::lock_guard lk(n.stop_mu);
-    n.stop_cv.notify_all();
-  }
 }
 
 void init_process(node_impl& n, process& p, std::uint32_t slot, bool external) {
