@@ -445,7 +445,10 @@ TEST(RuntimeStress, LinkUnlinkChurnThenKillGivesEveryLinkedPeerKilled) {
     std::map<otp::ref, std::pair<std::size_t, bool>> mons;  // ref -> pair index, is A
     std::map<otp::pid, std::size_t> index_of_b;
 
-    auto [killer, killer_ref] = otp::spawn_monitor(storm_killer, kStormPairs);
+    // Not a structured binding: Clang 14 cannot capture those in lambdas.
+    const auto killer_spawned = otp::spawn_monitor(storm_killer, kStormPairs);
+    const otp::pid killer = killer_spawned.first;
+    const otp::ref killer_ref = killer_spawned.second;
     for (std::size_t i = 0; i < pairs.size(); ++i) {
       pair_state& ps = pairs[i];
       ps.trap_b = rng() % 2 == 0;
