@@ -50,17 +50,21 @@ enum class run_state : std::uint8_t { free, runnable, running, waiting, exiting 
 using match_fn = bool (*)(void* awaiter, process& p);
 
 struct process {
+  // Fields are ordered to pack into 176 bytes (no padding holes): a block per
+  // process, a million processes.
+
   // --- shared ---
   std::atomic<envelope*> inbox{kClosed};
   std::atomic<std::uint32_t> serial_word{kDeadBit};
   std::atomic<run_state> status{run_state::free};
   std::atomic<bool> has_name{false};
+  /// A thread mailbox, not a coroutine. Atomic: node::stop reads it for any slot.
+  std::atomic<bool> external{false};
+  bool trap_exit = false;  // owner-only
   /// Where a thread mailbox in this slot blocks. Set the first time a mailbox
   /// uses the slot and never cleared (waiters are never freed), so a late
   /// notify through a reused slot is only a spurious wake-up.
   std::atomic<void*> waiter{nullptr};
-  /// A thread mailbox, not a coroutine. Atomic: node::stop reads it for any slot.
-  std::atomic<bool> external{false};
 
   // --- set per incarnation before the pid is published ---
   node_impl* node = nullptr;
@@ -69,13 +73,13 @@ struct process {
   std::uint32_t serial = 0;
 
   // --- owner-only ---
+  std::uint32_t save_len = 0;
   envelope* save_head = nullptr;
   envelope** save_tail = &save_head;
-  std::uint32_t save_len = 0;
-  bool trap_exit = false;
-  bool exit_pending = false;  // a signal decided this process must exit
-  bool yielding = false;      // suspended by budget or otp::yield, not waiting
   std::uint32_t max_mailbox = 0;
+  bool exit_pending = false;     // a signal decided this process must exit
+  bool yielding = false;         // suspended by budget or otp::yield, not waiting
+  bool rx_timed_out = false;     // the pending receive's timeout fired
   std::uint64_t reductions = 0;  // messages handled
   std::coroutine_handle<> resume_point;
   std::coroutine_handle<> top;
@@ -88,11 +92,12 @@ struct process {
   std::uint64_t rx_seq = 0;           // number of the current receive
   timer_entry* rx_timer = nullptr;    // its timeout, if armed
   std::uint64_t rx_timer_gen = 0;
-  bool rx_timed_out = false;
 
   process_extras* extras = nullptr;  // links, monitors: allocated on first use
 
   pid self() const noexcept { return pid(node_id, slot, serial); }
 };
+
+static_assert(sizeof(process) <= 176, "keep the process block small: see the field order");
 
 }  // namespace otp::detail
