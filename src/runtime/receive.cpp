@@ -52,7 +52,6 @@ std::coroutine_handle<> rx_suspend(process& p, std::coroutine_handle<> h, void* 
     return n.next_handle();
   }
   if (matched) {  // time slice used up: go to the back of the queue
-    p.yielding = true;
     n.requeue_yielded(*ctx().w, p);
     return n.next_handle();
   }

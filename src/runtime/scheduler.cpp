@@ -185,7 +185,6 @@ std::coroutine_handle<> node_impl::dispatch(worker& w, process* p) noexcept {
   --w.budget;
   p->status.store(run_state::running, std::memory_order_relaxed);
   if (p->rx_match == nullptr) {  // new, yielded, or back from a blocking job
-    p->yielding = false;
     if (!drain(*p)) {
       finish_process(*p);
       c.proc = nullptr;

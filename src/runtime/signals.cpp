@@ -330,7 +330,6 @@ void init_process(node_impl& n, process& p, std::uint32_t slot, bool external) {
   p.save_len = 0;
   p.trap_exit = false;
   p.exit_pending = false;
-  p.yielding = false;
   p.max_mailbox = 0;
   p.reductions = 0;
   p.resume_point = {};

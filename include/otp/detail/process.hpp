@@ -78,7 +78,6 @@ struct process {
   envelope** save_tail = &save_head;
   std::uint32_t max_mailbox = 0;
   bool exit_pending = false;     // a signal decided this process must exit
-  bool yielding = false;         // suspended by budget or otp::yield, not waiting
   bool rx_timed_out = false;     // the pending receive's timeout fired
   std::uint64_t reductions = 0;  // messages handled
   std::coroutine_handle<> resume_point;
