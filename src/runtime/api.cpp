@@ -91,6 +91,19 @@ struct yield_op {
 
 }  // namespace detail
 
+void detail::require_mailbox_thread(const char* what) {
+  process* p = ctx().proc;
+  if (p == nullptr || !p->external.load(std::memory_order_relaxed))
+    throw badarg(std::string(what) +
+                 ": needs a thread that owns an otp::mailbox (in a process, use co_await)");
+}
+
+void detail::task_suspended_on_thread() {
+  // Every runtime awaitable completes at once on a mailbox thread; a foreign
+  // awaitable that suspends would leave the frame with nobody to resume it.
+  throw badarg("task::get: the task suspended on a thread (an awaitable without thread support)");
+}
+
 pid self() { return detail::require_process("self").self(); }
 
 void exit(exit_reason reason) { throw exit_error(std::move(reason)); }

@@ -25,7 +25,9 @@ class blocking_op {
 
   bool await_ready() {
     p_ = &require_process("blocking");
-    return false;
+    if (!p_->external.load(std::memory_order_relaxed)) return false;
+    run(this);  // a thread mailbox's own thread may block: run the work here
+    return true;
   }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept {
     return blocking_suspend(*p_, h, &run, this);

@@ -143,8 +143,12 @@ class receive_op {
 
   bool await_ready() {
     p_ = &require_process("receive");
-    if (p_->external.load(std::memory_order_relaxed))
-      throw badarg("receive: co_await on a thread mailbox; use otp::mailbox::receive");
+    if (p_->external.load(std::memory_order_relaxed)) {
+      // A thread mailbox: the coroutine runs on its owner thread, so the
+      // receive blocks that thread and is then ready (see task::get).
+      wait_blocking();
+      return true;
+    }
     if (!rx_begin(*p_, start_)) return false;  // an exit is pending: the suspend path ends it
     if (scan()) return rx_take_budget();
     if (timeout_is_zero()) {
@@ -176,12 +180,7 @@ class receive_op {
   /// The same receive for a thread mailbox: blocks the calling thread.
   R run_blocking(process& p) {
     p_ = &p;
-    if (!rx_begin(p, start_) || !scan()) {
-      if (!p.exit_pending && timeout_is_zero())
-        p.rx_timed_out = true;
-      else
-        rx_wait_thread(p, this, &match_thunk, wait_time());
-    }
+    wait_blocking();
     return finish();
   }
 
@@ -201,6 +200,15 @@ class receive_op {
       return false;
   }
 
+  void wait_blocking() {
+    process& p = *p_;
+    if (!rx_begin(p, start_) || !scan()) {
+      if (!p.exit_pending && timeout_is_zero())
+        p.rx_timed_out = true;
+      else
+        rx_wait_thread(p, this, &match_thunk, wait_time());
+    }
+  }
   static bool match_thunk(void* self, process& p) {
     auto* op = static_cast<receive_op*>(self);
     return op->scan() || p.rx_timed_out;

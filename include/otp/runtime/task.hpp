@@ -23,6 +23,9 @@ struct process;
 std::coroutine_handle<> on_body_done(process* p) noexcept;
 /// Records the exception escaping a process body as its exit reason.
 void on_body_exception(process* p) noexcept;
+/// Throws otp::badarg unless the calling thread owns an otp::mailbox.
+void require_mailbox_thread(const char* what);
+[[noreturn]] void task_suspended_on_thread();
 
 struct promise_base {
   std::coroutine_handle<> continuation;
@@ -111,6 +114,22 @@ class [[nodiscard]] task {
     return h_;
   }
   T await_resume() { return h_.promise().take(); }
+
+  /// Runs the task to completion on the calling thread and returns its result
+  /// (or rethrows its exception). For threads that own an otp::mailbox
+  /// (main, a foreign thread): every wait inside the task (receive, call,
+  /// start_link, blocking) then blocks this thread. Inside a process,
+  /// `co_await` the task instead.
+  /// @throws otp::badarg when the thread has no mailbox (also inside a
+  ///   process); whatever the task throws; otp::exit_error when an exit
+  ///   signal ends the mailbox's process while the task waits.
+  T get() && {
+    detail::require_mailbox_thread("task::get");
+    h_.promise().continuation = std::noop_coroutine();
+    h_.resume();
+    if (!h_.done()) detail::task_suspended_on_thread();
+    return h_.promise().take();
+  }
 
   /// Gives up ownership of the frame (the runtime takes process bodies).
   handle_type release() noexcept { return std::exchange(h_, {}); }
