@@ -1,6 +1,12 @@
 // Umbrella header: the whole public API.
 #pragma once
 
+#include "otp/behaviours/gen_server.hpp"
+#include "otp/behaviours/proc_lib.hpp"
+#include "otp/behaviours/server_name.hpp"
+#include "otp/behaviours/server_ref.hpp"
+#include "otp/behaviours/server_result.hpp"
+#include "otp/behaviours/start_result.hpp"
 #include "otp/runtime/any_message.hpp"
 #include "otp/runtime/blocking.hpp"
 #include "otp/runtime/errors.hpp"
@@ -12,6 +18,7 @@
 #include "otp/runtime/process.hpp"
 #include "otp/runtime/process_info.hpp"
 #include "otp/runtime/receive.hpp"
+#include "otp/runtime/report.hpp"
 #include "otp/runtime/spawn.hpp"
 #include "otp/runtime/task.hpp"
 #include "otp/runtime/timeout.hpp"

@@ -220,6 +220,14 @@ ref alias() {
   return r;
 }
 
+void detail::activate_alias(process& p, ref r) { extras_of(p).aliases.insert(r.id()); }
+
+void* detail::behaviour_slot(const process& p) noexcept {
+  return p.extras != nullptr ? p.extras->behaviour : nullptr;
+}
+
+void detail::set_behaviour_slot(process& p, void* v) { extras_of(p).behaviour = v; }
+
 bool unalias(ref a) {
   detail::process& p = detail::require_process("unalias");
   return p.extras != nullptr && p.extras->aliases.erase(a.id()) != 0;

@@ -39,6 +39,7 @@ struct process_extras {
   std::unordered_map<std::uint64_t, monitor_entry> monitors;  // refs held -> target
   std::unordered_map<std::uint64_t, pid> monitored_by;        // refs on us -> watcher
   std::unordered_set<std::uint64_t> aliases;                  // active alias ids
+  void* behaviour = nullptr;                                  // see detail::behaviour_slot
 };
 
 process_extras& extras_of(process& p);

@@ -41,14 +41,37 @@ struct envelope {
   signal_kind kind = signal_kind::message;
 };
 
-/// Identity, name and destructor of a message payload type.
+struct message_header;
+
+/// Identity, name and destructor of a message payload type, and for the
+/// requests of a behaviour its family (which server type it is for) and how
+/// that server handles it: a loop tells its requests from other messages in
+/// O(1) and dispatches without a type registry.
 struct message_vtable {
   void (*destroy)(envelope*) noexcept;
   const std::type_info* type;
+  const void* family;                               // null for ordinary messages
+  void (*dispatch)(void* loop, message_header* m);  // set with family
 };
 
 template <class T>
 struct message_envelope;
+
+template <class T>
+constexpr const void* family_of() noexcept {
+  if constexpr (requires { T::otp_family; })
+    return T::otp_family;
+  else
+    return nullptr;
+}
+
+template <class T>
+constexpr auto dispatch_of() noexcept -> void (*)(void*, message_header*) {
+  if constexpr (requires { T::otp_family; })
+    return &T::otp_dispatch;
+  else
+    return nullptr;
+}
 
 template <class T>
 inline constexpr message_vtable message_vtable_for{
@@ -58,6 +81,8 @@ inline constexpr message_vtable message_vtable_for{
       pool_free(m, sizeof(message_envelope<T>));
     },
     &typeid(T),
+    family_of<T>(),
+    dispatch_of<T>(),
 };
 
 struct message_header : envelope {

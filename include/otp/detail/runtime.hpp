@@ -12,6 +12,10 @@
 #include "otp/runtime/task.hpp"
 #include "otp/runtime/timeout.hpp"
 
+namespace otp {
+struct report;
+}
+
 namespace otp::detail {
 
 /// What the current thread is: a scheduler running a process, a thread with a
@@ -76,6 +80,18 @@ void rx_end(process& p, bool got_message) noexcept;
 /// Blocks a thread mailbox until `match` succeeds or the timeout passes.
 /// Throws otp::exit_error when an exit signal ends the mailbox's process.
 void rx_wait_thread(process& p, void* awaiter, match_fn match, const timeout& t);
+
+/// True when the node builds and emits reports (node_options::reports).
+bool reports_enabled(const node_impl& n) noexcept;
+/// Sends `r` to the node's report handler, or logs it.
+void emit_report(node_impl& n, const report& r) noexcept;
+/// Makes the existing ref `r` an active alias of `p` (one ref can then serve
+/// as a monitor and an alias, as `monitor(process, P, [{alias, ...}])` does).
+void activate_alias(process& p, ref r);
+/// A per-process word behaviours use to find their bookkeeping (parent,
+/// ancestors, name) from inside the process; null until set.
+void* behaviour_slot(const process& p) noexcept;
+void set_behaviour_slot(process& p, void* v);
 
 /// Unlinks the envelope at `*pp` from p's save queue and returns it.
 inline envelope* save_unlink(process& p, envelope** pp) noexcept {

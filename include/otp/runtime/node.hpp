@@ -17,6 +17,7 @@
 #include "otp/runtime/pid.hpp"
 #include "otp/runtime/process.hpp"
 #include "otp/runtime/process_info.hpp"
+#include "otp/runtime/report.hpp"
 #include "otp/runtime/spawn.hpp"
 #include "otp/runtime/timeout.hpp"
 #include "otp/runtime/timer.hpp"
@@ -55,6 +56,11 @@ struct node_options {
   /// How long stop() waits for processes to end after `shutdown` before it
   /// kills the rest.
   std::chrono::milliseconds stop_grace{5000};
+  /// Whether behaviours build and emit crash and supervisor reports.
+  bool reports = true;
+  /// Where reports go (called on the reporting process's thread; must not
+  /// block). When empty, reports are logged with spdlog at error level.
+  std::function<void(const report&)> on_report{};
 };
 
 /// A running runtime instance.

@@ -1,0 +1,156 @@
+// proc_lib: synchronous start and crash reports, shared by every behaviour.
+//
+// | function                       | mirrors                                  |
+// |--------------------------------|------------------------------------------|
+// | proc_lib::start_link(o, f, a…) | proc_lib:start_link/3,4,5                |
+// | proc_lib::start(o, f, a…)      | proc_lib:start/3,4,5                     |
+// | starter::ack(result)           | proc_lib:init_ack/1                      |
+// | starter::fail(reason)          | proc_lib:init_fail/2                     |
+// | proc_lib::crash_report(...)    | the crash report proc_lib logs on exit   |
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "otp/behaviours/server_name.hpp"
+#include "otp/behaviours/start_result.hpp"
+#include "otp/runtime/exit_reason.hpp"
+#include "otp/runtime/pid.hpp"
+#include "otp/runtime/process.hpp"
+#include "otp/runtime/spawn.hpp"
+#include "otp/runtime/task.hpp"
+#include "otp/runtime/timeout.hpp"
+
+namespace otp {
+
+/// Options of a synchronous start, shared by every behaviour's start functions.
+/// @mirrors the Options of gen_server:start_link/4 ({timeout, T}, {spawn_opt, …})
+struct start_options {
+  /// Registered before init runs; a taken name fails the start with
+  /// `already_started`. Empty: no name.
+  server_name name{};
+  /// How long init may take; on expiry the child is killed and the start
+  /// returns `{error, timeout}`.
+  timeout start_timeout = timeout(infinity);
+  /// Kill the process with `mailbox_overflow` above this many queued
+  /// messages (0: unlimited). See spawn_options::max_mailbox.
+  std::size_t max_mailbox = 0;
+};
+
+namespace detail {
+
+/// What a behaviour process keeps about itself for reports and sys; found
+/// through the process's behaviour slot.
+struct behaviour_info {
+  pid parent;
+  std::vector<pid> ancestors;     ///< parent first, then its ancestors
+  std::string name;               ///< registered or via name, or empty
+  const char* kind = "proc_lib";  ///< "gen_server", "supervisor", ...
+};
+
+/// The ack a starting process sends to the process waiting in start_link.
+struct start_ack {
+  std::uint64_t tag = 0;
+  start_result result;
+};
+
+/// The ancestors a child of the calling process gets: [caller | caller's ancestors].
+std::vector<pid> ancestors_for_child();
+
+}  // namespace detail
+
+/// The child's side of a synchronous start: who started it and how to answer.
+/// @threadsafe Owner only (the starting process).
+class starter {
+ public:
+  starter() = default;
+  starter(pid parent, ref tag, std::vector<pid> ancestors)
+      : parent_(parent), tag_(tag), ancestors_(std::move(ancestors)) {}
+
+  /// The process that called start/start_link.
+  pid parent() const noexcept { return parent_; }
+  /// [parent, grandparent, ...] as far as they are behaviours.
+  const std::vector<pid>& ancestors() const noexcept { return ancestors_; }
+  /// True once ack or fail was called.
+  bool acked() const noexcept { return acked_; }
+
+  /// Ends the caller's wait: start_link returns `r`. Later calls do nothing.
+  /// @mirrors proc_lib:init_ack/1
+  void ack(start_result r);
+  /// Reports `{error, reason}` to the caller, then ends the calling process
+  /// with `reason` (linked processes get it as an exit signal).
+  /// @exits always, with `reason`.
+  /// @mirrors proc_lib:init_fail/2
+  [[noreturn]] void fail(exit_reason reason);
+
+ private:
+  pid parent_;
+  ref tag_;
+  std::vector<pid> ancestors_;
+  bool acked_ = false;
+};
+
+namespace detail {
+/// Spawns through `spawn` (given the spawn options and the starter) and waits
+/// for the ack, the child's death or the start timeout.
+task<start_result> sync_start(bool link, const start_options& o,
+                              spawned (*spawn)(void* ctx, const spawn_options&, starter),
+                              void* ctx);
+
+template <class F, class... A>
+task<start_result> start_impl(bool link, start_options o, F f, A... a) {
+  struct ctx_t {
+    F* f;
+    std::tuple<A...>* args;
+  };
+  std::tuple<A...> args(std::move(a)...);
+  ctx_t ctx{&f, &args};
+  co_return co_await sync_start(
+      link, o,
+      [](void* c, const spawn_options& so, starter st) -> spawned {
+        auto* cx = static_cast<ctx_t*>(c);
+        return std::apply([&](auto&... xs) { return spawn_opt(so, *cx->f, std::move(st), xs...); },
+                          *cx->args);
+      },
+      &ctx);
+}
+}  // namespace detail
+
+namespace proc_lib {
+
+/// Starts `f(starter, args...)` (a coroutine returning otp::proc) linked to
+/// the caller and waits until the child calls `starter::ack` or
+/// `starter::fail`, dies, or `o.start_timeout` passes.
+///
+/// @returns ok(pid) / ignore / error(reason) as the child acked; error(R)
+///   when it died first with R; error(timeout) after killing it on timeout.
+///   After an error or ignore the child is dead, and the caller's exit_msg
+///   for it (when trapping exits) has been removed from its mailbox.
+/// @exits A caller that does not trap exits dies with the child's reason if
+///   the child fails with an abnormal reason (the link), as in OTP.
+/// @throws otp::badarg outside a process or mailbox thread.
+/// @mirrors proc_lib:start_link/5
+template <class F, class... A>
+task<start_result> start_link(const start_options& o, F f, A... args) {
+  return detail::start_impl(true, o, std::move(f), std::move(args)...);
+}
+
+/// As start_link, without the link (the caller only waits for the ack).
+/// @mirrors proc_lib:start/5
+template <class F, class... A>
+task<start_result> start(const start_options& o, F f, A... args) {
+  return detail::start_impl(false, o, std::move(f), std::move(args)...);
+}
+
+/// Builds and emits a crash report for the calling behaviour process (no-op
+/// when reports are off or `reason` is normal, shutdown or {shutdown, _}).
+/// `last_message` and `state` are already formatted.
+void crash_report(const exit_reason& reason, const std::string& last_message,
+                  const std::string& state);
+
+}  // namespace proc_lib
+}  // namespace otp

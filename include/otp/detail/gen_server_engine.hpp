@@ -1,0 +1,554 @@
+// The gen_server engine: request messages, the loop, and how callback results
+// are applied. Not part of the API; see otp/behaviours/gen_server.hpp.
+//
+// Dispatch: a request for server type S travels as call_msg<S, Req> or
+// cast_msg<S, Msg>. Their message vtable carries S's family tag and a
+// dispatch function instantiated where the request was sent (where S and Req
+// are both known), so the loop recognises its requests in O(1) and needs no
+// type registry. Everything else is an info message or a system message.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <variant>
+
+#include "otp/behaviours/proc_lib.hpp"
+#include "otp/behaviours/server_name.hpp"
+#include "otp/behaviours/server_result.hpp"
+#include "otp/detail/envelope.hpp"
+#include "otp/runtime/any_message.hpp"
+#include "otp/runtime/exit_reason.hpp"
+#include "otp/runtime/messages.hpp"
+#include "otp/runtime/pid.hpp"
+#include "otp/runtime/process.hpp"
+#include "otp/runtime/receive.hpp"
+#include "otp/runtime/task.hpp"
+
+namespace otp {
+
+/// Where a call came from: the caller and the call's tag. Pass it to
+/// otp::reply to answer later (a deferred reply).
+/// @mirrors From in Module:handle_call(Request, From, State)
+template <class R>
+struct from {
+  pid caller;
+  ref tag;
+};
+
+/// A list of types, for declaring which messages handle_info or
+/// handle_continue take when they are overloaded:
+/// `using info = otp::types<otp::exit_msg, tick>;`
+template <class... T>
+struct types {};
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_task = false;
+template <class T>
+inline constexpr bool is_task<task<T>> = true;
+
+template <class T>
+struct task_value {
+  using type = T;
+};
+template <class T>
+struct task_value<task<T>> {
+  using type = T;
+};
+
+template <class V>
+struct reply_msg {
+  std::uint64_t tag = 0;
+  V value;
+};
+
+/// The reply type of request Req sent to S: Req::reply when declared, else
+/// what S::handle_call returns (unwrapping task<> and call_result<>).
+template <class T>
+struct unwrap_reply {
+  using type = T;
+};
+template <class R>
+struct unwrap_reply<call_result<R>> {
+  using type = R;
+};
+template <class T>
+struct unwrap_reply<task<T>> : unwrap_reply<T> {};
+
+template <class S, class Req>
+struct handler_return {
+  using type = decltype(std::declval<S&>().handle_call(std::declval<Req&&>()));
+};
+
+template <class S, class Req>
+struct reply_type {
+  using type = typename unwrap_reply<typename handler_return<S, Req>::type>::type;
+};
+template <class S, class Req>
+requires requires { typename Req::reply; }
+struct reply_type<S, Req> {
+  using type = typename Req::reply;
+};
+
+template <class R>
+using stored_t = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+
+class server_base;
+
+/// System operations every behaviour loop answers (see otp/behaviours/sys.hpp).
+enum class sys_op : std::uint8_t {
+  run,        // run `fn` on the loop (get_state, replace_state, statistics, ...)
+  suspend,    // handle only system messages until resume
+  resume,     // back to normal
+  terminate,  // stop with `reason` (gen_server:stop)
+};
+
+struct system_msg {
+  pid caller;
+  ref tag;
+  sys_op op = sys_op::run;
+  exit_reason reason;
+  /// Runs in the server; answers the caller itself (send_alias to tag).
+  std::function<void(server_base&, pid caller, ref tag)> fn;
+};
+
+/// The non-template part of a gen_server loop: bookkeeping shared with sys.
+class server_base {
+ public:
+  server_base() = default;
+  server_base(const server_base&) = delete;
+  server_base& operator=(const server_base&) = delete;
+  virtual ~server_base() = default;
+
+  /// The callback object, type-erased (sys).
+  virtual void* state_ptr() noexcept = 0;
+  virtual const std::type_info& state_type() const noexcept = 0;
+  /// The state as format_status prints it, or its type name.
+  virtual std::string format_state() = 0;
+  /// Calls code_change(old_vsn) on the state when it has one; false if not.
+  virtual bool code_change(const std::string& old_vsn) = 0;
+
+  behaviour_info info;
+  std::uint64_t handled = 0;  ///< messages handled (calls, casts, infos)
+  std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
+  bool suspended = false;
+  bool in_init = true;  ///< init is running: `ignore` is valid
+  bool ignored = false;
+  const std::type_info* last_type = nullptr;  ///< type of the message being handled
+
+  // --- outcome of the latest callback (engine use) ---
+  std::optional<task<void>> pending;  // a coroutine callback still to await
+  bool stopping = false;
+  exit_reason stop_reason;
+  std::optional<timeout> next_timeout;
+  std::optional<any_message> next_continue;
+
+  /// Applies a noreply/stop result. `ignore` is only valid from init.
+  void apply(server_result r);
+  /// Handles a system message (runs in the loop).
+  void on_system(system_msg& m);
+  /// Logs a message nobody handles (the default handle_info).
+  void unexpected(const any_message& m);
+  /// The crash report for `reason`, if it is abnormal.
+  void report_crash(const exit_reason& reason);
+};
+
+/// Sends the reply `v` for call `tag` to `caller` (dropped there when the
+/// caller gave up: the tag is an alias).
+template <class V>
+void send_reply(pid caller, ref tag, V&& v) {
+  send_alias(caller, tag, reply_msg<std::decay_t<V>>{tag.id(), std::forward<V>(v)});
+}
+
+/// The callback result types a gen_server accepts from handle_*.
+template <class T>
+inline constexpr bool is_result = std::is_same_v<T, server_result>;
+
+template <class S>
+inline constexpr char server_family = 0;
+
+template <class S>
+class server_loop;
+
+template <class S, class Req>
+struct call_msg {
+  static constexpr const void* otp_family = &server_family<S>;
+  static void otp_dispatch(void* loop, message_header* m);
+  pid caller;
+  ref tag;
+  Req req;
+};
+
+template <class S, class Msg>
+struct cast_msg {
+  static constexpr const void* otp_family = &server_family<S>;
+  static void otp_dispatch(void* loop, message_header* m);
+  Msg msg;
+};
+
+/// The argument type of S's only handle_info (or handle_continue), if it has
+/// exactly one; void otherwise.
+template <class F>
+struct single_arg {
+  using type = void;
+};
+template <class F>
+requires requires { typename callable_traits<F>::arg; }
+struct single_arg<F> {
+  using type = std::remove_cvref_t<typename callable_traits<F>::arg>;
+};
+
+template <class S>
+auto info_list() {
+  if constexpr (requires { typename S::info; }) {
+    return typename S::info{};
+  } else if constexpr (requires { &S::handle_info; }) {
+    using A = typename single_arg<decltype(&S::handle_info)>::type;
+    if constexpr (std::is_void_v<A> || std::is_same_v<A, any_message>)
+      return types<>{};
+    else
+      return types<A>{};
+  } else {
+    return types<exit_msg, down_msg, timeout_msg>{};
+  }
+}
+
+template <class S>
+auto continue_list() {
+  if constexpr (requires { typename S::continues; }) {
+    return typename S::continues{};
+  } else if constexpr (requires { &S::handle_continue; }) {
+    using A = typename single_arg<decltype(&S::handle_continue)>::type;
+    if constexpr (std::is_void_v<A>)
+      return types<>{};
+    else
+      return types<A>{};
+  } else {
+    return types<>{};
+  }
+}
+
+/// Turns what a handle_call returned into a call_result<R>.
+template <class R, class Ret>
+call_result<R> to_call_result(Ret&& r) {
+  using T = std::remove_cvref_t<Ret>;
+  if constexpr (std::is_same_v<T, call_result<R>>)
+    return std::forward<Ret>(r);
+  else
+    return call_result<R>(std::forward<Ret>(r));
+}
+
+template <class S>
+class server_loop final : public server_base {
+ public:
+  std::optional<S> state;
+
+  void* state_ptr() noexcept override { return state ? &*state : nullptr; }
+  const std::type_info& state_type() const noexcept override { return typeid(S); }
+  std::string format_state() override {
+    if (!state) return "undefined";
+    if constexpr (requires(const S& s) {
+                    { s.format_status() } -> std::convertible_to<std::string>;
+                  })
+      return state->format_status();
+    else
+      return std::string("#") + typeid(S).name();
+  }
+  bool code_change(const std::string& old_vsn) override {
+    if constexpr (requires(S & s) { s.code_change(old_vsn); }) {
+      state->code_change(old_vsn);
+      return true;
+    } else {
+      return false;
+    }
+  }
+
+  template <class Req>
+  void on_call(call_msg<S, Req>& m) {
+    using R = typename reply_type<S, Req>::type;
+    from<R> f{m.caller, m.tag};
+    if constexpr (requires(S & s) { s.handle_call(std::move(m.req), f); })
+      run_call<R>(f, [&] { return state->handle_call(std::move(m.req), f); });
+    else
+      run_call<R>(f, [&] { return state->handle_call(std::move(m.req)); });
+  }
+
+  template <class Msg>
+  void on_cast(cast_msg<S, Msg>& m) {
+    run([&] { return state->handle_cast(std::move(m.msg)); });
+  }
+
+  /// handle_info for `m`, through the declared or deduced info types.
+  void on_info(any_message& m) { info_from(m, info_list<S>()); }
+
+  /// handle_continue for the pending continue value.
+  void on_continue(any_message& c) {
+    if (!continue_from(c, continue_list<S>()))
+      apply(server_result::stop(
+          exit_reason::other(std::string("{undef,handle_continue,") + c.type().name() + "}")));
+  }
+
+  /// init: the optional init() hook after construction.
+  void on_init() {
+    if constexpr (requires(S & s) { s.init(); }) run([&] { return state->init(); });
+  }
+
+  /// terminate(reason), when S has it.
+  void on_terminate(const exit_reason& reason) {
+    if constexpr (requires(S & s) { s.terminate(reason); }) state->terminate(reason);
+  }
+
+ private:
+  /// Runs a callback and applies what it returned.
+  template <class F>
+  void run(F&& f) {
+    if constexpr (std::is_void_v<decltype(f())>)
+      f();
+    else
+      finish(f());
+  }
+  template <class R, class F>
+  void run_call(const from<R>& from, F&& f) {
+    if constexpr (std::is_void_v<decltype(f())>) {
+      static_assert(std::is_void_v<R>, "handle_call returns void but the request has a reply type");
+      f();
+      send_reply(from.caller, from.tag, std::monostate{});
+    } else {
+      finish_call<R>(from, f());
+    }
+  }
+
+  template <class Ret>
+  void finish(Ret&& r) {
+    using T = std::remove_cvref_t<Ret>;
+    if constexpr (is_task<T>) {
+      pending.emplace(await_then_apply(this, std::forward<Ret>(r)));
+    } else {
+      static_assert(std::is_same_v<T, server_result>,
+                    "handle_cast/handle_info/handle_continue/init must return void, "
+                    "otp::server_result, or a task of one");
+      apply(std::forward<Ret>(r));
+    }
+  }
+  template <class T>
+  static task<void> await_then_apply(server_loop* self, task<T> t) {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(t);
+    } else {
+      self->apply(co_await std::move(t));
+    }
+  }
+
+  template <class R, class Ret>
+  void finish_call(const from<R>& f, Ret&& r) {
+    using T = std::remove_cvref_t<Ret>;
+    if constexpr (is_task<T>) {
+      pending.emplace(await_then_reply<R>(this, f, std::forward<Ret>(r)));
+    } else {
+      apply_call<R>(f, to_call_result<R>(std::forward<Ret>(r)));
+    }
+  }
+  template <class R, class T>
+  static task<void> await_then_reply(server_loop* self, from<R> f, task<T> t) {
+    if constexpr (std::is_void_v<T>) {
+      static_assert(std::is_void_v<R>, "handle_call returns void but the request has a reply type");
+      co_await std::move(t);
+      send_reply(f.caller, f.tag, std::monostate{});
+    } else {
+      self->apply_call<R>(f, to_call_result<R>(co_await std::move(t)));
+    }
+  }
+
+  template <class R>
+  void apply_call(const from<R>& f, call_result<R> r) {
+    if (auto& v = r.reply_value()) send_reply(f.caller, f.tag, std::move(*v));
+    apply(std::move(r.rest()));
+  }
+
+  template <class... T>
+  void info_from(any_message& m, types<T...>) {
+    if ((try_info<T>(m) || ...)) return;
+    if constexpr (requires(S & s) { s.handle_info(m); })
+      run([&] { return state->handle_info(m); });
+    else
+      unexpected(m);
+  }
+  template <class T>
+  bool try_info(any_message& m) {
+    if constexpr (requires(S & s, T & v) { s.handle_info(v); }) {
+      if (T* v = m.get_if<T>()) {
+        run([&] { return state->handle_info(*v); });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  template <class... T>
+  bool continue_from(any_message& c, types<T...>) {
+    return (try_continue<T>(c) || ...);
+  }
+  template <class T>
+  bool try_continue(any_message& c) {
+    if (T* v = c.get_if<T>()) {
+      run([&] { return state->handle_continue(*v); });
+      return true;
+    }
+    return false;
+  }
+};
+
+template <class S, class Req>
+void call_msg<S, Req>::otp_dispatch(void* loop, message_header* m) {
+  static_cast<server_loop<S>*>(loop)->on_call(static_cast<message_envelope<call_msg>*>(m)->value);
+}
+
+template <class S, class Msg>
+void cast_msg<S, Msg>::otp_dispatch(void* loop, message_header* m) {
+  static_cast<server_loop<S>*>(loop)->on_cast(static_cast<message_envelope<cast_msg>*>(m)->value);
+}
+
+/// Registers `name` for the calling process. std::nullopt when it did;
+/// otherwise the current holder (null if it went away meanwhile).
+std::optional<pid> claim_name(const server_name& name);
+/// Releases `name` (init failed).
+void release_name(const server_name& name) noexcept;
+
+/// Records an exception escaping a callback as an exit reason.
+exit_reason reason_of_current_exception() noexcept;
+
+/// The message kinds the loop tells apart.
+enum class inbound : std::uint8_t { request, system, parent_exit, info };
+inbound classify(const any_message& m, const void* family, pid parent) noexcept;
+
+/// The gen_server process body.
+template <class S, class... A>
+proc server_main(starter st, server_name name, A... args) {
+  server_loop<S> loop;
+  process& me = require_process("gen_server");
+  set_behaviour_slot(me, &loop.info);
+  loop.info.parent = st.parent();
+  loop.info.ancestors = st.ancestors();
+  loop.info.kind = "gen_server";
+  loop.info.name = name.empty() ? std::string() : name.to_string();
+
+  if (!name.empty()) {
+    if (std::optional<pid> holder = claim_name(name)) {
+      st.ack(start_result::already_started(*holder));
+      co_return;
+    }
+  }
+  // init: construct the state, then the optional init() hook.
+  std::optional<exit_reason> failed;
+  try {
+    loop.state.emplace(std::move(args)...);
+    loop.on_init();
+    if (loop.pending) {
+      task<void> t = std::move(*loop.pending);
+      loop.pending.reset();
+      co_await std::move(t);
+    }
+  } catch (...) {
+    failed = reason_of_current_exception();
+  }
+  loop.in_init = false;
+  if (!failed && loop.ignored) {
+    release_name(name);
+    st.ack(start_result::ignore());
+    co_return;
+  }
+  if (!failed && loop.stopping) failed = loop.stop_reason;
+  if (failed) {
+    release_name(name);
+    loop.report_crash(*failed);
+    st.fail(*failed);
+  }
+  st.ack(start_result::ok(me.self()));
+
+  const void* family = &server_family<S>;
+  exit_reason reason;
+  for (;;) {
+    try {
+      if (loop.next_continue) {
+        any_message c = std::move(*loop.next_continue);
+        loop.next_continue.reset();
+        loop.last_type = &c.type();
+        loop.on_continue(c);
+        if (loop.pending) {
+          task<void> t = std::move(*loop.pending);
+          loop.pending.reset();
+          co_await std::move(t);
+        }
+      } else if (loop.suspended) {
+        auto m = co_await receive(
+            [](system_msg&& s) -> std::variant<system_msg, exit_msg> { return std::move(s); },
+            when([p = loop.info.parent](const exit_msg& e) { return e.from == p; },
+                 [](exit_msg&& e) -> std::variant<system_msg, exit_msg> { return std::move(e); }));
+        if (auto* s = std::get_if<system_msg>(&m))
+          loop.on_system(*s);
+        else
+          loop.apply(server_result::stop(std::get<exit_msg>(m).reason));
+      } else {
+        std::optional<any_message> got;
+        if (loop.next_timeout && !loop.next_timeout->is_infinite())
+          got = co_await otp::receive<any_message>(*loop.next_timeout);
+        else
+          got = co_await otp::receive<any_message>();
+        if (!got) {  // the callback's timeout expired
+          loop.next_timeout.reset();
+          any_message t(make_message<timeout_msg>());
+          loop.last_type = &typeid(timeout_msg);
+          loop.on_info(t);
+        } else {
+          any_message& m = *got;
+          loop.last_type = &m.type();
+          switch (classify(m, family, loop.info.parent)) {
+            case inbound::request:
+              loop.next_timeout.reset();
+              ++loop.handled;
+              m.envelope()->vt->dispatch(&loop, m.envelope());
+              break;
+            case inbound::system:
+              loop.on_system(m.get<system_msg>());  // keeps any pending timeout
+              break;
+            case inbound::parent_exit:
+              loop.apply(server_result::stop(m.get<exit_msg>().reason));
+              break;
+            case inbound::info:
+              loop.next_timeout.reset();
+              ++loop.handled;
+              loop.on_info(m);
+              break;
+          }
+          if (loop.pending) {
+            task<void> t = std::move(*loop.pending);
+            loop.pending.reset();
+            co_await std::move(t);
+          }
+        }
+      }
+    } catch (...) {
+      loop.stopping = true;
+      loop.stop_reason = reason_of_current_exception();
+    }
+    if (loop.stopping) break;
+  }
+  reason = loop.stop_reason;
+  try {
+    loop.on_terminate(reason);
+  } catch (...) {
+    reason = reason_of_current_exception();
+  }
+  loop.report_crash(reason);
+  if (!reason.is_normal()) exit(std::move(reason));
+}
+
+}  // namespace detail
+}  // namespace otp

@@ -1,0 +1,175 @@
+// The non-template parts of the gen_server engine and client.
+#include "otp/behaviours/gen_server.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "otp/runtime/errors.hpp"
+#include "otp/runtime/report.hpp"
+
+namespace otp::detail {
+
+namespace {
+std::string demangle(const std::type_info& t) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status),
+                                           std::free);
+  return status == 0 && d ? std::string(d.get()) : std::string(t.name());
+}
+}  // namespace
+
+void server_base::apply(server_result r) {
+  switch (r.get_kind()) {
+    case server_result::kind::noreply:
+      if (r.next_timeout())
+        next_timeout = *r.next_timeout();
+      else
+        next_timeout.reset();
+      next_continue = r.take_continue();
+      break;
+    case server_result::kind::stop:
+      stopping = true;
+      stop_reason = r.reason();
+      break;
+    case server_result::kind::ignore:
+      if (in_init) {
+        ignored = true;
+      } else {
+        stopping = true;
+        stop_reason = exit_reason::other("{bad_return_value,ignore}");
+      }
+      break;
+  }
+}
+
+void server_base::on_system(system_msg& m) {
+  switch (m.op) {
+    case sys_op::run:
+      m.fn(*this, m.caller, m.tag);
+      break;
+    case sys_op::suspend:
+      suspended = true;
+      send_reply(m.caller, m.tag, std::monostate{});
+      break;
+    case sys_op::resume:
+      suspended = false;
+      send_reply(m.caller, m.tag, std::monostate{});
+      break;
+    case sys_op::terminate:
+      stopping = true;
+      stop_reason = m.reason;
+      break;
+  }
+}
+
+void server_base::unexpected(const any_message& m) {
+  process& me = require_process("gen_server");
+  if (!reports_enabled(*me.node)) return;
+  report r;
+  r.what = report::kind::error;
+  r.from = me.self();
+  r.headline = "** " + std::string(info.kind) + " " +
+               (info.name.empty() ? me.self().to_string() : info.name) +
+               " received an unexpected message (dropped)";
+  r.fields.emplace_back("message_type", demangle(m.type()));
+  r.fields.emplace_back("callback", demangle(state_type()));
+  emit_report(*me.node, r);
+}
+
+void server_base::report_crash(const exit_reason& reason) {
+  if (reason.is_normal_termination()) return;
+  process& me = require_process("gen_server");
+  if (!reports_enabled(*me.node)) return;
+  proc_lib::crash_report(reason, last_type != nullptr ? demangle(*last_type) : "none",
+                         format_state());
+}
+
+std::optional<pid> claim_name(const server_name& name) {
+  const pid me = self();
+  if (name.is_via()) {
+    if (name.via()->register_name(me)) return std::nullopt;
+    return name.via()->whereis_name();
+  }
+  if (pid holder = whereis(name.local()); !holder.is_null()) return holder;
+  try {
+    register_name(name.local(), me);
+  } catch (const badarg&) {
+    return whereis(name.local());
+  }
+  return std::nullopt;
+}
+
+void release_name(const server_name& name) noexcept {
+  try {
+    const pid me = self();
+    if (name.is_via()) {
+      name.via()->unregister_name(me);
+    } else if (name.is_local() && whereis(name.local()) == me) {
+      unregister_name(name.local());
+    }
+  } catch (...) {
+    // The name is gone already: nothing to release.
+  }
+}
+
+exit_reason reason_of_current_exception() noexcept {
+  try {
+    throw;
+  } catch (const exit_error& e) {
+    return e.reason();
+  } catch (...) {
+    return exit_reason::from_exception(std::current_exception());
+  }
+}
+
+inbound classify(const any_message& m, const void* family, pid parent) noexcept {
+  const message_vtable* vt = m.envelope()->vt;
+  if (vt->family == family) return inbound::request;
+  if (vt == type_key<system_msg>()) return inbound::system;
+  if (vt == type_key<exit_msg>() && !parent.is_null() &&
+      static_cast<message_envelope<exit_msg>*>(m.envelope())->value.from == parent)
+    return inbound::parent_exit;
+  return inbound::info;
+}
+
+void call_server_down(const exit_reason& r) {
+  if (r.is_normal()) exit(exit_reason::other("{normal,{gen_server,call}}"));
+  exit(r);
+}
+
+void call_abandon(ref mon) noexcept {
+  demonitor(mon, true);
+  unalias(mon);
+}
+
+}  // namespace otp::detail
+
+namespace otp::gen_server {
+
+task<void> stop_server(pid server, exit_reason reason, timeout t) {
+  if (server.is_null()) exit(exit_reason::noproc());
+  const detail::receive_mark mark = detail::mark_queue();
+  const ref mon = monitor(server);
+  detail::system_msg m;
+  m.caller = self();
+  m.tag = mon;
+  m.op = detail::sys_op::terminate;
+  m.reason = reason;
+  send(server, std::move(m));
+  std::optional<exit_reason> down =
+      co_await receive(
+          when([mon](const down_msg& d) { return d.monitor == mon; },
+               [](down_msg&& d) { return std::optional<exit_reason>(std::move(d.reason)); }),
+          after(t, [] { return std::optional<exit_reason>(); }))
+          .starting_at(mark);
+  if (!down) {
+    demonitor(mon, true);
+    exit(exit_reason::timeout());
+  }
+  if (down->is(exit_reason::kind::noproc)) exit(exit_reason::noproc());
+  if (!(*down == reason)) exit(std::move(*down));
+}
+
+}  // namespace otp::gen_server

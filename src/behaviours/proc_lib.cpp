@@ -1,0 +1,156 @@
+// Synchronous start (the parent's wait and the child's ack) and crash reports.
+//
+// Protocol of a start (proc_lib:start_link in OTP 26, where a failed start is
+// synchronous):
+//  1. The parent makes an alias `tag`, marks its queue, then spawns the child
+//     with a monitor (and a link for start_link). The mark comes first, so
+//     the ack and the DOWN are both newer than it.
+//  2. The child registers its name, runs init, releases the name if init
+//     failed, and only then sends `start_ack` to the alias.
+//  3. The parent waits for the ack, the DOWN, or the start timeout (then it
+//     kills the child). On anything but ok it waits for the DOWN, so the
+//     child is gone when start_link returns, unlinks, and removes the child's
+//     exit_msg from its own mailbox.
+#include "otp/behaviours/proc_lib.hpp"
+
+#include "otp/runtime/messages.hpp"
+#include "otp/runtime/receive.hpp"
+#include "otp/runtime/report.hpp"
+
+namespace otp {
+
+namespace detail {
+
+std::vector<pid> ancestors_for_child() {
+  process& me = require_process("start_link");
+  std::vector<pid> out{me.self()};
+  if (auto* info = static_cast<const behaviour_info*>(behaviour_slot(me)))
+    out.insert(out.end(), info->ancestors.begin(), info->ancestors.end());
+  return out;
+}
+
+namespace {
+
+/// Waits for the child's DOWN, then drops the link and any exit_msg it left.
+task<exit_reason> reap(pid child, ref mon, bool linked) {
+  exit_reason why = co_await receive(when([mon](const down_msg& d) { return d.monitor == mon; },
+                                          [](down_msg&& d) { return std::move(d.reason); }));
+  if (linked) {
+    unlink(child);
+    co_await receive(
+        when([child](const exit_msg& e) { return e.from == child; }, [](exit_msg&&) {}), after(0));
+  }
+  co_return why;
+}
+
+}  // namespace
+
+task<start_result> sync_start(bool link, const start_options& o,
+                              spawned (*spawn)(void* ctx, const spawn_options&, starter),
+                              void* ctx) {
+  require_process(link ? "start_link" : "start");
+  const ref tag = alias();
+  std::vector<pid> ancestors = ancestors_for_child();
+  spawn_options so;
+  so.link = link;
+  so.monitor = true;
+  so.max_mailbox = o.max_mailbox;
+  const receive_mark mark = mark_queue();
+  const spawned s = spawn(ctx, so, starter(self(), tag, std::move(ancestors)));
+
+  enum class outcome { acked, died, timed_out };
+  struct waited {
+    outcome how;
+    start_result result;
+  };
+  waited w =
+      co_await receive(
+          when([t = tag.id()](const start_ack& a) { return a.tag == t; },
+               [](start_ack&& a) {
+                 return waited{outcome::acked, std::move(a.result)};
+               }),
+          when([m = s.monitor](const down_msg& d) { return d.monitor == m; },
+               [](down_msg&& d) {
+                 return waited{outcome::died, start_result::error(std::move(d.reason))};
+               }),
+          after(o.start_timeout,
+                [] {
+                  return waited{outcome::timed_out, start_result::error(exit_reason::timeout())};
+                }))
+          .starting_at(mark);
+  unalias(tag);
+  switch (w.how) {
+    case outcome::acked:
+      if (w.result.is_ok()) {
+        demonitor(s.monitor, true);
+        co_return std::move(w.result);
+      }
+      co_await reap(s.child, s.monitor, link);
+      co_return std::move(w.result);
+    case outcome::died:
+      if (link) {
+        unlink(s.child);
+        co_await receive(
+            when([c = s.child](const exit_msg& e) { return e.from == c; }, [](exit_msg&&) {}),
+            after(0));
+      }
+      co_return std::move(w.result);
+    case outcome::timed_out:
+      exit(s.child, exit_reason::kill());
+      co_await reap(s.child, s.monitor, link);
+      co_return std::move(w.result);
+  }
+  co_return std::move(w.result);
+}
+
+}  // namespace detail
+
+void starter::ack(start_result r) {
+  if (acked_) return;
+  acked_ = true;
+  send_alias(parent_, tag_, detail::start_ack{tag_.id(), std::move(r)});
+}
+
+void starter::fail(exit_reason reason) {
+  ack(start_result::error(reason));
+  exit(std::move(reason));
+}
+
+namespace proc_lib {
+
+namespace {
+std::string pid_list(const std::vector<pid>& ps) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    if (i != 0) out += ",";
+    out += ps[i].to_string();
+  }
+  return out + "]";
+}
+}  // namespace
+
+void crash_report(const exit_reason& reason, const std::string& last_message,
+                  const std::string& state) {
+  detail::process& me = detail::require_process("crash_report");
+  if (!detail::reports_enabled(*me.node) || reason.is_normal_termination()) return;
+  const auto* info = static_cast<const detail::behaviour_info*>(detail::behaviour_slot(me));
+  report r;
+  r.what = report::kind::crash;
+  r.from = me.self();
+  r.reason = reason;
+  const std::string kind = info != nullptr ? info->kind : "proc_lib";
+  const std::string name =
+      info != nullptr && !info->name.empty() ? info->name : me.self().to_string();
+  r.headline = "** " + kind + " " + name + " terminating";
+  r.fields.emplace_back("crasher", me.self().to_string());
+  r.fields.emplace_back("registered_name", info != nullptr ? info->name : std::string());
+  r.fields.emplace_back("ancestors", info != nullptr ? pid_list(info->ancestors) : "[]");
+  r.fields.emplace_back("last_message", last_message);
+  r.fields.emplace_back("state", state);
+  r.fields.emplace_back("reason", reason.to_string());
+  if (const exception_info* ex = reason.exception()) r.fields.emplace_back("exception", ex->type);
+  detail::emit_report(*me.node, r);
+}
+
+}  // namespace proc_lib
+}  // namespace otp

@@ -1,0 +1,60 @@
+#include "otp/behaviours/gen_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "otp/otp.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct counter {
+  struct get {
+    using reply = int;
+  };
+  struct add {
+    int by;
+  };
+  struct crash {
+    using reply = int;
+  };
+  int n;
+  explicit counter(int start) : n(start) {}
+  int handle_call(get) { return n; }
+  int handle_call(crash) { throw std::runtime_error("crash on request"); }
+  void handle_cast(add a) { n += a.by; }
+};
+
+// Rule (gen_server:start_link/3, call/2, cast/2): start returns after init;
+// a cast is handled before a later call from the same client.
+TEST(GenServer, StartCallCast) {
+  otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
+  otp::mailbox mb(n);
+  auto s = otp::gen_server::start_link<counter>(10).get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  otp::cast(s.ref(), counter::add{5});
+  EXPECT_EQ(otp::call(s.ref(), counter::get{}).get(), 15);
+}
+
+// Rule (gen_server:call/3): a server that throws on the request dies with the
+// exception; the caller exits with the server's reason.
+TEST(GenServer, CallToACrashingServerExitsTheCallerWithItsReason) {
+  otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
+  otp::mailbox mb(n);
+  otp::trap_exit(true);
+  auto s = otp::gen_server::start_link<counter>(1).get();
+  try {
+    (void)otp::call(s.ref(), counter::crash{}).get();
+    FAIL() << "call returned";
+  } catch (const otp::exit_error& e) {
+    ASSERT_TRUE(e.reason().is(otp::exit_reason::kind::exception));
+    EXPECT_EQ(e.reason().detail(), "crash on request");
+  }
+}
+
+}  // namespace
