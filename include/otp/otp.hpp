@@ -7,6 +7,7 @@
 #include "otp/behaviours/server_ref.hpp"
 #include "otp/behaviours/server_result.hpp"
 #include "otp/behaviours/start_result.hpp"
+#include "otp/behaviours/sys.hpp"
 #include "otp/runtime/any_message.hpp"
 #include "otp/runtime/blocking.hpp"
 #include "otp/runtime/errors.hpp"

@@ -58,3 +58,25 @@ TEST(GenServer, CallToACrashingServerExitsTheCallerWithItsReason) {
 }
 
 }  // namespace
+
+namespace {
+
+// Rule (sys:get_state/1, replace_state/2): the state can be read and
+// replaced; a replace function that throws leaves it unchanged.
+TEST(GenServerSys, GetAndReplaceState) {
+  otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
+  otp::mailbox mb(n);
+  auto s = otp::gen_server::start_link<counter>(3).get();
+  EXPECT_EQ(otp::sys::get_state(s.ref(), [](const counter& c) { return c.n; }).get(), 3);
+  otp::sys::replace_state(s.ref(), [](const counter& c) { return counter(c.n * 10); }).get();
+  EXPECT_EQ(otp::call(s.ref(), counter::get{}).get(), 30);
+  EXPECT_THROW(otp::sys::replace_state(
+                   s.ref(), [](const counter&) -> counter { throw std::runtime_error("no"); })
+                   .get(),
+               otp::exit_error);
+  EXPECT_EQ(otp::call(s.ref(), counter::get{}).get(), 30);
+  auto st = otp::sys::statistics(s.child).get();
+  EXPECT_EQ(st.messages_handled, 2u);
+}
+
+}  // namespace
