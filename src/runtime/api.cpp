@@ -213,6 +213,10 @@ std::optional<std::chrono::milliseconds> cancel_timer(timer_ref t) noexcept {
 
 ref make_ref() { return detail::require_node("make_ref").new_ref(); }
 
+std::chrono::milliseconds monotonic_time() {
+  return std::chrono::milliseconds(detail::require_node("monotonic_time").now_ms());
+}
+
 ref alias() {
   detail::process& p = detail::require_process("alias");
   ref r = p.node->new_ref();

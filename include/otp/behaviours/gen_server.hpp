@@ -293,6 +293,17 @@ task<response<R>> receive_response(request_id<R> id, timeout t) {
   co_return out;
 }
 
+namespace detail {
+template <class S, class... A>
+task<started<S>> start_server(bool link, start_options o, A... args) {
+  server_name name = o.name;
+  if (link)
+    co_return co_await proc_lib::start_link(o, &server_main<S, A...>, std::move(name),
+                                            std::move(args)...);
+  co_return co_await proc_lib::start(o, &server_main<S, A...>, std::move(name), std::move(args)...);
+}
+}  // namespace detail
+
 namespace gen_server {
 
 /// Starts a gen_server of type S linked to the caller: registers `o.name`,
@@ -309,8 +320,9 @@ namespace gen_server {
 /// @mirrors gen_server:start_link/4
 template <class S, class... A>
 task<started<S>> start_link(start_options o, A... args) {
-  co_return co_await proc_lib::start_link(o, &detail::server_main<S, A...>, o.name,
-                                          std::move(args)...);
+  // Not a coroutine itself: GCC 12 destroys a prvalue argument of a
+  // coroutine twice, so the coroutine below only ever gets xvalues.
+  return detail::start_server<S>(true, std::move(o), std::move(args)...);
 }
 /// start_link without options.
 template <class S, class... A>
@@ -324,7 +336,7 @@ requires(sizeof...(A) == 0 ||
 /// @mirrors gen_server:start/4
 template <class S, class... A>
 task<started<S>> start(start_options o, A... args) {
-  co_return co_await proc_lib::start(o, &detail::server_main<S, A...>, o.name, std::move(args)...);
+  return detail::start_server<S>(false, std::move(o), std::move(args)...);
 }
 
 /// Stops the server with `reason`: it runs terminate(reason) and exits.

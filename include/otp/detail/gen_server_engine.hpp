@@ -302,7 +302,8 @@ class server_loop final : public server_base {
 
   /// terminate(reason), when S has it.
   void on_terminate(const exit_reason& reason) {
-    if constexpr (requires(S & s) { s.terminate(reason); }) state->terminate(reason);
+    if constexpr (requires(S & s) { s.terminate(reason); })
+      run([&] { return state->terminate(reason); });
   }
 
  private:
@@ -543,6 +544,11 @@ proc server_main(starter st, server_name name, A... args) {
   reason = loop.stop_reason;
   try {
     loop.on_terminate(reason);
+    if (loop.pending) {
+      task<void> t = std::move(*loop.pending);
+      loop.pending.reset();
+      co_await std::move(t);
+    }
   } catch (...) {
     reason = reason_of_current_exception();
   }

@@ -218,6 +218,12 @@ std::optional<std::chrono::milliseconds> cancel_timer(timer_ref t) noexcept;
 /// A new node-unique reference. @mirrors erlang:make_ref/0
 ref make_ref();
 
+/// Milliseconds since the node started, on the node's clock (virtual in a
+/// manual node). Never goes backwards.
+/// @throws otp::badarg outside a process or mailbox thread.
+/// @mirrors erlang:monotonic_time(millisecond)
+std::chrono::milliseconds monotonic_time();
+
 /// Makes a new alias of the calling process: messages sent to it with
 /// send_alias arrive while it is active and are dropped after unalias (or
 /// the process's death). Behaviours tag call replies with one, so a reply

@@ -1,0 +1,114 @@
+// otp::child_spec: how a supervisor starts, restarts and stops one child.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "otp/behaviours/gen_server.hpp"
+#include "otp/behaviours/start_result.hpp"
+#include "otp/runtime/task.hpp"
+#include "otp/runtime/timeout.hpp"
+
+namespace otp {
+
+/// When a terminated child is restarted. @mirrors restart() of supervisor
+enum class restart_type : std::uint8_t {
+  permanent,  ///< always
+  transient,  ///< only after an abnormal exit (not normal, shutdown, {shutdown, _})
+  temporary,  ///< never; the child leaves the child list when it ends
+};
+inline constexpr restart_type permanent = restart_type::permanent;
+inline constexpr restart_type transient = restart_type::transient;
+inline constexpr restart_type temporary = restart_type::temporary;
+
+/// Whether a child is a worker or a supervisor (sets the shutdown default).
+enum class child_type : std::uint8_t { worker, supervisor };
+
+/// How a supervisor stops a child: `brutal_kill` (exit kill), or send
+/// `shutdown` and wait up to a timeout (ms or infinity) before killing.
+/// @mirrors shutdown() of supervisor
+class shutdown_spec {
+ public:
+  /// Send shutdown, wait `t` (milliseconds or infinity), then kill.
+  shutdown_spec(timeout t) : t_(t) {}  // NOLINT: implicit, as `.shutdown = 2000ms`
+  shutdown_spec(std::chrono::milliseconds ms) : t_(ms) {}  // NOLINT
+  static shutdown_spec brutal_kill() {
+    shutdown_spec s(timeout(0));
+    s.brutal_ = true;
+    return s;
+  }
+  bool is_brutal_kill() const noexcept { return brutal_; }
+  /// The wait before the kill (meaningless for brutal_kill).
+  timeout wait() const noexcept { return t_; }
+  /// `brutal_kill`, `infinity` or the milliseconds.
+  std::string to_string() const;
+
+ private:
+  timeout t_;
+  bool brutal_ = false;
+};
+
+/// `brutal_kill`: the child is killed at once with `kill`.
+inline shutdown_spec brutal_kill() { return shutdown_spec::brutal_kill(); }
+
+/// One child of a supervisor.
+/// @mirrors child_spec() of supervisor (a map with id, start, restart,
+///   significant, shutdown, type)
+struct child_spec {
+  /// Unique among the supervisor's children; not empty.
+  std::string id;
+  /// Starts the child linked to the calling supervisor and returns when it
+  /// has started: ok(pid), ignore, or error(reason).
+  std::function<task<start_result>()> start;
+  restart_type restart = restart_type::permanent;
+  /// Default: 5000 ms for workers, infinity for supervisors.
+  std::optional<shutdown_spec> shutdown{};
+  child_type type = child_type::worker;
+  /// With auto_shutdown, the supervisor stops when this child (or all such
+  /// children) end. Only for transient and temporary children.
+  bool significant = false;
+
+  /// The shutdown in effect (the default when none is given).
+  shutdown_spec effective_shutdown() const;
+};
+
+/// A child spec for a gen_server of type S started with `args...` (copied).
+/// @mirrors a child spec whose start is {Module, start_link, Args}
+template <class S, class... A>
+child_spec worker(std::string id, A... args) {
+  child_spec c;
+  c.id = std::move(id);
+  c.start = [args...]() -> task<start_result> {
+    const start_options o;  // a named object: see gen_server::start_link
+    co_return co_await gen_server::start_link<S>(o, args...);
+  };
+  return c;
+}
+
+/// As worker, registering the server under `name`.
+template <class S, class... A>
+child_spec named_worker(std::string id, server_name name, A... args) {
+  child_spec c;
+  c.id = std::move(id);
+  c.start = [name = std::move(name), args...]() -> task<start_result> {
+    start_options o;
+    o.name = name;
+    co_return co_await gen_server::start_link<S>(o, args...);
+  };
+  return c;
+}
+
+namespace detail {
+
+/// Stops `child` as `how` says: monitor, exit(shutdown) or kill, wait for the
+/// DOWN (killing after the timeout), then unlink and drop its exit_msg.
+/// @returns the reason the child ended with (`noproc` when it was dead; then
+///   the reason from its queued exit_msg, when there is one).
+task<exit_reason> shutdown_child(pid child, shutdown_spec how);
+
+}  // namespace detail
+}  // namespace otp
