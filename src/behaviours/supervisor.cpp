@@ -431,30 +431,41 @@ class server {
 };
 
 task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec> children,
-                                 start_options o) {
-  co_return co_await gen_server::start_link<server>(std::move(o), flags, std::move(children));
+                                 const start_options& o) {
+  return gen_server::start_link<server>(o, flags, std::move(children));
+}
+task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec> children) {
+  return gen_server::start_link<server>(start_options{}, flags, std::move(children));
 }
 
+namespace {
+// The API functions are not coroutines themselves: they turn their
+// arguments into owned values here, outside any caller's co_await (see the
+// GCC 12 note in CONTRIBUTING.md).
+template <class Req>
+task<typename Req::reply> ask(ref s, Req req) {
+  co_return co_await call(s, std::move(req), timeout(infinity));
+}
+}  // namespace
+
 task<child_result> start_child(ref s, child_spec spec) {
-  co_return co_await call(s, server::start_child_req{std::move(spec)}, timeout(infinity));
+  return ask(std::move(s), server::start_child_req{std::move(spec)});
 }
-task<child_result> terminate_child(ref s, std::string id) {
-  co_return co_await call(s, server::terminate_child_req{std::move(id)}, timeout(infinity));
+task<child_result> terminate_child(ref s, std::string_view id) {
+  return ask(std::move(s), server::terminate_child_req{std::string(id)});
 }
-task<child_result> restart_child(ref s, std::string id) {
-  co_return co_await call(s, server::restart_child_req{std::move(id)}, timeout(infinity));
+task<child_result> restart_child(ref s, std::string_view id) {
+  return ask(std::move(s), server::restart_child_req{std::string(id)});
 }
-task<child_result> delete_child(ref s, std::string id) {
-  co_return co_await call(s, server::delete_child_req{std::move(id)}, timeout(infinity));
+task<child_result> delete_child(ref s, std::string_view id) {
+  return ask(std::move(s), server::delete_child_req{std::string(id)});
 }
 task<std::vector<child_info>> which_children(ref s) {
-  co_return co_await call(s, server::which_children_req{}, timeout(infinity));
+  return ask(std::move(s), server::which_children_req{});
 }
-task<child_counts> count_children(ref s) {
-  co_return co_await call(s, server::count_children_req{}, timeout(infinity));
-}
-task<std::optional<child_spec>> get_childspec(ref s, std::string id) {
-  co_return co_await call(s, server::get_childspec_req{std::move(id)}, timeout(infinity));
+task<child_counts> count_children(ref s) { return ask(std::move(s), server::count_children_req{}); }
+task<std::optional<child_spec>> get_childspec(ref s, std::string_view id) {
+  return ask(std::move(s), server::get_childspec_req{std::string(id)});
 }
 
 }  // namespace supervisor

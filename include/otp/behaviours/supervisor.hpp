@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -128,7 +129,9 @@ std::optional<exit_reason> check_childspecs(const std::vector<child_spec>& specs
 ///   for invalid flags or specs; `already_started` for a taken name.
 /// @mirrors supervisor:start_link/3
 task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec> children,
-                                 start_options o = {});
+                                 const start_options& o);
+/// start_link without options (no name, no start timeout).
+task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec> children);
 
 using ref = server_ref<server>;
 
@@ -142,14 +145,14 @@ task<child_result> start_child(ref s, child_spec spec);
 /// Stops a running child per its shutdown; the spec stays (not for temporary
 /// children, which are removed).
 /// @returns ok or not_found. @mirrors supervisor:terminate_child/2
-task<child_result> terminate_child(ref s, std::string id);
+task<child_result> terminate_child(ref s, std::string_view id);
 /// Starts a stopped child again from its spec.
 /// @returns ok(pid), running, restarting, not_found or error(reason).
 /// @mirrors supervisor:restart_child/2
-task<child_result> restart_child(ref s, std::string id);
+task<child_result> restart_child(ref s, std::string_view id);
 /// Removes the spec of a stopped child.
 /// @returns ok, running, restarting or not_found. @mirrors supervisor:delete_child/2
-task<child_result> delete_child(ref s, std::string id);
+task<child_result> delete_child(ref s, std::string_view id);
 /// The children, newest first (as OTP lists them).
 /// @mirrors supervisor:which_children/1
 task<std::vector<child_info>> which_children(ref s);
@@ -157,7 +160,7 @@ task<std::vector<child_info>> which_children(ref s);
 task<child_counts> count_children(ref s);
 /// The spec of child `id`, or std::nullopt (not_found).
 /// @mirrors supervisor:get_childspec/2
-task<std::optional<child_spec>> get_childspec(ref s, std::string id);
+task<std::optional<child_spec>> get_childspec(ref s, std::string_view id);
 
 }  // namespace supervisor
 

@@ -249,7 +249,10 @@ class receive_op {
     }
     rx_end(p, true);
     envelope_guard g{std::exchange(got_, nullptr)};
-    return dispatch<0>(g.e);
+    if constexpr (sizeof...(H) == 0)
+      __builtin_unreachable();  // `receive(after(t))` (a sleep) matches nothing
+    else
+      return dispatch<0>(g.e);
   }
 
   template <std::size_t I>
