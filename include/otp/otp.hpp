@@ -1,6 +1,8 @@
 // Umbrella header: the whole public API.
 #pragma once
 
+#include "otp/behaviours/async.hpp"
+#include "otp/behaviours/shutdown.hpp"
 #include "otp/runtime/any_message.hpp"
 #include "otp/runtime/blocking.hpp"
 #include "otp/runtime/errors.hpp"
