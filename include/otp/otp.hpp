@@ -1,12 +1,14 @@
 // Umbrella header: the whole public API.
 #pragma once
 
+#include "otp/behaviours/async.hpp"
 #include "otp/behaviours/child_spec.hpp"
 #include "otp/behaviours/gen_server.hpp"
 #include "otp/behaviours/proc_lib.hpp"
 #include "otp/behaviours/server_name.hpp"
 #include "otp/behaviours/server_ref.hpp"
 #include "otp/behaviours/server_result.hpp"
+#include "otp/behaviours/shutdown.hpp"
 #include "otp/behaviours/start_result.hpp"
 #include "otp/behaviours/supervisor.hpp"
 #include "otp/behaviours/sys.hpp"

@@ -7,8 +7,8 @@ namespace otp {
 
 std::string shutdown_spec::to_string() const {
   if (brutal_) return "brutal_kill";
-  if (t_.is_infinite()) return "infinity";
-  return std::to_string(t_.ms());
+  if (grace_.is_infinite()) return "infinity";
+  return std::to_string(grace_.ms());
 }
 
 shutdown_spec child_spec::effective_shutdown() const {
@@ -31,7 +31,7 @@ task<exit_reason> shutdown_child(pid child, shutdown_spec how) {
     why = co_await receive(down());
   } else {
     exit(child, exit_reason::shutdown());
-    why = co_await receive(down(), after(how.wait(), [] { return std::optional<exit_reason>(); }));
+    why = co_await receive(down(), after(how.grace(), [] { return std::optional<exit_reason>(); }));
     if (!why) {
       exit(child, exit_reason::kill());
       why = co_await receive(down());

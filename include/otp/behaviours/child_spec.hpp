@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "otp/behaviours/gen_server.hpp"
+#include "otp/behaviours/shutdown.hpp"
 #include "otp/behaviours/start_result.hpp"
 #include "otp/runtime/task.hpp"
 #include "otp/runtime/timeout.hpp"
@@ -27,33 +28,6 @@ inline constexpr restart_type temporary = restart_type::temporary;
 
 /// Whether a child is a worker or a supervisor (sets the shutdown default).
 enum class child_type : std::uint8_t { worker, supervisor };
-
-/// How a supervisor stops a child: `brutal_kill` (exit kill), or send
-/// `shutdown` and wait up to a timeout (ms or infinity) before killing.
-/// @mirrors shutdown() of supervisor
-class shutdown_spec {
- public:
-  /// Send shutdown, wait `t` (milliseconds or infinity), then kill.
-  shutdown_spec(timeout t) : t_(t) {}  // NOLINT: implicit, as `.shutdown = 2000ms`
-  shutdown_spec(std::chrono::milliseconds ms) : t_(ms) {}  // NOLINT
-  static shutdown_spec brutal_kill() {
-    shutdown_spec s(timeout(0));
-    s.brutal_ = true;
-    return s;
-  }
-  bool is_brutal_kill() const noexcept { return brutal_; }
-  /// The wait before the kill (meaningless for brutal_kill).
-  timeout wait() const noexcept { return t_; }
-  /// `brutal_kill`, `infinity` or the milliseconds.
-  std::string to_string() const;
-
- private:
-  timeout t_;
-  bool brutal_ = false;
-};
-
-/// `brutal_kill`: the child is killed at once with `kill`.
-inline shutdown_spec brutal_kill() { return shutdown_spec::brutal_kill(); }
 
 /// One child of a supervisor.
 /// @mirrors child_spec() of supervisor (a map with id, start, restart,

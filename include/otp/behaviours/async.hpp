@@ -1,0 +1,564 @@
+// otp::async / otp::await: Elixir's Task (async and await) on otp processes.
+//
+//   auto t = otp::async(fetch_price, item);  // f(args...) runs in a new process
+//   ...                                      // the caller goes on meanwhile
+//   int price = co_await otp::await(t);      // or otp::await(t).get() on a mailbox thread
+//
+// | ours                              | Elixir                         |
+// |-----------------------------------|--------------------------------|
+// | async(f, args...)                 | Task.async/1,3                 |
+// | async_nolink(f, args...)          | Task.Supervisor.async_nolink/3 |
+// | co_await await(t, timeout)        | Task.await/2                   |
+// | co_await await_many(ts, timeout)  | Task.await_many/2              |
+// | co_await task_yield(t, timeout)   | Task.yield/2                   |
+// | co_await task_shutdown(t, how)    | Task.shutdown/2                |
+// | co_await task_ignore(t)           | Task.ignore/1                  |
+//
+// The protocol (also the building block for a task supervisor and async streams):
+//  1. The owner makes an alias A and spawns the task process (linked or not),
+//     monitoring it with ref R; it sends the task detail::async_start{owner, R, A}.
+//  2. The task's body waits for that message, runs f, sends
+//     async_reply<T>{R, value} to alias A and returns (exit `normal`). If f
+//     throws or exits, no reply is sent: the task's exit reason tells why.
+//  3. The owner waits for the reply tagged R or the down_msg of R. Once it is
+//     done with the task (a reply or DOWN taken, await timed out, shutdown,
+//     ignore) it demonitors R (flushing its DOWN) and deactivates A, so a
+//     reply that comes later is dropped on arrival: it never reaches the
+//     owner's mailbox. (Elixir does the same with a monitor alias.)
+//
+// Long mailboxes. Each wait is one selective receive guarded by R: it looks
+// at the messages already queued once, then only at new ones (a receive keeps
+// its place while it waits). It cannot start at a queue mark
+// (detail::mark_queue): the reply may be queued before the wait starts, and a
+// mark taken at async() is void after the owner's next receive. await_many
+// looks at the queue once per reply it takes.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "otp/behaviours/shutdown.hpp"
+#include "otp/runtime/errors.hpp"
+#include "otp/runtime/exit_reason.hpp"
+#include "otp/runtime/messages.hpp"
+#include "otp/runtime/pid.hpp"
+#include "otp/runtime/process.hpp"
+#include "otp/runtime/receive.hpp"
+#include "otp/runtime/spawn.hpp"
+#include "otp/runtime/task.hpp"
+#include "otp/runtime/timeout.hpp"
+
+namespace otp {
+
+template <class T>
+class async_task;
+
+namespace detail {
+
+/// What a task of T carries in its reply: T, or std::monostate for void.
+template <class T>
+using async_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+template <class R>
+struct async_value_of {
+  using type = std::remove_cvref_t<R>;
+};
+template <class U>
+struct async_value_of<task<U>> {
+  using type = U;
+};
+template <class R>
+inline constexpr bool is_task_v = false;
+template <class U>
+inline constexpr bool is_task_v<task<U>> = true;
+
+/// The T of async(f, args...): what f returns, or the U of a task<U> it returns.
+template <class F, class... A>
+using async_value_for =
+    typename async_value_of<std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>>::type;
+
+/// The first message a task process takes: who to answer, how.
+struct async_start {
+  pid owner;
+  ref tag;    // the owner's monitor of the task: tags the reply
+  ref alias;  // the owner's alias the reply is sent to
+};
+
+/// Throws otp::badarg unless the calling process is `owner` and the task is open.
+void async_check(pid owner, bool open, const char* what);
+/// The owner is done with the task: demonitor(tag, flush) and unalias(alias).
+void async_release(ref tag, ref alias);
+/// True when `reason` is how a task ends when shut down as asked: `killed`
+/// for brutal_kill, exactly `shutdown` otherwise.
+bool async_ended_as_asked(const exit_reason& reason, bool brutal_kill) noexcept;
+
+struct async_access;
+
+}  // namespace detail
+
+/// The message a task sends its owner when f returns: `{Ref, Reply}`, tagged
+/// with the task's ref(). A process may take it (or the task's down_msg) in
+/// its own receive loop instead of awaiting, matching async_task::ref(); it
+/// then finishes with the task by calling task_ignore on it, which removes
+/// the monitor and the reply route and takes the DOWN if it is queued
+/// (returning exited(normal) for a task that replied and ended).
+/// @mirrors the `{Ref, Reply}` message of Task.async/1
+template <class T>
+struct async_reply {
+  otp::ref ref;
+  detail::async_value_t<T> value;  ///< std::monostate for void
+};
+
+/// What a finished task gave: its value, or the reason it exited without one.
+///
+/// @threadsafe Plain value.
+/// @mirrors `{ok, Reply} | {exit, Reason}` of Task.yield/2 and Task.shutdown/2
+template <class T>
+class [[nodiscard]] async_result {
+ public:
+  using value_type = detail::async_value_t<T>;
+
+  static async_result ok(value_type v) {
+    return async_result(std::in_place_index<0>, std::move(v));
+  }
+  static async_result exited(exit_reason r) {
+    return async_result(std::in_place_index<1>, std::move(r));
+  }
+
+  /// True when the task replied.
+  bool is_ok() const noexcept { return v_.index() == 0; }
+  /// True when the task ended without replying.
+  bool is_exit() const noexcept { return v_.index() == 1; }
+
+  /// The task's value. @throws otp::badarg when the task exited instead.
+  value_type& value() & {
+    check(true);
+    return std::get<0>(v_);
+  }
+  const value_type& value() const& {
+    check(true);
+    return std::get<0>(v_);
+  }
+  value_type&& value() && {
+    check(true);
+    return std::get<0>(std::move(v_));
+  }
+  /// The task's exit reason. @throws otp::badarg when the task replied instead.
+  const exit_reason& reason() const {
+    check(false);
+    return std::get<1>(v_);
+  }
+
+ private:
+  template <std::size_t I, class V>
+  async_result(std::in_place_index_t<I> i, V&& v) : v_(i, std::forward<V>(v)) {}
+  void check(bool want_ok) const {
+    if (is_ok() != want_ok)
+      throw badarg(want_ok ? "async_result::value: the task exited without a value"
+                           : "async_result::reason: the task replied; it has no exit reason");
+  }
+  std::variant<value_type, exit_reason> v_;
+};
+
+/// A running task started by otp::async or otp::async_nolink, awaited by
+/// the process that started it (its owner).
+///
+/// Move-only: one handle, one await. A task is *open* until await returns or
+/// exits, a task_yield gets a result, or task_shutdown / task_ignore is
+/// called; after that (and in a moved-from handle) every function taking it
+/// throws otp::badarg. Dropping an open handle leaves the task running (and
+/// linked, for async): its reply and DOWN still arrive in the owner's mailbox,
+/// as in Elixir; use task_ignore or task_shutdown instead.
+///
+/// Do not demonitor ref() yourself: await, task_yield and task_shutdown wait
+/// for the reply or the DOWN it tags.
+/// @threadsafe Owner only.
+/// @mirrors %Task{pid, ref, owner}
+template <class T>
+class [[nodiscard]] async_task {
+ public:
+  using value_type = T;
+
+  async_task(async_task&& o) noexcept
+      : pid_(o.pid_), ref_(o.ref_), alias_(o.alias_), owner_(o.owner_), open_(o.open_) {
+    o.open_ = false;
+  }
+  async_task& operator=(async_task&& o) noexcept {
+    if (this != &o) {
+      pid_ = o.pid_;
+      ref_ = o.ref_;
+      alias_ = o.alias_;
+      owner_ = o.owner_;
+      open_ = std::exchange(o.open_, false);
+    }
+    return *this;
+  }
+  async_task(const async_task&) = delete;
+  async_task& operator=(const async_task&) = delete;
+
+  /// The task process.
+  otp::pid pid() const noexcept { return pid_; }
+  /// The owner's monitor of the task; tags its async_reply and its down_msg.
+  otp::ref ref() const noexcept { return ref_; }
+  /// The process that started the task; the only one that may await it.
+  otp::pid owner() const noexcept { return owner_; }
+  /// True until the task is awaited, yielded to a result, shut down or ignored.
+  bool is_open() const noexcept { return open_; }
+
+ private:
+  friend struct detail::async_access;
+  async_task(otp::pid p, otp::ref r, otp::ref a, otp::pid owner) noexcept
+      : pid_(p), ref_(r), alias_(a), owner_(owner), open_(true) {}
+
+  otp::pid pid_;
+  otp::ref ref_;
+  otp::ref alias_;
+  otp::pid owner_;
+  bool open_ = false;
+};
+
+namespace detail {
+
+struct async_access {
+  template <class T>
+  static async_task<T> make(pid p, ref r, ref a, pid owner) noexcept {
+    return async_task<T>(p, r, a, owner);
+  }
+  template <class T>
+  static void check(const async_task<T>& t, const char* what) {
+    async_check(t.owner_, t.open_, what);
+  }
+  template <class T>
+  static void close(async_task<T>& t) noexcept {
+    t.open_ = false;
+  }
+  template <class T>
+  static ref alias_of(const async_task<T>& t) noexcept {
+    return t.alias_;
+  }
+};
+
+/// The body of every task process: takes async_start, runs f(a...) (awaiting
+/// it when it is a coroutine) and replies through the owner's alias.
+template <class T, class Fn, class... A>
+task<void> async_body(Fn f, A... a) {
+  const async_start s = co_await receive<async_start>();
+  using R = std::invoke_result_t<Fn, A...>;
+  if constexpr (std::is_void_v<T>) {
+    if constexpr (is_task_v<R>)
+      co_await std::invoke(std::move(f), std::move(a)...);
+    else
+      std::invoke(std::move(f), std::move(a)...);
+    send_alias(s.owner, s.alias, async_reply<void>{s.tag, {}});
+  } else if constexpr (is_task_v<R>) {
+    T v = co_await std::invoke(std::move(f), std::move(a)...);
+    send_alias(s.owner, s.alias, async_reply<T>{s.tag, std::move(v)});
+  } else {
+    send_alias(s.owner, s.alias, async_reply<T>{s.tag, std::invoke(std::move(f), std::move(a)...)});
+  }
+}
+
+/// Makes the calling process the owner of the task process `child`, which
+/// runs async_body and which it monitors with `tag`: sends it async_start.
+template <class T>
+async_task<T> async_attach(pid child, ref tag, ref al) {
+  const pid owner = self();
+  try {
+    send(child, async_start{owner, tag, al});
+  } catch (...) {  // out of memory: do not leave the task waiting forever
+    unlink(child);
+    otp::exit(child, exit_reason::kill());
+    async_release(tag, al);
+    throw;
+  }
+  return async_access::make<T>(child, tag, al, owner);
+}
+
+/// Spawns f(a...) as a task owned by the caller, with `req`'s options (the
+/// monitor is always set).
+template <class F, class... A>
+async_task<async_value_for<F, A...>> spawn_async(spawn_request req, F&& f, A&&... a) {
+  using T = async_value_for<F, A...>;
+  node_impl& n = require_node("otp::async");
+  const ref al = alias();
+  req.monitor = true;
+  spawn_result s;
+  try {
+    s = spawn_on(n, req, &async_body<T, std::decay_t<F>, std::decay_t<A>...>, std::forward<F>(f),
+                 std::forward<A>(a)...);
+  } catch (...) {
+    unalias(al);
+    throw;
+  }
+  return async_attach<T>(s.child, s.monitor, al);
+}
+
+/// Waits up to `t` for the reply tagged `tag` or the DOWN of `tag`:
+/// ok(value), exited(reason), or std::nullopt on timeout.
+template <class T>
+auto wait_reply(ref tag, timeout t) {
+  using R = std::optional<async_result<T>>;
+  return receive(
+      when([tag](const async_reply<T>& m) { return m.ref == tag; },
+           [](async_reply<T>&& m) -> R { return async_result<T>::ok(std::move(m.value)); }),
+      when([tag](const down_msg& d) { return d.monitor == tag; },
+           [](down_msg&& d) -> R { return async_result<T>::exited(std::move(d.reason)); }),
+      after(t, [] { return R(); }));
+}
+
+/// Waits up to `t` for the DOWN of `tag`; its reason, or std::nullopt.
+inline auto wait_down(ref tag, timeout t) {
+  using R = std::optional<exit_reason>;
+  return receive(when([tag](const down_msg& d) { return d.monitor == tag; },
+                      [](down_msg&& d) -> R { return std::move(d.reason); }),
+                 after(t, [] { return R(); }));
+}
+
+/// The message await_many's deadline timer sends.
+struct async_deadline {
+  ref tag;
+};
+
+/// One thing await_many waited for: a reply or a DOWN of task `index`, or the deadline.
+template <class T>
+struct many_event {
+  std::size_t index = 0;
+  std::optional<async_value_t<T>> value;  // a reply
+  std::optional<exit_reason> down;        // a DOWN; neither: the deadline
+};
+
+/// await_many's loop: the values of all `ts` (checked and closed), in order.
+template <class T>
+task<std::vector<async_value_t<T>>> await_all(std::vector<async_task<T>>& ts, timeout t) {
+  std::unordered_map<ref, std::size_t> pending;
+  for (std::size_t i = 0; i < ts.size(); ++i) pending.emplace(ts[i].ref(), i);
+  std::vector<std::optional<async_value_t<T>>> got(ts.size());
+  const ref deadline = make_ref();
+  std::optional<timer_ref> timer;
+  if (!pending.empty() && !t.is_infinite()) timer = send_after(t, self(), async_deadline{deadline});
+  std::optional<exit_reason> failed;
+  while (!pending.empty() && !failed) {
+    auto e = co_await receive(
+        when([&pending](const async_reply<T>& m) { return pending.count(m.ref) != 0; },
+             [&pending](async_reply<T>&& m) {
+               return many_event<T>{pending.at(m.ref), std::move(m.value), std::nullopt};
+             }),
+        when([&pending](const down_msg& d) { return pending.count(d.monitor) != 0; },
+             [&pending](down_msg&& d) {
+               return many_event<T>{pending.at(d.monitor), std::nullopt, std::move(d.reason)};
+             }),
+        when([deadline](const async_deadline& m) { return m.tag == deadline; },
+             [](async_deadline) { return many_event<T>{}; }));
+    if (e.value) {
+      async_release(ts[e.index].ref(), async_access::alias_of(ts[e.index]));
+      pending.erase(ts[e.index].ref());
+      got[e.index] = std::move(e.value);
+    } else if (e.down) {
+      unalias(async_access::alias_of(ts[e.index]));
+      pending.erase(ts[e.index].ref());
+      failed = std::move(e.down);
+    } else {
+      failed = exit_reason::timeout();
+    }
+  }
+  for (const auto& [r, i] : pending) async_release(r, async_access::alias_of(ts[i]));
+  if (timer && !cancel_timer(*timer))  // it fired: take its message if it is queued
+    co_await receive(when([deadline](const async_deadline& m) { return m.tag == deadline; },
+                          [](async_deadline) {}),
+                     after(0));
+  if (failed) otp::exit(std::move(*failed));
+  std::vector<async_value_t<T>> values;
+  values.reserve(got.size());
+  for (auto& v : got) values.push_back(std::move(*v));
+  co_return values;
+}
+
+}  // namespace detail
+
+/// Starts `f(args...)` in a new process linked to and monitored by the
+/// caller, and returns its handle. `f` may be a plain callable returning T
+/// (or void), or a coroutine returning otp::task<T> that may receive and
+/// wait. When f returns, the task sends its owner an async_reply<T> and ends
+/// `normal`; when f throws or exits, the task ends with that reason and,
+/// being linked, takes the owner with it unless the owner traps exits.
+///
+/// @param f a callable taking `args...`; it returns T, void, or otp::task<T>.
+/// @param args copied or moved into the task process.
+/// @returns the handle; await it (or yield/shut down/ignore it).
+/// @throws otp::badarg outside a process or mailbox thread, or when the node
+///   is stopping; otp::system_limit when the process table is full.
+/// @threadsafe Acts for the calling process.
+/// @mirrors Task.async/1,3
+template <class F, class... A>
+requires std::invocable<std::decay_t<F>, std::decay_t<A>...>
+    async_task<detail::async_value_for<F, A...>> async(F&& f, A&&... args) {
+  detail::spawn_request req;
+  req.link = true;
+  return detail::spawn_async(req, std::forward<F>(f), std::forward<A>(args)...);
+}
+
+/// As async, but not linked: a task that crashes does not take the owner
+/// down; await then exits with its reason, and task_yield returns it.
+/// Parameters, return value, errors and thread safety as async.
+/// @mirrors Task.Supervisor.async_nolink/3, without a supervisor
+template <class F, class... A>
+requires std::invocable<std::decay_t<F>, std::decay_t<A>...>
+    async_task<detail::async_value_for<F, A...>> async_nolink(F&& f, A&&... args) {
+  return detail::spawn_async(detail::spawn_request{}, std::forward<F>(f), std::forward<A>(args)...);
+}
+
+/// Waits up to `t` for the task's value and returns it; the task is closed
+/// afterwards, whatever happens.
+///
+/// @param t milliseconds or infinity; 5000 ms by default.
+/// @returns an otp::task: `co_await` it in a process, or `.get()` it on a
+///   thread with an otp::mailbox. `a` must outlive it.
+/// @exits with the task's exit reason when it ended without replying; with
+///   `timeout` when `t` passed (as otp::exit_error, which may be caught). On
+///   timeout the task keeps running: only the caller gives up (a linked task
+///   then dies with the caller if the exit is not caught). A reply that comes
+///   after a timeout is dropped and never reaches the mailbox.
+/// @throws otp::badarg when the caller is not the owner, or the task is not
+///   open (already awaited, yielded to a result, shut down, ignored, moved from).
+/// @threadsafe Owner only.
+/// @mirrors Task.await/2 (the exit reason is the bare reason, not
+///   `{Reason, {Task, await, Args}}`)
+template <class T>
+task<T> await(async_task<T>& a, timeout t = std::chrono::milliseconds(5000)) {
+  detail::async_access::check(a, "otp::await");
+  detail::async_access::close(a);
+  const ref tag = a.ref();
+  const ref al = detail::async_access::alias_of(a);
+  std::optional<async_result<T>> r = co_await detail::wait_reply<T>(tag, t);
+  if (!r) {
+    detail::async_release(tag, al);
+    otp::exit(exit_reason::timeout());
+  }
+  if (r->is_exit()) {
+    unalias(al);
+    otp::exit(r->reason());
+  }
+  detail::async_release(tag, al);
+  if constexpr (std::is_void_v<T>)
+    co_return;
+  else
+    co_return std::move(*r).value();
+}
+
+/// Waits up to `t` (for all of them together) for the values of `tasks` and
+/// returns them in the order of `tasks`; every task is closed afterwards.
+///
+/// @param t milliseconds or infinity, for all tasks together; 5000 ms by default.
+/// @returns std::vector<T> (nothing for void), as an otp::task to co_await
+///   or `.get()`. `tasks` must outlive it.
+/// @exits as soon as one task ends without replying, with its reason; with
+///   `timeout` when `t` passes first. The tasks still running keep running
+///   and their late replies are dropped.
+/// @throws otp::badarg, before anything is changed, when the caller does not
+///   own every task or one is not open.
+/// @threadsafe Owner only.
+/// @mirrors Task.await_many/2
+template <class T>
+task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> await_many(
+    std::vector<async_task<T>>& tasks, timeout t = std::chrono::milliseconds(5000)) {
+  for (const auto& x : tasks) detail::async_access::check(x, "otp::await_many");
+  for (auto& x : tasks) detail::async_access::close(x);
+  auto values = co_await detail::await_all(tasks, t);
+  if constexpr (std::is_void_v<T>)
+    co_return;
+  else
+    co_return values;
+}
+
+/// Waits up to `t` for the task to reply or end, without giving up on it.
+///
+/// @param t milliseconds or infinity; 5000 ms by default; 0 only looks.
+/// @returns ok(value) when it replied and exited(reason) when it ended
+///   without replying (then the task is closed); std::nullopt when it is
+///   still running after `t` (it stays open: yield, await or shut it down
+///   later). An exit reason is only seen when the owner survived it: the
+///   task is not linked, or the owner traps exits (its exit_msg stays queued).
+/// @throws otp::badarg as await.
+/// @threadsafe Owner only.
+/// @mirrors Task.yield/2
+template <class T>
+task<std::optional<async_result<T>>> task_yield(async_task<T>& a,
+                                                timeout t = std::chrono::milliseconds(5000)) {
+  detail::async_access::check(a, "otp::task_yield");
+  std::optional<async_result<T>> r = co_await detail::wait_reply<T>(a.ref(), t);
+  if (r) {
+    detail::async_access::close(a);
+    if (r->is_ok())
+      detail::async_release(a.ref(), detail::async_access::alias_of(a));
+    else
+      unalias(detail::async_access::alias_of(a));
+  }
+  co_return r;
+}
+
+/// Unlinks the task and stops it: `brutal_kill` kills it; a grace time sends
+/// `shutdown` and kills it if it has not ended after that long. Returns when
+/// it has ended. The task is closed afterwards.
+///
+/// @param how brutal_kill, or the grace time (5000 ms by default; infinity waits).
+/// @returns ok(value) when its reply arrived before it ended (even while
+///   shutting down); std::nullopt when it ended as asked (`shutdown`, or
+///   `killed` for brutal_kill); exited(reason) otherwise: it had crashed, or
+///   it had to be killed after the grace time (`killed`).
+/// @throws otp::badarg as await.
+/// @threadsafe Owner only.
+/// @mirrors Task.shutdown/2
+template <class T>
+task<std::optional<async_result<T>>> task_shutdown(
+    async_task<T>& a, shutdown_spec how = std::chrono::milliseconds(5000)) {
+  detail::async_access::check(a, "otp::task_shutdown");
+  detail::async_access::close(a);
+  const pid p = a.pid();
+  const ref tag = a.ref();
+  unlink(p);
+  otp::exit(p, how.is_brutal_kill() ? exit_reason::kill() : exit_reason::shutdown());
+  std::optional<exit_reason> down =
+      co_await detail::wait_down(tag, how.is_brutal_kill() ? timeout(infinity) : how.grace());
+  if (!down) {
+    otp::exit(p, exit_reason::kill());
+    down = co_await detail::wait_down(tag, infinity);
+  }
+  unalias(detail::async_access::alias_of(a));
+  // A reply is sent before the DOWN, so it is queued by now if there is one.
+  std::optional<async_result<T>> r = co_await detail::wait_reply<T>(tag, 0);
+  if (r) co_return r;
+  if (detail::async_ended_as_asked(*down, how.is_brutal_kill())) co_return std::nullopt;
+  co_return async_result<T>::exited(std::move(*down));
+}
+
+/// Lets the task run on unwatched: unlinks and demonitors it; its reply, if
+/// it comes later, is dropped. The task is closed afterwards.
+///
+/// @returns ok(value) or exited(reason) when the task had already replied or
+///   ended (that message is taken), std::nullopt otherwise.
+/// @throws otp::badarg as await.
+/// @threadsafe Owner only.
+/// @mirrors Task.ignore/1
+template <class T>
+task<std::optional<async_result<T>>> task_ignore(async_task<T>& a) {
+  detail::async_access::check(a, "otp::task_ignore");
+  detail::async_access::close(a);
+  std::optional<async_result<T>> r = co_await detail::wait_reply<T>(a.ref(), 0);
+  if (r && r->is_exit()) {
+    unalias(detail::async_access::alias_of(a));
+  } else {
+    unlink(a.pid());
+    detail::async_release(a.ref(), detail::async_access::alias_of(a));
+  }
+  co_return r;
+}
+
+}  // namespace otp
