@@ -143,6 +143,17 @@ TEST_F(GenServerStart, StartLinkReturnsOkOnceInitHasRunAndLinksTheCaller) {
   EXPECT_TRUE(e.is(exit_reason::kind::killed));
 }
 
+// start (not start_link) does not link: the server's death sends the caller nothing.
+TEST_F(GenServerStart, StartDoesNotLinkTheCaller) {
+  otp::trap_exit(true);
+  auto s = otp::gen_server::start<probe>(mb.self(), init_does::ok).get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  const otp::ref mon = otp::monitor(s.child);
+  otp::exit(s.child, exit_reason::kill());
+  EXPECT_TRUE(down_of(mon).is(exit_reason::kind::killed));
+  EXPECT_FALSE(queued_exit_from(s.child).has_value());
+}
+
 // init returning ignore: start_link returns ignore and the process is gone.
 TEST_F(GenServerStart, InitIgnoreReturnsIgnoreAndTheProcessIsGone) {
   otp::trap_exit(true);

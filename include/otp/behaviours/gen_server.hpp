@@ -326,6 +326,13 @@ template <class S, class... A>
 task<started<S>> start(start_options o, A... args) {
   co_return co_await proc_lib::start(o, &detail::server_main<S, A...>, o.name, std::move(args)...);
 }
+/// start without options.
+template <class S, class... A>
+requires(sizeof...(A) == 0 ||
+         !std::is_same_v<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., void>>>,
+                         start_options>) task<started<S>> start(A... args) {
+  return start<S>(start_options{}, std::move(args)...);
+}
 
 /// Stops the server with `reason`: it runs terminate(reason) and exits.
 /// Waits up to `t` for it to end.
