@@ -225,6 +225,15 @@ TEST_F(GenServerStart, StartTimeoutReturnsErrorTimeoutAndKillsTheChild) {
   EXPECT_FALSE(queued_exit_from(p).has_value());
 }
 
+// The start timeout does not take a linked caller down with the killed
+// child, even when the caller does not trap exits (proc_lib unlinks first).
+TEST_F(GenServerStart, StartTimeoutSparesALinkedCallerThatDoesNotTrapExits) {
+  auto s = otp::gen_server::start_link<slow_init>({.start_timeout = 100ms}, mb.self()).get();
+  EXPECT_TRUE(s.is_error() && s.reason.is(exit_reason::kind::timeout)) << s.to_string();
+  EXPECT_FALSE(node.is_alive(init_pid()));
+  EXPECT_TRUE(nothing_queued());  // and the mailbox is still usable
+}
+
 // {local, Name}: the name is registered before init runs (init can use it)
 // and names the server once start_link returns.
 TEST_F(GenServerStart, NamedStartRegistersTheNameBeforeInit) {
