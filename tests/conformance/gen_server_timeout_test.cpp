@@ -53,6 +53,17 @@ struct timed {
   void handle_info(tick) { otp::send(observer, event{"tick"}); }
 };
 
+/// Its handle_info(timeout) is a coroutine.
+struct timed_coroutine {
+  otp::pid observer;
+  explicit timed_coroutine(otp::pid o) : observer(o) {}
+  otp::server_result init() { return otp::noreply().with_timeout(100ms); }
+  otp::task<otp::server_result> handle_info(otp::timeout_msg) {
+    otp::send(observer, event{"timeout"});
+    co_return otp::noreply();
+  }
+};
+
 class GenServerTimeouts : public otp_test::gen_server_fixture {
  protected:
   otp::server_ref<timed> start_timed(std::optional<otp::timeout> initial = std::nullopt) {
@@ -133,6 +144,16 @@ TEST_F(GenServerTimeouts, SystemMessageDoesNotCancelTheTimeout) {
   EXPECT_EQ(otp::sys::statistics(s.get_pid()).get().messages_handled, 1u);
   EXPECT_EQ(event_within(1s), "timeout");
   EXPECT_GE(node.now() - t0, 100ms);
+}
+
+// The timeout reaches handle_info also when that is a coroutine, as soon
+// as it expires (not when the next message comes).
+TEST_F(GenServerTimeouts, TimeoutReachesACoroutineHandleInfo) {
+  const auto t0 = node.now();
+  auto s = otp::gen_server::start_link<timed_coroutine>(mb.self()).get();
+  ASSERT_TRUE(s.is_ok());
+  EXPECT_EQ(event_within(1s), "timeout");
+  EXPECT_EQ(node.now() - t0, 100ms);
 }
 
 // An infinite Timeout is no timeout at all.
