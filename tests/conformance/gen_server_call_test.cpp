@@ -63,10 +63,17 @@ struct calls {
   struct ask_self {  // calls itself
     using reply = int;
   };
+  struct touch {  // a call without a reply value
+    using reply = void;
+  };
+  struct touch_later {  // same, answered by `release`
+    using reply = void;
+  };
 
   otp::pid observer;
   int v = 0;
   std::optional<otp::from<int>> deferred;
+  std::optional<otp::from<void>> deferred_void;
 
   explicit calls(otp::pid o) : observer(o) {}
 
@@ -85,6 +92,11 @@ struct calls {
     co_await otp::receive([](go) {});
     co_return v;
   }
+  void handle_call(touch) { otp::send(observer, event{"touched"}); }
+  otp::server_result handle_call(touch_later, otp::from<void> f) {
+    deferred_void = f;
+    return otp::noreply();
+  }
   otp::task<int> handle_call(ask_self) {
     co_return co_await otp::call(otp::server_ref<calls>(otp::self()), get{});
   }
@@ -95,7 +107,9 @@ struct calls {
   }
   void handle_cast(release r) {
     if (deferred) otp::reply(*deferred, r.v);
+    if (deferred_void) otp::reply(*deferred_void);
     deferred.reset();
+    deferred_void.reset();
   }
 
   void handle_info(tick) { otp::send(observer, event{"tick"}); }
@@ -155,6 +169,61 @@ TEST_F(GenServerCall, StopWithReplyRepliesThenExitsWithTheReason) {
   const otp::ref mon = otp::monitor(s.get_pid());
   EXPECT_EQ(otp::call(s, calls::stop_with{exit_reason::shutdown("done")}).get(), 5);
   EXPECT_EQ(down_of(mon), exit_reason::shutdown("done"));
+}
+
+// A request whose reply type is void: call returns once the server handled
+// it, whether handle_call answered at once or later with reply(From).
+TEST_F(GenServerCall, VoidCallReturnsOnceHandled) {
+  auto s = start_calls();
+  otp::call(s, calls::touch{}).get();
+  EXPECT_EQ(mb.receive<event>(0)->what, "touched");  // sent before the reply
+  otp::spawn(
+      [](otp::server_ref<calls> srv) -> otp::proc {
+        otp::cast(srv, calls::release{0});
+        co_return;
+      },
+      s);
+  otp::call(s, calls::touch_later{}).get();
+  EXPECT_TRUE(nothing_queued());
+}
+
+// send_request, then wait_response: the reply of an asynchronous call.
+TEST_F(GenServerCall, SendRequestThenWaitResponseGivesTheReply) {
+  auto s = start_calls();
+  otp::cast(s, calls::set{4});
+  auto id = otp::send_request(s, calls::get{});
+  auto r = otp::wait_response(id, 1s).get();
+  ASSERT_EQ(r.state, otp::response<int>::status::reply);
+  EXPECT_EQ(r.value, 4);
+  EXPECT_EQ(next_event(), "set 4");
+  EXPECT_TRUE(nothing_queued());  // no DOWN left behind
+}
+
+// receive_response that times out abandons the request: the late reply is
+// dropped; wait_response that times out keeps it, so a later wait gets it.
+TEST_F(GenServerCall, ReceiveResponseTimeoutDropsTheLateReplyWaitResponseKeepsIt) {
+  auto s = start_calls();
+  auto kept = otp::send_request(s, calls::slow{});
+  EXPECT_EQ(otp::wait_response(kept, 50ms).get().state, otp::response<int>::status::timeout);
+  otp::send(s.get_pid(), go{});
+  auto r = otp::wait_response(kept, 1s).get();
+  ASSERT_EQ(r.state, otp::response<int>::status::reply);
+  EXPECT_EQ(r.value, 0);
+
+  auto dropped = otp::send_request(s, calls::slow{});
+  EXPECT_EQ(otp::receive_response(dropped, 50ms).get().state, otp::response<int>::status::timeout);
+  otp::send(s.get_pid(), go{});
+  EXPECT_EQ(otp::call(s, calls::get{}).get(), 0);  // handled after the slow call
+  EXPECT_TRUE(nothing_queued());
+}
+
+// send_request to a dead server: the response is an error with noproc.
+TEST_F(GenServerCall, SendRequestToADeadServerGivesAnErrorResponse) {
+  const otp::pid dead = dead_server();
+  auto id = otp::send_request(otp::server_ref<calls>(dead), calls::get{});
+  auto r = otp::wait_response(id, 1s).get();
+  ASSERT_EQ(r.state, otp::response<int>::status::error);
+  EXPECT_TRUE(r.reason.is(otp::exit_reason::kind::noproc)) << r.reason;
 }
 
 // call to a pid that is not alive exits the caller with noproc.

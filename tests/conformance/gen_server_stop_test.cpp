@@ -79,6 +79,31 @@ struct starts_a_child {
   otp::pid handle_call(child) { return kid; }
 };
 
+/// Its terminate raises.
+struct bad_terminate {
+  void terminate(const exit_reason&) { throw std::logic_error("terminate failed"); }
+};
+
+/// Traps exits, links on request, and reports each EXIT it gets as info.
+struct exit_watcher {
+  struct link_to {
+    using reply = void;
+    otp::pid p;
+  };
+  otp::pid observer;
+  explicit exit_watcher(otp::pid o) : observer(o) {}
+  void init() { otp::trap_exit(true); }
+  void handle_call(link_to l) { otp::link(l.p); }
+  void handle_info(const otp::exit_msg& e) {
+    otp::send(observer, event{"EXIT " + e.reason.to_string()});
+  }
+};
+
+/// Exits with the reason of the first `die` it gets.
+otp::proc die_on_request() {
+  co_await otp::receive([](die d) { otp::exit(std::move(d.reason)); });
+}
+
 class GenServerTerminate : public otp_test::gen_server_fixture {
  protected:
   /// A terminator started without a link, so its end never reaches the test.
@@ -171,6 +196,31 @@ TEST_F(GenServerTerminate, StopWithAReasonPassesItToTerminate) {
       .get();
   EXPECT_EQ(next_event(), "terminate {shutdown,upgrade}");
   EXPECT_TRUE(otp::whereis("term").is_null());
+}
+
+// A terminate that raises replaces the reason: the server exits with the
+// exception, and gen_server:stop exits the caller with it.
+TEST_F(GenServerTerminate, TerminateRaisingReplacesTheExitReason) {
+  auto s = otp::gen_server::start<bad_terminate>().get();
+  ASSERT_TRUE(s.is_ok());
+  const otp::ref mon = otp::monitor(s.child);
+  auto r = exit_of([&] { otp::gen_server::stop(s.ref()).get(); });
+  ASSERT_TRUE(r.is(exit_reason::kind::exception)) << r;
+  EXPECT_EQ(r.detail(), "terminate failed");
+  EXPECT_EQ(down_of(mon), r);
+  EXPECT_EQ(reports_of(otp::report::kind::crash).size(), 1u);
+}
+
+// An EXIT from a linked process that is not the parent is an ordinary
+// message for a trapping server: handle_info gets it and the server goes on.
+TEST_F(GenServerTerminate, ExitFromANonParentGoesToHandleInfo) {
+  auto s = otp::gen_server::start_link<exit_watcher>(mb.self()).get();
+  ASSERT_TRUE(s.is_ok());
+  const otp::pid peer = otp::spawn(die_on_request);
+  otp::call(s.ref(), exit_watcher::link_to{peer}).get();
+  otp::send(peer, die{exit_reason::other("oops")});
+  EXPECT_EQ(next_event(), "EXIT oops");
+  EXPECT_TRUE(node.is_alive(s.child));
 }
 
 // gen_server:stop of a server that is not alive exits the caller with noproc.
