@@ -120,7 +120,7 @@ class call_op {
   R await_resume() {
     value_type v = rx_->await_resume();
     call_abandon(mon_);
-    if constexpr (!std::is_void_v<R>) return std::move(v);
+    if constexpr (!std::is_void_v<R>) return v;
   }
 
   /// Blocks a thread that owns an otp::mailbox until the call completes.
