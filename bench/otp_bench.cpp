@@ -3,9 +3,10 @@
 //   otp_bench WORKLOAD [--runs N] [--schedulers S]
 //   otp_bench all      [--runs N] [--schedulers S]
 //
-// WORKLOAD is one of spawn_idle, skynet, ping_pong, ring, fan_in_send. Each
-// run uses a fresh otp::node and prints one `RESULT system=otp ...` line;
-// run=N numbers the runs within one OS process (run=1 is the cold one).
+// WORKLOAD is one of spawn_idle, skynet, ping_pong, ring, fan_in_send,
+// call_seq, call_conc, fan_in_cast. Each run uses a fresh otp::node and
+// prints one `RESULT system=otp ...` line; run=N numbers the runs within one
+// OS process (run=1 is the cold one).
 // `all` runs every workload in its own child process (this program again), so
 // the memory figures of one workload do not include what an earlier one left
 // in the process (the runtime's pools keep their memory for reuse).
@@ -47,8 +48,10 @@ struct workload {
 };
 
 constexpr workload kWorkloads[] = {
-    {"spawn_idle", spawn_idle},   {"skynet", skynet}, {"ping_pong", ping_pong}, {"ring", ring},
-    {"fan_in_send", fan_in_send},
+    {"spawn_idle", spawn_idle},   {"skynet", skynet},
+    {"ping_pong", ping_pong},     {"ring", ring},
+    {"fan_in_send", fan_in_send}, {"call_seq", call_seq},
+    {"call_conc", call_conc},     {"fan_in_cast", fan_in_cast},
 };
 
 [[noreturn]] void usage(const char* argv0) {

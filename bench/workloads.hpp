@@ -32,6 +32,15 @@ void ring(const options& o);
 /// 100 senders x 100,000 sends to one counting receiver: messages per second.
 void fan_in_send(const options& o);
 
+// --- gen_server workloads (behaviours_call_bench.cpp) ---
+
+/// One client, 1M sequential gen_server calls (OTP_BENCH_CALLS overrides): ns per call.
+void call_seq(const options& o);
+/// 100 clients x 10,000 calls to one gen_server: calls per second.
+void call_conc(const options& o);
+/// 100 senders x 100,000 casts to one gen_server: messages per second.
+void fan_in_cast(const options& o);
+
 // --- measurement helpers (otp_bench.cpp) ---
 
 /// Resident set size now (VmRSS), bytes.

@@ -8,9 +8,10 @@
 //  2. The child registers its name, runs init, releases the name if init
 //     failed, and only then sends `start_ack` to the alias.
 //  3. The parent waits for the ack, the DOWN, or the start timeout (then it
-//     kills the child). On anything but ok it waits for the DOWN, so the
-//     child is gone when start_link returns, unlinks, and removes the child's
-//     exit_msg from its own mailbox.
+//     unlinks first, so the kill cannot reach it, and kills the child). On
+//     anything but ok it waits for the DOWN, so the child is gone when
+//     start_link returns, unlinks, and removes the child's exit_msg from its
+//     own mailbox.
 #include "otp/behaviours/proc_lib.hpp"
 
 #include "otp/runtime/messages.hpp"
@@ -96,6 +97,8 @@ task<start_result> sync_start(bool link, const start_options& o,
       }
       co_return std::move(w.result);
     case outcome::timed_out:
+      // Unlink first: the kill must not reach a caller that does not trap exits.
+      if (link) unlink(s.child);
       exit(s.child, exit_reason::kill());
       co_await reap(s.child, s.monitor, link);
       co_return std::move(w.result);

@@ -120,7 +120,7 @@ class call_op {
   R await_resume() {
     value_type v = rx_->await_resume();
     call_abandon(mon_);
-    if constexpr (!std::is_void_v<R>) return std::move(v);
+    if constexpr (!std::is_void_v<R>) return v;
   }
 
   /// Blocks a thread that owns an otp::mailbox until the call completes.
@@ -337,6 +337,13 @@ requires(sizeof...(A) == 0 ||
 template <class S, class... A>
 task<started<S>> start(start_options o, A... args) {
   return detail::start_server<S>(false, std::move(o), std::move(args)...);
+}
+/// start without options.
+template <class S, class... A>
+requires(sizeof...(A) == 0 ||
+         !std::is_same_v<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., void>>>,
+                         start_options>) task<started<S>> start(A... args) {
+  return start<S>(start_options{}, std::move(args)...);
 }
 
 /// Stops the server with `reason`: it runs terminate(reason) and exits.

@@ -504,9 +504,9 @@ proc server_main(starter st, server_name name, A... args) {
           got = co_await otp::receive<any_message>();
         if (!got) {  // the callback's timeout expired
           loop.next_timeout.reset();
-          any_message t(make_message<timeout_msg>());
+          got.emplace(make_message<timeout_msg>());
           loop.last_type = &typeid(timeout_msg);
-          loop.on_info(t);
+          loop.on_info(*got);
         } else {
           any_message& m = *got;
           loop.last_type = &m.type();
@@ -528,11 +528,11 @@ proc server_main(starter st, server_name name, A... args) {
               loop.on_info(m);
               break;
           }
-          if (loop.pending) {
-            task<void> t = std::move(*loop.pending);
-            loop.pending.reset();
-            co_await std::move(t);
-          }
+        }
+        if (loop.pending) {  // a coroutine callback: `got` stays alive while it runs
+          task<void> t = std::move(*loop.pending);
+          loop.pending.reset();
+          co_await std::move(t);
         }
       }
     } catch (...) {

@@ -1,0 +1,323 @@
+// gen_server start and continue: what start_link returns for each init
+// outcome, names, the start timeout, and {continue, C} ordering.
+//
+// Mirrors the rules of gen_server:start_link/3,4 and Module:init/1,
+// Module:handle_continue/2, and the start/continue groups of OTP's
+// gen_server_SUITE.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "otp/otp.hpp"
+#include "support/gen_servers.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using otp::exit_reason;
+using otp_test::event;
+
+// --- callback types -------------------------------------------------------------
+
+enum class init_does { ok, ignore, stop, raise };
+
+/// Sends its pid and whereis("probe") to the observer from init, then returns
+/// what it is told to.
+struct probe {
+  struct get {
+    using reply = int;
+  };
+  otp::pid observer;
+  init_does what;
+  probe(otp::pid o, init_does w) : observer(o), what(w) {}
+  otp::server_result init() {
+    otp::send(observer, otp::self());
+    otp::send(observer, event{otp::whereis("probe") == otp::self() ? "named" : "unnamed"});
+    switch (what) {
+      case init_does::ok:
+        break;
+      case init_does::ignore:
+        return otp::ignore();
+      case init_does::stop:
+        return otp::stop(exit_reason::other("bad_config"));
+      case init_does::raise:
+        throw std::runtime_error("init failed");
+    }
+    return otp::noreply();
+  }
+  int handle_call(get) { return 1; }
+};
+
+/// Its constructor (init/1 without an init() hook) throws.
+struct throws_in_constructor {
+  explicit throws_in_constructor(otp::pid observer) {
+    otp::send(observer, otp::self());
+    throw std::invalid_argument("no such config");
+  }
+};
+
+struct never_sent {};
+
+/// init is a coroutine that waits for a message nobody sends.
+struct slow_init {
+  otp::pid observer;
+  explicit slow_init(otp::pid o) : observer(o) {}
+  otp::task<otp::server_result> init() {
+    otp::send(observer, otp::self());
+    co_await otp::receive([](never_sent) {});
+    co_return otp::noreply();
+  }
+};
+
+/// Starts S linked, reports the start_result to `observer`, then waits forever.
+template <class S, class... A>
+otp::proc start_and_report(otp::pid observer, A... args) {
+  otp::start_result r = co_await otp::gen_server::start_link<S>(args...);
+  otp::send(observer, r);
+  co_await otp::receive([](never_sent) {});
+}
+
+struct poke {};
+struct step {
+  int n;
+};
+struct note {
+  std::string what;
+};
+struct go {};
+
+/// init queues a message to itself and returns {continue, step{1}};
+/// handle_continue runs `steps` continues in a row.
+struct continuer {
+  otp::pid observer;
+  int steps;
+  continuer(otp::pid o, int s) : observer(o), steps(s) {}
+  otp::server_result init() {
+    otp::send(otp::self(), poke{});
+    return otp::noreply().then_continue(step{1});
+  }
+  otp::server_result handle_continue(step s) {
+    otp::send(observer, event{"continue " + std::to_string(s.n)});
+    if (s.n < steps) return otp::noreply().then_continue(step{s.n + 1});
+    return otp::noreply();
+  }
+  void handle_info(poke) { otp::send(observer, event{"info"}); }
+  void handle_cast(note n) { otp::send(observer, event{"cast " + n.what}); }
+};
+
+/// handle_continue is a coroutine that waits for `go` before it finishes.
+struct waiting_continuer {
+  otp::pid observer;
+  explicit waiting_continuer(otp::pid o) : observer(o) {}
+  otp::server_result init() { return otp::noreply().then_continue(step{1}); }
+  otp::task<otp::server_result> handle_continue(step) {
+    otp::send(observer, event{"continue waiting"});
+    co_await otp::receive([](go) {});
+    otp::send(observer, event{"continue done"});
+    co_return otp::noreply();
+  }
+  void handle_cast(note n) { otp::send(observer, event{"cast " + n.what}); }
+};
+
+class GenServerStart : public otp_test::gen_server_fixture {
+ protected:
+  otp::pid init_pid() { return mb.receive<otp::pid>(); }
+};
+
+// --- start ----------------------------------------------------------------------------
+
+// start_link is synchronous: it returns {ok, Pid} after init/1 has run, and
+// the caller is linked to the server.
+TEST_F(GenServerStart, StartLinkReturnsOkOnceInitHasRunAndLinksTheCaller) {
+  otp::trap_exit(true);
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::ok).get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(mb.receive<otp::pid>(0), s.child);  // sent by init, already queued
+  EXPECT_TRUE(node.is_alive(s.child));
+  otp::exit(s.child, exit_reason::kill());
+  auto e = mb.receive(otp::when([&](const otp::exit_msg& m) { return m.from == s.child; },
+                                [](otp::exit_msg&& m) { return m.reason; }));
+  EXPECT_TRUE(e.is(exit_reason::kind::killed));
+}
+
+// start (not start_link) does not link: the server's death sends the caller nothing.
+TEST_F(GenServerStart, StartDoesNotLinkTheCaller) {
+  otp::trap_exit(true);
+  auto s = otp::gen_server::start<probe>(mb.self(), init_does::ok).get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  const otp::ref mon = otp::monitor(s.child);
+  otp::exit(s.child, exit_reason::kill());
+  EXPECT_TRUE(down_of(mon).is(exit_reason::kind::killed));
+  EXPECT_FALSE(queued_exit_from(s.child).has_value());
+}
+
+// init returning ignore: start_link returns ignore and the process is gone.
+TEST_F(GenServerStart, InitIgnoreReturnsIgnoreAndTheProcessIsGone) {
+  otp::trap_exit(true);
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::ignore).get();
+  EXPECT_TRUE(s.is_ignore()) << s.to_string();
+  const otp::pid p = init_pid();
+  EXPECT_FALSE(node.is_alive(p));
+  EXPECT_FALSE(queued_exit_from(p).has_value());
+  EXPECT_TRUE(reports_of(otp::report::kind::crash).empty());
+}
+
+// init returning {stop, R}: start_link returns {error, R}; a trapping
+// caller finds no EXIT from the dead child in its mailbox.
+TEST_F(GenServerStart, InitStopReturnsErrorWithTheReasonAndFlushesTheExit) {
+  otp::trap_exit(true);
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::stop).get();
+  ASSERT_TRUE(s.is_error()) << s.to_string();
+  EXPECT_EQ(s.reason, exit_reason::other("bad_config"));
+  const otp::pid p = init_pid();
+  EXPECT_FALSE(node.is_alive(p));
+  EXPECT_FALSE(queued_exit_from(p).has_value());
+}
+
+// An exception escaping init is {error, Exception}.
+TEST_F(GenServerStart, InitThrowingReturnsErrorWithTheException) {
+  otp::trap_exit(true);
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::raise).get();
+  ASSERT_TRUE(s.is_error()) << s.to_string();
+  ASSERT_TRUE(s.reason.is(exit_reason::kind::exception)) << s.reason;
+  EXPECT_EQ(s.reason.detail(), "init failed");
+  EXPECT_FALSE(node.is_alive(init_pid()));
+}
+
+// The callback type's constructor is part of init/1: when it throws,
+// start_link returns {error, Exception} and the process is gone.
+TEST_F(GenServerStart, ConstructorThrowingReturnsErrorWithTheException) {
+  otp::trap_exit(true);
+  auto s = otp::gen_server::start_link<throws_in_constructor>(mb.self()).get();
+  ASSERT_TRUE(s.is_error()) << s.to_string();
+  ASSERT_TRUE(s.reason.is(exit_reason::kind::exception)) << s.reason;
+  ASSERT_NE(s.reason.exception(), nullptr);
+  EXPECT_EQ(s.reason.exception()->type, "std::invalid_argument");
+  EXPECT_EQ(s.reason.detail(), "no such config");
+  const otp::pid p = init_pid();
+  EXPECT_FALSE(node.is_alive(p));
+  EXPECT_FALSE(queued_exit_from(p).has_value());
+}
+
+// A linked caller that does not trap exits dies with the reason of a failed init.
+TEST_F(GenServerStart, FailedInitKillsALinkedCallerThatDoesNotTrapExits) {
+  auto [caller, mon] = otp::spawn_monitor(start_and_report<probe, otp::pid, init_does>, mb.self(),
+                                          mb.self(), init_does::stop);
+  EXPECT_EQ(down_of(mon), exit_reason::other("bad_config"));
+  EXPECT_FALSE(mb.receive<otp::start_result>(0).has_value());
+  EXPECT_FALSE(node.is_alive(caller));
+}
+
+// {timeout, T}: init running longer than T makes start_link return
+// {error, timeout}, and the child is killed.
+TEST_F(GenServerStart, StartTimeoutReturnsErrorTimeoutAndKillsTheChild) {
+  otp::trap_exit(true);
+  const auto t0 = node.now();
+  auto s = otp::gen_server::start_link<slow_init>({.start_timeout = 100ms}, mb.self()).get();
+  ASSERT_TRUE(s.is_error()) << s.to_string();
+  EXPECT_TRUE(s.reason.is(exit_reason::kind::timeout)) << s.reason;
+  EXPECT_GE(node.now() - t0, 100ms);
+  const otp::pid p = init_pid();
+  EXPECT_FALSE(node.is_alive(p));
+  EXPECT_FALSE(queued_exit_from(p).has_value());
+}
+
+// The start timeout does not take a linked caller down with the killed
+// child, even when the caller does not trap exits (proc_lib unlinks first).
+TEST_F(GenServerStart, StartTimeoutSparesALinkedCallerThatDoesNotTrapExits) {
+  auto s = otp::gen_server::start_link<slow_init>({.start_timeout = 100ms}, mb.self()).get();
+  EXPECT_TRUE(s.is_error() && s.reason.is(exit_reason::kind::timeout)) << s.to_string();
+  EXPECT_FALSE(node.is_alive(init_pid()));
+  EXPECT_TRUE(nothing_queued());  // and the mailbox is still usable
+}
+
+// {local, Name}: the name is registered before init runs (init can use it)
+// and names the server once start_link returns.
+TEST_F(GenServerStart, NamedStartRegistersTheNameBeforeInit) {
+  auto s = otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_does::ok).get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(init_pid(), s.child);
+  EXPECT_EQ(next_event(), "named");
+  EXPECT_EQ(otp::whereis("probe"), s.child);
+  EXPECT_EQ(otp::call(otp::whereis<probe>("probe"), probe::get{}).get(), 1);
+}
+
+// A taken name: start_link returns {error, {already_started, Holder}},
+// init never runs, and the holder is untouched.
+TEST_F(GenServerStart, SecondStartWithTheSameNameReturnsAlreadyStartedWithTheHolder) {
+  auto first =
+      otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_does::ok).get();
+  ASSERT_TRUE(first.is_ok());
+  (void)queued_events();
+  (void)init_pid();
+  auto second =
+      otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_does::ok).get();
+  ASSERT_TRUE(second.is_already_started()) << second.to_string();
+  EXPECT_EQ(second.child, first.child);
+  EXPECT_EQ(second.to_string(), "{error,{already_started," + first.child.to_string() + "}}");
+  EXPECT_FALSE(mb.receive<otp::pid>(0).has_value());  // the second init never ran
+  EXPECT_TRUE(node.is_alive(first.child));
+  EXPECT_EQ(otp::whereis("probe"), first.child);
+}
+
+// The name is released before an init failure is reported, so it is free
+// as soon as start_link returns (a supervisor may restart at once).
+TEST_F(GenServerStart, NameIsFreeWhenAFailedStartReturns) {
+  otp::trap_exit(true);
+  for (init_does what : {init_does::stop, init_does::raise, init_does::ignore}) {
+    auto s = otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), what).get();
+    EXPECT_FALSE(s.is_ok());
+    EXPECT_TRUE(otp::whereis("probe").is_null()) << s.to_string();
+  }
+  auto ok = otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_does::ok).get();
+  EXPECT_TRUE(ok.is_ok()) << ok.to_string();
+}
+
+// The name of a child killed by the start timeout is free when start_link returns.
+TEST_F(GenServerStart, NameIsFreeWhenAStartTimesOut) {
+  otp::trap_exit(true);
+  auto s =
+      otp::gen_server::start_link<slow_init>({.name = "slow", .start_timeout = 50ms}, mb.self())
+          .get();
+  EXPECT_TRUE(s.is_error() && s.reason.is(exit_reason::kind::timeout)) << s.to_string();
+  EXPECT_TRUE(otp::whereis("slow").is_null());
+}
+
+// --- continue ---------------------------------------------------------------------------
+
+// {ok, State, {continue, C}}: handle_continue runs before any message,
+// including one queued during init, and before a cast sent right after start.
+TEST_F(GenServerStart, InitContinueRunsBeforeAnyQueuedMessage) {
+  auto s = otp::gen_server::start_link<continuer>(mb.self(), 1).get();
+  ASSERT_TRUE(s.is_ok());
+  otp::cast(s.ref(), note{"a"});
+  EXPECT_EQ(next_event(), "continue 1");
+  EXPECT_EQ(next_event(), "info");
+  EXPECT_EQ(next_event(), "cast a");
+}
+
+// A continue may return another continue: they all run before the next message.
+TEST_F(GenServerStart, ChainedContinuesAllRunBeforeTheNextMessage) {
+  auto s = otp::gen_server::start_link<continuer>(mb.self(), 3).get();
+  ASSERT_TRUE(s.is_ok());
+  otp::cast(s.ref(), note{"a"});
+  for (const char* e : {"continue 1", "continue 2", "continue 3", "info", "cast a"})
+    EXPECT_EQ(next_event(), e);
+}
+
+// A handle_continue that waits (a coroutine) keeps the server from handling
+// messages until it finishes; those queue and are handled afterwards.
+TEST_F(GenServerStart, AWaitingContinueHoldsBackMessagesUntilItFinishes) {
+  auto s = otp::gen_server::start_link<waiting_continuer>(mb.self()).get();
+  ASSERT_TRUE(s.is_ok());
+  EXPECT_EQ(next_event(), "continue waiting");
+  otp::cast(s.ref(), note{"a"});
+  otp::send(s.child, go{});
+  EXPECT_EQ(next_event(), "continue done");
+  EXPECT_EQ(next_event(), "cast a");
+}
+
+}  // namespace
