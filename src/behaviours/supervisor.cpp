@@ -430,31 +430,49 @@ class server {
   std::deque<std::chrono::milliseconds> restarts_;
 };
 
-task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec> children,
-                                 start_options o) {
+// The API below is plain functions handing xvalues to coroutines: GCC 12
+// relocates a prvalue argument of a coroutine bitwise (a short std::string
+// then frees a pointer into the old object), so callers passing temporaries
+// (`terminate_child(s, "db")`) would crash if these were coroutines.
+namespace {
+
+task<started<server>> start_link_co(supervisor_flags flags, std::vector<child_spec> children,
+                                    start_options o) {
   co_return co_await gen_server::start_link<server>(std::move(o), flags, std::move(children));
 }
+template <class Req>
+task<reply_of<server, Req>> call_co(ref s, Req req) {
+  co_return co_await call(s, std::move(req), timeout(infinity));
+}
+template <class Req>
+task<reply_of<server, Req>> request(ref& s, Req&& req) {
+  return call_co<Req>(std::move(s), std::move(req));
+}
 
+}  // namespace
+
+task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec> children,
+                                 start_options o) {
+  return start_link_co(flags, std::move(children), std::move(o));
+}
 task<child_result> start_child(ref s, child_spec spec) {
-  co_return co_await call(s, server::start_child_req{std::move(spec)}, timeout(infinity));
+  return request(s, server::start_child_req{std::move(spec)});
 }
 task<child_result> terminate_child(ref s, std::string id) {
-  co_return co_await call(s, server::terminate_child_req{std::move(id)}, timeout(infinity));
+  return request(s, server::terminate_child_req{std::move(id)});
 }
 task<child_result> restart_child(ref s, std::string id) {
-  co_return co_await call(s, server::restart_child_req{std::move(id)}, timeout(infinity));
+  return request(s, server::restart_child_req{std::move(id)});
 }
 task<child_result> delete_child(ref s, std::string id) {
-  co_return co_await call(s, server::delete_child_req{std::move(id)}, timeout(infinity));
+  return request(s, server::delete_child_req{std::move(id)});
 }
 task<std::vector<child_info>> which_children(ref s) {
-  co_return co_await call(s, server::which_children_req{}, timeout(infinity));
+  return request(s, server::which_children_req{});
 }
-task<child_counts> count_children(ref s) {
-  co_return co_await call(s, server::count_children_req{}, timeout(infinity));
-}
+task<child_counts> count_children(ref s) { return request(s, server::count_children_req{}); }
 task<std::optional<child_spec>> get_childspec(ref s, std::string id) {
-  co_return co_await call(s, server::get_childspec_req{std::move(id)}, timeout(infinity));
+  return request(s, server::get_childspec_req{std::move(id)});
 }
 
 }  // namespace supervisor
