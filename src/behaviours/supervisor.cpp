@@ -325,10 +325,10 @@ class server {
 
   task<server_result> child_exited(std::size_t i, exit_reason reason) {
     child& c = children_[i];
-    c.pid = otp::pid();
+    const otp::pid dead = std::exchange(c.pid, otp::pid());
     const bool normal = reason.is_normal_termination();
     const restart_type rt = c.spec.restart;
-    if (rt == restart_type::permanent || !normal) report("child_terminated", reason, c);
+    if (rt == restart_type::permanent || !normal) report("child_terminated", reason, c, dead);
     if (rt == restart_type::temporary || (rt == restart_type::transient && normal)) {
       const bool significant = c.spec.significant;
       if (rt == restart_type::temporary) children_.erase(children_.begin() + i);

@@ -138,6 +138,22 @@ TEST_F(SupervisorTree, ExceededIntensityEscalatesToTheParent) {
   EXPECT_TRUE(terminated[1].reason.is_shutdown());
 }
 
+// Rule (reports): a child's exit gives child_terminated with its id and reason.
+TEST_F(SupervisorTree, ChildTerminatedReportNamesTheChildAndReason) {
+  auto sup = otp::supervisor::start_link({.intensity = 5}, {logged_spec(mb.self(), "a")}).get();
+  ASSERT_TRUE(sup.is_ok());
+  const otp::pid a = child_pid(sup.ref(), "a");
+  kill_and_wait(mb, a);
+  (void)otp::supervisor::count_children(sup.ref()).get();
+  auto r = reports.supervisor_reports("child_terminated");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].from, sup.child);
+  EXPECT_EQ(r[0].field("id"), "a");
+  EXPECT_EQ(r[0].field("pid"), a.to_string());
+  EXPECT_EQ(r[0].field("restart_type"), "permanent");
+  EXPECT_TRUE(r[0].reason.is(otp::exit_reason::kind::killed));
+}
+
 // A start function that starts a logged worker the first time and fails after.
 otp::child_spec starts_once(otp::pid log, const std::string& id) {
   otp::child_spec c = logged_spec(log, id);
