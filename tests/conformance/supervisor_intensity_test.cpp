@@ -92,6 +92,24 @@ TEST_F(SupervisorIntensity, TheWindowSlides) {
   EXPECT_TRUE(wait_down(mb, sup_mon).is_shutdown());
 }
 
+// Rule (back-off): with a back-off, the n-th restart within the period waits
+// initial * factor^(n-1), capped at max.
+TEST_F(SupervisorIntensity, BackoffDelayGrowsBetweenRestarts) {
+  start({.intensity = 10,
+         .period = 60000ms,
+         .backoff = {.initial = 100ms, .max = 400ms, .factor = 2.0}});
+  const std::chrono::milliseconds expected[] = {100ms, 200ms, 400ms, 400ms};
+  for (auto want : expected) {
+    kill_a();
+    const auto t0 = n.now();
+    auto e = mb.receive<event>(10s);
+    ASSERT_TRUE(e.has_value()) << "not restarted";
+    EXPECT_EQ(e->what + e->id, "inita");
+    EXPECT_EQ(n.now() - t0, want);
+  }
+  EXPECT_TRUE(sup_alive());
+}
+
 // Rule (back-off): while a restart is pending the child is listed as
 // restarting, and restart_child and delete_child answer restarting.
 TEST_F(SupervisorIntensity, BackoffPendingChildIsRestarting) {
@@ -104,6 +122,21 @@ TEST_F(SupervisorIntensity, BackoffPendingChildIsRestarting) {
   using status = otp::child_result::status;
   EXPECT_EQ(otp::supervisor::restart_child(sup, "a").get().state, status::restarting);
   EXPECT_EQ(otp::supervisor::delete_child(sup, "a").get().state, status::restarting);
+}
+
+// Rule: terminate_child on a child waiting to restart cancels the restart:
+// the child stays stopped (OTP ignores a try_again for a stopped child).
+TEST_F(SupervisorIntensity, TerminateChildCancelsAPendingRestart) {
+  start({.intensity = 10, .period = 60000ms, .backoff = {.initial = 1000ms}});
+  kill_a();
+  EXPECT_TRUE(otp::supervisor::terminate_child(sup, "a").get().ok());
+  EXPECT_FALSE(mb.receive<event>(5s).has_value());
+  auto kids = otp::supervisor::which_children(sup).get();
+  ASSERT_EQ(kids.size(), 1u);
+  EXPECT_FALSE(kids[0].restarting);
+  EXPECT_TRUE(kids[0].child.is_null());
+  auto r = otp::supervisor::restart_child(sup, "a").get();
+  EXPECT_TRUE(r.ok()) << r.to_string();
 }
 
 }  // namespace
