@@ -3,7 +3,8 @@
 //   otp_bench WORKLOAD [--runs N] [--schedulers S]
 //   otp_bench all      [--runs N] [--schedulers S]
 //
-// WORKLOAD is one of spawn_idle, skynet, ping_pong, ring, fan_in_send. Each
+// WORKLOAD is one of spawn_idle, skynet, ping_pong, ring, fan_in_send,
+// sup_restart, sup_restart_reports, call_crash, call_crash_reports. Each
 // run uses a fresh otp::node and prints one `RESULT system=otp ...` line;
 // run=N numbers the runs within one OS process (run=1 is the cold one).
 // `all` runs every workload in its own child process (this program again), so
@@ -47,8 +48,15 @@ struct workload {
 };
 
 constexpr workload kWorkloads[] = {
-    {"spawn_idle", spawn_idle},   {"skynet", skynet}, {"ping_pong", ping_pong}, {"ring", ring},
+    {"spawn_idle", spawn_idle},
+    {"skynet", skynet},
+    {"ping_pong", ping_pong},
+    {"ring", ring},
     {"fan_in_send", fan_in_send},
+    {"sup_restart", sup_restart},
+    {"sup_restart_reports", sup_restart_reports},
+    {"call_crash", call_crash},
+    {"call_crash_reports", call_crash_reports},
 };
 
 [[noreturn]] void usage(const char* argv0) {
