@@ -4,9 +4,10 @@
 //   otp_bench all      [--runs N] [--schedulers S]
 //
 // WORKLOAD is one of spawn_idle, skynet, ping_pong, ring, fan_in_send,
-// call_seq, call_conc, fan_in_cast. Each run uses a fresh otp::node and
-// prints one `RESULT system=otp ...` line; run=N numbers the runs within one
-// OS process (run=1 is the cold one).
+// call_seq, call_conc, fan_in_cast, sup_restart, sup_restart_reports,
+// call_crash, call_crash_reports. Each run uses a fresh otp::node and prints
+// one `RESULT system=otp ...` line; run=N numbers the runs within one OS
+// process (run=1 is the cold one).
 // `all` runs every workload in its own child process (this program again), so
 // the memory figures of one workload do not include what an earlier one left
 // in the process (the runtime's pools keep their memory for reuse).
@@ -52,6 +53,8 @@ constexpr workload kWorkloads[] = {
     {"ping_pong", ping_pong},     {"ring", ring},
     {"fan_in_send", fan_in_send}, {"call_seq", call_seq},
     {"call_conc", call_conc},     {"fan_in_cast", fan_in_cast},
+    {"sup_restart", sup_restart}, {"sup_restart_reports", sup_restart_reports},
+    {"call_crash", call_crash},   {"call_crash_reports", call_crash_reports},
 };
 
 [[noreturn]] void usage(const char* argv0) {

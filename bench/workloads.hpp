@@ -41,6 +41,20 @@ void call_conc(const options& o);
 /// 100 senders x 100,000 casts to one gen_server: messages per second.
 void fan_in_cast(const options& o);
 
+// --- supervisor workloads (supervisor_bench.cpp) ---
+
+/// Kill a supervised, named gen_server 10,000 times: µs from the kill to the
+/// restarted child's constructor (mean, p50, p99). Reports off.
+void sup_restart(const options& o);
+/// sup_restart with crash and supervisor reports on (a no-op on_report).
+void sup_restart_reports(const options& o);
+/// 10,000 calls that make a supervised gen_server throw (the caller catches
+/// otp::exit_error), each followed by a call the restarted server answers:
+/// µs per crash round. Reports off.
+void call_crash(const options& o);
+/// call_crash with reports on (a no-op on_report).
+void call_crash_reports(const options& o);
+
 // --- measurement helpers (otp_bench.cpp) ---
 
 /// Resident set size now (VmRSS), bytes.

@@ -6,7 +6,9 @@
 //  2. Every running child is linked to the supervisor, which traps exits; a
 //     child the supervisor stops itself is unlinked and its exit_msg flushed
 //     (shutdown_child), so only unexpected deaths reach handle_info.
-//  3. `restarts_` holds the times of restarts within the last `period`; one
+//  3. `restarting` is set only while a try_again for the child is due; a
+//     try_again for a child no longer restarting is ignored.
+//  4. `restarts_` holds the times of restarts within the last `period`; one
 //     more than `intensity` makes the supervisor stop every child in reverse
 //     order and exit with `shutdown`.
 #include "otp/behaviours/supervisor.hpp"
@@ -176,7 +178,8 @@ class server {
     child* c = find(r.id);
     if (c == nullptr) co_return result(child_result::status::not_found);
     co_await stop_child(*c);
-    if (c = find(r.id); c != nullptr && c->spec.restart == restart_type::temporary) erase(r.id);
+    if (c = find(r.id); c != nullptr) c->restarting = false;  // no pending restart either
+    if (c != nullptr && c->spec.restart == restart_type::temporary) erase(r.id);
     co_return result(child_result::status::ok);
   }
 
@@ -234,10 +237,12 @@ class server {
 
   task<server_result> handle_info(try_again& t) {
     child* c = find(t.id);
-    if (c == nullptr || !c->pid.is_null()) co_return noreply();
+    // Only a child still waiting: terminate_child may have stopped it since.
+    if (c == nullptr || !c->restarting) co_return noreply();
     if (!t.counted && !add_restart())
       co_return co_await give_up(*c, exit_reason::other("try_again"));
-    co_return co_await restart(index_of(*c));
+    // A counted try_again is the end of a back-off delay: start now.
+    co_return co_await restart(index_of(*c), t.counted);
   }
 
   task<void> terminate(const exit_reason&) { co_await stop_all(); }
@@ -325,10 +330,10 @@ class server {
 
   task<server_result> child_exited(std::size_t i, exit_reason reason) {
     child& c = children_[i];
-    c.pid = otp::pid();
+    const otp::pid dead = std::exchange(c.pid, otp::pid());
     const bool normal = reason.is_normal_termination();
     const restart_type rt = c.spec.restart;
-    if (rt == restart_type::permanent || !normal) report("child_terminated", reason, c);
+    if (rt == restart_type::permanent || !normal) report("child_terminated", reason, c, dead);
     if (rt == restart_type::temporary || (rt == restart_type::transient && normal)) {
       const bool significant = c.spec.significant;
       if (rt == restart_type::temporary) children_.erase(children_.begin() + i);
@@ -359,9 +364,10 @@ class server {
     co_return stop(exit_reason::shutdown());
   }
 
-  /// Restarts child i (whose pid is null) by the strategy.
-  task<server_result> restart(std::size_t i) {
-    if (auto delay = backoff_delay()) {
+  /// Restarts child i (whose pid is null) by the strategy, after the back-off
+  /// delay unless `delay_done`.
+  task<server_result> restart(std::size_t i, bool delay_done = false) {
+    if (auto delay = delay_done ? std::nullopt : backoff_delay()) {
       children_[i].restarting = true;
       send_after(*delay, self(), try_again{children_[i].spec.id, true});
       co_return noreply();

@@ -20,7 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using otp::exit_reason;
-using otp_test::event;
+using event = otp_test::server_event;
 
 /// Reports terminate(Reason) to the observer as "terminate <Reason>".
 struct terminator {

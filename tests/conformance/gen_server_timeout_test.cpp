@@ -16,7 +16,7 @@
 namespace {
 
 using namespace std::chrono_literals;
-using otp_test::event;
+using event = otp_test::server_event;
 
 struct tick {};
 

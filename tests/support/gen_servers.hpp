@@ -9,7 +9,7 @@
 // | down_of(p) / down_of(ref)     | waits for p's DOWN (monitoring it first)             |
 // | idle_for(t)                   | lets t of virtual time pass                          |
 // | nothing_queued()              | true when the mailbox holds no message at all        |
-// | event / next_event()          | what callbacks tell the test, oldest first           |
+// | server_event / next_event()   | what callbacks tell the test, oldest first           |
 #pragma once
 
 #include <gtest/gtest.h>
@@ -26,7 +26,7 @@
 namespace otp_test {
 
 /// What a callback tells the test it did ("init", "cast 3", ...).
-struct event {
+struct server_event {
   std::string what;
 };
 
@@ -80,11 +80,12 @@ class gen_server_fixture : public ::testing::Test {
   }
 
   /// The oldest event (waits for it).
-  std::string next_event() { return mb.receive<event>().what; }
+  std::string next_event() { return mb.receive<server_event>().what; }
   /// The events queued now, oldest first (does not wait).
   std::vector<std::string> queued_events() {
     std::vector<std::string> out;
-    while (std::optional<event> e = mb.receive<event>(0)) out.push_back(std::move(e->what));
+    while (std::optional<server_event> e = mb.receive<server_event>(0))
+      out.push_back(std::move(e->what));
     return out;
   }
 

@@ -1,0 +1,143 @@
+// Supervisor workloads: sup_restart[_reports], call_crash[_reports].
+//
+// Each runs 10,000 crash/restart rounds of one gen_server under a one_for_one
+// supervisor, driven from main()'s otp::mailbox. The `_reports` variants turn
+// crash and supervisor reports on (built and handed to a no-op on_report);
+// the others run with node_options::reports = false.
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "otp/otp.hpp"
+#include "workloads.hpp"
+
+namespace otp_bench {
+
+namespace {
+
+constexpr int kRounds = 10'000;
+constexpr const char* kChildName = "bench_child";
+
+/// What a (re)started child sends to the bench from its constructor.
+struct started_at {
+  otp::pid child;
+  clock::time_point t;
+};
+
+/// The supervised server: tells the bench when it starts; throws on crash_req.
+struct bench_child {
+  struct crash_req {
+    using reply = int;
+  };
+  struct echo_req {
+    using reply = int;
+    int v = 0;
+  };
+  explicit bench_child(otp::pid bench) { otp::send(bench, started_at{otp::self(), clock::now()}); }
+  int handle_call(crash_req) { throw std::runtime_error("bench crash"); }
+  int handle_call(echo_req r) { return r.v; }
+};
+
+[[noreturn]] void fail(const char* workload, const std::string& what) {
+  std::fprintf(stderr, "otp_bench %s: %s\n", workload, what.c_str());
+  std::exit(1);
+}
+
+otp::node_options node_opts(const options& o, bool reports) {
+  otp::node_options n;
+  n.schedulers = o.schedulers;
+  n.reports = reports;
+  if (reports) n.on_report = [](const otp::report&) {};
+  return n;
+}
+
+// Starts the supervisor with the named child; returns the child's first pid.
+otp::pid start_tree(const char* workload, otp::mailbox& mb) {
+  otp::trap_exit(true);
+  otp::supervisor_flags f;
+  f.intensity = 1'000'000;
+  f.period = std::chrono::milliseconds(1000);
+  auto sup =
+      otp::supervisor::start_link(
+          f, {otp::named_worker<bench_child>("child", otp::server_name(kChildName), mb.self())})
+          .get();
+  if (!sup.is_ok()) fail(workload, "supervisor start: " + sup.to_string());
+  return mb.receive<started_at>().child;
+}
+
+struct summary {
+  double mean = 0, p50 = 0, p99 = 0;
+};
+
+summary summarize(std::vector<double>& us) {
+  std::sort(us.begin(), us.end());
+  summary s;
+  for (double v : us) s.mean += v;
+  s.mean /= static_cast<double>(us.size());
+  s.p50 = us[us.size() / 2];
+  s.p99 = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+  return s;
+}
+
+double us_between(clock::time_point a, clock::time_point b) {
+  return std::chrono::duration<double, std::micro>(b - a).count();
+}
+
+// Kill the child; latency from the kill to the restarted child's constructor.
+void sup_restart_run(const options& o, const char* workload, bool reports) {
+  otp::node node(node_opts(o, reports));
+  otp::mailbox mb(node);
+  otp::pid child = start_tree(workload, mb);
+  std::vector<double> us;
+  us.reserve(kRounds);
+  for (int i = 0; i < kRounds; ++i) {
+    const clock::time_point t0 = clock::now();
+    otp::exit(child, otp::exit_reason::kill());
+    started_at s = mb.receive<started_at>();
+    if (s.child == child) fail(workload, "same pid after restart");
+    us.push_back(us_between(t0, s.t));
+    child = s.child;
+  }
+  if (node.whereis(kChildName) != child) fail(workload, "name not on the last child");
+  summary s = summarize(us);
+  std::printf(
+      "RESULT system=otp workload=%s run=%u restarts=%d mean_us=%.2f p50_us=%.2f "
+      "p99_us=%.2f\n",
+      workload, o.run, kRounds, s.mean, s.p50, s.p99);
+}
+
+// A call that crashes the server (the caller gets an exit_error), then a call
+// to the restarted server: time per round.
+void call_crash_run(const options& o, const char* workload, bool reports) {
+  otp::node node(node_opts(o, reports));
+  otp::mailbox mb(node);
+  (void)start_tree(workload, mb);
+  const auto ref = otp::whereis<bench_child>(otp::server_name(kChildName));
+  int caught = 0;
+  const clock::time_point t0 = clock::now();
+  for (int i = 0; i < kRounds; ++i) {
+    try {
+      (void)otp::call(ref, bench_child::crash_req{}).get();
+    } catch (const otp::exit_error&) {
+      ++caught;
+    }
+    (void)mb.receive<started_at>();  // the restarted server is registered
+    if (otp::call(ref, bench_child::echo_req{i}).get() != i) fail(workload, "bad echo");
+  }
+  const clock::time_point t1 = clock::now();
+  if (caught != kRounds) fail(workload, "a crashing call did not exit the caller");
+  std::printf("RESULT system=otp workload=%s run=%u crashes=%d us_per_crash=%.2f\n", workload,
+              o.run, kRounds, us_between(t0, t1) / kRounds);
+}
+
+}  // namespace
+
+void sup_restart(const options& o) { sup_restart_run(o, "sup_restart", false); }
+void sup_restart_reports(const options& o) { sup_restart_run(o, "sup_restart_reports", true); }
+void call_crash(const options& o) { call_crash_run(o, "call_crash", false); }
+void call_crash_reports(const options& o) { call_crash_run(o, "call_crash_reports", true); }
+
+}  // namespace otp_bench
