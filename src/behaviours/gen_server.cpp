@@ -86,6 +86,13 @@ void server_base::report_crash(const exit_reason& reason) {
                          format_state());
 }
 
+std::string format_status_crashed() {
+  const exit_reason r = exit_reason::from_exception(std::current_exception());
+  const exception_info* e = r.exception();
+  return "{format_status_crashed," + (e != nullptr ? e->type : std::string("unknown")) + ",\"" +
+         (e != nullptr ? e->what : std::string()) + "\"}";
+}
+
 std::optional<pid> claim_name(const server_name& name) {
   const pid me = self();
   if (name.is_via()) {

@@ -79,6 +79,13 @@ struct starts_a_child {
   otp::pid handle_call(child) { return kid; }
 };
 
+/// Its format_status raises.
+struct bad_format_status {
+  struct boom {};
+  void handle_cast(boom) { throw std::runtime_error("boom"); }
+  std::string format_status() const { throw std::logic_error("cannot format"); }
+};
+
 /// Its terminate raises.
 struct bad_terminate {
   void terminate(const exit_reason&) { throw std::logic_error("terminate failed"); }
@@ -284,6 +291,26 @@ TEST_F(GenServerCrashReport, NormalTerminationsLeaveNoCrashReport) {
     EXPECT_EQ(down_of(mon), why);
   }
   EXPECT_TRUE(reports_of(otp::report::kind::crash).empty());
+}
+
+// A format_status that raises does not change why the server exits: the
+// crash report still comes, with the state marked as unformattable, and
+// sys:get_status still answers.
+TEST_F(GenServerCrashReport, FormatStatusRaisingKeepsTheExitReason) {
+  auto s = otp::gen_server::start<bad_format_status>().get();
+  ASSERT_TRUE(s.is_ok());
+  EXPECT_EQ(otp::sys::get_status(s.child).get().state,
+            "{format_status_crashed,std::logic_error,\"cannot format\"}");
+  const otp::ref mon = otp::monitor(s.child);
+  otp::cast(s.ref(), bad_format_status::boom{});
+  const exit_reason why = down_of(mon);
+  ASSERT_TRUE(why.is(exit_reason::kind::exception)) << why;
+  EXPECT_EQ(why.detail(), "boom");
+  auto crashes = reports_of(otp::report::kind::crash);
+  ASSERT_EQ(crashes.size(), 1u);
+  EXPECT_EQ(crashes[0].reason, why);
+  EXPECT_EQ(crashes[0].field("state"),
+            "{format_status_crashed,std::logic_error,\"cannot format\"}");
 }
 
 // A failed init also leaves a crash report (proc_lib reports the exit).

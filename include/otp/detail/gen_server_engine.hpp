@@ -160,6 +160,10 @@ class server_base {
   void report_crash(const exit_reason& reason);
 };
 
+/// What the state shows as when format_status threw (call it in the catch
+/// block): `{format_status_crashed,Type,"what"}`.
+std::string format_status_crashed();
+
 /// Sends the reply `v` for call `tag` to `caller` (dropped there when the
 /// caller gave up: the tag is an alias).
 template <class V>
@@ -256,10 +260,15 @@ class server_loop final : public server_base {
     if (!state) return "undefined";
     if constexpr (requires(const S& s) {
                     { s.format_status() } -> std::convertible_to<std::string>;
-                  })
-      return state->format_status();
-    else
+                  }) {
+      try {  // a report or sys:get_status must not end the server
+        return state->format_status();
+      } catch (...) {
+        return format_status_crashed();
+      }
+    } else {
       return std::string("#") + typeid(S).name();
+    }
   }
   bool code_change(const std::string& old_vsn) override {
     if constexpr (requires(S & s) { s.code_change(old_vsn); }) {
