@@ -28,3 +28,5 @@
 #include "otp/runtime/task.hpp"
 #include "otp/runtime/timeout.hpp"
 #include "otp/runtime/timer.hpp"
+#include "otp/services/register_result.hpp"
+#include "otp/services/registry.hpp"

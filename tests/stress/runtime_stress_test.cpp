@@ -13,7 +13,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,25 +27,17 @@
 
 #include "otp/detail/pool.hpp"
 #include "otp/otp.hpp"
+#include "support/stress_seed.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using otp::exit_reason;
+using otp_test::pick_seed;
+using otp_test::seed_note;
 
 /// Upper bound of every real-time wait: long enough for TSan on a loaded machine.
 constexpr auto kWait = 30s;
-
-std::uint32_t pick_seed() {
-  if (const char* s = std::getenv("OTP_STRESS_SEED"))
-    return static_cast<std::uint32_t>(std::stoul(s));
-  return std::random_device{}();
-}
-
-std::string seed_note(std::uint32_t seed) {
-  return "seed " + std::to_string(seed) + " (replay with OTP_STRESS_SEED=" + std::to_string(seed) +
-         ")";
-}
 
 /// A message nobody sends.
 struct never {};

@@ -1,0 +1,25 @@
+// Seeds of the randomized stress tests: random unless OTP_STRESS_SEED is set,
+// and printed on failure so a run's random choices can be replayed.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+namespace otp_test {
+
+/// OTP_STRESS_SEED when set, else a fresh random seed.
+inline std::uint32_t pick_seed() {
+  if (const char* s = std::getenv("OTP_STRESS_SEED"))
+    return static_cast<std::uint32_t>(std::stoul(s));
+  return std::random_device{}();
+}
+
+/// The note a failing test prints (SCOPED_TRACE) to tell how to replay it.
+inline std::string seed_note(std::uint32_t seed) {
+  return "seed " + std::to_string(seed) + " (replay with OTP_STRESS_SEED=" + std::to_string(seed) +
+         ")";
+}
+
+}  // namespace otp_test
