@@ -15,12 +15,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <set>
 
+#include "behaviours/supervisor_support.hpp"
 #include "otp/behaviours/sys.hpp"
 #include "otp/runtime/messages.hpp"
-#include "otp/runtime/report.hpp"
 
 namespace otp {
 
@@ -48,18 +47,6 @@ namespace {
 
 child_result result(child_result::status s, pid p = {}, exit_reason r = {}) {
   return child_result{s, p, std::move(r)};
-}
-
-const char* restart_name(restart_type r) {
-  switch (r) {
-    case restart_type::permanent:
-      return "permanent";
-    case restart_type::transient:
-      return "transient";
-    case restart_type::temporary:
-      return "temporary";
-  }
-  return "?";
 }
 
 std::optional<exit_reason> check_one(const child_spec& c, enum auto_shutdown a) {
@@ -125,7 +112,7 @@ class server {
   using info = types<exit_msg, try_again>;
 
   server(supervisor_flags f, std::vector<child_spec> specs)
-      : flags_(f), initial_(std::move(specs)) {}
+      : flags_(f), initial_(std::move(specs)), restarts_(f.intensity, f.period) {}
 
   task<server_result> init() {
     trap_exit(true);
@@ -321,12 +308,7 @@ class server {
   }
 
   /// Adds a restart to the window. False when that exceeds the intensity.
-  bool add_restart() {
-    const auto now = monotonic_time();
-    restarts_.push_back(now);
-    while (!restarts_.empty() && restarts_.front() <= now - flags_.period) restarts_.pop_front();
-    return static_cast<int>(restarts_.size()) <= flags_.intensity;
-  }
+  bool add_restart() { return restarts_.add(); }
 
   task<server_result> child_exited(std::size_t i, exit_reason reason) {
     child& c = children_[i];
@@ -408,32 +390,15 @@ class server {
   }
 
   void report(const char* context, const exit_reason& reason, const child& c, pid p = {}) const {
-    detail::process& me = detail::require_process("supervisor");
-    if (!detail::reports_enabled(*me.node)) return;
-    const auto* info = static_cast<const detail::behaviour_info*>(detail::behaviour_slot(me));
-    otp::report r;
-    r.what = otp::report::kind::supervisor;
-    r.from = me.self();
-    r.reason = reason;
-    const std::string name =
-        info != nullptr && !info->name.empty() ? info->name : me.self().to_string();
-    r.headline = "** supervisor " + name + ": " + context;
-    r.fields.emplace_back("supervisor", name);
-    r.fields.emplace_back("errorContext", context);
-    r.fields.emplace_back("reason", reason.to_string());
-    r.fields.emplace_back("id", c.spec.id);
-    r.fields.emplace_back("pid", (p.is_null() ? c.pid : p).to_string());
-    r.fields.emplace_back("restart_type", restart_name(c.spec.restart));
-    r.fields.emplace_back("shutdown", c.spec.effective_shutdown().to_string());
-    r.fields.emplace_back("child_type",
-                          c.spec.type == child_type::supervisor ? "supervisor" : "worker");
-    detail::emit_report(*me.node, r);
+    detail::supervisor_report(context, reason,
+                              {c.spec.id, p.is_null() ? c.pid : p, c.spec.restart,
+                               c.spec.effective_shutdown(), c.spec.type});
   }
 
   supervisor_flags flags_;
   std::vector<child_spec> initial_;
   std::vector<child> children_;
-  std::deque<std::chrono::milliseconds> restarts_;
+  detail::restart_window restarts_;
 };
 
 task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec> children,

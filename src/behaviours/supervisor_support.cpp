@@ -1,0 +1,52 @@
+#include "behaviours/supervisor_support.hpp"
+
+#include <string>
+
+#include "otp/behaviours/proc_lib.hpp"
+#include "otp/runtime/process.hpp"
+#include "otp/runtime/report.hpp"
+
+namespace otp::detail {
+
+const char* restart_name(restart_type r) noexcept {
+  switch (r) {
+    case restart_type::permanent:
+      return "permanent";
+    case restart_type::transient:
+      return "transient";
+    case restart_type::temporary:
+      return "temporary";
+  }
+  return "?";
+}
+
+void supervisor_report(const char* context, const exit_reason& reason, const child_report& c) {
+  process& me = require_process("supervisor");
+  if (!reports_enabled(*me.node)) return;
+  const auto* info = static_cast<const behaviour_info*>(behaviour_slot(me));
+  otp::report r;
+  r.what = otp::report::kind::supervisor;
+  r.from = me.self();
+  r.reason = reason;
+  const std::string name =
+      info != nullptr && !info->name.empty() ? info->name : me.self().to_string();
+  r.headline = "** supervisor " + name + ": " + context;
+  r.fields.emplace_back("supervisor", name);
+  r.fields.emplace_back("errorContext", context);
+  r.fields.emplace_back("reason", reason.to_string());
+  r.fields.emplace_back("id", std::string(c.id));
+  r.fields.emplace_back("pid", c.child.to_string());
+  r.fields.emplace_back("restart_type", restart_name(c.restart));
+  r.fields.emplace_back("shutdown", c.shutdown.to_string());
+  r.fields.emplace_back("child_type", c.type == child_type::supervisor ? "supervisor" : "worker");
+  emit_report(*me.node, r);
+}
+
+bool restart_window::add() {
+  const auto now = monotonic_time();
+  times_.push_back(now);
+  while (!times_.empty() && times_.front() <= now - period_) times_.pop_front();
+  return static_cast<int>(times_.size()) <= intensity_;
+}
+
+}  // namespace otp::detail

@@ -1,0 +1,51 @@
+// What supervisor and dynamic_supervisor share: the supervisor report and
+// the restart-intensity window. Private to src/behaviours.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <string_view>
+
+#include "otp/behaviours/child_spec.hpp"
+#include "otp/runtime/exit_reason.hpp"
+#include "otp/runtime/pid.hpp"
+
+namespace otp::detail {
+
+/// The fields of a supervisor report about one child.
+struct child_report {
+  std::string_view id;  ///< the child's id ("undefined" for dynamic children)
+  pid child;
+  restart_type restart = restart_type::permanent;
+  shutdown_spec shutdown = shutdown_spec(timeout(0));
+  child_type type = child_type::worker;
+};
+
+/// Emits a supervisor report from the calling supervisor process (no-op when
+/// the node's reports are off): `context` is start_error, child_terminated,
+/// shutdown_error or shutdown.
+/// @mirrors the supervisor_report of supervisor:report_error/4
+void supervisor_report(const char* context, const exit_reason& reason, const child_report& c);
+
+/// `permanent`, `transient` or `temporary`.
+const char* restart_name(restart_type r) noexcept;
+
+/// The restarts within the last `period`, for the intensity check.
+/// @threadsafe Owner only (the supervisor process).
+class restart_window {
+ public:
+  restart_window(int intensity, std::chrono::milliseconds period)
+      : intensity_(intensity), period_(period) {}
+  /// Records a restart now. False when that exceeds the intensity.
+  bool add();
+  /// Restarts recorded within the period (as of the last add).
+  std::size_t size() const noexcept { return times_.size(); }
+  bool empty() const noexcept { return times_.empty(); }
+
+ private:
+  int intensity_;
+  std::chrono::milliseconds period_;
+  std::deque<std::chrono::milliseconds> times_;
+};
+
+}  // namespace otp::detail
