@@ -1,8 +1,10 @@
 // Umbrella header: the whole public API.
 #pragma once
 
+#include "otp/behaviours/agent.hpp"
 #include "otp/behaviours/async.hpp"
 #include "otp/behaviours/child_spec.hpp"
+#include "otp/behaviours/dynamic_supervisor.hpp"
 #include "otp/behaviours/gen_server.hpp"
 #include "otp/behaviours/proc_lib.hpp"
 #include "otp/behaviours/server_name.hpp"
