@@ -49,9 +49,9 @@ otp::task<otp::start_result> start_tree() {
 }
 // [end]
 
-// Waits until `p` is dead, then until `sup` has handled that death (a call
-// to it is queued behind the exit signal it got).
-void await_handled(otp::mailbox& me, otp::pid p, otp::ref m, otp::pid sup) {
+// Waits for the DOWN of monitor `m`, then until `sup` has handled that death
+// (a call to it is queued behind the exit signal it got).
+void await_handled(otp::mailbox& me, otp::ref m, otp::pid sup) {
   me.receive(otp::when([m](const otp::down_msg& d) { return d.monitor == m; },
                        [](const otp::down_msg&) {}));
   (void)otp::supervisor::count_children(otp::supervisor::ref(sup)).get();
@@ -61,7 +61,7 @@ void crash(otp::mailbox& me, const char* name, otp::pid handled_by) {
   otp::pid p = otp::whereis(name);
   otp::ref m = otp::monitor(p);
   otp::cast(otp::whereis<service>(name), service::crash{});
-  await_handled(me, p, m, handled_by);
+  await_handled(me, m, handled_by);
 }
 
 int main() {
@@ -85,7 +85,7 @@ int main() {
   otp::pid services = otp::whereis("services");
   otp::ref watch = otp::monitor(services);
   otp::cast(otp::whereis<service>("api"), service::crash{});
-  await_handled(me, services, watch, root.child);
+  await_handled(me, watch, root.child);
   auto pong = otp::call(otp::whereis<service>("api"), service::ping{}).get();
   std::printf("  api answers: %s\n", pong.c_str());
 

@@ -228,7 +228,7 @@ class receive_op {
   }
 
   template <std::size_t... I>
-  bool try_all(envelope* e, std::index_sequence<I...>) {
+  bool try_all([[maybe_unused]] envelope* e, std::index_sequence<I...>) {
     return ((accepts(std::get<I>(hs_), e) ? (idx_ = I, true) : false) || ...);
   }
 
