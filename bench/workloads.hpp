@@ -55,6 +55,13 @@ void call_crash(const options& o);
 /// call_crash with reports on (a no-op on_report).
 void call_crash_reports(const options& o);
 
+// --- dynamic supervisor workload (dynsup_bench.cpp) ---
+
+/// 100,000 start_child of an idle gen_server under one dynamic supervisor
+/// (µs and RSS bytes per child), terminate_child of each (µs), and stopping
+/// a supervisor with 10,000 and with 100,000 children (ms). Reports off.
+void dynsup_start(const options& o);
+
 // --- measurement helpers (otp_bench.cpp) ---
 
 /// Resident set size now (VmRSS), bytes.
