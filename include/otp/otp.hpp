@@ -31,6 +31,7 @@
 #include "otp/runtime/timeout.hpp"
 #include "otp/runtime/timer.hpp"
 #include "otp/services/circuit_breaker.hpp"
+#include "otp/services/pool.hpp"
 #include "otp/services/rate_limiter.hpp"
 #include "otp/services/register_result.hpp"
 #include "otp/services/registry.hpp"
