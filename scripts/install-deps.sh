@@ -18,6 +18,10 @@ PACKAGES=(
   libbackward-cpp-dev
   libdw-dev
   pkg-config
+  libcpp-httplib-dev
+  nlohmann-json3-dev
+  libcli11-dev
+  libsqlite3-dev
 )
 
 missing=()

@@ -1,0 +1,79 @@
+// Starts the real payment_gateway executable on a free loopback port for a
+// test, and stops it (SIGTERM, then wait) when the test ends.
+#pragma once
+
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace otp_test {
+
+class gateway_process {
+ public:
+  /// Runs OTP_PAYMENT_GATEWAY with `--port 0` and `args`, and waits for its
+  /// "listening on HOST:PORT" line.
+  explicit gateway_process(std::vector<std::string> args = {}) {
+    int out[2];
+    if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    std::vector<std::string> all{OTP_PAYMENT_GATEWAY, "--port", "0"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    if (rc != 0) {
+      close(out[0]);
+      throw std::runtime_error("cannot start " + all[0]);
+    }
+    FILE* f = fdopen(out[0], "r");
+    char line[256] = {};
+    const bool got = f != nullptr && std::fgets(line, sizeof line, f) != nullptr;
+    if (f != nullptr) std::fclose(f);
+    const std::string s = got ? line : "";
+    const auto colon = s.rfind(':');
+    if (!got || colon == std::string::npos) {
+      stop();
+      throw std::runtime_error("payment_gateway did not report its port: " + s);
+    }
+    port_ = std::stoi(s.substr(colon + 1));
+  }
+  ~gateway_process() { stop(); }
+  gateway_process(const gateway_process&) = delete;
+  gateway_process& operator=(const gateway_process&) = delete;
+
+  int port() const { return port_; }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+
+ private:
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace otp_test

@@ -1,0 +1,112 @@
+// The payment gateway the order system charges through, driven over real
+// HTTP: idempotency, validation, declines and each injected fault.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "integration/gateway_process.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string charge_body(const std::string& key, long amount, const std::string& card = "tok_visa") {
+  return json{
+      {"idempotency_key", key}, {"order_id", key}, {"amount_cents", amount}, {"card_token", card}}
+      .dump();
+}
+
+int ledger_count(httplib::Client& c) {
+  auto r = c.Get("/ledger");
+  EXPECT_TRUE(r);
+  return r ? json::parse(r->body)["count"].get<int>() : -1;
+}
+
+// Rule (idempotency): a key is charged once; the same request again replays
+// the charge (200) and a different amount under the key is a conflict (409).
+TEST(PaymentGateway, AKeyIsChargedOnceAndReplayed) {
+  otp_test::gateway_process gw;
+  auto c = gw.client();
+  auto first = c.Post("/charges", charge_body("order-1", 1250), "application/json");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 201);
+  auto again = c.Post("/charges", charge_body("order-1", 1250), "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(json::parse(again->body)["charge_id"], json::parse(first->body)["charge_id"]);
+  auto other = c.Post("/charges", charge_body("order-1", 999), "application/json");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 409);
+  EXPECT_EQ(ledger_count(c), 1);
+  auto found = c.Get("/charges/order-1");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->status, 200);
+  EXPECT_EQ(c.Get("/charges/order-2")->status, 404);
+}
+
+// Rule (validation): malformed charges get 400 with a message and record nothing.
+TEST(PaymentGateway, MalformedChargesAre400AndRecordNothing) {
+  otp_test::gateway_process gw;
+  auto c = gw.client();
+  for (const std::string& body : {std::string("not json"), charge_body("k", 0),
+                                  charge_body("k", -5), json{{"order_id", "x"}}.dump()}) {
+    auto r = c.Post("/charges", body, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_TRUE(json::parse(r->body).contains("message")) << r->body;
+  }
+  EXPECT_EQ(ledger_count(c), 0);
+}
+
+// Rule (decline): a declined card is answered 402 and recorded as declined.
+TEST(PaymentGateway, DeclinedCardsAre402AndRecorded) {
+  otp_test::gateway_process gw;
+  auto c = gw.client();
+  auto r = c.Post("/charges", charge_body("order-9", 100, "tok_declined_insufficient"),
+                  "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 402);
+  EXPECT_EQ(json::parse(c.Get("/ledger")->body)["charges"][0]["status"], "declined");
+}
+
+// Rule (failure rate): a failed request is 503 and records nothing.
+TEST(PaymentGateway, FailuresAre503AndRecordNothing) {
+  otp_test::gateway_process gw({"--failure-rate", "1"});
+  auto c = gw.client();
+  auto r = c.Post("/charges", charge_body("order-2", 100), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(ledger_count(c), 0);
+}
+
+// Rule (lost reply): the charge is recorded but the reply says 503; retrying
+// with the same key never charges twice.
+TEST(PaymentGateway, LostRepliesRecordTheChargeOnce) {
+  otp_test::gateway_process gw({"--lost-reply-rate", "1"});
+  auto c = gw.client();
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Post("/charges", charge_body("order-3", 700), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+  }
+  EXPECT_EQ(ledger_count(c), 1);
+  EXPECT_EQ(c.Get("/charges/order-3")->status, 200);
+}
+
+// Rule (outage): during an outage every charge is 503 and nothing is recorded.
+TEST(PaymentGateway, AdminOutageRefusesChargesForItsDuration) {
+  otp_test::gateway_process gw;
+  auto c = gw.client();
+  auto o = c.Post("/admin/outage", R"({"duration_ms": 600000})", "application/json");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->status, 200);
+  auto r = c.Post("/charges", charge_body("order-4", 100), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(json::parse(r->body)["error"], "outage");
+  EXPECT_EQ(ledger_count(c), 0);
+  EXPECT_EQ(c.Post("/admin/outage", "{}", "application/json")->status, 400);
+}
+
+}  // namespace
