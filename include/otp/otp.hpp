@@ -3,6 +3,7 @@
 
 #include "otp/behaviours/agent.hpp"
 #include "otp/behaviours/async.hpp"
+#include "otp/behaviours/async_stream.hpp"
 #include "otp/behaviours/child_spec.hpp"
 #include "otp/behaviours/dynamic_supervisor.hpp"
 #include "otp/behaviours/gen_server.hpp"
