@@ -15,6 +15,7 @@
 #include "otp/behaviours/start_result.hpp"
 #include "otp/behaviours/supervisor.hpp"
 #include "otp/behaviours/sys.hpp"
+#include "otp/behaviours/task_supervisor.hpp"
 #include "otp/runtime/any_message.hpp"
 #include "otp/runtime/blocking.hpp"
 #include "otp/runtime/errors.hpp"
