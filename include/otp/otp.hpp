@@ -3,6 +3,7 @@
 
 #include "otp/behaviours/agent.hpp"
 #include "otp/behaviours/async.hpp"
+#include "otp/behaviours/async_stream.hpp"
 #include "otp/behaviours/child_spec.hpp"
 #include "otp/behaviours/dynamic_supervisor.hpp"
 #include "otp/behaviours/gen_server.hpp"
@@ -14,6 +15,7 @@
 #include "otp/behaviours/start_result.hpp"
 #include "otp/behaviours/supervisor.hpp"
 #include "otp/behaviours/sys.hpp"
+#include "otp/behaviours/task_supervisor.hpp"
 #include "otp/runtime/any_message.hpp"
 #include "otp/runtime/blocking.hpp"
 #include "otp/runtime/errors.hpp"

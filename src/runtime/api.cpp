@@ -217,6 +217,10 @@ std::chrono::milliseconds monotonic_time() {
   return std::chrono::milliseconds(detail::require_node("monotonic_time").now_ms());
 }
 
+unsigned schedulers_online() {
+  return static_cast<unsigned>(detail::require_node("schedulers_online").workers.size());
+}
+
 ref alias() {
   detail::process& p = detail::require_process("alias");
   ref r = p.node->new_ref();

@@ -246,11 +246,10 @@ struct async_access {
   }
 };
 
-/// The body of every task process: takes async_start, runs f(a...) (awaiting
-/// it when it is a coroutine) and replies through the owner's alias.
+/// Runs f(a...) (awaiting it when it is a coroutine) and replies through the
+/// owner's alias named in `s`. f and a are the caller's: they are moved from.
 template <class T, class Fn, class... A>
-task<void> async_body(Fn f, A... a) {
-  const async_start s = co_await receive<async_start>();
+task<void> async_run(async_start s, Fn& f, A&... a) {
   using R = std::invoke_result_t<Fn, A...>;
   if constexpr (std::is_void_v<T>) {
     if constexpr (is_task_v<R>)
@@ -264,6 +263,15 @@ task<void> async_body(Fn f, A... a) {
   } else {
     send_alias(s.owner, s.alias, async_reply<T>{s.tag, std::invoke(std::move(f), std::move(a)...)});
   }
+}
+
+/// The body of every task process: takes async_start, runs f(a...) (awaiting
+/// it when it is a coroutine) and replies through the owner's alias.
+template <class T, class Fn, class... A>
+task<void> async_body(Fn f, A... a) {
+  const async_start s = co_await receive<async_start>();
+  task<void> run = async_run<T>(s, f, a...);
+  co_await run;
 }
 
 /// Makes the calling process the owner of the task process `child`, which

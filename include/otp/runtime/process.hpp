@@ -21,6 +21,7 @@
 // |   unregister_name/whereis|   whereis/1                      |
 // | send_after / cancel_timer| erlang:send_after/3, cancel_timer|
 // | make_ref                 | erlang:make_ref/0                |
+// | schedulers_online()      | system_info(schedulers_online)   |
 // | yield()                  | erlang:yield/0                   |
 // | processes()              | erlang:processes/0               |
 #pragma once
@@ -223,6 +224,13 @@ ref make_ref();
 /// @throws otp::badarg outside a process or mailbox thread.
 /// @mirrors erlang:monotonic_time(millisecond)
 std::chrono::milliseconds monotonic_time();
+
+/// The number of scheduler threads of the caller's node (1 in a manual node):
+/// how many processes can run at the same time.
+/// @throws otp::badarg outside a process or mailbox thread.
+/// @threadsafe Any process or mailbox thread.
+/// @mirrors erlang:system_info(schedulers_online), System.schedulers_online/0
+unsigned schedulers_online();
 
 /// Makes a new alias of the calling process: messages sent to it with
 /// send_alias arrive while it is active and are dropped after unalias (or

@@ -53,4 +53,17 @@ TEST(Scheduler, TwoProcessesWokenTogetherRunInParallelOnTwoSchedulers) {
   }
 }
 
+// Rule (schedulers_online): the node's scheduler threads, as set in its
+// options; one in a manual node.
+TEST(Scheduler, SchedulersOnlineIsTheNodesSchedulerCount) {
+  {
+    otp::node n({.schedulers = 3});
+    otp::mailbox mb(n);
+    EXPECT_EQ(otp::schedulers_online(), 3u);
+  }
+  otp::node m({.manual = true});
+  otp::mailbox mb(m);
+  EXPECT_EQ(otp::schedulers_online(), 1u);
+}
+
 }  // namespace
