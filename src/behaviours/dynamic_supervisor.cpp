@@ -64,12 +64,7 @@ class server {
 
   server_result init() {
     trap_exit(true);
-    if (flags_.intensity < 0)
-      return stop(
-          exit_reason::other("{bad_flags,{intensity," + std::to_string(flags_.intensity) + "}}"));
-    if (flags_.period.count() <= 0)
-      return stop(
-          exit_reason::other("{bad_flags,{period," + std::to_string(flags_.period.count()) + "}}"));
+    if (auto e = detail::check_intensity_flags(flags_.intensity, flags_.period)) return stop(*e);
     return noreply();
   }
 

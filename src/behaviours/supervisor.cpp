@@ -116,12 +116,7 @@ class server {
 
   task<server_result> init() {
     trap_exit(true);
-    if (flags_.intensity < 0)
-      co_return stop(
-          exit_reason::other("{bad_flags,{intensity," + std::to_string(flags_.intensity) + "}}"));
-    if (flags_.period.count() <= 0)
-      co_return stop(
-          exit_reason::other("{bad_flags,{period," + std::to_string(flags_.period.count()) + "}}"));
+    if (auto e = detail::check_intensity_flags(flags_.intensity, flags_.period)) co_return stop(*e);
     if (auto e = check_childspecs(initial_, flags_.auto_shutdown)) co_return stop(*e);
     for (child_spec& spec : initial_) {
       children_.push_back(child{std::move(spec), {}, false});

@@ -49,4 +49,12 @@ bool restart_window::add() {
   return static_cast<int>(times_.size()) <= intensity_;
 }
 
+std::optional<exit_reason> check_intensity_flags(int intensity, std::chrono::milliseconds period) {
+  if (intensity < 0)
+    return exit_reason::other("{bad_flags,{intensity," + std::to_string(intensity) + "}}");
+  if (period.count() <= 0)
+    return exit_reason::other("{bad_flags,{period," + std::to_string(period.count()) + "}}");
+  return std::nullopt;
+}
+
 }  // namespace otp::detail

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <string_view>
 
 #include "otp/behaviours/child_spec.hpp"
@@ -26,6 +27,10 @@ struct child_report {
 /// shutdown_error or shutdown.
 /// @mirrors the supervisor_report of supervisor:report_error/4
 void supervisor_report(const char* context, const exit_reason& reason, const child_report& c);
+
+/// The start error for an invalid intensity (< 0) or period (<= 0):
+/// `{bad_flags, {intensity|period, V}}`; nothing when both are valid.
+std::optional<exit_reason> check_intensity_flags(int intensity, std::chrono::milliseconds period);
 
 /// `permanent`, `transient` or `temporary`.
 const char* restart_name(restart_type r) noexcept;

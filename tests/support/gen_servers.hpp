@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/exit_of.hpp"
 
 namespace otp_test {
 
@@ -43,13 +44,7 @@ class gen_server_fixture : public ::testing::Test {
   /// (and returns `normal`) when it returns instead.
   template <class F>
   otp::exit_reason exit_of(F&& f) {
-    try {
-      std::forward<F>(f)();
-    } catch (const otp::exit_error& e) {
-      return e.reason();
-    }
-    ADD_FAILURE() << "expected an exit, got a return";
-    return otp::exit_reason::normal();
+    return otp_test::exit_of(std::forward<F>(f));
   }
 
   /// Waits for the DOWN of monitor `r` and returns its reason.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/exit_of.hpp"
 
 using namespace std::chrono_literals;
 
@@ -23,17 +24,7 @@ static_assert(std::is_nothrow_move_constructible_v<otp::async_task<int>>);
 /// Never sent: a task waiting for it runs until it is stopped.
 struct never {};
 
-/// The exit an exit_error carries, or a test failure when `f` does not exit.
-template <class F>
-otp::exit_reason exit_of(F&& f) {
-  try {
-    f();
-  } catch (const otp::exit_error& e) {
-    return e.reason();
-  }
-  ADD_FAILURE() << "expected an exit";
-  return {};
-}
+using otp_test::exit_of;
 
 bool is_boom(const otp::exit_reason& r) {
   return r.is(otp::exit_reason::kind::exception) && r.detail() == "boom";

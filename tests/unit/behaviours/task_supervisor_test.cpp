@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/exit_of.hpp"
 
 using namespace std::chrono_literals;
 namespace tsup = otp::task_supervisor;
@@ -32,17 +33,7 @@ bool contains(const std::vector<otp::pid>& v, otp::pid p) {
   return std::find(v.begin(), v.end(), p) != v.end();
 }
 
-/// The exit an exit_error carries, or a test failure when `f` does not exit.
-template <class F>
-otp::exit_reason exit_of(F&& f) {
-  try {
-    f();
-  } catch (const otp::exit_error& e) {
-    return e.reason();
-  }
-  ADD_FAILURE() << "expected an exit";
-  return {};
-}
+using otp_test::exit_of;
 
 /// Never sent: a task waiting for it runs until it is stopped.
 struct never {};
