@@ -86,6 +86,10 @@ void server_base::report_crash(const exit_reason& reason) {
                          format_state());
 }
 
+std::string format_opaque_state(const std::type_info& type) {
+  return std::string("#") + type.name();
+}
+
 std::string format_status_crashed() {
   const exit_reason r = exit_reason::from_exception(std::current_exception());
   const exception_info* e = r.exception();

@@ -163,6 +163,8 @@ class server_base {
 /// What the state shows as when format_status threw (call it in the catch
 /// block): `{format_status_crashed,Type,"what"}`.
 std::string format_status_crashed();
+/// How a state without format_status is shown: `#` and its type's name.
+std::string format_opaque_state(const std::type_info& type);
 
 /// Sends the reply `v` for call `tag` to `caller` (dropped there when the
 /// caller gave up: the tag is an alias).
@@ -267,7 +269,7 @@ class server_loop final : public server_base {
         return format_status_crashed();
       }
     } else {
-      return std::string("#") + typeid(S).name();
+      return format_opaque_state(typeid(S));
     }
   }
   bool code_change(const std::string& old_vsn) override {
