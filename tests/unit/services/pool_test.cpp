@@ -211,6 +211,29 @@ TEST(Pool, StoppingThePoolStopsAllWorkers) {
   }
 }
 
+// Rule (child_spec): a pool runs under a supervisor like any child, and the
+// supervisor's shutdown stops its workers.
+TEST(Pool, ChildSpecStartsThePoolUnderASupervisor) {
+  otp::node n(quiet());
+  otp::mailbox mb(n);
+  otp::trap_exit(true);
+  otp::start_options pool_name;
+  pool_name.name = "repo";
+  auto sup =
+      otp::supervisor::start_link({}, {conn_pool::child_spec("repo", {.size = 2, .max_overflow = 0},
+                                                             pool_name, std::string("orders.db"))})
+          .get();
+  ASSERT_TRUE(sup.is_ok()) << sup.to_string();
+  conn_pool p(otp::whereis("repo"));
+  auto w = p.checkout().get();
+  ASSERT_TRUE(w);
+  const otp::ref m = otp::monitor(pid_of(w));
+  otp::gen_server::stop(sup.ref()).get();
+  auto d = mb.receive<otp::down_msg>();
+  EXPECT_EQ(d.monitor, m);
+  EXPECT_TRUE(d.reason.is_shutdown()) << d.reason;
+}
+
 // Rule (bad start): a worker that fails to start fails the pool's start
 // with its reason.
 TEST(Pool, AWorkerFailingToStartFailsThePoolStart) {
