@@ -13,7 +13,7 @@
 //
 //   auto p = co_await otp::pool<db_conn>::start_link({.size = 4, .max_overflow = 2}, "orders.db");
 //   int n = co_await p.handle().transaction([](otp::server_ref<db_conn> c) {
-//     return otp::call(c, db_conn::count_orders{});   // a task<int>: awaited inside
+//     return otp::call(c, db_conn::count_orders{});   // awaited inside
 //   });
 //
 // The pool is a gen_server (callback type otp::pool_server) that traps exits
@@ -144,6 +144,23 @@ class pool_server {
 };
 
 namespace detail {
+/// Something transaction co_awaits: an otp::task, an otp::call, any type
+/// with member await_ready / await_resume.
+template <class T>
+concept member_awaitable = requires(T& t) {
+  t.await_ready();
+  t.await_resume();
+};
+/// What f's result gives: itself, or what awaiting it gives.
+template <class T>
+struct awaited_value {
+  using type = T;
+};
+template <member_awaitable T>
+struct awaited_value<T> {
+  using type = std::remove_cvref_t<decltype(std::declval<T&>().await_resume())>;
+};
+
 /// checkout's body (shared by every pool<W>): the call, and on an exit the
 /// cancel_waiting cast before the exit goes on.
 task<std::optional<pid>> pool_checkout(server_ref<pool_server> p, bool block, timeout t);
@@ -219,15 +236,15 @@ class pool {
   void checkin(const worker& w) const { cast(ref_, pool_server::checkin_msg{w.resolve()}); }
 
   /// Checks a worker out, runs f(worker), and checks it in again whatever f
-  /// does. f returns R or otp::task<R> (awaited).
+  /// does. f returns R, or something awaited for R: an otp::task<R>, or
+  /// otp::call(worker, request) itself.
   /// @returns what f returns.
   /// @exits as checkout (f does not run); whatever f throws propagates after
   ///   the checkin.
   /// @mirrors poolboy:transaction/3
   template <class F>
   auto transaction(F f, timeout t = std::chrono::milliseconds(5000)) const {
-    using R0 = std::invoke_result_t<F&, worker>;
-    using R = typename detail::task_value<R0>::type;
+    using R = typename detail::awaited_value<std::invoke_result_t<F&, worker>>::type;
     return transaction_co<R>(ref_, std::move(f), t);
   }
 
@@ -266,7 +283,7 @@ class pool {
     std::exception_ptr failed;
     if constexpr (std::is_void_v<R>) {
       try {
-        if constexpr (detail::is_task<std::invoke_result_t<F&, worker>>)
+        if constexpr (detail::member_awaitable<std::invoke_result_t<F&, worker>>)
           co_await f(w);
         else
           f(w);
@@ -278,7 +295,7 @@ class pool {
     } else {
       std::optional<R> r;
       try {
-        if constexpr (detail::is_task<std::invoke_result_t<F&, worker>>)
+        if constexpr (detail::member_awaitable<std::invoke_result_t<F&, worker>>)
           r.emplace(co_await f(w));
         else
           r.emplace(f(w));
