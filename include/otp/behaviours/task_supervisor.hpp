@@ -184,6 +184,19 @@ task<async_task<T>> supervised_async(task_supervisor::ref sup, child_spec spec, 
   co_return async_attach<T>(r.child, tag, al);
 }
 
+/// async and async_nolink: the child spec running f(args...), then the
+/// caller's side. Not a coroutine, so the spec reaches supervised_async as
+/// an xvalue (the GCC 12 note in CONTRIBUTING.md).
+template <class F, class... A>
+task<async_task<async_value_for<F, A...>>> start_async(task_supervisor::ref sup,
+                                                       const task_supervisor::async_options& o,
+                                                       bool link, F&& f, A&&... args) {
+  using T = async_value_for<F, A...>;
+  child_spec spec = async_child_spec<T>(self(), o.shutdown, std::decay_t<F>(std::forward<F>(f)),
+                                        std::decay_t<A>(std::forward<A>(args))...);
+  return supervised_async<T>(std::move(sup), std::move(spec), link);
+}
+
 /// async_stream and async_stream_nolink under `sup`.
 template <class R, class F>
 auto supervised_stream(task_supervisor::ref sup, R&& inputs, F&& f, async_stream_options o,
@@ -240,11 +253,7 @@ template <class F, class... A>
 requires std::invocable<std::decay_t<F>, std::decay_t<A>...>
     task<async_task<detail::async_value_for<F, A...>>> async(ref sup, async_options o, F&& f,
                                                              A&&... args) {
-  using T = detail::async_value_for<F, A...>;
-  child_spec spec =
-      detail::async_child_spec<T>(self(), o.shutdown, std::decay_t<F>(std::forward<F>(f)),
-                                  std::decay_t<A>(std::forward<A>(args))...);
-  return detail::supervised_async<T>(std::move(sup), std::move(spec), true);
+  return detail::start_async(std::move(sup), o, true, std::forward<F>(f), std::forward<A>(args)...);
 }
 /// async with the default options.
 template <class F, class... A>
@@ -263,11 +272,8 @@ template <class F, class... A>
 requires std::invocable<std::decay_t<F>, std::decay_t<A>...>
     task<async_task<detail::async_value_for<F, A...>>> async_nolink(ref sup, async_options o, F&& f,
                                                                     A&&... args) {
-  using T = detail::async_value_for<F, A...>;
-  child_spec spec =
-      detail::async_child_spec<T>(self(), o.shutdown, std::decay_t<F>(std::forward<F>(f)),
-                                  std::decay_t<A>(std::forward<A>(args))...);
-  return detail::supervised_async<T>(std::move(sup), std::move(spec), false);
+  return detail::start_async(std::move(sup), o, false, std::forward<F>(f),
+                             std::forward<A>(args)...);
 }
 /// async_nolink with the default options.
 template <class F, class... A>
