@@ -42,7 +42,7 @@ class server {
  public:
   struct start_child_req {
     using reply = start_result;
-    child_spec spec;
+    otp::child_spec spec;
   };
   struct terminate_child_req {
     using reply = child_result;
@@ -69,7 +69,7 @@ class server {
   }
 
   task<start_result> handle_call(start_child_req r) {
-    child_spec& spec = r.spec;
+    otp::child_spec& spec = r.spec;
     if (!spec.start)
       co_return start_result::error(exit_reason::other("{invalid_child_spec,{start,undefined}}"));
     if (flags_.max_children && children_.size() >= *flags_.max_children)
@@ -255,7 +255,7 @@ namespace {
 task<started<server>> start_link_co(dynamic_supervisor_flags flags, start_options o) {
   co_return co_await gen_server::start_link<server>(std::move(o), flags);
 }
-task<start_result> start_child_co(ref s, child_spec spec) {
+task<start_result> start_child_co(ref s, otp::child_spec spec) {
   server::start_child_req req{std::move(spec)};  // named: see the GCC 12 note below
   co_return co_await call(s, std::move(req), timeout(infinity));
 }
@@ -280,7 +280,16 @@ task<started<server>> start_link(dynamic_supervisor_flags flags) {
   start_options o;
   return start_link_co(flags, std::move(o));
 }
-task<start_result> start_child(ref s, child_spec spec) {
+otp::child_spec child_spec(std::string id, dynamic_supervisor_flags flags, start_options o) {
+  otp::child_spec c;
+  c.id = std::move(id);
+  c.type = child_type::supervisor;
+  c.start = [flags, o = std::move(o)]() -> task<start_result> {
+    co_return co_await start_link_co(flags, o);
+  };
+  return c;
+}
+task<start_result> start_child(ref s, otp::child_spec spec) {
   return start_child_co(std::move(s), std::move(spec));
 }
 task<child_result> terminate_child(ref s, pid child) {

@@ -47,6 +47,9 @@ task<started<server>> start_link(dynamic_supervisor_flags flags, start_options o
 task<started<server>> start_link(dynamic_supervisor_flags flags) {
   return dynamic_supervisor::start_link(flags);
 }
+otp::child_spec child_spec(std::string id, dynamic_supervisor_flags flags, start_options o) {
+  return dynamic_supervisor::child_spec(std::move(id), flags, std::move(o));
+}
 task<std::vector<pid>> children(ref sup) { return children_co(std::move(sup)); }
 task<child_result> terminate_child(ref sup, pid child) {
   return dynamic_supervisor::terminate_child(std::move(sup), child);

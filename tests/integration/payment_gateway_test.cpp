@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "integration/gateway_process.hpp"
+#include "common/child_process.hpp"
 
 namespace {
 
@@ -26,7 +26,7 @@ int ledger_count(httplib::Client& c) {
 // Rule (idempotency): a key is charged once; the same request again replays
 // the charge (200) and a different amount under the key is a conflict (409).
 TEST(PaymentGateway, AKeyIsChargedOnceAndReplayed) {
-  otp_test::gateway_process gw;
+  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {});
   auto c = gw.client();
   auto first = c.Post("/charges", charge_body("order-1", 1250), "application/json");
   ASSERT_TRUE(first);
@@ -47,7 +47,7 @@ TEST(PaymentGateway, AKeyIsChargedOnceAndReplayed) {
 
 // Rule (validation): malformed charges get 400 with a message and record nothing.
 TEST(PaymentGateway, MalformedChargesAre400AndRecordNothing) {
-  otp_test::gateway_process gw;
+  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {});
   auto c = gw.client();
   for (const std::string& body : {std::string("not json"), charge_body("k", 0),
                                   charge_body("k", -5), json{{"order_id", "x"}}.dump()}) {
@@ -61,7 +61,7 @@ TEST(PaymentGateway, MalformedChargesAre400AndRecordNothing) {
 
 // Rule (decline): a declined card is answered 402 and recorded as declined.
 TEST(PaymentGateway, DeclinedCardsAre402AndRecorded) {
-  otp_test::gateway_process gw;
+  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {});
   auto c = gw.client();
   auto r = c.Post("/charges", charge_body("order-9", 100, "tok_declined_insufficient"),
                   "application/json");
@@ -72,7 +72,7 @@ TEST(PaymentGateway, DeclinedCardsAre402AndRecorded) {
 
 // Rule (failure rate): a failed request is 503 and records nothing.
 TEST(PaymentGateway, FailuresAre503AndRecordNothing) {
-  otp_test::gateway_process gw({"--failure-rate", "1"});
+  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {"--failure-rate", "1"});
   auto c = gw.client();
   auto r = c.Post("/charges", charge_body("order-2", 100), "application/json");
   ASSERT_TRUE(r);
@@ -83,7 +83,7 @@ TEST(PaymentGateway, FailuresAre503AndRecordNothing) {
 // Rule (lost reply): the charge is recorded but the reply says 503; retrying
 // with the same key never charges twice.
 TEST(PaymentGateway, LostRepliesRecordTheChargeOnce) {
-  otp_test::gateway_process gw({"--lost-reply-rate", "1"});
+  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {"--lost-reply-rate", "1"});
   auto c = gw.client();
   for (int i = 0; i < 3; ++i) {
     auto r = c.Post("/charges", charge_body("order-3", 700), "application/json");
@@ -96,7 +96,7 @@ TEST(PaymentGateway, LostRepliesRecordTheChargeOnce) {
 
 // Rule (outage): during an outage every charge is 503 and nothing is recorded.
 TEST(PaymentGateway, AdminOutageRefusesChargesForItsDuration) {
-  otp_test::gateway_process gw;
+  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {});
   auto c = gw.client();
   auto o = c.Post("/admin/outage", R"({"duration_ms": 600000})", "application/json");
   ASSERT_TRUE(o);

@@ -57,6 +57,9 @@ class db_conn {
   struct count_by_state {
     using reply = std::map<order_state, std::int64_t>;
   };
+  struct failures_by_reason {
+    using reply = std::map<std::string, std::int64_t>;
+  };
 
   /// Opens the database at `path`; a store_error fails the worker's start.
   explicit db_conn(const std::string& path) : db_(path) {}
@@ -87,6 +90,9 @@ class db_conn {
   otp::task<std::map<order_state, std::int64_t>> handle_call(count_by_state) {
     co_return co_await otp::blocking([&] { return db_.count_by_state(); });
   }
+  otp::task<std::map<std::string, std::int64_t>> handle_call(failures_by_reason) {
+    co_return co_await otp::blocking([&] { return db_.failures_by_reason(); });
+  }
 
  private:
   store db_;
@@ -94,5 +100,21 @@ class db_conn {
 
 /// The pool of connections.
 using repo = otp::pool<db_conn>;
+
+/// The name the service registers its repo under.
+inline constexpr const char* repo_name = "repo";
+
+/// Runs one request (a db_conn request type) on a connection of the repo
+/// registered as `repo_name`, checking it out and in again.
+/// @returns the request's reply.
+/// @exits noproc when the repo is not running; timeout when no connection is
+///   free within 5 s; the connection's exit reason when it dies mid-query
+///   (a store_error crashes the connection, and the pool replaces it).
+template <class Req>
+otp::task<typename Req::reply> query(Req r) {
+  const repo pool(otp::whereis(repo_name));
+  co_return co_await pool.transaction(
+      [&r](const repo::worker& c) { return otp::call(c, std::move(r)); });
+}
 
 }  // namespace order_system

@@ -77,6 +77,12 @@ task<started<server>> start_link(dynamic_supervisor_flags flags, start_options o
 /// start_link without start options.
 task<started<server>> start_link(dynamic_supervisor_flags flags = {});
 
+/// A child spec that starts a dynamic supervisor with `flags` and `o` under
+/// a supervisor: type supervisor, permanent, shutdown infinity.
+/// @param id the child's id in its parent.
+/// @mirrors the child spec DynamicSupervisor.child_spec/1 returns
+otp::child_spec child_spec(std::string id, dynamic_supervisor_flags flags, start_options o = {});
+
 /// Starts a child from `spec` (linked to the supervisor) and returns when it
 /// has started. The spec's id is ignored: children are known by pid.
 /// @returns ok(pid); ignore (nothing is kept); `{error, max_children}` (see
@@ -86,7 +92,7 @@ task<started<server>> start_link(dynamic_supervisor_flags flags = {});
 /// @exits as otp::call when the supervisor is not alive (waits without limit).
 /// @threadsafe Any process or mailbox thread.
 /// @mirrors DynamicSupervisor.start_child/2
-task<start_result> start_child(ref s, child_spec spec);
+task<start_result> start_child(ref s, otp::child_spec spec);
 
 /// Starts a gen_server child of type S constructed from `args...` (copied
 /// into the child spec, so a restart constructs it from the same values):

@@ -230,6 +230,11 @@ task<started<server>> start_link(dynamic_supervisor_flags flags, start_options o
 /// start_link without start options.
 task<started<server>> start_link(dynamic_supervisor_flags flags = {});
 
+/// A child spec that starts a task supervisor with `flags` and `o` under a
+/// supervisor: type supervisor, permanent, shutdown infinity.
+/// @mirrors the child spec Task.Supervisor.child_spec/1 returns
+otp::child_spec child_spec(std::string id, dynamic_supervisor_flags flags, start_options o = {});
+
 /// Starts `f(args...)` as a temporary task of `sup`, linked to and monitored
 /// by the caller, and returns its handle (await it, or yield, shut down,
 /// ignore it as an otp::async task).
@@ -301,8 +306,8 @@ requires std::copy_constructible<std::decay_t<F>> &&
     (std::copy_constructible<std::decay_t<A>>&&...) &&
     std::invocable<std::decay_t<F>, std::decay_t<A>...> task<start_result> start_child(
         ref sup, child_options o, F&& f, A&&... args) {
-  child_spec spec = detail::task_child_spec(o, std::decay_t<F>(std::forward<F>(f)),
-                                            std::decay_t<A>(std::forward<A>(args))...);
+  otp::child_spec spec = detail::task_child_spec(o, std::decay_t<F>(std::forward<F>(f)),
+                                                 std::decay_t<A>(std::forward<A>(args))...);
   return dynamic_supervisor::start_child(std::move(sup), std::move(spec));
 }
 /// start_child with the default options: temporary, 5000 ms shutdown.

@@ -14,6 +14,7 @@
 // |---------------------------|--------------------------------------|
 // | registry(node, options)   | the options of Registry.start_link/1 |
 // | start_link()              | Registry.start_link/1                |
+// | child_spec(id)            | Registry.child_spec/1                |
 // | register_key(key, value)  | Registry.register/3                  |
 // | unregister(key)           | Registry.unregister/2                |
 // | unregister_match(key, p)  | Registry.unregister_match/4          |
@@ -48,6 +49,7 @@
 #include <variant>
 #include <vector>
 
+#include "otp/behaviours/child_spec.hpp"
 #include "otp/behaviours/server_name.hpp"
 #include "otp/behaviours/start_result.hpp"
 #include "otp/detail/registry_core.hpp"
@@ -151,6 +153,18 @@ class registry {
   ///   otp::system_limit when the process table is full (nothing is left running).
   /// @mirrors Registry.start_link/1
   start_result start_link() const { return detail::registry_core::start_link(s_); }
+
+  /// A child spec that runs start_link under a supervisor: a permanent
+  /// worker with infinity shutdown (stopping the root stops its partitions).
+  /// @param id the child's id in its parent.
+  /// @mirrors the child spec Registry.child_spec/1 returns
+  otp::child_spec child_spec(std::string id) const {
+    otp::child_spec c;
+    c.id = std::move(id);
+    c.shutdown = shutdown_spec(infinity);
+    c.start = [self = *this]() -> task<start_result> { co_return self.start_link(); };
+    return c;
+  }
 
   /// Adds the entry (caller, value) under `key`. A duplicate registry takes
   /// any number of entries, also several from one process under one key.

@@ -1,5 +1,6 @@
-// Starts the real payment_gateway executable on a free loopback port for a
-// test, and stops it (SIGTERM, then wait) when the test ends.
+// Runs one of the order system's servers (payment_gateway, order_service) as
+// a child process on a free loopback port, and stops it (SIGTERM, then wait)
+// when the object goes. The demo driver and the integration tests use it.
 #pragma once
 
 #include <httplib.h>
@@ -15,20 +16,21 @@
 
 extern char** environ;
 
-namespace otp_test {
+namespace order_system {
 
-class gateway_process {
+class child_process {
  public:
-  /// Runs OTP_PAYMENT_GATEWAY with `--port 0` and `args`, and waits for its
-  /// "listening on HOST:PORT" line.
-  explicit gateway_process(std::vector<std::string> args = {}) {
+  /// Runs `exe` with `--port 0` and `args`, and waits for the first line it
+  /// prints, which must end in ":PORT" ("... listening on HOST:PORT").
+  /// @throws std::runtime_error when it cannot start or prints no port.
+  child_process(const std::string& exe, std::vector<std::string> args) {
     int out[2];
     if (pipe(out) != 0) throw std::runtime_error("pipe failed");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<std::string> all{OTP_PAYMENT_GATEWAY, "--port", "0"};
+    std::vector<std::string> all{exe, "--port", "0"};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
@@ -48,32 +50,37 @@ class gateway_process {
     const auto colon = s.rfind(':');
     if (!got || colon == std::string::npos) {
       stop();
-      throw std::runtime_error("payment_gateway did not report its port: " + s);
+      throw std::runtime_error(exe + " did not report its port: " + s);
     }
     port_ = std::stoi(s.substr(colon + 1));
   }
-  ~gateway_process() { stop(); }
-  gateway_process(const gateway_process&) = delete;
-  gateway_process& operator=(const gateway_process&) = delete;
+  ~child_process() { stop(); }
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
 
   int port() const { return port_; }
+  pid_t os_pid() const { return pid_; }
+  /// A client for it, with a 10 s read timeout.
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(10, 0);
     return c;
   }
 
- private:
-  void stop() {
-    if (pid_ <= 0) return;
+  /// Sends SIGTERM and waits for it to exit. @returns its wait status
+  /// (-1 when it was already stopped).
+  int stop() {
+    if (pid_ <= 0) return -1;
     kill(pid_, SIGTERM);
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = -1;
+    return status;
   }
 
+ private:
   pid_t pid_ = -1;
   int port_ = 0;
 };
 
-}  // namespace otp_test
+}  // namespace order_system

@@ -1,0 +1,72 @@
+#include "chaos.hpp"
+
+#include <chrono>
+#include <vector>
+
+#include "order.hpp"
+
+namespace order_system {
+
+chaos::chaos(std::string root, double per_second, std::shared_ptr<service_stats> stats,
+             unsigned seed)
+    : root_(std::move(root)), rate_(per_second), stats_(std::move(stats)), rng_(seed) {}
+
+otp::server_result chaos::init() {
+  schedule();
+  return otp::noreply();
+}
+
+otp::server_result chaos::handle_cast(set_rate r) {
+  rate_ = r.per_second;
+  ++generation_;  // drop the strike already scheduled at the old rate
+  schedule();
+  return otp::noreply();
+}
+
+void chaos::schedule() {
+  if (rate_ <= 0) return;
+  std::exponential_distribution<double> gap(rate_);  // a Poisson process of kills
+  const auto ms = std::chrono::milliseconds(static_cast<std::int64_t>(gap(rng_) * 1000.0) + 1);
+  otp::send_after(ms, otp::self(), strike{generation_});
+}
+
+otp::task<otp::server_result> chaos::handle_info(strike s) {
+  if (s.generation != generation_) co_return otp::noreply();
+  const otp::pid victim = co_await pick();
+  if (!victim.is_null()) {
+    otp::exit(victim, otp::exit_reason::kill());
+    ++stats_->crashes_injected;
+  }
+  schedule();
+  co_return otp::noreply();
+}
+
+otp::task<otp::pid> chaos::pick() {
+  std::vector<otp::pid> targets;
+  try {
+    if (std::bernoulli_distribution(0.5)(rng_)) {
+      const auto orders = otp::whereis<otp::dynamic_supervisor::server>(orders_name);
+      for (const auto& c : co_await otp::dynamic_supervisor::which_children(orders))
+        if (!c.child.is_null()) targets.push_back(c.child);
+    }
+    if (targets.empty()) {
+      const auto root = otp::whereis<otp::supervisor::server>(root_);
+      for (const auto& c : co_await otp::supervisor::which_children(root)) {
+        if (c.child.is_null() || c.id == "endpoint") continue;
+        targets.push_back(c.child);
+        if (c.id == "services") {
+          const otp::supervisor::ref services(c.child);
+          for (const auto& s : co_await otp::supervisor::which_children(services))
+            if (!s.child.is_null()) targets.push_back(s.child);
+        }
+      }
+    }
+  } catch (const otp::exit_error&) {
+    // A supervisor we asked was restarting: no strike this time.
+  }
+  if (targets.empty()) co_return otp::pid();
+  std::uniform_int_distribution<std::size_t> any(0, targets.size() - 1);
+  co_return targets[any(rng_)];
+}
+
+}  // namespace order_system

@@ -1,0 +1,235 @@
+#include "endpoint.hpp"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "chaos.hpp"
+#include "limiter.hpp"
+#include "payment.hpp"
+#include "repo.hpp"
+
+namespace order_system {
+
+namespace {
+
+using json = nlohmann::json;
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& message) {
+  reply(res, status, {{"error", message}});
+}
+
+/// The calling httplib thread's process identity (made on first use; it
+/// ends with the thread).
+otp::mailbox& thread_mailbox(otp::node& n) {
+  thread_local std::unique_ptr<otp::mailbox> mb;
+  if (!mb) mb = std::make_unique<otp::mailbox>(n);
+  return *mb;
+}
+
+/// A new order id: "ord-" and 16 random hex digits.
+std::string new_order_id() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  static const char* hex = "0123456789abcdef";
+  std::string id = "ord-";
+  std::uint64_t v = rng();
+  for (int i = 0; i < 16; ++i, v >>= 4) id.push_back(hex[v & 0xf]);
+  return id;
+}
+
+/// Reads a POST /orders body into `o`. @returns the error for a 400, or empty.
+std::string parse_order(const std::string& body, const catalogue& cat, order_row& o) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return "body is not valid JSON";
+  if (!j.is_object()) return "body must be a JSON object";
+  if (!j.contains("customer") || !j["customer"].is_string() ||
+      j["customer"].get<std::string>().empty())
+    return "customer must be a non-empty string";
+  if (!j.contains("card_token") || !j["card_token"].is_string() ||
+      j["card_token"].get<std::string>().empty())
+    return "card_token must be a non-empty string";
+  if (!j.contains("amount_cents") || !j["amount_cents"].is_number_integer() ||
+      j["amount_cents"].get<std::int64_t>() <= 0)
+    return "amount_cents must be a positive integer";
+  if (!j.contains("items") || !j["items"].is_array() || j["items"].empty())
+    return "items must be a non-empty array";
+  for (const json& line : j["items"]) {
+    if (!line.is_object() || !line.contains("item") || !line["item"].is_string())
+      return "each item needs an \"item\" code (string)";
+    if (!line.contains("quantity") || !line["quantity"].is_number_integer() ||
+        line["quantity"].get<std::int64_t>() <= 0)
+      return "quantity of " + line["item"].get<std::string>() + " must be a positive integer";
+    const std::string code = line["item"].get<std::string>();
+    if (!cat.contains(code)) return "unknown item " + code;
+    o.items.push_back({code, line["quantity"].get<std::int64_t>()});
+  }
+  o.customer = j["customer"].get<std::string>();
+  o.card_token = j["card_token"].get<std::string>();
+  o.amount_cents = j["amount_cents"].get<std::int64_t>();
+  return {};
+}
+
+json to_json(const order_row& o) {
+  json items = json::array();
+  for (const auto& l : o.items) items.push_back({{"item", l.item}, {"quantity", l.quantity}});
+  return {{"id", o.id},
+          {"state", to_string(o.state)},
+          {"reason", o.reason},
+          {"charge_id", o.charge_id},
+          {"attempts", o.attempts},
+          {"customer", o.customer},
+          {"amount_cents", o.amount_cents},
+          {"items", std::move(items)}};
+}
+
+void post_order(otp::node& n, const std::shared_ptr<const order_context>& ctx, const catalogue& cat,
+                const httplib::Request& req, httplib::Response& res) {
+  thread_mailbox(n);
+  order_row o;
+  if (std::string error = parse_order(req.body, cat, o); !error.empty())
+    return reply_error(res, 400, error);
+  try {
+    const auto limiter = otp::whereis<rate_limit_server>(rate_limiter_name);
+    const otp::rate_decision d =
+        otp::call(limiter, rate_limit_server::check{o.customer}, std::chrono::milliseconds(1000))
+            .get();
+    if (!d) {
+      const auto ms = d.retry_after.count();
+      res.set_header("Retry-After", std::to_string((ms + 999) / 1000));
+      return reply(res, 429, {{"error", "rate_limited"}, {"retry_after_ms", ms}});
+    }
+  } catch (const otp::exit_error&) {
+    // The limiter is restarting: let the request through rather than refuse
+    // every client for the moment it takes.
+  }
+  try {
+    for (;;) {  // a random id that is taken already gets a new one
+      o.id = new_order_id();
+      if (query(db_conn::insert_order{o}).get()) break;
+    }
+  } catch (const std::exception& e) {
+    return reply_error(res, 503, std::string("cannot store the order now: ") + e.what());
+  }
+  try {
+    (void)start_order(o.id, ctx).get();
+  } catch (const otp::exit_error&) {
+    // The order supervisor is restarting; the order is stored, and the
+    // reconciler starts its process.
+  }
+  reply(res, 202, {{"id", o.id}});
+}
+
+void get_order(otp::node& n, const httplib::Request& req, httplib::Response& res) {
+  thread_mailbox(n);
+  try {
+    const std::optional<order_row> o = query(db_conn::get_order{req.matches[1]}).get();
+    if (!o) return reply_error(res, 404, "no order " + std::string(req.matches[1]));
+    reply(res, 200, to_json(*o));
+  } catch (const std::exception& e) {
+    reply_error(res, 503, std::string("cannot read the order now: ") + e.what());
+  }
+}
+
+void get_stats(otp::node& n, const order_context& ctx, httplib::Response& res) {
+  thread_mailbox(n);
+  json orders = json::object();
+  json failed = json::object();
+  try {
+    for (const auto& [state, count] : query(db_conn::count_by_state{}).get())
+      orders[to_string(state)] = count;
+    for (const auto& [reason, count] : query(db_conn::failures_by_reason{}).get())
+      failed[reason] = count;
+  } catch (const std::exception& e) {
+    return reply_error(res, 503, std::string("cannot read the database now: ") + e.what());
+  }
+  for (const char* s : {"pending", "reserved", "paid", "failed"})
+    if (!orders.contains(s)) orders[s] = 0;
+  std::string circuit = "unknown";
+  try {
+    const auto pay = otp::whereis<payment>(payment_name);
+    circuit = otp::to_string(otp::call(pay, payment::circuit{}).get());
+  } catch (const otp::exit_error&) {
+  }
+  json restarts = json::object();
+  for (const auto& [id, count] : ctx.stats->restarts()) restarts[id] = count;
+  const service_stats& s = *ctx.stats;
+  reply(res, 200,
+        {{"orders", orders},
+         {"failed_by_reason", failed},
+         {"restarts", restarts},
+         {"escalations", s.escalations.load()},
+         {"crashes_injected", s.crashes_injected.load()},
+         {"order_crashes", s.order_crashes.load()},
+         {"resumed_by_reconciler", s.resumed_by_reconciler.load()},
+         {"notifications_dropped", s.notifications_dropped.load()},
+         {"circuit", {{"state", circuit}, {"openings", s.circuit_openings.load()}}}});
+}
+
+void post_chaos(otp::node& n, const httplib::Request& req, httplib::Response& res) {
+  thread_mailbox(n);
+  const json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("rate") || !j["rate"].is_number() ||
+      j["rate"].get<double>() < 0)
+    return reply_error(res, 400, "rate must be a number >= 0 (kills per second)");
+  const auto c = otp::whereis<chaos>(chaos_name);
+  if (c.resolve().is_null()) return reply_error(res, 404, "no chaos process is running");
+  otp::cast(c, chaos::set_rate{j["rate"].get<double>()});
+  reply(res, 200, {{"rate", j["rate"]}});
+}
+
+}  // namespace
+
+endpoint::endpoint(endpoint_options o, otp::node* node, std::shared_ptr<const order_context> ctx,
+                   std::shared_ptr<const catalogue> cat)
+    : o_(std::move(o)), node_(node), ctx_(std::move(ctx)), cat_(std::move(cat)) {}
+
+endpoint::~endpoint() { stop(); }
+
+otp::server_result endpoint::init() {
+  otp::trap_exit(true);  // so terminate stops the HTTP server on shutdown
+  server_ = std::make_unique<httplib::Server>();
+  const int threads = o_.threads;
+  server_->new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
+  otp::node& n = *node_;
+  auto ctx = ctx_;
+  auto cat = cat_;
+  server_->Post("/orders", [&n, ctx, cat](const httplib::Request& req, httplib::Response& res) {
+    post_order(n, ctx, *cat, req, res);
+  });
+  server_->Get(R"(/orders/([^/]+))", [&n](const httplib::Request& req, httplib::Response& res) {
+    get_order(n, req, res);
+  });
+  server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    reply(res, 200, {{"status", "ok"}});
+  });
+  server_->Get("/stats", [&n, ctx](const httplib::Request&, httplib::Response& res) {
+    get_stats(n, *ctx, res);
+  });
+  server_->Post("/admin/chaos", [&n](const httplib::Request& req, httplib::Response& res) {
+    post_chaos(n, req, res);
+  });
+  const int want = o_.bound_port->load() != 0 ? o_.bound_port->load() : o_.port;
+  const int port = want == 0 ? server_->bind_to_any_port(o_.host)
+                             : (server_->bind_to_port(o_.host, want) ? want : -1);
+  if (port < 0)
+    return otp::stop(otp::exit_reason::other("{bind_failed," + std::to_string(want) + "}"));
+  o_.bound_port->store(port);
+  listener_ = std::thread([s = server_.get()] { s->listen_after_bind(); });
+  return otp::noreply();
+}
+
+void endpoint::stop() {
+  if (server_) server_->stop();
+  if (listener_.joinable()) listener_.join();
+  server_.reset();
+}
+
+}  // namespace order_system

@@ -1,0 +1,71 @@
+// The HTTP endpoint: the order system's API on cpp-httplib.
+//
+// | request              | answer                                                         |
+// |----------------------|----------------------------------------------------------------|
+// | POST /orders         | 202 {"id"}; 400 {"error"} malformed; 429 + Retry-After; 503    |
+// | GET /orders/{id}     | 200 {"id","state","reason","charge_id","attempts",...}; 404    |
+// | GET /health          | 200 {"status": "ok"}                                           |
+// | GET /stats           | 200 counts, failures by reason, restarts, circuit state, ...  |
+// | POST /admin/chaos    | {"rate": kills per second}: 200                                |
+//
+// The endpoint is a gen_server that owns the HTTP server and its listening
+// thread; stopping it (or killing it) stops the server. httplib answers on
+// its own threads, which are not processes: each gets an otp::mailbox the
+// first time it handles a request, so handlers can call the service's
+// processes like any process would. An order is stored (pending) before the
+// 202 is sent, then its process is started; if that start fails the
+// reconciler starts it later, so a 202 always means the order will finish.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "catalogue.hpp"
+#include "order.hpp"
+#include "otp/otp.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace order_system {
+
+/// Where the endpoint listens and how it is reached.
+struct endpoint_options {
+  std::string host = "127.0.0.1";
+  /// 0 for any free port. After the first start the chosen port is kept in
+  /// `bound_port`, and a restarted endpoint listens on it again.
+  int port = 0;
+  /// HTTP worker threads.
+  int threads = 16;
+  std::shared_ptr<std::atomic<int>> bound_port = std::make_shared<std::atomic<int>>(0);
+};
+
+/// The endpoint gen_server.
+class endpoint {
+ public:
+  endpoint(endpoint_options o, otp::node* node, std::shared_ptr<const order_context> ctx,
+           std::shared_ptr<const catalogue> cat);
+  ~endpoint();
+  endpoint(const endpoint&) = delete;
+  endpoint& operator=(const endpoint&) = delete;
+
+  /// Binds the port and starts serving. Stops with `{bind_failed, Port}`
+  /// when the port cannot be bound.
+  otp::server_result init();
+  void terminate(const otp::exit_reason&) { stop(); }
+
+ private:
+  void stop();
+
+  endpoint_options o_;
+  otp::node* node_;
+  std::shared_ptr<const order_context> ctx_;
+  std::shared_ptr<const catalogue> cat_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread listener_;
+};
+
+}  // namespace order_system

@@ -1,0 +1,175 @@
+#include "order.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "inventory.hpp"
+#include "payment.hpp"
+#include "repo.hpp"
+
+namespace order_system {
+
+namespace {
+
+/// Appends `line` to the file at `path` (one write with O_APPEND, so lines
+/// from concurrent tasks do not interleave). Runs on the blocking pool.
+void append_line(const std::string& path, std::string line) {
+  line.push_back('\n');
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + path);
+  const ssize_t n = ::write(fd, line.data(), line.size());
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size())) throw std::runtime_error("short write to " + path);
+}
+
+otp::task<void> write_notification(std::string path, std::string line) {
+  co_await otp::blocking([&] { append_line(path, line); });
+}
+
+}  // namespace
+
+order_process::order_process(std::string id, std::shared_ptr<const order_context> ctx)
+    : id_(std::move(id)), ctx_(std::move(ctx)) {}
+
+otp::task<otp::server_result> order_process::handle_continue(run) {
+  db_conn::add_attempt count{id_};
+  const std::int64_t attempt = co_await query(std::move(count));
+  db_conn::get_order get{id_};
+  std::optional<order_row> row = co_await query(std::move(get));
+  if (!row || row->state == order_state::paid || row->state == order_state::failed)
+    co_return otp::stop(otp::exit_reason::normal());
+  row_ = std::move(*row);
+  if (attempt > ctx_->max_attempts) {
+    co_await settle_uncharged("crashed");
+    co_return otp::stop(otp::exit_reason::normal());
+  }
+
+  // Price the order from the catalogue. A corrupt record throws here, which
+  // crashes this process: the poison input. The reconciler retries it until
+  // max_attempts, and then it is settled above.
+  const auto inv = otp::whereis<inventory>(inventory_name);
+  std::int64_t subtotal = 0;
+  for (const order_line& line : row_.items) {
+    inventory::describe d{line.item};
+    const nlohmann::json rec = co_await otp::call(inv, std::move(d));
+    subtotal += rec.at("unit_price_cents").get<std::int64_t>() * line.quantity;
+  }
+
+  if (row_.state == order_state::pending) {
+    inventory::reserve r{id_, row_.items};
+    const reserve_result got = co_await otp::call(inv, std::move(r));
+    if (got != reserve_result::reserved) {
+      co_await fail(got == reserve_result::out_of_stock ? "out_of_stock" : "unknown_item", false);
+      co_return otp::stop(otp::exit_reason::normal());
+    }
+    db_conn::set_state s{id_, order_state::reserved, {}, {}};
+    co_await query(std::move(s));
+  }
+
+  const auto pay = otp::whereis<payment>(payment_name);
+  const auto deadline = std::chrono::steady_clock::now() + ctx_->payment_deadline;
+  std::chrono::milliseconds backoff = ctx_->backoff;
+  for (;;) {
+    payment::charge c{id_, row_.amount_cents, row_.card_token};
+    const charge_outcome out =
+        co_await otp::call(pay, std::move(c), std::chrono::milliseconds(10'000));
+    if (out.what == charge_outcome::kind::paid) {
+      db_conn::set_state s{id_, order_state::paid, {}, out.charge_id};
+      co_await query(std::move(s));
+      std::string note = "paid " + std::to_string(subtotal) + " cents";
+      co_await notify(std::move(note));
+      break;
+    }
+    if (out.what == charge_outcome::kind::declined || out.what == charge_outcome::kind::rejected) {
+      co_await fail(out.what == charge_outcome::kind::declined ? "declined" : "payment_rejected",
+                    true);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      co_await settle_uncharged("payment_unavailable");
+      break;
+    }
+    co_await pause(backoff);  // unavailable, or the circuit is open: wait and retry
+  }
+  co_return otp::stop(otp::exit_reason::normal());
+}
+
+otp::task<void> order_process::fail(std::string reason, bool release) {
+  if (release) {
+    inventory::release r{id_};
+    const auto inv = otp::whereis<inventory>(inventory_name);
+    co_await otp::call(inv, std::move(r));
+  }
+  db_conn::set_state s{id_, order_state::failed, reason, {}};
+  co_await query(std::move(s));
+  std::string note = "failed " + reason;
+  co_await notify(std::move(note));
+}
+
+otp::task<void> order_process::settle_uncharged(std::string reason) {
+  // The gateway may hold a charge made by an earlier attempt whose reply was
+  // lost: ask it before failing the order, and wait while it cannot answer.
+  const auto pay = otp::whereis<payment>(payment_name);
+  std::chrono::milliseconds backoff = ctx_->backoff;
+  for (;;) {
+    payment::lookup l{id_};
+    const charge_outcome out =
+        co_await otp::call(pay, std::move(l), std::chrono::milliseconds(10'000));
+    switch (out.what) {
+      case charge_outcome::kind::paid: {
+        db_conn::set_state s{id_, order_state::paid, {}, out.charge_id};
+        co_await query(std::move(s));
+        std::string note = "paid";
+        co_await notify(std::move(note));
+        co_return;
+      }
+      case charge_outcome::kind::declined:
+        co_await fail("declined", row_.state == order_state::reserved);
+        co_return;
+      case charge_outcome::kind::not_found:
+        co_await fail(std::move(reason), row_.state == order_state::reserved);
+        co_return;
+      default:
+        co_await pause(backoff);
+    }
+  }
+}
+
+otp::task<void> order_process::pause(std::chrono::milliseconds& backoff) {
+  co_await otp::receive(otp::after(backoff));
+  backoff = std::min(backoff * 2, ctx_->max_backoff);
+}
+
+otp::task<void> order_process::notify(std::string what) {
+  if (ctx_->notifications_log.empty()) co_return;
+  // Fire and forget: the order's state is already stored, so a notification
+  // that cannot be handed over is counted and dropped.
+  std::string line = "order " + id_ + " " + what;
+  try {
+    const auto sup = otp::whereis<otp::dynamic_supervisor::server>(notifications_name);
+    const otp::start_result r = co_await otp::task_supervisor::start_child(
+        sup, write_notification, ctx_->notifications_log, std::move(line));
+    if (!r.is_ok()) ++ctx_->stats->notifications_dropped;
+  } catch (const otp::exit_error&) {
+    ++ctx_->stats->notifications_dropped;
+  }
+}
+
+otp::task<otp::start_result> start_order(std::string id, std::shared_ptr<const order_context> ctx) {
+  otp::child_spec spec;
+  spec.id = "order";
+  spec.restart = otp::temporary;
+  spec.start = [id, ctx]() -> otp::task<otp::start_result> {
+    otp::start_options o;
+    o.name = ctx->registry.via(id);
+    co_return co_await otp::gen_server::start_link<order_process>(o, id, ctx);
+  };
+  const auto sup = otp::whereis<otp::dynamic_supervisor::server>(orders_name);
+  co_return co_await otp::dynamic_supervisor::start_child(sup, std::move(spec));
+}
+
+}  // namespace order_system

@@ -1,0 +1,81 @@
+// One order's process: reserve the items, charge the card, record the
+// outcome, then end. Temporary (never restarted by its supervisor) and named
+// in the order registry by order id, so at most one process works on an
+// order at a time; the reconciler starts a new one for an order left
+// unfinished by a crash.
+//
+// Every step is written to the database before the next one starts, and each
+// step can be run again safely: reserving is idempotent per order, and the
+// order id is the gateway's idempotency key. So a process that dies anywhere
+// (killed, or crashed on bad data) leaves its order in a state the next
+// process resumes from.
+//
+//   pending --reserve--> reserved --charge--> paid
+//      \                    \--declined / unavailable--> failed (items released)
+//       \--out_of_stock / unknown_item / crashed too often--> failed
+//
+// Each start counts an attempt. A process that starts on an order whose
+// attempts exceed `max_attempts` does not try again: it settles the order
+// (paid if the gateway holds its charge, else failed with reason `crashed`),
+// so poison input never loops.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "otp/otp.hpp"
+#include "stats.hpp"
+#include "store.hpp"
+
+namespace order_system {
+
+/// What every order process shares: the registry naming them and the limits.
+struct order_context {
+  otp::registry<std::string> registry;
+  std::shared_ptr<service_stats> stats;
+  /// Starts (crashes included) after which an order is settled, not retried.
+  std::int64_t max_attempts = 5;
+  /// How long an order keeps retrying an unavailable gateway before it asks
+  /// the gateway whether it was charged and settles.
+  std::chrono::milliseconds payment_deadline{30'000};
+  /// First wait between retries; doubles up to max_backoff.
+  std::chrono::milliseconds backoff{50};
+  std::chrono::milliseconds max_backoff{1000};
+  /// Where notification tasks append one line per finished order (empty: none).
+  std::string notifications_log;
+};
+
+/// The name the order supervisor registers under.
+inline constexpr const char* orders_name = "orders";
+/// The name the notifications task supervisor registers under.
+inline constexpr const char* notifications_name = "notifications";
+
+/// The order process (a gen_server: it does its work in handle_continue).
+class order_process {
+ public:
+  struct run {};
+
+  order_process(std::string id, std::shared_ptr<const order_context> ctx);
+
+  otp::server_result init() { return otp::noreply().then_continue(run{}); }
+  otp::task<otp::server_result> handle_continue(run);
+
+ private:
+  otp::task<void> fail(std::string reason, bool release);
+  otp::task<void> settle_uncharged(std::string reason);
+  otp::task<void> pause(std::chrono::milliseconds& backoff);
+  otp::task<void> notify(std::string what);
+
+  std::string id_;
+  std::shared_ptr<const order_context> ctx_;
+  order_row row_;
+};
+
+/// Starts the process for order `id` under the `orders` supervisor, named in
+/// the registry. @returns ok(pid), or `already_started` when a process
+/// works on the order already.
+/// @exits as dynamic_supervisor::start_child (noproc when `orders` is down).
+otp::task<otp::start_result> start_order(std::string id, std::shared_ptr<const order_context> ctx);
+
+}  // namespace order_system

@@ -1,0 +1,55 @@
+// The order system's counters: what the /stats endpoint and the demo report
+// show. A plain shared object (atomics and a locked map) that outlives the
+// supervision tree, so a restarted process does not reset the figures; it
+// plays the part OTP's `counters` module or a telemetry handler plays.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "otp/otp.hpp"
+
+namespace order_system {
+
+/// Counters shared by the service's processes and its report handler.
+/// @threadsafe Every member.
+class service_stats {
+ public:
+  /// Processes killed by the chaos process.
+  std::atomic<std::int64_t> crashes_injected{0};
+  /// Order processes that ended abnormally (killed or crashed).
+  std::atomic<std::int64_t> order_crashes{0};
+  /// Supervisors that gave up (reached_max_restart_intensity).
+  std::atomic<std::int64_t> escalations{0};
+  /// Times the payment circuit opened.
+  std::atomic<std::int64_t> circuit_openings{0};
+  /// Orders the reconciler started again.
+  std::atomic<std::int64_t> resumed_by_reconciler{0};
+  /// Notifications that could not be handed to the notifications supervisor.
+  std::atomic<std::int64_t> notifications_dropped{0};
+
+  /// Counts one restart of the static child `id`.
+  void restarted(const std::string& id) {
+    std::lock_guard l(mu_);
+    ++restarts_[id];
+  }
+  /// Restarts per child id so far.
+  std::map<std::string, std::int64_t> restarts() const {
+    std::lock_guard l(mu_);
+    return restarts_;
+  }
+
+  /// Counts what a report says: a permanent or transient child of a static
+  /// supervisor that terminated (it is restarted), a supervisor that gave up,
+  /// a crashed order process. Meant to be called from node_options::on_report.
+  void count(const otp::report& r);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::int64_t> restarts_;
+};
+
+}  // namespace order_system
