@@ -27,8 +27,12 @@ test-default test-asan test-tsan test-clang: test-%:
 	cmake --build --preset $* -j $(JOBS)
 	ctest --preset $*
 
-demo: build
-	build/default/examples/demo
+# The order system under load and injected crashes (examples/order_system).
+# Pass flags through DEMO_FLAGS, e.g. make demo DEMO_FLAGS="--orders 5000 --chaos-rate 10".
+demo: deps
+	cmake --preset default
+	cmake --build --preset default -j $(JOBS) --target order_demo order_service payment_gateway
+	build/default/examples/order_system/demo/order_demo $(DEMO_FLAGS)
 
 bench: build
 	build/default/bench/otp_bench all

@@ -46,18 +46,23 @@ otp::task<otp::pid> chaos::pick() {
   try {
     if (std::bernoulli_distribution(0.5)(rng_)) {
       const auto orders = otp::whereis<otp::dynamic_supervisor::server>(orders_name);
-      for (const auto& c : co_await otp::dynamic_supervisor::which_children(orders))
+      const std::vector<otp::child_info> running =
+          co_await otp::dynamic_supervisor::which_children(orders);
+      for (const auto& c : running)
         if (!c.child.is_null()) targets.push_back(c.child);
     }
     if (targets.empty()) {
       const auto root = otp::whereis<otp::supervisor::server>(root_);
-      for (const auto& c : co_await otp::supervisor::which_children(root)) {
+      const std::vector<otp::child_info> top = co_await otp::supervisor::which_children(root);
+      for (const auto& c : top) {
         if (c.child.is_null() || c.id == "endpoint") continue;
-        targets.push_back(c.child);
+        if (c.type == otp::child_type::worker) targets.push_back(c.child);
         if (c.id == "services") {
           const otp::supervisor::ref services(c.child);
-          for (const auto& s : co_await otp::supervisor::which_children(services))
-            if (!s.child.is_null()) targets.push_back(s.child);
+          const std::vector<otp::child_info> below =
+              co_await otp::supervisor::which_children(services);
+          for (const auto& s : below)
+            if (!s.child.is_null() && s.type == otp::child_type::worker) targets.push_back(s.child);
         }
       }
     }

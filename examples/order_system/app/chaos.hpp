@@ -1,9 +1,18 @@
-// The chaos process: kills random processes of the order system's tree with
-// reason `kill` (untrappable), at a given mean rate, to show the tree heal.
-// It is not part of the tree it attacks. Targets: in-flight order processes
-// (about half the kills) and the tree's other processes — supervisors
-// included, but not the root and not the HTTP endpoint (killing it would
-// only drop connections, which the demo counts as client errors).
+// The chaos process: kills random worker processes of the order system's
+// tree with reason `kill` (untrappable), at a given mean rate, to show the
+// tree heal. It is not part of the tree it attacks. About half the kills hit
+// in-flight order processes; the rest hit the tree's other workers (the repo
+// pool, inventory, payment, reconciler, rate_limiter), never the HTTP
+// endpoint (killing it only drops connections).
+//
+// Supervisors and the registry are not targets. Killing one kills all its
+// processes at once (every order in flight, for `orders` or the registry),
+// and its parent restarts it at once, while the killed children may not have
+// handled their exit signal yet: a restarted child then finds its name still
+// held and fails with already_started, as it can in Erlang. A few of those
+// in a row exhaust the parent's intensity, which is the escalation the
+// tree is built for, but at chaos rates of several kills a second it turns
+// the demo into a test of restart intensity rather than of recovery.
 #pragma once
 
 #include <cstdint>

@@ -67,6 +67,8 @@ std::string parse_order(const std::string& body, const catalogue& cat, order_row
       return "quantity of " + line["item"].get<std::string>() + " must be a positive integer";
     const std::string code = line["item"].get<std::string>();
     if (!cat.contains(code)) return "unknown item " + code;
+    for (const order_line& seen : o.items)
+      if (seen.item == code) return "item " + code + " is listed twice";
     o.items.push_back({code, line["quantity"].get<std::int64_t>()});
   }
   o.customer = j["customer"].get<std::string>();
@@ -195,6 +197,7 @@ otp::server_result endpoint::init() {
   otp::trap_exit(true);  // so terminate stops the HTTP server on shutdown
   server_ = std::make_unique<httplib::Server>();
   const int threads = o_.threads;
+  server_->set_tcp_nodelay(true);
   server_->new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };

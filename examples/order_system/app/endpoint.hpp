@@ -6,7 +6,7 @@
 // | GET /orders/{id}     | 200 {"id","state","reason","charge_id","attempts",...}; 404    |
 // | GET /health          | 200 {"status": "ok"}                                           |
 // | GET /stats           | 200 counts, failures by reason, restarts, circuit state, ...  |
-// | POST /admin/chaos    | {"rate": kills per second}: 200                                |
+// | POST /admin/chaos    | {"rate": kills per second}: 200; 400 bad rate; 404 no chaos    |
 //
 // The endpoint is a gen_server that owns the HTTP server and its listening
 // thread; stopping it (or killing it) stops the server. httplib answers on

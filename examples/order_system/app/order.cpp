@@ -36,14 +36,28 @@ order_process::order_process(std::string id, std::shared_ptr<const order_context
     : id_(std::move(id)), ctx_(std::move(ctx)) {}
 
 otp::task<otp::server_result> order_process::handle_continue(run) {
+  std::optional<otp::exit_reason> crashed;
+  try {
+    co_return co_await work();
+  } catch (const otp::exit_error&) {
+    throw;  // a process it called died (or timed out): not the order's fault
+  } catch (...) {
+    // The order's own data made it throw. Keep the exception (with the stack
+    // trace of the throw) as the exit reason, count the crash, then crash.
+    crashed = otp::exit_reason::from_exception(std::current_exception());
+  }
   db_conn::add_attempt count{id_};
-  const std::int64_t attempt = co_await query(std::move(count));
+  co_await query(std::move(count));
+  otp::exit(*crashed);
+}
+
+otp::task<otp::server_result> order_process::work() {
   db_conn::get_order get{id_};
   std::optional<order_row> row = co_await query(std::move(get));
   if (!row || row->state == order_state::paid || row->state == order_state::failed)
     co_return otp::stop(otp::exit_reason::normal());
   row_ = std::move(*row);
-  if (attempt > ctx_->max_attempts) {
+  if (row_.attempts >= ctx_->max_attempts) {
     co_await settle_uncharged("crashed");
     co_return otp::stop(otp::exit_reason::normal());
   }
@@ -68,6 +82,7 @@ otp::task<otp::server_result> order_process::handle_continue(run) {
     }
     db_conn::set_state s{id_, order_state::reserved, {}, {}};
     co_await query(std::move(s));
+    row_.state = order_state::reserved;
   }
 
   const auto pay = otp::whereis<payment>(payment_name);
@@ -93,7 +108,11 @@ otp::task<otp::server_result> order_process::handle_continue(run) {
       co_await settle_uncharged("payment_unavailable");
       break;
     }
-    co_await pause(backoff);  // unavailable, or the circuit is open: wait and retry
+    // Unavailable, or the circuit is open: wait (at least until the breaker
+    // lets a probe through) and try again.
+    if (out.what == charge_outcome::kind::circuit_open && out.retry_after > backoff)
+      backoff = std::min(out.retry_after, ctx_->max_backoff);
+    co_await pause(backoff);
   }
   co_return otp::stop(otp::exit_reason::normal());
 }

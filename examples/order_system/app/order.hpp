@@ -14,10 +14,12 @@
 //      \                    \--declined / unavailable--> failed (items released)
 //       \--out_of_stock / unknown_item / crashed too often--> failed
 //
-// Each start counts an attempt. A process that starts on an order whose
-// attempts exceed `max_attempts` does not try again: it settles the order
-// (paid if the gateway holds its charge, else failed with reason `crashed`),
-// so poison input never loops.
+// A process that throws (bad data: the poison input) counts a crash in the
+// order's `attempts` before it dies with the exception; one killed, or one
+// whose call to another process fails, counts nothing, since that is not the
+// order's fault. A process that starts on an order with `max_attempts`
+// crashes does not try again: it settles the order (paid if the gateway holds
+// its charge, else failed with reason `crashed`), so poison input never loops.
 #pragma once
 
 #include <chrono>
@@ -32,10 +34,14 @@ namespace order_system {
 
 /// What every order process shares: the registry naming them and the limits.
 struct order_context {
+  order_context(otp::registry<std::string> r, std::shared_ptr<service_stats> s)
+      : registry(std::move(r)), stats(std::move(s)) {}
+
   otp::registry<std::string> registry;
   std::shared_ptr<service_stats> stats;
-  /// Starts (crashes included) after which an order is settled, not retried.
-  std::int64_t max_attempts = 5;
+  /// Crashes (exceptions from the order's processing) after which an order is
+  /// settled, not retried.
+  std::int64_t max_attempts = 3;
   /// How long an order keeps retrying an unavailable gateway before it asks
   /// the gateway whether it was charged and settles.
   std::chrono::milliseconds payment_deadline{30'000};
@@ -62,6 +68,7 @@ class order_process {
   otp::task<otp::server_result> handle_continue(run);
 
  private:
+  otp::task<otp::server_result> work();
   otp::task<void> fail(std::string reason, bool release);
   otp::task<void> settle_uncharged(std::string reason);
   otp::task<void> pause(std::chrono::milliseconds& backoff);

@@ -37,6 +37,7 @@ httplib::Client& client_for(const payment_options& o) {
     cli = std::make_unique<httplib::Client>(o.gateway_url);
     url = o.gateway_url;
     cli->set_keep_alive(true);
+    cli->set_tcp_nodelay(true);
     const auto c = o.connect_timeout.count();
     const auto r = o.read_timeout.count();
     cli->set_connection_timeout(c / 1000, (c % 1000) * 1000);

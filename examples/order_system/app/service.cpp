@@ -10,9 +10,8 @@ namespace order_system {
 
 void prepare(otp::node& node, service_config& c, std::shared_ptr<service_stats> stats) {
   if (!c.orders)
-    c.orders = std::make_shared<order_context>(order_context{
-        .registry = otp::registry<std::string>(node, {.keys = otp::registry_keys::unique}),
-        .stats = std::move(stats)});
+    c.orders = std::make_shared<order_context>(
+        otp::registry<std::string>(node, {.keys = otp::registry_keys::unique}), std::move(stats));
   // Stock is seeded for items the database does not know yet, so a restart
   // keeps what earlier runs sold.
   store db(c.db_path);

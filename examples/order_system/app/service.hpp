@@ -40,7 +40,7 @@ struct service_config {
   endpoint_options http;
   /// Per-customer limit on POST /orders.
   otp::rate_limit limit{.rate_per_second = 20, .burst = 20};
-  std::chrono::milliseconds reconcile_every{500};
+  std::chrono::milliseconds reconcile_every{250};
   /// Shared by every order process (registry, stats, limits); see order_context.
   std::shared_ptr<order_context> orders;
 };

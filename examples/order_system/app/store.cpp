@@ -1,6 +1,8 @@
 #include "store.hpp"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <utility>
 
 namespace order_system {
@@ -129,7 +131,11 @@ store::store(const std::string& path, int busy_timeout_ms) {
     sqlite3_close(db_);
     throw store_error("open " + path + ": " + msg);
   }
-  sqlite3_busy_timeout(db_, busy_timeout_ms);
+  // While another connection writes, wait in short steps: SQLite's own
+  // busy_timeout sleeps up to 100 ms at a time, which made writers queue for
+  // tens of milliseconds behind a write that takes tens of microseconds.
+  busy_limit_ = std::chrono::milliseconds(busy_timeout_ms);
+  sqlite3_busy_handler(db_, &store::on_busy, this);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec(
@@ -146,6 +152,15 @@ store::store(const std::string& path, int busy_timeout_ms) {
 }
 
 store::~store() { sqlite3_close(db_); }
+
+int store::on_busy(void* self, int tries) {
+  auto* s = static_cast<store*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  if (tries == 0) s->busy_since_ = now;
+  if (now - s->busy_since_ >= s->busy_limit_) return 0;  // give up: SQLITE_BUSY
+  std::this_thread::sleep_for(std::chrono::microseconds(tries < 10 ? 20 : 200));
+  return 1;
+}
 
 void store::exec(const char* sql) {
   char* err = nullptr;

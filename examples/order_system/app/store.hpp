@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,8 +55,10 @@ class store_error : public std::runtime_error {
 /// @threadsafe No: one owner at a time (a pool worker).
 class store {
  public:
-  /// Opens (creating if needed) the database at `path` in WAL mode, with a
-  /// busy timeout of `busy_timeout_ms`, and creates the tables.
+  /// Opens (creating if needed) the database at `path` in WAL mode and
+  /// creates the tables. While another connection holds the write lock, a
+  /// statement waits (in steps of 20-200 µs) up to `busy_timeout_ms`, then
+  /// fails with store_error.
   /// @throws store_error when the file cannot be opened.
   explicit store(const std::string& path, int busy_timeout_ms = 5000);
   ~store();
@@ -77,7 +80,8 @@ class store {
   ///   (a paid or failed order never changes).
   bool set_state(const std::string& id, order_state to, const std::string& reason = {},
                  const std::string& charge_id = {});
-  /// Counts one more processing attempt. @returns the attempts so far.
+  /// Counts one more crash of the order's processing (the `attempts` column).
+  /// @returns the count so far.
   std::int64_t add_attempt(const std::string& id);
 
   /// Takes the order's items from stock, all or none. Idempotent: an order
@@ -95,7 +99,10 @@ class store {
 
  private:
   void exec(const char* sql);
+  static int on_busy(void* self, int tries);
   sqlite3* db_ = nullptr;
+  std::chrono::milliseconds busy_limit_{5000};
+  std::chrono::steady_clock::time_point busy_since_;
 };
 
 }  // namespace order_system

@@ -274,6 +274,7 @@ std::vector<sent_request> replay(const std::vector<std::string>& bodies, int por
     senders.emplace_back([&] {
       httplib::Client c("127.0.0.1", port);
       c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);
       c.set_connection_timeout(5);
       c.set_read_timeout(30);
       for (std::size_t i; (i = live.next.fetch_add(1)) < bodies.size();) {

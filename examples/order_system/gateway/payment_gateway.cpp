@@ -6,14 +6,14 @@
 // Prints `payment_gateway listening on 127.0.0.1:PORT` once it accepts
 // connections (port 0 picks a free one), and stops on SIGINT / SIGTERM.
 //
-// | request                     | answer                                                        |
-// |-----------------------------|---------------------------------------------------------------|
-// | POST /charges (JSON below)  | 201 new charge; 200 replay of the key's charge; 409 same key,
-// other order or amount; 402 declined; 400 malformed; 503 unavailable | | GET /charges/{key} | 200
-// the charge made under the key, 404 none                   | | GET /ledger                 | 200
-// {"count": n, "charges": [...]} every charge, in order     | | POST /admin/outage          |
-// {"duration_ms": n}: answer 503 to every charge for n ms from now | | GET /health | 200 {"status":
-// "ok"}                                          |
+// Requests and answers:
+// - POST /charges (JSON below): 201 new charge; 200 replay of the key's
+//   charge; 409 same key, other order or amount; 402 declined; 400
+//   malformed; 503 unavailable.
+// - GET /charges/{key}: 200 the charge made under the key; 404 none.
+// - GET /ledger: 200 {"count": n, "charges": [...]}, every charge in order.
+// - POST /admin/outage {"duration_ms": n}: 503 to every charge for n ms.
+// - GET /health: 200 {"status": "ok"}.
 //
 // A charge is {"idempotency_key", "order_id", "amount_cents" (> 0), "card_token"}.
 // A token starting with "tok_declined" is declined (recorded, 402). Faults:
@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
   faults f(fo);
   gateway::ledger ledger;
   httplib::Server svr;
+  svr.set_tcp_nodelay(true);
   svr.new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };

@@ -1,6 +1,6 @@
 // order_service: the order system of the source articles as one executable.
 //
-//   order_service --db /tmp/orders.db --gateway http://127.0.0.1:8081 \
+//   order_service --db /tmp/orders.db --gateway http://127.0.0.1:8081
 //                 --catalogue examples/order_system/data/catalogue.json --port 8080
 //
 // Prints `order_service listening on HOST:PORT` once the tree has started
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   double chaos_rate = 0;
   unsigned seed = 1;
   unsigned schedulers = 0;
-  std::int64_t max_attempts = 5;
+  std::int64_t max_attempts = 3;
   int payment_deadline_ms = 30'000;
   app.add_option("--db", cfg.db_path, "SQLite database file (created if missing)")->required();
   app.add_option("--gateway", cfg.payment.gateway_url, "payment gateway, http://HOST:PORT")

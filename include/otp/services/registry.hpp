@@ -154,13 +154,14 @@ class registry {
   /// @mirrors Registry.start_link/1
   start_result start_link() const { return detail::registry_core::start_link(s_); }
 
-  /// A child spec that runs start_link under a supervisor: a permanent
-  /// worker with infinity shutdown (stopping the root stops its partitions).
+  /// A child spec that runs start_link under a supervisor: permanent, of type
+  /// supervisor (the root owns the partition processes), shutdown infinity.
   /// @param id the child's id in its parent.
   /// @mirrors the child spec Registry.child_spec/1 returns
   otp::child_spec child_spec(std::string id) const {
     otp::child_spec c;
     c.id = std::move(id);
+    c.type = child_type::supervisor;
     c.shutdown = shutdown_spec(infinity);
     c.start = [self = *this]() -> task<start_result> { co_return self.start_link(); };
     return c;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -151,6 +152,69 @@ TEST(DynamicSupervisor, StoppingEndsTenThousandChildren) {
   otp::gen_server::stop(sup.ref(), otp::exit_reason::shutdown()).get();
   n.run_until_idle();
   EXPECT_EQ(n.process_count(), before - 1);
+}
+
+}  // namespace
+
+namespace {
+
+// Rule (child specs of DynamicSupervisor, Task.Supervisor and Registry): each
+// starts its process under a supervisor as a permanent child of type
+// supervisor with the given name, is restarted when it dies, and stops with
+// its parent.
+TEST(DynamicSupervisor, ChildSpecsStartSupervisorsRegistriesAndTaskSupervisorsUnderASupervisor) {
+  otp::node n(quiet());
+  otp::mailbox mb(n);
+  otp::trap_exit(true);
+  otp::registry<std::string> reg(n);
+  otp::start_options dyn_name;
+  dyn_name.name = "dyn";
+  otp::start_options tasks_name;
+  tasks_name.name = "tasks";
+  auto sup =
+      otp::supervisor::start_link({.strategy = otp::one_for_one, .intensity = 3},
+                                  {reg.child_spec("reg"), dsup::child_spec("dyn", {}, dyn_name),
+                                   otp::task_supervisor::child_spec("tasks", {}, tasks_name)})
+          .get();
+  ASSERT_TRUE(sup.is_ok()) << sup.to_string();
+  auto children = [&] {
+    std::map<std::string, otp::pid> by_id;
+    for (const auto& k : otp::supervisor::which_children(sup.ref()).get()) {
+      EXPECT_EQ(k.type, otp::child_type::supervisor) << k.id;
+      by_id[k.id] = k.child;
+    }
+    return by_id;
+  };
+  auto kids = children();
+  ASSERT_EQ(kids.size(), 3U);
+  EXPECT_FALSE(kids["reg"].is_null());
+  EXPECT_EQ(otp::whereis("dyn"), kids["dyn"]);
+  EXPECT_EQ(otp::whereis("tasks"), kids["tasks"]);
+  const auto spec = otp::supervisor::get_childspec(sup.ref(), "dyn").get();
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->restart, otp::permanent);
+  EXPECT_EQ(spec->effective_shutdown().to_string(), "infinity");
+
+  // The started dynamic supervisor works, and is restarted when killed.
+  const otp::pid old_dyn = kids["dyn"];
+  ASSERT_TRUE(dsup::start_child<minimal>(dsup::ref(old_dyn)).get().is_ok());
+  const otp::ref dyn_watch = otp::monitor(old_dyn);
+  otp::exit(old_dyn, otp::exit_reason::kill());
+  // A dead process signals its links before its monitors: once our DOWN is
+  // here, the supervisor's EXIT is queued ahead of the next call.
+  EXPECT_EQ(mb.receive<otp::down_msg>().monitor, dyn_watch);
+  kids = children();
+  EXPECT_NE(kids["dyn"], old_dyn);
+  EXPECT_FALSE(kids["dyn"].is_null());
+  EXPECT_EQ(dsup::count_children(dsup::ref(kids["dyn"])).get().active, 0U);
+
+  // The registry child is usable, and goes when the supervisor stops.
+  EXPECT_TRUE(reg.register_key("k").is_ok());
+  const otp::ref watch = otp::monitor(kids["reg"]);
+  otp::gen_server::stop(otp::supervisor::ref(sup.child), otp::exit_reason::shutdown()).get();
+  auto down = mb.receive<otp::down_msg>();
+  EXPECT_EQ(down.monitor, watch);
+  EXPECT_EQ(otp::whereis("tasks"), otp::pid());
 }
 
 }  // namespace
