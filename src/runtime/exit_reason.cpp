@@ -5,8 +5,10 @@
 #include <backward.hpp>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <sstream>
+#include <unordered_map>
 
 #include "otp/runtime/errors.hpp"
 #include "runtime/throw_trace.hpp"
@@ -108,19 +110,40 @@ bool operator==(const exit_reason& a, const exit_reason& b) noexcept {
 
 std::ostream& operator<<(std::ostream& os, const exit_reason& r) { return os << r.to_string(); }
 
+namespace {
+
+/// One resolver for the whole program, made on first use: building one loads
+/// and decompresses the binary's debug information, which took ~100 ms per
+/// report when each report made its own. Not thread-safe: use under `mu`.
+struct shared_resolver {
+  std::mutex mu;
+  backward::TraceResolver resolver;
+  /// Each address's line, once resolved (crashes repeat the same frames).
+  std::unordered_map<void*, std::string> lines;
+  shared_resolver() {
+    backward::StackTrace st;
+    st.load_here(1);  // initialises the resolver for this process
+    resolver.load_stacktrace(st);
+  }
+};
+
+}  // namespace
+
 std::string exception_info::stacktrace() const {
   if (frames.empty()) return "(no stack trace captured)\n";
-  backward::TraceResolver resolver;
-  backward::StackTrace st;
-  st.load_here(1);  // initialises the resolver for this process
-  resolver.load_stacktrace(st);
+  static shared_resolver shared;
+  std::lock_guard lock(shared.mu);
   std::ostringstream out;
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    backward::ResolvedTrace t(backward::Trace(frames[i], i));
-    t = resolver.resolve(t);
-    out << "#" << i << " " << (t.object_function.empty() ? "??" : t.object_function);
-    if (!t.source.filename.empty()) out << " at " << t.source.filename << ":" << t.source.line;
-    out << "\n";
+    auto [at, fresh] = shared.lines.try_emplace(frames[i]);
+    if (fresh) {
+      backward::ResolvedTrace t(backward::Trace(frames[i], i));
+      t = shared.resolver.resolve(t);
+      at->second = t.object_function.empty() ? "??" : t.object_function;
+      if (!t.source.filename.empty())
+        at->second += " at " + t.source.filename + ":" + std::to_string(t.source.line);
+    }
+    out << "#" << i << " " << at->second << "\n";
   }
   return out.str();
 }

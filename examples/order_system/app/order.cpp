@@ -26,6 +26,53 @@ void append_line(const std::string& path, std::string line) {
   if (n != static_cast<ssize_t>(line.size())) throw std::runtime_error("short write to " + path);
 }
 
+// How an order waits for a service that is restarting: 20 ms, doubling to
+// 1 s, at most 120 times (about two minutes), then it gives up and crashes.
+constexpr std::chrono::milliseconds kFirstRetry{20};
+constexpr std::chrono::milliseconds kMaxRetry{1000};
+constexpr int kMaxRetries = 120;
+// How long one call may take: a charge waits for the gateway's HTTP timeouts.
+constexpr std::chrono::milliseconds kCallTimeout{10'000};
+
+/// Calls server `s` with `req` until it answers. A call that exits (the
+/// server died mid-call, is restarting, or did not answer within `t`) is
+/// made again after a pause: every request an order makes is idempotent, so
+/// repeating one is safe, and a restarting service is a passing condition,
+/// not the order's fault.
+/// @exits the last call's reason after kMaxRetries failed calls.
+template <class S, class Req>
+otp::task<typename Req::reply> call_until_answered(otp::server_ref<S> s, Req req,
+                                                   std::chrono::milliseconds t) {
+  std::chrono::milliseconds wait = kFirstRetry;
+  for (int tries = 1;; ++tries) {
+    Req attempt = req;
+    try {
+      co_return co_await otp::call(s, std::move(attempt), otp::timeout(t));
+    } catch (const otp::exit_error&) {
+      if (tries >= kMaxRetries) throw;
+    }
+    co_await otp::receive(otp::after(wait));
+    wait = std::min(wait * 2, kMaxRetry);
+  }
+}
+
+/// query(req), made again while the repo (or the connection) is restarting,
+/// as call_until_answered.
+template <class Req>
+otp::task<typename Req::reply> query_until_answered(Req req) {
+  std::chrono::milliseconds wait = kFirstRetry;
+  for (int tries = 1;; ++tries) {
+    Req attempt = req;
+    try {
+      co_return co_await query(std::move(attempt));
+    } catch (const otp::exit_error&) {
+      if (tries >= kMaxRetries) throw;
+    }
+    co_await otp::receive(otp::after(wait));
+    wait = std::min(wait * 2, kMaxRetry);
+  }
+}
+
 otp::task<void> write_notification(std::string path, std::string line) {
   co_await otp::blocking([&] { append_line(path, line); });
 }
@@ -40,20 +87,20 @@ otp::task<otp::server_result> order_process::handle_continue(run) {
   try {
     co_return co_await work();
   } catch (const otp::exit_error&) {
-    throw;  // a process it called died (or timed out): not the order's fault
+    throw;  // a service stayed down through every retry: not the order's fault
   } catch (...) {
     // The order's own data made it throw. Keep the exception (with the stack
     // trace of the throw) as the exit reason, count the crash, then crash.
     crashed = otp::exit_reason::from_exception(std::current_exception());
   }
   db_conn::add_attempt count{id_};
-  co_await query(std::move(count));
+  co_await query_until_answered(std::move(count));
   otp::exit(*crashed);
 }
 
 otp::task<otp::server_result> order_process::work() {
   db_conn::get_order get{id_};
-  std::optional<order_row> row = co_await query(std::move(get));
+  std::optional<order_row> row = co_await query_until_answered(std::move(get));
   if (!row || row->state == order_state::paid || row->state == order_state::failed)
     co_return otp::stop(otp::exit_reason::normal());
   row_ = std::move(*row);
@@ -69,19 +116,19 @@ otp::task<otp::server_result> order_process::work() {
   std::int64_t subtotal = 0;
   for (const order_line& line : row_.items) {
     inventory::describe d{line.item};
-    const nlohmann::json rec = co_await otp::call(inv, std::move(d));
+    const nlohmann::json rec = co_await call_until_answered(inv, std::move(d), kCallTimeout);
     subtotal += rec.at("unit_price_cents").get<std::int64_t>() * line.quantity;
   }
 
   if (row_.state == order_state::pending) {
     inventory::reserve r{id_, row_.items};
-    const reserve_result got = co_await otp::call(inv, std::move(r));
+    const reserve_result got = co_await call_until_answered(inv, std::move(r), kCallTimeout);
     if (got != reserve_result::reserved) {
       co_await fail(got == reserve_result::out_of_stock ? "out_of_stock" : "unknown_item", false);
       co_return otp::stop(otp::exit_reason::normal());
     }
     db_conn::set_state s{id_, order_state::reserved, {}, {}};
-    co_await query(std::move(s));
+    co_await query_until_answered(std::move(s));
     row_.state = order_state::reserved;
   }
 
@@ -90,11 +137,10 @@ otp::task<otp::server_result> order_process::work() {
   std::chrono::milliseconds backoff = ctx_->backoff;
   for (;;) {
     payment::charge c{id_, row_.amount_cents, row_.card_token};
-    const charge_outcome out =
-        co_await otp::call(pay, std::move(c), std::chrono::milliseconds(10'000));
+    const charge_outcome out = co_await call_until_answered(pay, std::move(c), kCallTimeout);
     if (out.what == charge_outcome::kind::paid) {
       db_conn::set_state s{id_, order_state::paid, {}, out.charge_id};
-      co_await query(std::move(s));
+      co_await query_until_answered(std::move(s));
       std::string note = "paid " + std::to_string(subtotal) + " cents";
       co_await notify(std::move(note));
       break;
@@ -121,10 +167,10 @@ otp::task<void> order_process::fail(std::string reason, bool release) {
   if (release) {
     inventory::release r{id_};
     const auto inv = otp::whereis<inventory>(inventory_name);
-    co_await otp::call(inv, std::move(r));
+    co_await call_until_answered(inv, std::move(r), kCallTimeout);
   }
   db_conn::set_state s{id_, order_state::failed, reason, {}};
-  co_await query(std::move(s));
+  co_await query_until_answered(std::move(s));
   std::string note = "failed " + reason;
   co_await notify(std::move(note));
 }
@@ -136,12 +182,11 @@ otp::task<void> order_process::settle_uncharged(std::string reason) {
   std::chrono::milliseconds backoff = ctx_->backoff;
   for (;;) {
     payment::lookup l{id_};
-    const charge_outcome out =
-        co_await otp::call(pay, std::move(l), std::chrono::milliseconds(10'000));
+    const charge_outcome out = co_await call_until_answered(pay, std::move(l), kCallTimeout);
     switch (out.what) {
       case charge_outcome::kind::paid: {
         db_conn::set_state s{id_, order_state::paid, {}, out.charge_id};
-        co_await query(std::move(s));
+        co_await query_until_answered(std::move(s));
         std::string note = "paid";
         co_await notify(std::move(note));
         co_return;

@@ -14,12 +14,14 @@
 //      \                    \--declined / unavailable--> failed (items released)
 //       \--out_of_stock / unknown_item / crashed too often--> failed
 //
-// A process that throws (bad data: the poison input) counts a crash in the
-// order's `attempts` before it dies with the exception; one killed, or one
-// whose call to another process fails, counts nothing, since that is not the
-// order's fault. A process that starts on an order with `max_attempts`
-// crashes does not try again: it settles the order (paid if the gateway holds
-// its charge, else failed with reason `crashed`), so poison input never loops.
+// A call to a service that dies or restarts meanwhile (inventory, payment,
+// the repo) is made again after a pause, up to about two minutes: each step is
+// idempotent, and a restarting service is a passing condition. A process that
+// throws (bad data: the poison input) counts a crash in the order's
+// `attempts` before it dies with the exception; one that is killed, or whose
+// service stays down, counts nothing, since that is not the order's fault. A process that starts on
+// an order with `max_attempts` crashes does not try again: it settles the order (paid if the
+// gateway holds its charge, else failed with reason `crashed`), so poison input never loops.
 #pragma once
 
 #include <chrono>
