@@ -1,9 +1,14 @@
 // The payment gateway the order system charges through, driven over real
 // HTTP: idempotency, validation, declines and each injected fault.
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "common/child_process.hpp"
 
@@ -107,6 +112,42 @@ TEST(PaymentGateway, AdminOutageRefusesChargesForItsDuration) {
   EXPECT_EQ(json::parse(r->body)["error"], "outage");
   EXPECT_EQ(ledger_count(c), 0);
   EXPECT_EQ(c.Post("/admin/outage", "{}", "application/json")->status, 400);
+}
+
+// Rule (no orphans): a server started by child_process stops by itself when
+// the process that started it dies without stopping it (here: _exit, as a
+// crash or a sanitizer abort would), so it cannot outlive a failed test.
+TEST(PaymentGateway, StopsWhenTheProcessThatStartedItDies) {
+  // Orphans are re-parented to this process, so it can reap the gateway.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t starter = fork();
+  ASSERT_GE(starter, 0);
+  if (starter == 0) {
+    close(fds[0]);
+    order_system::child_process gw(OTP_PAYMENT_GATEWAY, {});
+    const pid_t pid = gw.os_pid();
+    const bool sent = write(fds[1], &pid, sizeof pid) == static_cast<ssize_t>(sizeof pid);
+    _exit(sent ? 0 : 1);  // no destructors: the gateway is not stopped
+  }
+  close(fds[1]);
+  pid_t gateway = -1;
+  ASSERT_EQ(read(fds[0], &gateway, sizeof gateway), static_cast<ssize_t>(sizeof gateway));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(starter, &status, 0), starter);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  // It gets SIGTERM from itself and stops cleanly; give it 30 s at most.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  pid_t reaped = 0;
+  while ((reaped = waitpid(gateway, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (reaped == 0) kill(gateway, SIGKILL);
+  ASSERT_EQ(reaped, gateway) << "the gateway outlived the process that started it";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 // Runs one of the order system's servers (payment_gateway, order_service) as
 // a child process on a free loopback port, and stops it (SIGTERM, then wait)
-// when the object goes. The demo driver and the integration tests use it.
+// when the object goes. The child also stops by itself when this process
+// dies without stopping it (`--stop-on-eof`: its standard input is a pipe
+// whose only write end is held here). The demo driver and the integration
+// tests use it.
 #pragma once
 
+#include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,26 +24,38 @@ namespace order_system {
 
 class child_process {
  public:
-  /// Runs `exe` with `--port 0` and `args`, and waits for the first line it
-  /// prints, which must end in ":PORT" ("... listening on HOST:PORT").
+  /// Runs `exe` with `--port 0 --stop-on-eof` and `args`, and waits for the
+  /// first line it prints, which must end in ":PORT" ("... listening on
+  /// HOST:PORT"). Its stderr is this process's stderr.
   /// @throws std::runtime_error when it cannot start or prints no port.
   child_process(const std::string& exe, std::vector<std::string> args) {
+    // Close-on-exec, so that no other child inherits these ends; dup2 onto
+    // the child's stdin and stdout clears the flag there.
+    int in[2];
     int out[2];
-    if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+    if (pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      close(in[0]);
+      close(in[1]);
+      throw std::runtime_error("pipe failed");
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<std::string> all{exe, "--port", "0"};
+    std::vector<std::string> all{exe, "--port", "0", "--stop-on-eof"};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
     const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
     close(out[1]);
+    stdin_ = in[1];
     if (rc != 0) {
       close(out[0]);
+      close_stdin();
       throw std::runtime_error("cannot start " + all[0]);
     }
     FILE* f = fdopen(out[0], "r");
@@ -70,6 +86,7 @@ class child_process {
   /// Sends SIGTERM and waits for it to exit. @returns its wait status
   /// (-1 when it was already stopped).
   int stop() {
+    close_stdin();
     if (pid_ <= 0) return -1;
     kill(pid_, SIGTERM);
     int status = 0;
@@ -79,8 +96,14 @@ class child_process {
   }
 
  private:
+  void close_stdin() {
+    if (stdin_ >= 0) close(stdin_);
+    stdin_ = -1;
+  }
+
   pid_t pid_ = -1;
   int port_ = 0;
+  int stdin_ = -1;  // write end of the child's standard input
 };
 
 }  // namespace order_system

@@ -4,7 +4,8 @@
 //   payment_gateway --port 0 --failure-rate 0.05 --latency-ms 20 --outage 10000:3000
 //
 // Prints `payment_gateway listening on 127.0.0.1:PORT` once it accepts
-// connections (port 0 picks a free one), and stops on SIGINT / SIGTERM.
+// connections (port 0 picks a free one), and stops on SIGINT / SIGTERM, or,
+// with --stop-on-eof, when its standard input closes.
 //
 // Requests and answers:
 // - POST /charges (JSON below): 201 new charge; 200 replay of the key's
@@ -37,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/stop_on_eof.hpp"
 #include "ledger.hpp"
 
 namespace {
@@ -146,12 +148,6 @@ bool parse_charge(const std::string& body, gateway::charge_request& r, std::stri
   return true;
 }
 
-httplib::Server* g_server = nullptr;
-
-extern "C" void on_signal(int) {
-  if (g_server != nullptr) g_server->stop();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -177,7 +173,18 @@ int main(int argc, char** argv) {
   app.add_option("--outage", fo.outages,
                  "outage window START_MS:DURATION_MS after launch (repeatable)");
   app.add_option("--seed", fo.seed, "random seed for the faults");
+  bool stop_on_eof = false;
+  app.add_flag("--stop-on-eof", stop_on_eof,
+               "stop when standard input reaches end of file (the parent that started it is gone)");
   CLI11_PARSE(app, argc, argv);
+
+  // SIGINT and SIGTERM are taken by sigwait in main, never by a handler: the
+  // mask is inherited by every thread started from here on.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   faults f(fo);
   gateway::ledger ledger;
@@ -233,10 +240,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "payment_gateway: cannot listen on %s:%d\n", host.c_str(), port);
     return 1;
   }
-  g_server = &svr;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  if (stop_on_eof) order_system::stop_on_stdin_eof();
   std::printf("payment_gateway listening on %s:%d\n", host.c_str(), bound);
   std::fflush(stdout);
-  return svr.listen_after_bind() ? 0 : 1;
+
+  // Serve on another thread; a stop signal may come before it is serving,
+  // and httplib's stop() does nothing until then, so wait for either.
+  std::atomic<bool> served{false};
+  bool ok = false;
+  std::thread serving([&] {
+    ok = svr.listen_after_bind();
+    served = true;
+    kill(getpid(), SIGTERM);  // wakes main if serving failed
+  });
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  while (!served && !svr.is_running()) std::this_thread::yield();
+  svr.stop();
+  serving.join();
+  return ok ? 0 : 1;
 }

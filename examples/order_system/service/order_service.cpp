@@ -6,7 +6,8 @@
 // Prints `order_service listening on HOST:PORT` once the tree has started
 // (port 0 picks a free one), serves the HTTP API of app/endpoint.hpp, logs
 // crash and supervisor reports (with stack traces) to --log or stderr, and
-// stops the tree in order on SIGINT / SIGTERM. With --chaos-rate it also
+// stops the tree in order on SIGINT / SIGTERM (or, with --stop-on-eof, when
+// its standard input closes). With --chaos-rate it also
 // kills random processes of its own tree (see app/chaos.hpp).
 //
 // If the root supervisor itself gives up (restarts came too fast at the top),
@@ -24,6 +25,7 @@
 #include <string>
 
 #include "chaos.hpp"
+#include "common/stop_on_eof.hpp"
 #include "service.hpp"
 
 namespace {
@@ -79,6 +81,9 @@ int main(int argc, char** argv) {
   app.add_option("--log", log_path, "file for crash and supervisor reports (default: stderr)");
   app.add_option("--schedulers", schedulers, "scheduler threads (0: one per core)");
   app.add_option("--seed", seed, "random seed for the chaos process");
+  bool stop_on_eof = false;
+  app.add_flag("--stop-on-eof", stop_on_eof,
+               "stop when standard input reaches end of file (the parent that started it is gone)");
   CLI11_PARSE(app, argc, argv);
   cfg.payment.window = std::chrono::milliseconds(breaker_window_ms);
   cfg.payment.reset_timeout = std::chrono::milliseconds(breaker_reset_ms);
@@ -130,6 +135,7 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  if (stop_on_eof) order_system::stop_on_stdin_eof();
   std::printf("order_service listening on %s:%d\n", cfg.http.host.c_str(),
               cfg.http.bound_port->load());
   std::fflush(stdout);

@@ -1,23 +1,21 @@
 // gen_server: a generic server process whose callbacks are a C++ type S.
 //
-// | API                                   | callback it triggers                    | mirrors |
-// |---------------------------------------|-----------------------------------------|------------------------------|
-// | gen_server::start_link<S>(o, args…)   | S(args…), then S::init()                |
-// gen_server:start_link/3,4    | | gen_server::start<S>(o, args…)        | same, not linked |
-// gen_server:start/3,4         | | call(ref, req, t)                     | S::handle_call(req[,
-// from])             | gen_server:call/3            | | cast(ref, msg)                        |
-// S::handle_cast(msg)                     | gen_server:cast/2            | | any other message |
-// S::handle_info(msg)                     | Module:handle_info/2         | | reply(from, v) |
-// (answers a deferred call)               | gen_server:reply/2           | | …then_continue(c) |
-// S::handle_continue(c)                   | {continue, C}                | | …with_timeout(t) |
-// S::handle_info(otp::timeout_msg)        | Timeout in a return tuple    | | stop result, parent
-// exit, exception   | S::terminate(reason)                    | Module:terminate/2           | |
-// gen_server::stop(ref, reason, t)      | S::terminate(reason)                    |
-// gen_server:stop/3            | | send_request / wait_response /        | S::handle_call(req[,
-// from])             | gen_server:send_request/2,   | |   receive_response                    | |
-// wait_response/2, ...       | | sys::replace_state, sys::change_code  | S::code_change(old_vsn) |
-// sys, Module:code_change/3    | | crash reports, sys::get_status        | S::format_status() |
-// Module:format_status/1       |
+// API -> callback it triggers (OTP function it mirrors):
+// - gen_server::start_link<S>(o, args…), start<S>: S(args…), then S::init()
+//   (gen_server:start_link/3,4, gen_server:start/3,4)
+// - call(ref, req, t): S::handle_call(req[, from]) (gen_server:call/3)
+// - cast(ref, msg): S::handle_cast(msg) (gen_server:cast/2)
+// - any other message: S::handle_info(msg) (Module:handle_info/2)
+// - reply(from, v): answers a deferred call (gen_server:reply/2)
+// - …then_continue(c): S::handle_continue(c) ({continue, C})
+// - …with_timeout(t): S::handle_info(otp::timeout_msg) (Timeout in a return tuple)
+// - stop result, parent exit, exception: S::terminate(reason) (Module:terminate/2)
+// - gen_server::stop(ref, reason, t): S::terminate(reason) (gen_server:stop/3)
+// - send_request / wait_response / receive_response: S::handle_call(req[, from])
+//   (gen_server:send_request/2, wait_response/2, ...)
+// - sys::replace_state, sys::change_code: S::code_change(old_vsn)
+//   (sys, Module:code_change/3)
+// - crash reports, sys::get_status: S::format_status() (Module:format_status/1)
 //
 // A callback type, with requests as types that declare their reply:
 //

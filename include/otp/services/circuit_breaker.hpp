@@ -7,12 +7,12 @@
 //   if (!p) return reject(p.retry_after());   // circuit_open: fail fast
 //   if (charge(order)) p.success(); else p.failure();
 //
-// | state     | ask()                                  | moves to |
-// |-----------|----------------------------------------|-------------------------------------------|
-// | closed    | a permit                               | open on the max_failures-th failure within
-// `window` | | open      | circuit_open, with the time left       | half_open when reset_timeout
-// has passed   | | half_open | one permit (the probe); others circuit_open | closed on the probe's
-// success, open on its failure |
+// - closed: ask() gives a permit; the max_failures-th failure within
+//   `window` moves it to open.
+// - open: ask() refuses (circuit_open, with the time left); once
+//   reset_timeout has passed it moves to half_open.
+// - half_open: ask() gives one permit (the probe) and refuses the others;
+//   the probe's success moves it to closed, its failure back to open.
 //
 // A permit is the right to make one call; its holder reports the outcome with
 // success() or failure(). A permit dropped without either counts as a
