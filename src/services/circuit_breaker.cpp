@@ -9,6 +9,8 @@
 //     happen, and delivered by emit() under the recursive `ev_mu`, so the
 //     callback sees them in order, never holds `mu`, and may call back into
 //     the breaker.
+//  4. The state is shared with granted permits, which may outlive the
+//     circuit_breaker object; once it is destroyed (`gone`) reports are ignored.
 #include "otp/services/circuit_breaker.hpp"
 
 #include <deque>
@@ -37,35 +39,11 @@ circuit_open_error::circuit_open_error(const std::string& name,
                          std::to_string(retry_after.count()) + " ms)"),
       retry_after_(retry_after) {}
 
-// --- circuit_permit -----------------------------------------------------------
+// --- state ------------------------------------------------------------------
 
-circuit_permit::circuit_permit(circuit_permit&& o) noexcept
-    : owner_(std::exchange(o.owner_, nullptr)), probe_(o.probe_), retry_after_(o.retry_after_) {}
+namespace detail {
 
-circuit_permit& circuit_permit::operator=(circuit_permit&& o) noexcept {
-  if (this != &o) {
-    if (owner_ != nullptr) report(false);
-    owner_ = std::exchange(o.owner_, nullptr);
-    probe_ = o.probe_;
-    retry_after_ = o.retry_after_;
-  }
-  return *this;
-}
-
-circuit_permit::~circuit_permit() {
-  if (owner_ != nullptr) report(false);
-}
-
-void circuit_permit::success() { report(true); }
-void circuit_permit::failure() { report(false); }
-
-void circuit_permit::report(bool ok) {
-  if (circuit_breaker* b = std::exchange(owner_, nullptr)) b->report(ok, probe_);
-}
-
-// --- circuit_breaker ----------------------------------------------------------
-
-struct circuit_breaker::state_data {
+struct circuit_breaker_state {
   circuit_breaker_options o;
   std::mutex mu;
   circuit_state state = circuit_state::closed;
@@ -74,6 +52,7 @@ struct circuit_breaker::state_data {
   bool probe_out = false;
   std::deque<circuit_event> events;
   std::recursive_mutex ev_mu;
+  bool gone = false;  // the circuit_breaker object was destroyed
 
   std::chrono::milliseconds now() const { return o.now(); }
 
@@ -110,9 +89,59 @@ struct circuit_breaker::state_data {
       if (o.on_state_change) o.on_state_change(ev);
     }
   }
+
+  /// A permit's outcome, or a melt (probe false). Ignored once `gone`.
+  void report(bool ok, bool probe) {
+    {
+      std::lock_guard l(mu);
+      if (gone) return;
+      const auto t = now();
+      if (probe && probe_out && state == circuit_state::half_open) {
+        move_to(ok ? circuit_state::closed : circuit_state::open, t);
+      } else if (!ok && state == circuit_state::closed) {
+        // Outcomes of calls let through before the circuit opened, reported
+        // after, do not move it: the probe decides.
+        forget_old(t);
+        failures.push_back(t);
+        if (failures.size() >= o.max_failures) move_to(circuit_state::open, t);
+      }
+    }
+    emit();
+  }
 };
 
-circuit_breaker::circuit_breaker(circuit_breaker_options o) : s_(std::make_unique<state_data>()) {
+}  // namespace detail
+
+// --- circuit_permit -----------------------------------------------------------
+
+circuit_permit::circuit_permit(circuit_permit&& o) noexcept
+    : owner_(std::move(o.owner_)), probe_(o.probe_), retry_after_(o.retry_after_) {}
+
+circuit_permit& circuit_permit::operator=(circuit_permit&& o) noexcept {
+  if (this != &o) {
+    if (owner_ != nullptr) report(false);
+    owner_ = std::move(o.owner_);
+    probe_ = o.probe_;
+    retry_after_ = o.retry_after_;
+  }
+  return *this;
+}
+
+circuit_permit::~circuit_permit() {
+  if (owner_ != nullptr) report(false);
+}
+
+void circuit_permit::success() { report(true); }
+void circuit_permit::failure() { report(false); }
+
+void circuit_permit::report(bool ok) {
+  if (const auto s = std::exchange(owner_, nullptr)) s->report(ok, probe_);
+}
+
+// --- circuit_breaker ----------------------------------------------------------
+
+circuit_breaker::circuit_breaker(circuit_breaker_options o)
+    : s_(std::make_shared<detail::circuit_breaker_state>()) {
   if (o.max_failures < 1) throw badarg("circuit_breaker " + o.name + ": max_failures must be >= 1");
   if (o.window.count() <= 0) throw badarg("circuit_breaker " + o.name + ": window must be > 0 ms");
   if (o.reset_timeout.count() <= 0)
@@ -125,7 +154,10 @@ circuit_breaker::circuit_breaker(circuit_breaker_options o) : s_(std::make_uniqu
   s_->o = std::move(o);
 }
 
-circuit_breaker::~circuit_breaker() = default;
+circuit_breaker::~circuit_breaker() {
+  std::lock_guard l(s_->mu);
+  s_->gone = true;
+}
 
 const std::string& circuit_breaker::name() const noexcept { return s_->o.name; }
 
@@ -137,12 +169,12 @@ circuit_permit circuit_breaker::ask() {
     s_->heal_if_due(t);
     switch (s_->state) {
       case circuit_state::closed:
-        p = circuit_permit(this, false, {});
+        p = circuit_permit(s_, false, {});
         break;
       case circuit_state::half_open:
         if (!s_->probe_out) {
           s_->probe_out = true;
-          p = circuit_permit(this, true, {});
+          p = circuit_permit(s_, true, {});
         }
         break;
       case circuit_state::open:
@@ -154,24 +186,7 @@ circuit_permit circuit_breaker::ask() {
   return p;
 }
 
-void circuit_breaker::report(bool ok, bool probe) {
-  {
-    std::lock_guard l(s_->mu);
-    const auto t = s_->now();
-    if (probe && s_->probe_out && s_->state == circuit_state::half_open) {
-      s_->move_to(ok ? circuit_state::closed : circuit_state::open, t);
-    } else if (!ok && s_->state == circuit_state::closed) {
-      // Outcomes of calls let through before the circuit opened, reported
-      // after, do not move it: the probe decides.
-      s_->forget_old(t);
-      s_->failures.push_back(t);
-      if (s_->failures.size() >= s_->o.max_failures) s_->move_to(circuit_state::open, t);
-    }
-  }
-  s_->emit();
-}
-
-void circuit_breaker::melt() { report(false, false); }
+void circuit_breaker::melt() { s_->report(false, false); }
 
 circuit_state circuit_breaker::state() const {
   std::lock_guard l(s_->mu);

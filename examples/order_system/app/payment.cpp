@@ -98,14 +98,12 @@ charge_outcome get_charge(const payment_options& o, const std::string& key) {
 }
 
 /// One charge in flight: the HTTP request off the scheduler threads, the
-/// breaker told how it went, the caller answered. The permit (shared only
-/// because spawn arguments must be copyable) is moved into a local declared
-/// after a copy of the breaker pointer, so it is dropped (counting as a
-/// failure if the process is killed) while the breaker still exists.
-otp::task<void> charge_worker(std::shared_ptr<otp::circuit_breaker> breaker, payment_options o,
-                              payment::charge c, std::shared_ptr<otp::circuit_permit> held,
+/// breaker told how it went, the caller answered. The permit comes shared
+/// only because spawn arguments must be copyable; if the process is killed
+/// it reports a failure, even when payment (and its breaker) went first.
+otp::task<void> charge_worker(payment_options o, payment::charge c,
+                              std::shared_ptr<otp::circuit_permit> held,
                               otp::from<charge_outcome> f) {
-  const std::shared_ptr<otp::circuit_breaker> keep = std::move(breaker);
   otp::circuit_permit permit = std::move(*held);
   charge_outcome r = co_await otp::blocking([&] { return post_charge(o, c); });
   if (r.what == charge_outcome::kind::unavailable)
@@ -132,7 +130,7 @@ payment::payment(payment_options o, std::shared_ptr<service_stats> stats)
   bo.on_state_change = [s = stats_](const otp::circuit_event& e) {
     if (e.to == otp::circuit_state::open) ++s->circuit_openings;
   };
-  breaker_ = std::make_shared<otp::circuit_breaker>(std::move(bo));
+  breaker_ = std::make_unique<otp::circuit_breaker>(std::move(bo));
 }
 
 otp::call_result<charge_outcome> payment::handle_call(charge c, otp::from<charge_outcome> f) {
@@ -144,7 +142,7 @@ otp::call_result<charge_outcome> payment::handle_call(charge c, otp::from<charge
     refused.detail = "circuit open";
     return refused;
   }
-  otp::spawn_link(charge_worker, breaker_, o_, std::move(c),
+  otp::spawn_link(charge_worker, o_, std::move(c),
                   std::make_shared<otp::circuit_permit>(std::move(permit)), f);
   return otp::noreply();
 }

@@ -89,9 +89,7 @@ class payment {
  private:
   payment_options o_;
   std::shared_ptr<service_stats> stats_;
-  // Shared with the workers: a worker may still hold a permit when the server
-  // has gone.
-  std::shared_ptr<otp::circuit_breaker> breaker_;
+  std::unique_ptr<otp::circuit_breaker> breaker_;
 };
 
 }  // namespace order_system

@@ -78,11 +78,17 @@ struct circuit_breaker_options {
 };
 
 class circuit_breaker;
+namespace detail {
+struct circuit_breaker_state;
+}
 
 /// The right to make one call through a circuit breaker, or its refusal.
 ///
 /// Move-only. Report the call's outcome once with success() or failure(); a
-/// granted permit destroyed without either reports failure().
+/// granted permit destroyed without either reports failure(). A permit
+/// shares its breaker's state, so it may outlive the circuit_breaker object
+/// (a process killed while its owner is restarted); its report is then
+/// ignored, and no on_state_change runs for it.
 /// @threadsafe One owner at a time (it may move between threads).
 class [[nodiscard]] circuit_permit {
  public:
@@ -106,11 +112,12 @@ class [[nodiscard]] circuit_permit {
 
  private:
   friend class circuit_breaker;
-  circuit_permit(circuit_breaker* owner, bool probe, std::chrono::milliseconds retry_after)
-      : owner_(owner), probe_(probe), retry_after_(retry_after) {}
+  circuit_permit(std::shared_ptr<detail::circuit_breaker_state> owner, bool probe,
+                 std::chrono::milliseconds retry_after)
+      : owner_(std::move(owner)), probe_(probe), retry_after_(retry_after) {}
   void report(bool ok);
 
-  circuit_breaker* owner_ = nullptr;
+  std::shared_ptr<detail::circuit_breaker_state> owner_;
   bool probe_ = false;
   std::chrono::milliseconds retry_after_{0};
 };
@@ -126,7 +133,7 @@ class circuit_open_error : public std::runtime_error {
   std::chrono::milliseconds retry_after_;
 };
 
-/// A circuit breaker. Must outlive its permits.
+/// A circuit breaker. Its permits may outlive it (see circuit_permit).
 ///
 /// @threadsafe Every member, from any thread or process.
 class circuit_breaker {
@@ -178,10 +185,7 @@ class circuit_breaker {
   const std::string& name() const noexcept;
 
  private:
-  friend class circuit_permit;
-  void report(bool ok, bool probe);
-  struct state_data;
-  std::unique_ptr<state_data> s_;
+  std::shared_ptr<detail::circuit_breaker_state> s_;
 };
 
 }  // namespace otp

@@ -62,6 +62,24 @@ TEST(CircuitBreaker, OpensOnTheNthFailureWithinTheWindowAndRefuses) {
   EXPECT_EQ(f.events->at(0).name, "gateway");
 }
 
+// Rule (lifetime): a permit may outlive its breaker (a worker killed after
+// the server that owned it); its report is ignored and emits nothing.
+TEST(CircuitBreaker, APermitThatOutlivesItsBreakerIsDroppedSafely) {
+  fixture f;
+  auto breaker = std::make_unique<otp::circuit_breaker>(f.options(1));
+  otp::circuit_permit late = breaker->ask();
+  otp::circuit_permit later = breaker->ask();
+  ASSERT_TRUE(late.granted());
+  ASSERT_TRUE(later.granted());
+  breaker.reset();  // the owner goes first
+  late.failure();   // would open a live breaker with max_failures 1
+  EXPECT_FALSE(late.granted());
+  {
+    otp::circuit_permit dropped = std::move(later);
+  }  // dropped unreported: a failure, also ignored
+  EXPECT_TRUE(f.events->empty()) << f.transitions();
+}
+
 // Rule (window): failures older than the window do not count; successes do
 // not erase failures.
 TEST(CircuitBreaker, FailuresOlderThanTheWindowDropOut) {
