@@ -34,8 +34,10 @@ demo: deps
 	cmake --build --preset default -j $(JOBS) --target order_demo order_service payment_gateway
 	build/default/examples/order_system/demo/order_demo $(DEMO_FLAGS)
 
-bench: build
-	build/default/bench/otp_bench all
+# otp against Erlang/OTP and CAF (bench/compare; installs the peers first).
+# Pass flags through BENCH_FLAGS, e.g. make bench BENCH_FLAGS="--only ring --runs 5".
+bench:
+	bench/compare $(BENCH_FLAGS)
 
 format:
 	scripts/format.sh

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs. Fast no-op when all are present.
+#   scripts/install-deps.sh          the build and the tests
+#   scripts/install-deps.sh --bench  also the peers of bench/compare (Erlang/OTP, CAF)
 set -euo pipefail
 
 PACKAGES=(
@@ -23,6 +25,9 @@ PACKAGES=(
   libcli11-dev
   libsqlite3-dev
 )
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(erlang-base libcaf-dev python3)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
