@@ -293,20 +293,26 @@ void sender(event_based_actor* self, actor to) {
   for (std::uint64_t i = 0; i < kSendsEach; ++i) self->send(to, i);
 }
 
+/// Resets the peak RSS, spawns kSenders actors running `send_all(sink)`,
+/// and waits for `done` from the sink. @returns messages per second.
+double fan_in(actor_system& sys, scoped_actor& main, const actor& sink,
+              void (*send_all)(event_based_actor*, actor)) {
+  reset_peak_rss();
+  const auto t0 = now_ns();
+  for (std::uint32_t i = 0; i < kSenders; ++i) sys.spawn(send_all, sink);
+  main->receive([](done_atom) {});
+  const auto t1 = now_ns();
+  return static_cast<double>(std::uint64_t{kSenders} * kSendsEach) / (ms_between(t0, t1) / 1000.0);
+}
+
 void fan_in_send(const options& o) {
   system_of_run r(o);
   scoped_actor main{*r.sys};
-  constexpr std::uint64_t kTotal = std::uint64_t{kSenders} * kSendsEach;
-  const actor sink = r.sys->spawn(counter, kTotal, actor{main});
-  reset_peak_rss();
-  const auto t0 = now_ns();
-  for (std::uint32_t i = 0; i < kSenders; ++i) r.sys->spawn(sender, sink);
-  main->receive([](done_atom) {});
-  const auto t1 = now_ns();
-  print_result(
-      "fan_in_send", o,
-      fmt("senders=%u sends_each=%u msgs_per_s=%.0f peak_rss_mb=%.1f", kSenders, kSendsEach,
-          static_cast<double>(kTotal) / (ms_between(t0, t1) / 1000.0), peak_rss_mb()));
+  const actor sink = r.sys->spawn(counter, std::uint64_t{kSenders} * kSendsEach, actor{main});
+  const double rate = fan_in(*r.sys, main, sink, sender);
+  print_result("fan_in_send", o,
+               fmt("senders=%u sends_each=%u msgs_per_s=%.0f peak_rss_mb=%.1f", kSenders,
+                   kSendsEach, rate, peak_rss_mb()));
 }
 
 // --- the server of call_seq, call_conc and fan_in_cast ------------------------------
@@ -391,18 +397,12 @@ void caster(event_based_actor* self, actor server) {
 void fan_in_cast(const options& o) {
   system_of_run r(o);
   scoped_actor main{*r.sys};
-  constexpr std::uint64_t kTotal = std::uint64_t{kClients} * kSendsEach;
-  const actor server = r.sys->spawn(tally, kTotal, actor{main});
-  reset_peak_rss();
-  const auto t0 = now_ns();
-  for (std::uint32_t i = 0; i < kClients; ++i) r.sys->spawn(caster, server);
-  main->receive([](done_atom) {});
-  const auto t1 = now_ns();
+  const actor server = r.sys->spawn(tally, std::uint64_t{kSenders} * kSendsEach, actor{main});
+  const double rate = fan_in(*r.sys, main, server, caster);
   anon_send(server, stop_atom::value);
-  print_result(
-      "fan_in_cast", o,
-      fmt("senders=%u casts_each=%u msgs_per_s=%.0f peak_rss_mb=%.1f", kClients, kSendsEach,
-          static_cast<double>(kTotal) / (ms_between(t0, t1) / 1000.0), peak_rss_mb()));
+  print_result("fan_in_cast", o,
+               fmt("senders=%u casts_each=%u msgs_per_s=%.0f peak_rss_mb=%.1f", kSenders,
+                   kSendsEach, rate, peak_rss_mb()));
 }
 
 // --- sup_restart and call_crash: a monitoring actor restarts the child ---------------
