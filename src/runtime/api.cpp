@@ -61,13 +61,13 @@ spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& p
   p.max_mailbox = req.max_mailbox;
   spawn_result r{p.self(), {}};
   if (req.link) {
-    extras_of(p).links.insert(parent->self());
-    extras_of(*parent).links.insert(r.child);
+    extras_of(p).links.try_emplace(parent->self(), {});
+    extras_of(*parent).links.try_emplace(r.child, {});
   }
   if (req.monitor) {
     r.monitor = n.new_ref();
-    extras_of(p).monitored_by[r.monitor.id()] = parent->self();
-    extras_of(*parent).monitors[r.monitor.id()] = monitor_entry{r.child, {}};
+    extras_of(p).monitored_by.assign(r.monitor.id(), parent->self());
+    extras_of(*parent).monitors.assign(r.monitor.id(), monitor_entry{r.child});
   }
   n.enqueue_new(p);
   return r;
@@ -119,19 +119,19 @@ void link(pid to) {
   detail::process& p = detail::require_process("link");
   if (to == p.self() || to.is_null()) return;
   detail::process_extras& x = detail::extras_of(p);
-  if (x.links.count(to) != 0) return;
+  if (x.links.contains(to)) return;
   detail::node_impl& n = *p.node;
   if (to.node() == n.id && n.table.find(to) == nullptr && !p.trap_exit)
     throw exit_error(exit_reason::noproc());
-  x.links.insert(to);
+  x.links.try_emplace(to, {});
   detail::send_signal(n, to, detail::signal_kind::link, p.self());
 }
 
 void unlink(pid to) {
   detail::process& p = detail::require_process("unlink");
-  if (p.extras == nullptr || p.extras->links.erase(to) == 0) return;
+  if (p.extras == nullptr || !p.extras->links.erase(to)) return;
   const std::uint64_t id = p.node->new_ref().id();
-  p.extras->unlinking[to] = id;
+  p.extras->unlinking.assign(to, id);
   detail::send_signal(*p.node, to, detail::signal_kind::unlink, p.self(), id);
 }
 
@@ -139,7 +139,10 @@ namespace {
 ref monitor_impl(detail::process& p, pid target, std::string name) {
   detail::node_impl& n = *p.node;
   ref r = n.new_ref();
-  detail::extras_of(p).monitors[r.id()] = detail::monitor_entry{target, std::move(name)};
+  detail::process_extras& x = detail::extras_of(p);
+  const bool by_name = !name.empty();
+  if (by_name) x.monitor_names.emplace_back(r.id(), std::move(name));
+  x.monitors.assign(r.id(), detail::monitor_entry{target, by_name});
   if (target.is_null())  // nobody to watch: DOWN noproc at once
     detail::send_signal(n, p.self(), detail::signal_kind::down, target, r.id(),
                         exit_reason::noproc());
@@ -160,10 +163,10 @@ bool demonitor(ref r, bool flush) {
   detail::process& p = detail::require_process("demonitor");
   bool found = false;
   if (p.extras != nullptr) {
-    auto it = p.extras->monitors.find(r.id());
-    if (it != p.extras->monitors.end()) {
-      pid target = it->second.target;
-      p.extras->monitors.erase(it);
+    if (const detail::monitor_entry* m = p.extras->monitors.find(r.id())) {
+      const pid target = m->target;
+      if (m->by_name) p.extras->take_monitor_name(r.id());
+      p.extras->monitors.erase(r.id());
       found = true;
       if (!target.is_null())
         detail::send_signal(*p.node, target, detail::signal_kind::demonitor, p.self(), r.id());
@@ -224,11 +227,11 @@ unsigned schedulers_online() {
 ref alias() {
   detail::process& p = detail::require_process("alias");
   ref r = p.node->new_ref();
-  detail::extras_of(p).aliases.insert(r.id());
+  detail::extras_of(p).aliases.try_emplace(r.id(), {});
   return r;
 }
 
-void detail::activate_alias(process& p, ref r) { extras_of(p).aliases.insert(r.id()); }
+void detail::activate_alias(process& p, ref r) { extras_of(p).aliases.try_emplace(r.id(), {}); }
 
 void* detail::behaviour_slot(const process& p) noexcept {
   return p.extras != nullptr ? p.extras->behaviour : nullptr;
@@ -238,7 +241,7 @@ void detail::set_behaviour_slot(process& p, void* v) { extras_of(p).behaviour = 
 
 bool unalias(ref a) {
   detail::process& p = detail::require_process("unalias");
-  return p.extras != nullptr && p.extras->aliases.erase(a.id()) != 0;
+  return p.extras != nullptr && p.extras->aliases.erase(a.id());
 }
 
 task<void> yield() { co_await detail::yield_op{}; }

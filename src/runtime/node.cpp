@@ -93,12 +93,13 @@ otp::process_info snapshot(process& p, run_state seen) {
   for (envelope* e = p.save_head; e != nullptr; e = e->next) i.memory += 64;
   if (p.extras != nullptr) {
     const process_extras& x = *p.extras;
-    i.links.assign(x.links.begin(), x.links.end());
-    for (const auto& [r, m] : x.monitors)
+    x.links.for_each([&](const pid& l, set_member) { i.links.push_back(l); });
+    x.monitors.for_each([&](std::uint64_t, const monitor_entry& m) {
       if (!m.target.is_null()) i.monitors.push_back(m.target);
-    for (const auto& [r, w] : x.monitored_by) i.monitored_by.push_back(w);
-    i.memory +=
-        sizeof(process_extras) + 48 * (x.links.size() + x.monitors.size() + x.monitored_by.size());
+    });
+    x.monitored_by.for_each([&](std::uint64_t, const pid& w) { i.monitored_by.push_back(w); });
+    i.memory += sizeof(process_extras) + x.links.heap_bytes() + x.unlinking.heap_bytes() +
+                x.monitors.heap_bytes() + x.monitored_by.heap_bytes() + x.aliases.heap_bytes();
   }
   if (p.has_name.load(std::memory_order_relaxed)) {
     std::shared_lock lk(p.node->names_mu);

@@ -11,11 +11,11 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "otp/detail/process.hpp"
 #include "otp/detail/runtime.hpp"
+#include "otp/detail/small_map.hpp"
 #include "otp/runtime/node.hpp"
 #include "runtime/run_queue.hpp"
 #include "runtime/spawn_stack.hpp"
@@ -23,23 +23,31 @@
 
 namespace otp::detail {
 
+/// The value of a set-like small_map.
+struct set_member {};
+
 struct monitor_entry {
   pid target;
-  std::string name;  // set when monitoring by registered name
+  bool by_name = false;  // its name is in process_extras::monitor_names
 };
 
 /// Links and monitors of one process; allocated on first use. Owner-only.
 struct process_extras {
-  std::unordered_set<pid> links;
+  small_map<pid, set_member, 2> links;
   /// Our unlinks not yet acknowledged, by peer: while one is in flight, an
   /// unlink from that peer refers to the link we already removed and is
   /// ignored, so it cannot remove a link we made again since (ERTS does the
   /// same with UNLINK_ID / UNLINK_ID_ACK).
-  std::unordered_map<pid, std::uint64_t> unlinking;
-  std::unordered_map<std::uint64_t, monitor_entry> monitors;  // refs held -> target
-  std::unordered_map<std::uint64_t, pid> monitored_by;        // refs on us -> watcher
-  std::unordered_set<std::uint64_t> aliases;                  // active alias ids
-  void* behaviour = nullptr;                                  // see detail::behaviour_slot
+  small_map<pid, std::uint64_t, 1> unlinking;
+  small_map<std::uint64_t, monitor_entry, 2> monitors;  // refs held -> target
+  small_map<std::uint64_t, pid, 2> monitored_by;        // refs on us -> watcher
+  small_map<std::uint64_t, set_member, 2> aliases;      // active alias ids
+  /// The registered names of the monitors made by name, for their DOWN.
+  std::vector<std::pair<std::uint64_t, std::string>> monitor_names;
+  void* behaviour = nullptr;  // see detail::behaviour_slot
+
+  /// Forgets the name of monitor `r` and returns it (empty when unnamed).
+  std::string take_monitor_name(std::uint64_t r);
 };
 
 process_extras& extras_of(process& p);

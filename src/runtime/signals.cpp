@@ -25,6 +25,17 @@ process_extras& extras_of(process& p) {
   return *p.extras;
 }
 
+std::string process_extras::take_monitor_name(std::uint64_t r) {
+  for (auto it = monitor_names.begin(); it != monitor_names.end(); ++it) {
+    if (it->first == r) {
+      std::string name = std::move(it->second);
+      monitor_names.erase(it);
+      return name;
+    }
+  }
+  return {};
+}
+
 signal_envelope* make_signal(signal_kind k, pid from) {
   void* mem = pool_alloc(sizeof(signal_envelope));
   auto* s = ::new (mem) signal_envelope();
@@ -149,38 +160,38 @@ void handle(process& p, envelope* e) {
   auto* s = static_cast<signal_envelope*>(e);
   switch (s->kind) {
     case signal_kind::link:
-      extras_of(p).links.insert(s->from);
+      extras_of(p).links.try_emplace(s->from, {});
       break;
     case signal_kind::unlink:
-      if (p.extras != nullptr && p.extras->unlinking.count(s->from) == 0)
+      if (p.extras != nullptr && !p.extras->unlinking.contains(s->from))
         p.extras->links.erase(s->from);
       send_signal(*p.node, s->from, signal_kind::unlink_ack, p.self(), s->ref);
       break;
     case signal_kind::unlink_ack:
       if (p.extras != nullptr) {
-        auto it = p.extras->unlinking.find(s->from);
-        if (it != p.extras->unlinking.end() && it->second == s->ref) p.extras->unlinking.erase(it);
+        const std::uint64_t* id = p.extras->unlinking.find(s->from);
+        if (id != nullptr && *id == s->ref) p.extras->unlinking.erase(s->from);
       }
       break;
     case signal_kind::exit:
       apply_exit(p, s->from, s->reason, false);
       break;
     case signal_kind::link_exit:
-      if (p.extras != nullptr && p.extras->links.erase(s->from) != 0)
+      if (p.extras != nullptr && p.extras->links.erase(s->from))
         apply_exit(p, s->from, s->reason, true);
       break;
     case signal_kind::monitor:
-      extras_of(p).monitored_by[s->ref] = s->from;
+      extras_of(p).monitored_by.assign(s->ref, s->from);
       break;
     case signal_kind::demonitor:
       if (p.extras != nullptr) p.extras->monitored_by.erase(s->ref);
       break;
     case signal_kind::down:
       if (p.extras != nullptr) {
-        auto it = p.extras->monitors.find(s->ref);
-        if (it != p.extras->monitors.end()) {
-          std::string name = std::move(it->second.name);
-          p.extras->monitors.erase(it);
+        const monitor_entry* m = p.extras->monitors.find(s->ref);
+        if (m != nullptr) {
+          std::string name = m->by_name ? p.extras->take_monitor_name(s->ref) : std::string();
+          p.extras->monitors.erase(s->ref);
           deliver(p, down_msg{ref(p.node_id, s->ref), s->from, s->reason, std::move(name)});
         }
       }
@@ -195,7 +206,7 @@ void handle(process& p, envelope* e) {
       s->fn(&p, s->arg);
       break;
     case signal_kind::aliased:
-      if (p.extras != nullptr && p.extras->aliases.count(s->ref) != 0) {
+      if (p.extras != nullptr && p.extras->aliases.contains(s->ref)) {
         envelope* m = std::exchange(s->payload, nullptr);
         m->target_serial = p.serial;
         handle(p, m);  // an ordinary message from here on
@@ -297,10 +308,15 @@ void finish_process(process& p) noexcept {
     n.stop_cv.notify_all();
   }
   if (process_extras* x = std::exchange(p.extras, nullptr)) {
-    for (const pid& l : x->links) send_signal(n, l, signal_kind::link_exit, me, 0, reason);
-    for (const auto& [r, watcher] : x->monitored_by)
+    x->links.for_each([&](const pid& l, set_member) {
+      send_signal(n, l, signal_kind::link_exit, me, 0, reason);
+    });
+    x->monitored_by.for_each([&](std::uint64_t r, const pid& watcher) {
       send_signal(n, watcher, signal_kind::down, me, r, reason);
-    for (const auto& [r, m] : x->monitors) send_signal(n, m.target, signal_kind::demonitor, me, r);
+    });
+    x->monitors.for_each([&](std::uint64_t r, const monitor_entry& m) {
+      send_signal(n, m.target, signal_kind::demonitor, me, r);
+    });
     delete x;
   }
   while (envelope* e = p.save_head) {
