@@ -150,8 +150,11 @@ void call_server_down(const exit_reason& r) {
   exit(r);
 }
 
-void call_abandon(ref mon) noexcept {
-  demonitor(mon, true);
+void call_abandon(ref mon, bool monitor_dropped) noexcept {
+  if (monitor_dropped)
+    forget_monitor(require_process("call"), mon);
+  else
+    demonitor(mon, true);
   unalias(mon);
 }
 

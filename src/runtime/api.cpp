@@ -233,6 +233,22 @@ ref alias() {
 
 void detail::activate_alias(process& p, ref r) { extras_of(p).aliases.try_emplace(r.id(), {}); }
 
+bool detail::drop_caller_monitor(pid caller, ref tag) noexcept {
+  process* p = ctx().proc;
+  if (p == nullptr || p->extras == nullptr) return false;
+  const pid* watcher = p->extras->monitored_by.find(tag.id());
+  if (watcher == nullptr || *watcher != caller) return false;
+  p->extras->monitored_by.erase(tag.id());
+  return true;
+}
+
+void detail::forget_monitor(process& p, ref mon) noexcept {
+  if (p.extras == nullptr) return;
+  if (const monitor_entry* m = p.extras->monitors.find(mon.id()); m != nullptr && m->by_name)
+    p.extras->take_monitor_name(mon.id());
+  p.extras->monitors.erase(mon.id());
+}
+
 void* detail::behaviour_slot(const process& p) noexcept {
   return p.extras != nullptr ? p.extras->behaviour : nullptr;
 }

@@ -272,5 +272,8 @@ struct info_reply {
 // --- timers.cpp ---
 /// Cancels the timer `t` (any node). See otp::cancel_timer.
 std::optional<std::chrono::milliseconds> cancel_timer_ref(timer_ref t) noexcept;
+/// Cancels the timer `t` without reading the clock (a receive timeout that is
+/// no longer needed); true when it was still pending.
+bool cancel_timer_quiet(timer_ref t) noexcept;
 
 }  // namespace otp::detail

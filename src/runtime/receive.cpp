@@ -81,7 +81,7 @@ std::coroutine_handle<> rx_suspend(process& p, std::coroutine_handle<> h, void* 
 
 void rx_end(process& p, bool got_message) noexcept {
   if (p.rx_timer != nullptr) {
-    cancel_timer_ref(timer_ref(p.rx_timer, p.rx_timer_gen));
+    cancel_timer_quiet(timer_ref(p.rx_timer, p.rx_timer_gen));
     p.rx_timer = nullptr;
   }
   p.rx_match = nullptr;

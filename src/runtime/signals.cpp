@@ -281,7 +281,7 @@ void finish_process(process& p) noexcept {
   p.serial_word.store(p.serial | kDeadBit, std::memory_order_seq_cst);
   if (p.has_name.load(std::memory_order_seq_cst)) n.drop_names_of(p);
   if (p.rx_timer != nullptr) {
-    cancel_timer_ref(timer_ref(p.rx_timer, p.rx_timer_gen));
+    cancel_timer_quiet(timer_ref(p.rx_timer, p.rx_timer_gen));
     p.rx_timer = nullptr;
   }
   if (p.top) {

@@ -138,30 +138,37 @@ std::uint64_t node_impl::arm_timer(worker* w, timer_entry* e, const timeout& t) 
   return gen;
 }
 
+bool cancel_timer_quiet(timer_ref t) noexcept {
+  timer_entry* e = t.entry();
+  if (e == nullptr) return false;
+  std::uint64_t expected = (t.generation() << 2) | kTimerPending;
+  if (!e->state.compare_exchange_strong(expected, (t.generation() << 2) | kTimerCancelled,
+                                        std::memory_order_acq_rel))
+    return false;
+  node_impl* n = e->home;
+  if (n == nullptr) return true;
+  worker* w = worker_of(*n);
+  const int owner = e->owner.load(std::memory_order_relaxed);
+  if (w != nullptr && owner == static_cast<int>(w->index)) {
+    w->wheel.remove(e);
+    n->free_timer(w, e);
+  } else if (owner >= 0) {
+    n->workers[static_cast<std::size_t>(owner)]->remote_cancels.fetch_add(
+        1, std::memory_order_relaxed);
+  }
+  return true;
+}
+
 std::optional<std::chrono::milliseconds> cancel_timer_ref(timer_ref t) noexcept {
   timer_entry* e = t.entry();
   if (e == nullptr) return std::nullopt;
   node_impl* n = e->home;
+  // Read before the cancel: the entry may be reused once cancelled.
   const std::uint64_t deadline = e->deadline_seen.load(std::memory_order_relaxed);
-  std::uint64_t expected = (t.generation() << 2) | kTimerPending;
-  if (!e->state.compare_exchange_strong(expected, (t.generation() << 2) | kTimerCancelled,
-                                        std::memory_order_acq_rel))
-    return std::nullopt;
-  std::uint64_t left = 0;
-  if (n != nullptr) {
-    std::uint64_t now = n->now_ms();
-    left = deadline > now ? deadline - now : 0;
-    worker* w = worker_of(*n);
-    const int owner = e->owner.load(std::memory_order_relaxed);
-    if (w != nullptr && owner == static_cast<int>(w->index)) {
-      w->wheel.remove(e);
-      n->free_timer(w, e);
-    } else if (owner >= 0) {
-      n->workers[static_cast<std::size_t>(owner)]->remote_cancels.fetch_add(
-          1, std::memory_order_relaxed);
-    }
-  }
-  return std::chrono::milliseconds(left);
+  if (!cancel_timer_quiet(t)) return std::nullopt;
+  if (n == nullptr) return std::chrono::milliseconds(0);
+  const std::uint64_t now = n->now_ms();
+  return std::chrono::milliseconds(deadline > now ? deadline - now : 0);
 }
 
 }  // namespace otp::detail

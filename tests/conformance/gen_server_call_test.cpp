@@ -187,6 +187,49 @@ TEST_F(GenServerCall, VoidCallReturnsOnceHandled) {
   EXPECT_TRUE(nothing_queued());
 }
 
+// A finished call leaves no monitor behind on either side, whoever replied:
+// the server itself, a later callback, or another process (gen_server:call
+// demonitors once it has the reply). The server's side is read after a
+// process_info request, which the server handles after anything the caller
+// sent before it.
+TEST_F(GenServerCall, AFinishedCallLeavesNoMonitorOnEitherSide) {
+  auto s = start_calls();
+  const auto no_monitors_left = [&](const char* how) {
+    const auto server = node.process_info(s.get_pid());
+    ASSERT_TRUE(server.has_value()) << how;
+    EXPECT_TRUE(server->monitored_by.empty()) << how;
+    const auto caller = node.process_info(mb.self());
+    ASSERT_TRUE(caller.has_value()) << how;
+    EXPECT_TRUE(caller->monitors.empty()) << how;
+  };
+  EXPECT_EQ(otp::call(s, calls::get{}).get(), 0);
+  no_monitors_left("reply from handle_call");
+  EXPECT_EQ(otp::call(s, calls::delegate{}).get(), 99);
+  no_monitors_left("reply from another process");
+  otp::spawn(
+      [](otp::server_ref<calls> srv) -> otp::proc {
+        otp::cast(srv, calls::release{3});
+        co_return;
+      },
+      s);
+  EXPECT_EQ(otp::call(s, calls::defer{}).get(), 3);
+  no_monitors_left("deferred reply");
+  auto r = otp::wait_response(otp::send_request(s, calls::get{}), 1s).get();
+  EXPECT_EQ(r.state, otp::response<int>::status::reply);
+  no_monitors_left("send_request");
+  EXPECT_TRUE(nothing_queued());
+}
+
+// A server that replies and then exits sends the caller no DOWN for the
+// call: the caller has its reply, and nothing is left in its mailbox.
+TEST_F(GenServerCall, AServerExitingAfterItsReplyLeavesTheCallerNoDown) {
+  auto s = start_calls();
+  const otp::ref watch = otp::monitor(s.get_pid());
+  EXPECT_EQ(otp::call(s, calls::stop_with{exit_reason::other("after_reply")}).get(), 0);
+  EXPECT_EQ(down_of(watch), exit_reason::other("after_reply"));
+  EXPECT_TRUE(nothing_queued());  // only the test's own monitor fired
+}
+
 // send_request, then wait_response: the reply of an asynchronous call.
 TEST_F(GenServerCall, SendRequestThenWaitResponseGivesTheReply) {
   auto s = start_calls();

@@ -82,8 +82,10 @@ namespace detail {
 /// reason, except `normal`, which becomes `{normal,{gen_server,call}}` so the
 /// caller does not end silently (as OTP wraps every such reason).
 [[noreturn]] void call_server_down(const exit_reason& r);
-/// Gives up a call: drops the monitor (and a DOWN already queued) and the alias.
-void call_abandon(ref mon) noexcept;
+/// Gives up a call: drops the monitor (and a DOWN already queued) and the
+/// alias. `monitor_dropped`: the server's reply said it removed the monitor
+/// already, so it is forgotten locally with no demonitor signal.
+void call_abandon(ref mon, bool monitor_dropped = false) noexcept;
 
 /// The awaitable behind otp::call and the sys requests: monitors the server
 /// (the monitor ref is also the reply alias), marks the queue, sends the
@@ -106,10 +108,11 @@ class call_op {
     mon_ = monitor(to);
     activate_alias(me, mon_);
     send_envelope(*me.node, to, make_(me.self(), mon_));
-    rx_.emplace(std::move(rx_t(after_clause<on_timeout>{t_, on_timeout{mon_}},
-                               guarded<is_reply, take_reply>{is_reply{mon_.id()}, take_reply{}},
-                               guarded<is_down, on_down>{is_down{mon_}, on_down{}})
-                              .starting_at(mark)));
+    rx_.emplace(std::move(
+        rx_t(after_clause<on_timeout>{t_, on_timeout{mon_}},
+             guarded<is_reply, take_reply>{is_reply{mon_.id()}, take_reply{&monitor_dropped_}},
+             guarded<is_down, on_down>{is_down{mon_}, on_down{}})
+            .starting_at(mark)));
     return rx_->await_ready();
   }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept {
@@ -117,7 +120,7 @@ class call_op {
   }
   R await_resume() {
     value_type v = rx_->await_resume();
-    call_abandon(mon_);
+    call_abandon(mon_, monitor_dropped_);
     if constexpr (!std::is_void_v<R>) return v;
   }
 
@@ -135,7 +138,11 @@ class call_op {
     bool operator()(const reply_msg<value_type>& r) const noexcept { return r.tag == tag; }
   };
   struct take_reply {
-    value_type operator()(reply_msg<value_type>&& r) const { return std::move(r.value); }
+    bool* monitor_dropped;
+    value_type operator()(reply_msg<value_type>&& r) const {
+      *monitor_dropped = r.monitor_dropped;
+      return std::move(r.value);
+    }
   };
   struct is_down {
     ref mon;
@@ -158,6 +165,7 @@ class call_op {
   server_name name_;
   Make make_;
   timeout t_;
+  bool monitor_dropped_ = false;  // set by take_reply (after await_ready: no move since)
   ref mon_;
   std::optional<rx_t> rx_;
 };
@@ -261,9 +269,11 @@ send_request(const server_ref<S>& s, Req&& req) {
 template <class R>
 task<response<R>> wait_response(request_id<R> id, timeout t) {
   using V = detail::stored_t<R>;
+  bool monitor_dropped = false;
   response<R> out = co_await receive(
       when([tag = id.mon.id()](const detail::reply_msg<V>& r) { return r.tag == tag; },
-           [](detail::reply_msg<V>&& r) {
+           [&monitor_dropped](detail::reply_msg<V>&& r) {
+             monitor_dropped = r.monitor_dropped;
              response<R> x;
              x.state = response<R>::status::reply;
              x.value.emplace(std::move(r.value));
@@ -277,7 +287,7 @@ task<response<R>> wait_response(request_id<R> id, timeout t) {
              return x;
            }),
       after(t, [] { return response<R>{}; }));
-  if (out.state != response<R>::status::timeout) detail::call_abandon(id.mon);
+  if (out.state != response<R>::status::timeout) detail::call_abandon(id.mon, monitor_dropped);
   co_return out;
 }
 

@@ -66,6 +66,9 @@ struct task_value<task<T>> {
 template <class V>
 struct reply_msg {
   std::uint64_t tag = 0;
+  /// The server removed the caller's monitor as it replied (see
+  /// drop_caller_monitor): the caller forgets it without a demonitor signal.
+  bool monitor_dropped = false;
   V value;
 };
 
@@ -170,7 +173,21 @@ std::string format_opaque_state(const std::type_info& type);
 /// caller gave up: the tag is an alias).
 template <class V>
 void send_reply(pid caller, ref tag, V&& v) {
-  send_alias(caller, tag, reply_msg<std::decay_t<V>>{tag.id(), std::forward<V>(v)});
+  using M = reply_msg<std::decay_t<V>>;
+  node_impl& n = require_node("reply");
+  signal_envelope* s = make_signal(signal_kind::aliased, pid());
+  s->ref = tag.id();
+  try {
+    s->payload = make_message<M>(M{tag.id(), false, std::forward<V>(v)});
+  } catch (...) {
+    destroy_envelope(s);
+    throw;
+  }
+  // Nothing can fail from here on: the monitor is dropped only for a reply
+  // that is sent.
+  static_cast<message_envelope<M>*>(s->payload)->value.monitor_dropped =
+      drop_caller_monitor(caller, tag);
+  send_envelope(n, caller, s);
 }
 
 /// The callback result types a gen_server accepts from handle_*.

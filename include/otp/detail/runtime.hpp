@@ -88,6 +88,18 @@ void emit_report(node_impl& n, const report& r) noexcept;
 /// Makes the existing ref `r` an active alias of `p` (one ref can then serve
 /// as a monitor and an alias, as `monitor(process, P, [{alias, ...}])` does).
 void activate_alias(process& p, ref r);
+/// Called by a server as it replies to a call from `caller` tagged `tag`:
+/// when the calling process holds the caller's monitor `tag` on it, removes
+/// that monitor and returns true. The reply tells the caller, which then
+/// forgets its side locally (forget_monitor) instead of sending a demonitor
+/// signal that would wake the server once more per call. Invisible to both:
+/// the caller takes the reply before any DOWN and drops the monitor anyway.
+/// False (nothing changed) outside a process or for a reply sent by another
+/// process than the one monitored.
+bool drop_caller_monitor(pid caller, ref tag) noexcept;
+/// Removes monitor `mon` held by `p` without telling the target (which has
+/// already dropped it: see drop_caller_monitor).
+void forget_monitor(process& p, ref mon) noexcept;
 /// A per-process word behaviours use to find their bookkeeping (parent,
 /// ancestors, name) from inside the process; null until set.
 void* behaviour_slot(const process& p) noexcept;
