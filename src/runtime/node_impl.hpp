@@ -31,17 +31,19 @@ struct monitor_entry {
   bool by_name = false;  // its name is in process_extras::monitor_names
 };
 
-/// Links and monitors of one process; allocated on first use. Owner-only.
+/// Links and monitors of one process; allocated on first use (from the
+/// pool: see extras_of). Owner-only. Inline capacities fit the common case:
+/// a link to the parent and one call in flight.
 struct process_extras {
-  small_map<pid, set_member, 2> links;
+  small_map<pid, set_member, 2> links;  // a supervisor, and often one more
   /// Our unlinks not yet acknowledged, by peer: while one is in flight, an
   /// unlink from that peer refers to the link we already removed and is
   /// ignored, so it cannot remove a link we made again since (ERTS does the
   /// same with UNLINK_ID / UNLINK_ID_ACK).
   small_map<pid, std::uint64_t, 1> unlinking;
-  small_map<std::uint64_t, monitor_entry, 2> monitors;  // refs held -> target
-  small_map<std::uint64_t, pid, 2> monitored_by;        // refs on us -> watcher
-  small_map<std::uint64_t, set_member, 2> aliases;      // active alias ids
+  small_map<std::uint64_t, monitor_entry, 1> monitors;  // refs held -> target
+  small_map<std::uint64_t, pid, 1> monitored_by;        // refs on us -> watcher
+  small_map<std::uint64_t, set_member, 1> aliases;      // active alias ids
   /// The registered names of the monitors made by name, for their DOWN.
   std::vector<std::pair<std::uint64_t, std::string>> monitor_names;
   void* behaviour = nullptr;  // see detail::behaviour_slot

@@ -21,9 +21,16 @@
 namespace otp::detail {
 
 process_extras& extras_of(process& p) {
-  if (p.extras == nullptr) p.extras = new process_extras();
+  if (p.extras == nullptr) p.extras = ::new (pool_alloc(sizeof(process_extras))) process_extras();
   return *p.extras;
 }
+
+namespace {
+void free_extras(process_extras* x) noexcept {
+  x->~process_extras();
+  pool_free(x, sizeof(process_extras));
+}
+}  // namespace
 
 std::string process_extras::take_monitor_name(std::uint64_t r) {
   for (auto it = monitor_names.begin(); it != monitor_names.end(); ++it) {
@@ -317,7 +324,7 @@ void finish_process(process& p) noexcept {
     x->monitors.for_each([&](std::uint64_t r, const monitor_entry& m) {
       send_signal(n, m.target, signal_kind::demonitor, me, r);
     });
-    delete x;
+    free_extras(x);
   }
   while (envelope* e = p.save_head) {
     p.save_head = e->next;

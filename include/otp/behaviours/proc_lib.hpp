@@ -75,6 +75,9 @@ class starter {
   pid parent() const noexcept { return parent_; }
   /// [parent, grandparent, ...] as far as they are behaviours.
   const std::vector<pid>& ancestors() const noexcept { return ancestors_; }
+  /// Moves the ancestors out (ancestors() is empty afterwards), for the
+  /// behaviour's bookkeeping to keep without a copy.
+  std::vector<pid> take_ancestors() noexcept { return std::move(ancestors_); }
   /// True once ack or fail was called.
   bool acked() const noexcept { return acked_; }
 

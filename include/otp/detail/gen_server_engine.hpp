@@ -464,7 +464,7 @@ proc server_main(starter st, server_name name, A... args) {
   process& me = require_process("gen_server");
   set_behaviour_slot(me, &loop.info);
   loop.info.parent = st.parent();
-  loop.info.ancestors = st.ancestors();
+  loop.info.ancestors = st.take_ancestors();
   loop.info.kind = "gen_server";
   loop.info.name = name.empty() ? std::string() : name.to_string();
 
