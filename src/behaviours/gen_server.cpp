@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <variant>
 
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/report.hpp"
@@ -143,6 +144,17 @@ inbound classify(const any_message& m, const void* family, pid parent) noexcept 
       static_cast<message_envelope<exit_msg>*>(m.envelope())->value.from == parent)
     return inbound::parent_exit;
   return inbound::info;
+}
+
+task<void> wait_while_suspended(server_base& loop) {
+  auto m = co_await receive(
+      [](system_msg&& s) -> std::variant<system_msg, exit_msg> { return std::move(s); },
+      when([p = loop.info.parent](const exit_msg& e) { return e.from == p; },
+           [](exit_msg&& e) -> std::variant<system_msg, exit_msg> { return std::move(e); }));
+  if (auto* s = std::get_if<system_msg>(&m))
+    loop.on_system(*s);
+  else
+    loop.apply(server_result::stop(std::get<exit_msg>(m).reason));
 }
 
 void call_server_down(const exit_reason& r) {

@@ -457,6 +457,12 @@ exit_reason reason_of_current_exception() noexcept;
 enum class inbound : std::uint8_t { request, system, parent_exit, info };
 inbound classify(const any_message& m, const void* family, pid parent) noexcept;
 
+/// While a server is suspended (sys:suspend): waits for the next system
+/// message (handled) or an exit from the parent (the server stops). A
+/// coroutine of its own, so its receive takes no room in the frame of every
+/// server that is never suspended.
+task<void> wait_while_suspended(server_base& loop);
+
 /// The gen_server process body.
 template <class S, class... A>
 proc server_main(starter st, server_name name, A... args) {
@@ -503,33 +509,22 @@ proc server_main(starter st, server_name name, A... args) {
 
   const void* family = &server_family<S>;
   exit_reason reason;
+  // One receive and one await of a coroutine callback for every path: each
+  // co_await keeps its own awaiter in the frame, and the frame is the
+  // largest part of an idle server's memory.
   for (;;) {
+    std::optional<any_message> got;  // alive while a coroutine callback runs
     try {
       if (loop.next_continue) {
-        any_message c = std::move(*loop.next_continue);
+        got = std::move(loop.next_continue);
         loop.next_continue.reset();
-        loop.last_type = &c.type();
-        loop.on_continue(c);
-        if (loop.pending) {
-          task<void> t = std::move(*loop.pending);
-          loop.pending.reset();
-          co_await std::move(t);
-        }
+        loop.last_type = &got->type();
+        loop.on_continue(*got);
       } else if (loop.suspended) {
-        auto m = co_await receive(
-            [](system_msg&& s) -> std::variant<system_msg, exit_msg> { return std::move(s); },
-            when([p = loop.info.parent](const exit_msg& e) { return e.from == p; },
-                 [](exit_msg&& e) -> std::variant<system_msg, exit_msg> { return std::move(e); }));
-        if (auto* s = std::get_if<system_msg>(&m))
-          loop.on_system(*s);
-        else
-          loop.apply(server_result::stop(std::get<exit_msg>(m).reason));
+        co_await wait_while_suspended(loop);
       } else {
-        std::optional<any_message> got;
-        if (loop.next_timeout && !loop.next_timeout->is_infinite())
-          got = co_await otp::receive<any_message>(*loop.next_timeout);
-        else
-          got = co_await otp::receive<any_message>();
+        got = co_await otp::receive<any_message>(loop.next_timeout ? *loop.next_timeout
+                                                                   : timeout(infinity));
         if (!got) {  // the callback's timeout expired
           loop.next_timeout.reset();
           got.emplace(make_message<timeout_msg>());
@@ -557,11 +552,11 @@ proc server_main(starter st, server_name name, A... args) {
               break;
           }
         }
-        if (loop.pending) {  // a coroutine callback: `got` stays alive while it runs
-          task<void> t = std::move(*loop.pending);
-          loop.pending.reset();
-          co_await std::move(t);
-        }
+      }
+      if (loop.pending) {
+        task<void> t = std::move(*loop.pending);
+        loop.pending.reset();
+        co_await std::move(t);
       }
     } catch (...) {
       loop.stopping = true;
