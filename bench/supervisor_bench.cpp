@@ -1,9 +1,12 @@
 // Supervisor workloads: sup_restart[_reports], call_crash[_reports].
 //
 // Each runs 10,000 crash/restart rounds of one gen_server under a one_for_one
-// supervisor, driven from main()'s otp::mailbox. The `_reports` variants turn
-// crash and supervisor reports on (built and handed to a no-op on_report);
-// the others run with node_options::reports = false.
+// supervisor. A driver process (a coroutine on the scheduler, as the Erlang
+// and CAF peers drive theirs from a process or actor) starts the tree, runs
+// the rounds and sends its figures to main()'s otp::mailbox, which prints
+// them. The `_reports` variants turn crash and supervisor reports on (built
+// and handed to a no-op on_report); the others run with
+// node_options::reports = false.
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
@@ -54,18 +57,23 @@ otp::node_options node_opts(const options& o, bool reports) {
   return n;
 }
 
-// Starts the supervisor with the named child; returns the child's first pid.
-otp::pid start_tree(const char* workload, otp::mailbox& mb) {
+// Starts the supervisor with the named child (linked to the caller, which
+// traps exits); returns the child's first pid.
+otp::task<otp::pid> start_tree(std::string* error) {
   otp::trap_exit(true);
   otp::supervisor_flags f;
   f.intensity = 1'000'000;
   f.period = std::chrono::milliseconds(1000);
-  auto sup =
-      otp::supervisor::start_link(
-          f, {otp::named_worker<bench_child>("child", otp::server_name(kChildName), mb.self())})
-          .get();
-  if (!sup.is_ok()) fail(workload, "supervisor start: " + sup.to_string());
-  return mb.receive<started_at>().child;
+  // Named first: GCC 12 cannot build an initializer list inside a co_await.
+  std::vector<otp::child_spec> children;
+  children.push_back(
+      otp::named_worker<bench_child>("child", otp::server_name(kChildName), otp::self()));
+  auto sup = co_await otp::supervisor::start_link(f, std::move(children));
+  if (!sup.is_ok()) {
+    *error = "supervisor start: " + sup.to_string();
+    co_return otp::pid();
+  }
+  co_return (co_await otp::receive<started_at>()).child;
 }
 
 struct summary {
@@ -86,51 +94,78 @@ double us_between(clock::time_point a, clock::time_point b) {
   return std::chrono::duration<double, std::micro>(b - a).count();
 }
 
+/// What a driver measured; `error` is empty when every round went as expected.
+struct figures {
+  summary restart;          // sup_restart
+  double us_per_crash = 0;  // call_crash
+  std::string error;
+};
+
 // Kill the child; latency from the kill to the restarted child's constructor.
-void sup_restart_run(const options& o, const char* workload, bool reports) {
-  otp::node node(node_opts(o, reports));
-  otp::mailbox mb(node);
-  otp::pid child = start_tree(workload, mb);
+otp::proc restart_driver(otp::pid report) {
+  figures f;
+  otp::pid child = co_await start_tree(&f.error);
   std::vector<double> us;
   us.reserve(kRounds);
-  for (int i = 0; i < kRounds; ++i) {
+  for (int i = 0; i < kRounds && f.error.empty(); ++i) {
     const clock::time_point t0 = clock::now();
     otp::exit(child, otp::exit_reason::kill());
-    started_at s = mb.receive<started_at>();
-    if (s.child == child) fail(workload, "same pid after restart");
+    const started_at s = co_await otp::receive<started_at>();
+    if (s.child == child) f.error = "same pid after restart";
     us.push_back(us_between(t0, s.t));
     child = s.child;
   }
-  if (node.whereis(kChildName) != child) fail(workload, "name not on the last child");
-  summary s = summarize(us);
+  if (f.error.empty() && otp::whereis(kChildName) != child) f.error = "name not on the last child";
+  if (f.error.empty()) f.restart = summarize(us);
+  otp::send(report, std::move(f));
+}
+
+// A call that crashes the server (the caller catches the exit), then a call
+// to the restarted server: time per round.
+otp::proc crash_driver(otp::pid report) {
+  figures f;
+  (void)co_await start_tree(&f.error);
+  const auto ref = otp::server_ref<bench_child>(otp::server_name(kChildName));
+  int caught = 0;
+  const clock::time_point t0 = clock::now();
+  for (int i = 0; i < kRounds && f.error.empty(); ++i) {
+    try {
+      (void)co_await otp::call(ref, bench_child::crash_req{});
+    } catch (const otp::exit_error&) {
+      ++caught;
+    }
+    (void)co_await otp::receive<started_at>();  // the restarted server is registered
+    if (co_await otp::call(ref, bench_child::echo_req{i}) != i) f.error = "bad echo";
+  }
+  const clock::time_point t1 = clock::now();
+  if (f.error.empty() && caught != kRounds) f.error = "a crashing call did not exit the caller";
+  f.us_per_crash = us_between(t0, t1) / kRounds;
+  otp::send(report, std::move(f));
+}
+
+/// Runs `driver` on a fresh node and returns its figures (exits on an error).
+figures run_driver(const options& o, const char* workload, bool reports,
+                   otp::proc (*driver)(otp::pid)) {
+  otp::node node(node_opts(o, reports));
+  otp::mailbox mb(node);
+  node.spawn(driver, mb.self());
+  figures f = mb.receive<figures>();
+  if (!f.error.empty()) fail(workload, f.error);
+  return f;
+}
+
+void sup_restart_run(const options& o, const char* workload, bool reports) {
+  const summary s = run_driver(o, workload, reports, restart_driver).restart;
   std::printf(
       "RESULT system=otp workload=%s run=%u restarts=%d mean_us=%.2f p50_us=%.2f "
       "p99_us=%.2f\n",
       workload, o.run, kRounds, s.mean, s.p50, s.p99);
 }
 
-// A call that crashes the server (the caller gets an exit_error), then a call
-// to the restarted server: time per round.
 void call_crash_run(const options& o, const char* workload, bool reports) {
-  otp::node node(node_opts(o, reports));
-  otp::mailbox mb(node);
-  (void)start_tree(workload, mb);
-  const auto ref = otp::whereis<bench_child>(otp::server_name(kChildName));
-  int caught = 0;
-  const clock::time_point t0 = clock::now();
-  for (int i = 0; i < kRounds; ++i) {
-    try {
-      (void)otp::call(ref, bench_child::crash_req{}).get();
-    } catch (const otp::exit_error&) {
-      ++caught;
-    }
-    (void)mb.receive<started_at>();  // the restarted server is registered
-    if (otp::call(ref, bench_child::echo_req{i}).get() != i) fail(workload, "bad echo");
-  }
-  const clock::time_point t1 = clock::now();
-  if (caught != kRounds) fail(workload, "a crashing call did not exit the caller");
+  const double us = run_driver(o, workload, reports, crash_driver).us_per_crash;
   std::printf("RESULT system=otp workload=%s run=%u crashes=%d us_per_crash=%.2f\n", workload,
-              o.run, kRounds, us_between(t0, t1) / kRounds);
+              o.run, kRounds, us);
 }
 
 }  // namespace

@@ -127,13 +127,8 @@ void release_name(const server_name& name) noexcept {
 }
 
 exit_reason reason_of_current_exception() noexcept {
-  try {
-    throw;
-  } catch (const exit_error& e) {
-    return e.reason();
-  } catch (...) {
-    return exit_reason::from_exception(std::current_exception());
-  }
+  // from_exception tells an exit_error apart itself: one rethrow, not two.
+  return exit_reason::from_exception(std::current_exception());
 }
 
 inbound classify(const any_message& m, const void* family, pid parent) noexcept {

@@ -242,6 +242,8 @@ bool detail::drop_caller_monitor(pid caller, ref tag) noexcept {
   return true;
 }
 
+void detail::end_with(process& p, exit_reason reason) noexcept { set_exit(p, std::move(reason)); }
+
 void detail::forget_monitor(process& p, ref mon) noexcept {
   if (p.extras == nullptr) return;
   if (const monitor_entry* m = p.extras->monitors.find(mon.id()); m != nullptr && m->by_name)

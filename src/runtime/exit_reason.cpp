@@ -43,16 +43,18 @@ exit_reason exit_reason::other(std::string text) {
 }
 
 exit_reason exit_reason::from_exception(std::exception_ptr e) {
-  auto p = std::make_shared<payload>();
+  std::shared_ptr<payload> p;  // made only for what is not an exit_error
   const std::type_info* t = abi::__cxa_current_exception_type();
   try {
     std::rethrow_exception(e);
   } catch (const exit_error& x) {
     return x.reason();
   } catch (const std::exception& x) {
+    p = std::make_shared<payload>();
     p->exc.type = demangle(typeid(x).name());
     p->exc.what = x.what();
   } catch (...) {
+    p = std::make_shared<payload>();
     p->exc.type = t != nullptr ? demangle(t->name()) : "unknown";
   }
   // Only a trace recorded for this very object (a throw on another thread,

@@ -379,13 +379,8 @@ std::coroutine_handle<> on_body_done(process* p) noexcept {
 }
 
 void on_body_exception(process* p) noexcept {
-  try {
-    throw;
-  } catch (const exit_error& x) {
-    set_exit(*p, x.reason());
-  } catch (...) {
-    set_exit(*p, exit_reason::from_exception(std::current_exception()));
-  }
+  // from_exception returns an exit_error's own reason.
+  set_exit(*p, exit_reason::from_exception(std::current_exception()));
 }
 
 }  // namespace otp::detail

@@ -11,8 +11,10 @@
 #include <execinfo.h>
 
 #include <cstdlib>
+#include <typeinfo>
 
 #include "otp/detail/runtime.hpp"
+#include "otp/runtime/errors.hpp"
 
 namespace otp::detail {
 
@@ -37,7 +39,13 @@ cxa_throw_fn real_cxa_throw() {
 // declaration (ext/concurrence.h), which this must not conflict with.
 extern "C" void __cxa_throw(void* obj, void* type, void (*destructor)(void*)) {
   auto& c = otp::detail::ctx();
-  if (c.proc != nullptr) {
+  // An exit_error carries its exit reason, which never takes the trace of
+  // the throw (exit_reason::from_exception returns the reason as it is), so
+  // the capture is skipped for it: a call to a crashed server ends its
+  // caller this way on every crash.
+  const auto* t = static_cast<const std::type_info*>(type);
+  if (c.proc != nullptr && *t != typeid(otp::exit_error) &&
+      *t != typeid(otp::detail::mailbox_exit)) {
     auto& t = otp::detail::t_trace;
     t.object = obj;
     int n = backtrace(t.frames, static_cast<int>(otp::detail::kMaxThrowFrames));

@@ -576,7 +576,9 @@ proc server_main(starter st, server_name name, A... args) {
     reason = reason_of_current_exception();
   }
   loop.report_crash(reason);
-  if (!reason.is_normal()) exit(std::move(reason));
+  // The process ends with `reason` when the body returns: the same outcome
+  // as exit(reason), without unwinding the frame by an exception.
+  if (!reason.is_normal()) end_with(me, std::move(reason));
 }
 
 }  // namespace detail

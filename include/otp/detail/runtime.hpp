@@ -97,6 +97,11 @@ void activate_alias(process& p, ref r);
 /// False (nothing changed) outside a process or for a reply sent by another
 /// process than the one monitored.
 bool drop_caller_monitor(pid caller, ref tag) noexcept;
+/// Fixes the exit reason of `p` (the calling process) to `reason`, taking
+/// effect when its body returns: what throwing exit_error(reason) out of the
+/// body does, without the cost of unwinding. An earlier decision (a kill
+/// that already arrived) wins, as it would over a throw.
+void end_with(process& p, exit_reason reason) noexcept;
 /// Removes monitor `mon` held by `p` without telling the target (which has
 /// already dropped it: see drop_caller_monitor).
 void forget_monitor(process& p, ref mon) noexcept;
