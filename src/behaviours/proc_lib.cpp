@@ -50,11 +50,12 @@ task<start_result> sync_start(bool link, const start_options& o,
                               spawned (*spawn)(void* ctx, const spawn_options&, starter),
                               void* ctx) {
   require_process(link ? "start_link" : "start");
-  const ref tag = alias();
+  const ref tag = alias();  // also the monitor: the child can drop it as it acks
   std::vector<pid> ancestors = ancestors_for_child();
   spawn_options so;
   so.link = link;
   so.monitor = true;
+  so.monitor_ref = tag;
   so.max_mailbox = o.max_mailbox;
   const receive_mark mark = mark_queue();
   const spawned s = spawn(ctx, so, starter(self(), tag, std::move(ancestors)));
@@ -63,12 +64,13 @@ task<start_result> sync_start(bool link, const start_options& o,
   struct waited {
     outcome how;
     start_result result;
+    bool monitor_dropped = false;
   };
   waited w =
       co_await receive(
           when([t = tag.id()](const start_ack& a) { return a.tag == t; },
                [](start_ack&& a) {
-                 return waited{outcome::acked, std::move(a.result)};
+                 return waited{outcome::acked, std::move(a.result), a.monitor_dropped};
                }),
           when([m = s.monitor](const down_msg& d) { return d.monitor == m; },
                [](down_msg&& d) {
@@ -83,7 +85,10 @@ task<start_result> sync_start(bool link, const start_options& o,
   switch (w.how) {
     case outcome::acked:
       if (w.result.is_ok()) {
-        demonitor(s.monitor, true);
+        if (w.monitor_dropped)
+          forget_monitor(require_process("start_link"), s.monitor);
+        else
+          demonitor(s.monitor, true);
         co_return std::move(w.result);
       }
       co_await reap(s.child, s.monitor, link);
@@ -111,7 +116,10 @@ task<start_result> sync_start(bool link, const start_options& o,
 void starter::ack(start_result r) {
   if (acked_) return;
   acked_ = true;
-  send_alias(parent_, tag_, detail::start_ack{tag_.id(), std::move(r)});
+  if (r.is_ok())  // the starter returns now: its monitor of us is done
+    detail::send_alias_dropping_monitor(parent_, tag_, detail::start_ack{tag_.id(), std::move(r)});
+  else  // the starter keeps the monitor to wait for our exit
+    send_alias(parent_, tag_, detail::start_ack{tag_.id(), std::move(r)});
 }
 
 void starter::fail(exit_reason reason) {

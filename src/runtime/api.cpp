@@ -65,7 +65,7 @@ spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& p
     extras_of(*parent).links.try_emplace(r.child, {});
   }
   if (req.monitor) {
-    r.monitor = n.new_ref();
+    r.monitor = req.monitor_ref.is_null() ? n.new_ref() : req.monitor_ref;
     extras_of(p).monitored_by.assign(r.monitor.id(), parent->self());
     extras_of(*parent).monitors.assign(r.monitor.id(), monitor_entry{r.child});
   }

@@ -143,6 +143,28 @@ TEST_F(GenServerStart, StartLinkReturnsOkOnceInitHasRunAndLinksTheCaller) {
   EXPECT_TRUE(e.is(exit_reason::kind::killed));
 }
 
+// The monitor start_link holds on the child while init runs is gone once it
+// returns, on both sides (proc_lib:start_link demonitors after the ack), and
+// it leaves the caller no DOWN when the child dies later.
+TEST_F(GenServerStart, StartLinkLeavesNoMonitorBehindOnEitherSide) {
+  otp::trap_exit(true);
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::ok).get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(mb.receive<otp::pid>(0), s.child);
+  EXPECT_EQ(mb.receive<event>(0)->what, "unnamed");
+  const auto child = node.process_info(s.child);  // handled after the ack went out
+  ASSERT_TRUE(child.has_value());
+  EXPECT_TRUE(child->monitored_by.empty());
+  const auto caller = node.process_info(mb.self());
+  ASSERT_TRUE(caller.has_value());
+  EXPECT_TRUE(caller->monitors.empty());
+  otp::exit(s.child, exit_reason::kill());
+  EXPECT_TRUE(mb.receive(otp::when([&](const otp::exit_msg& m) { return m.from == s.child; },
+                                   [](otp::exit_msg&& m) { return m.reason; }))
+                  .is(exit_reason::kind::killed));
+  EXPECT_TRUE(nothing_queued());  // the EXIT of the link only, no DOWN
+}
+
 // start (not start_link) does not link: the server's death sends the caller nothing.
 TEST_F(GenServerStart, StartDoesNotLinkTheCaller) {
   otp::trap_exit(true);

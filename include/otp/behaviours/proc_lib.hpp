@@ -56,6 +56,10 @@ struct behaviour_info {
 struct start_ack {
   std::uint64_t tag = 0;
   start_result result;
+  /// The child dropped the starter's monitor (tag) as it acked `ok`: the
+  /// starter forgets it without a demonitor signal that would wake the new
+  /// child once more.
+  bool monitor_dropped = false;
 };
 
 /// The ancestors a child of the calling process gets: [caller | caller's ancestors].

@@ -174,20 +174,7 @@ std::string format_opaque_state(const std::type_info& type);
 template <class V>
 void send_reply(pid caller, ref tag, V&& v) {
   using M = reply_msg<std::decay_t<V>>;
-  node_impl& n = require_node("reply");
-  signal_envelope* s = make_signal(signal_kind::aliased, pid());
-  s->ref = tag.id();
-  try {
-    s->payload = make_message<M>(M{tag.id(), false, std::forward<V>(v)});
-  } catch (...) {
-    destroy_envelope(s);
-    throw;
-  }
-  // Nothing can fail from here on: the monitor is dropped only for a reply
-  // that is sent.
-  static_cast<message_envelope<M>*>(s->payload)->value.monitor_dropped =
-      drop_caller_monitor(caller, tag);
-  send_envelope(n, caller, s);
+  send_alias_dropping_monitor(caller, tag, M{tag.id(), false, std::forward<V>(v)});
 }
 
 /// The callback result types a gen_server accepts from handle_*.

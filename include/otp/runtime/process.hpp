@@ -260,6 +260,33 @@ void send_alias(pid owner, ref a, T&& msg) {
   detail::send_envelope(n, owner, s);
 }
 
+namespace detail {
+/// Sends `msg` (a type with a `monitor_dropped` member) to alias `tag` of
+/// `owner`, the process that monitors the caller with the same ref: the
+/// caller drops that monitor as the message goes out and sets
+/// `monitor_dropped` when it did (see drop_caller_monitor), so `owner` can
+/// forget the monitor without a demonitor signal. Used for call replies and
+/// start acks.
+template <class M>
+void send_alias_dropping_monitor(pid owner, ref tag, M&& msg) {
+  using T = std::decay_t<M>;
+  auto& n = require_node("send_alias");
+  signal_envelope* s = make_signal(signal_kind::aliased, pid());
+  s->ref = tag.id();
+  try {
+    s->payload = make_message<T>(std::forward<M>(msg));
+  } catch (...) {
+    destroy_envelope(s);
+    throw;
+  }
+  // Nothing can fail from here on: the monitor is dropped only for a
+  // message that is sent.
+  static_cast<message_envelope<T>*>(s->payload)->value.monitor_dropped =
+      drop_caller_monitor(owner, tag);
+  send_envelope(n, owner, s);
+}
+}  // namespace detail
+
 /// Lets other processes run; signals sent to the caller take effect here.
 /// @mirrors erlang:yield/0
 task<void> yield();

@@ -21,6 +21,12 @@ struct spawn_options {
   /// messages are queued in it (0: unlimited). Signals never count and are
   /// never dropped. @mirrors the max_heap_size option, for mailboxes
   std::size_t max_mailbox = 0;
+  /// With `monitor`: the ref the monitor gets, e.g. one the caller made
+  /// with alias() so that one ref is both the monitor and a reply alias,
+  /// as spawn_opt's `{monitor, [{alias, explicit_unalias}]}` does. It must
+  /// be fresh (from make_ref or alias) and unused by other monitors. Null
+  /// (the default): a new ref.
+  ref monitor_ref;
 };
 
 /// What spawn_opt returns: the child and, with `monitor`, the monitor ref.
@@ -60,6 +66,7 @@ inline spawn_request to_request(const spawn_options& o) {
   r.monitor = o.monitor;
   r.trap_exit = o.trap_exit;
   r.max_mailbox = static_cast<std::uint32_t>(o.max_mailbox);
+  r.monitor_ref = o.monitor_ref;
   return r;
 }
 
