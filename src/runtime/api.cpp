@@ -242,6 +242,26 @@ bool detail::drop_caller_monitor(pid caller, ref tag) noexcept {
   return true;
 }
 
+void detail::monitor_and_send(process& p, pid to, ref r, envelope* request) {
+  signal_envelope* s = nullptr;
+  try {
+    process_extras& x = extras_of(p);
+    x.monitors.assign(r.id(), monitor_entry{to});
+    x.aliases.try_emplace(r.id(), {});
+    s = make_signal(signal_kind::monitor, p.self());
+  } catch (...) {
+    if (p.extras != nullptr) {
+      p.extras->monitors.erase(r.id());
+      p.extras->aliases.erase(r.id());
+    }
+    destroy_envelope(request);
+    throw;
+  }
+  s->ref = r.id();
+  s->payload = request;
+  send_envelope(*p.node, to, s);
+}
+
 void detail::end_with(process& p, exit_reason reason) noexcept { set_exit(p, std::move(reason)); }
 
 void detail::forget_monitor(process& p, ref mon) noexcept {

@@ -189,6 +189,11 @@ void handle(process& p, envelope* e) {
       break;
     case signal_kind::monitor:
       extras_of(p).monitored_by.assign(s->ref, s->from);
+      if (s->payload != nullptr) {  // a call's request, sent with its monitor
+        envelope* m = std::exchange(s->payload, nullptr);
+        m->target_serial = p.serial;
+        handle(p, m);  // an ordinary message from here on
+      }
       break;
     case signal_kind::demonitor:
       if (p.extras != nullptr) p.extras->monitored_by.erase(s->ref);

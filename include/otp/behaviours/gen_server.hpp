@@ -105,9 +105,8 @@ class call_op {
     if (to.is_null()) exit(exit_reason::noproc());
     if (to == me.self()) exit(exit_reason::calling_self());
     const receive_mark mark = mark_queue();  // before the monitor: a DOWN noproc is newer
-    mon_ = monitor(to);
-    activate_alias(me, mon_);
-    send_envelope(*me.node, to, make_(me.self(), mon_));
+    mon_ = make_ref();
+    monitor_and_send(me, to, mon_, make_(me.self(), mon_));
     rx_.emplace(std::move(
         rx_t(after_clause<on_timeout>{t_, on_timeout{mon_}},
              guarded<is_reply, take_reply>{is_reply{mon_.id()}, take_reply{&monitor_dropped_}},
@@ -257,9 +256,15 @@ send_request(const server_ref<S>& s, Req&& req) {
   using Q = std::remove_cvref_t<Req>;
   detail::process& me = detail::require_process("send_request");
   pid to = s.resolve();
-  ref mon = monitor(to);  // a null pid gets DOWN noproc at once
-  detail::activate_alias(me, mon);
-  if (!to.is_null()) send(to, detail::call_msg<S, Q>{me.self(), mon, std::forward<Req>(req)});
+  if (to.is_null()) {  // nobody to ask: DOWN noproc at once
+    ref mon = monitor(to);
+    detail::activate_alias(me, mon);
+    return {to, mon};
+  }
+  using M = detail::call_msg<S, Q>;
+  const ref mon = make_ref();
+  detail::monitor_and_send(me, to, mon,
+                           detail::make_message<M>(M{me.self(), mon, std::forward<Req>(req)}));
   return {to, mon};
 }
 

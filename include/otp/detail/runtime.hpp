@@ -98,6 +98,14 @@ void activate_alias(process& p, ref r);
 /// False (nothing changed) outside a process or for a reply sent by another
 /// process than the one monitored.
 bool drop_caller_monitor(pid caller, ref tag) noexcept;
+/// Starts a call from `p` to `to`: `r` (fresh) becomes p's monitor of `to`
+/// and an active alias of p, and `request` (a message, owned) goes to `to`
+/// inside the monitor signal. One envelope and one push instead of two; the
+/// target installs the monitor and then queues the request, as if they had
+/// been sent one after the other (a dead target answers DOWN noproc and the
+/// request is dropped). Throws std::bad_alloc (request destroyed, nothing
+/// kept).
+void monitor_and_send(process& p, pid to, ref r, envelope* request);
 /// Fixes the exit reason of `p` (the calling process) to `reason`, taking
 /// effect when its body returns: what throwing exit_error(reason) out of the
 /// body does, without the cost of unwinding. An earlier decision (a kill
