@@ -67,3 +67,29 @@ TEST(Scheduler, SchedulersOnlineIsTheNodesSchedulerCount) {
 }
 
 }  // namespace
+
+namespace {
+// Waits in a receive that nothing matches for `ms`, then reports how long the
+// wait took on the real clock.
+otp::proc timed_wait(int ms, otp::pid report) {
+  const auto t0 = std::chrono::steady_clock::now();
+  co_await otp::receive([](go) {}, otp::after(ms, [] {}));
+  otp::send(report, std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - t0));
+}
+}  // namespace
+
+TEST(Scheduler, ReceiveTimeoutsOnTheRealClockNeverFireEarly) {
+  // Rule: `after(T)` waits at least T on the real clock too (the node's
+  // clock counts whole ms and rounds down, so a deadline is one ms more).
+  // A cheaper clock that lags the real one (CLOCK_MONOTONIC_COARSE, which
+  // stops with tickless idle) makes this fail.
+  otp::node n({.schedulers = 1});
+  otp::mailbox mb(n);
+  for (int ms : {20, 100}) {
+    n.spawn(timed_wait, ms, mb.self());
+    const auto waited = mb.receive<std::chrono::microseconds>();
+    EXPECT_GE(waited, std::chrono::milliseconds(ms)) << "after(" << ms << ")";
+    EXPECT_LT(waited, std::chrono::milliseconds(ms) + 500ms) << "after(" << ms << ")";
+  }
+}
