@@ -52,7 +52,7 @@ signal_envelope* make_signal(signal_kind k, pid from) {
 }
 
 void destroy_envelope(envelope* e) noexcept {
-  if (e->kind == signal_kind::message) {
+  if (is_message(e)) {
     auto* m = static_cast<message_header*>(e);
     m->vt->destroy(e);
   } else {
@@ -67,7 +67,7 @@ namespace {
 
 /// Answers an envelope whose addressee `dead` does not exist (any more).
 void answer_dead(node_impl& n, pid dead, envelope* e, const exit_reason& why) noexcept {
-  if (e->kind != signal_kind::message) {
+  if (!is_message(e)) {
     auto* s = static_cast<signal_envelope*>(e);
     switch (s->kind) {
       case signal_kind::link:
@@ -155,6 +155,14 @@ void handle(process& p, envelope* e) {
     answer_dead(*p.node, pid(p.node_id, p.slot, e->target_serial), e, exit_reason::noproc());
     return;
   }
+  if (e->kind == signal_kind::aliased_message) {
+    auto* m = static_cast<message_header*>(e);
+    if (p.extras == nullptr || !p.extras->aliases.contains(m->vt->alias_tag(m))) {
+      destroy_envelope(e);  // the alias is no longer active
+      return;
+    }
+    e->kind = signal_kind::message;  // an ordinary message from here on
+  }
   if (e->kind == signal_kind::message) {
     if (p.max_mailbox != 0 && p.save_len >= p.max_mailbox) {
       set_exit(p, exit_reason::mailbox_overflow());
@@ -225,6 +233,7 @@ void handle(process& p, envelope* e) {
       }
       break;
     case signal_kind::message:
+    case signal_kind::aliased_message:
       break;
   }
   destroy_envelope(e);

@@ -54,6 +54,7 @@ struct behaviour_info {
 
 /// The ack a starting process sends to the process waiting in start_link.
 struct start_ack {
+  static constexpr bool otp_alias_tagged = true;  // sent to the alias `tag`
   std::uint64_t tag = 0;
   start_result result;
   /// The child dropped the starter's monitor (tag) as it acked `ok`: the

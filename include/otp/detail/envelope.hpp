@@ -33,6 +33,9 @@ enum class signal_kind : std::uint8_t {
   timeout,     // receive timeout number `ref`
   request,     // run fn on the target process (introspection)
   aliased,     // `payload` (a message) sent to alias `ref`: dropped unless the alias is active
+  /// A message (message_envelope<T>) sent to the alias its own payload
+  /// names (message_vtable::alias_tag): as `aliased`, in one envelope.
+  aliased_message,
 };
 
 struct envelope {
@@ -52,6 +55,9 @@ struct message_vtable {
   const std::type_info* type;
   const void* family;                               // null for ordinary messages
   void (*dispatch)(void* loop, message_header* m);  // set with family
+  /// For types that name the alias they are sent to (T::otp_alias_tagged,
+  /// the alias id in T::tag): reads it. Null for the others.
+  std::uint64_t (*alias_tag)(const message_header* m) noexcept;
 };
 
 template <class T>
@@ -74,6 +80,16 @@ constexpr auto dispatch_of() noexcept -> void (*)(void*, message_header*) {
 }
 
 template <class T>
+constexpr auto alias_tag_of() noexcept -> std::uint64_t (*)(const message_header*) noexcept {
+  if constexpr (requires { T::otp_alias_tagged; })
+    return [](const message_header* m) noexcept -> std::uint64_t {
+      return static_cast<const message_envelope<T>*>(m)->value.tag;
+    };
+  else
+    return nullptr;
+}
+
+template <class T>
 inline constexpr message_vtable message_vtable_for{
     [](envelope* e) noexcept {
       auto* m = static_cast<message_envelope<T>*>(e);
@@ -83,6 +99,7 @@ inline constexpr message_vtable message_vtable_for{
     &typeid(T),
     family_of<T>(),
     dispatch_of<T>(),
+    alias_tag_of<T>(),
 };
 
 struct message_header : envelope {
@@ -129,6 +146,12 @@ struct signal_envelope : envelope {
 };
 
 signal_envelope* make_signal(signal_kind k, pid from);
+
+/// True for an envelope that holds a message (message_header), plain or
+/// sent to an alias.
+inline bool is_message(const envelope* e) noexcept {
+  return e->kind == signal_kind::message || e->kind == signal_kind::aliased_message;
+}
 
 /// Frees any envelope (message or signal).
 void destroy_envelope(envelope* e) noexcept;

@@ -65,6 +65,7 @@ struct task_value<task<T>> {
 
 template <class V>
 struct reply_msg {
+  static constexpr bool otp_alias_tagged = true;  // sent to the alias `tag`
   std::uint64_t tag = 0;
   /// The server removed the caller's monitor as it replied (see
   /// drop_caller_monitor): the caller forgets it without a demonitor signal.

@@ -261,7 +261,8 @@ void send_alias(pid owner, ref a, T&& msg) {
 }
 
 namespace detail {
-/// Sends `msg` (a type with a `monitor_dropped` member) to alias `tag` of
+/// Sends `msg` (a type with `tag` == tag.id(), `monitor_dropped` and
+/// `otp_alias_tagged`) to alias `tag` of
 /// `owner`, the process that monitors the caller with the same ref: the
 /// caller drops that monitor as the message goes out and sets
 /// `monitor_dropped` when it did (see drop_caller_monitor), so `owner` can
@@ -270,20 +271,14 @@ namespace detail {
 template <class M>
 void send_alias_dropping_monitor(pid owner, ref tag, M&& msg) {
   using T = std::decay_t<M>;
+  static_assert(T::otp_alias_tagged, "T names its alias in `tag`");
   auto& n = require_node("send_alias");
-  signal_envelope* s = make_signal(signal_kind::aliased, pid());
-  s->ref = tag.id();
-  try {
-    s->payload = make_message<T>(std::forward<M>(msg));
-  } catch (...) {
-    destroy_envelope(s);
-    throw;
-  }
+  auto* m = static_cast<message_envelope<T>*>(make_message<T>(std::forward<M>(msg)));
+  m->kind = signal_kind::aliased_message;  // one envelope: the alias is m->value.tag
   // Nothing can fail from here on: the monitor is dropped only for a
   // message that is sent.
-  static_cast<message_envelope<T>*>(s->payload)->value.monitor_dropped =
-      drop_caller_monitor(owner, tag);
-  send_envelope(n, owner, s);
+  m->value.monitor_dropped = drop_caller_monitor(owner, tag);
+  send_envelope(n, owner, m);
 }
 }  // namespace detail
 
