@@ -123,6 +123,17 @@ class GenServerCall : public otp_test::gen_server_fixture {
     EXPECT_TRUE(s.is_ok()) << s.to_string();
     return s.ref();
   }
+  /// Spawns a process that casts `release{v}` to `s`. The mailbox cannot
+  /// cast while it waits in a call, so the helper answers a deferred call:
+  /// it first runs while the mailbox waits, after the request went out.
+  static void release_from_a_helper(otp::server_ref<calls> s, int v) {
+    otp::spawn(
+        [](otp::server_ref<calls> srv, int value) -> otp::proc {
+          otp::cast(srv, calls::release{value});
+          co_return;
+        },
+        s, v);
+  }
   /// A pid whose server has stopped.
   otp::pid dead_server() {
     otp::server_ref<calls> s = start_calls();
@@ -144,14 +155,7 @@ TEST_F(GenServerCall, CallReturnsTheReply) {
 // later callback: the caller gets R.
 TEST_F(GenServerCall, DeferredReplyFromALaterCallbackReachesTheCaller) {
   auto s = start_calls();
-  // The mailbox cannot cast while it waits, so a helper casts `release`. It
-  // first runs while the mailbox waits, after the request went out.
-  otp::spawn(
-      [](otp::server_ref<calls> srv) -> otp::proc {
-        otp::cast(srv, calls::release{41});
-        co_return;
-      },
-      s);
+  release_from_a_helper(s, 41);
   EXPECT_EQ(otp::call(s, calls::defer{}).get(), 41);
 }
 
@@ -177,12 +181,7 @@ TEST_F(GenServerCall, VoidCallReturnsOnceHandled) {
   auto s = start_calls();
   otp::call(s, calls::touch{}).get();
   EXPECT_EQ(mb.receive<event>(0)->what, "touched");  // sent before the reply
-  otp::spawn(
-      [](otp::server_ref<calls> srv) -> otp::proc {
-        otp::cast(srv, calls::release{0});
-        co_return;
-      },
-      s);
+  release_from_a_helper(s, 0);
   otp::call(s, calls::touch_later{}).get();
   EXPECT_TRUE(nothing_queued());
 }
@@ -206,12 +205,7 @@ TEST_F(GenServerCall, AFinishedCallLeavesNoMonitorOnEitherSide) {
   no_monitors_left("reply from handle_call");
   EXPECT_EQ(otp::call(s, calls::delegate{}).get(), 99);
   no_monitors_left("reply from another process");
-  otp::spawn(
-      [](otp::server_ref<calls> srv) -> otp::proc {
-        otp::cast(srv, calls::release{3});
-        co_return;
-      },
-      s);
+  release_from_a_helper(s, 3);
   EXPECT_EQ(otp::call(s, calls::defer{}).get(), 3);
   no_monitors_left("deferred reply");
   auto r = otp::wait_response(otp::send_request(s, calls::get{}), 1s).get();
