@@ -163,13 +163,10 @@ bool demonitor(ref r, bool flush) {
   detail::process& p = detail::require_process("demonitor");
   bool found = false;
   if (p.extras != nullptr) {
-    if (const detail::monitor_entry* m = p.extras->monitors.find(r.id())) {
-      const pid target = m->target;
-      if (m->by_name) p.extras->take_monitor_name(r.id());
-      p.extras->monitors.erase(r.id());
+    if (auto m = p.extras->remove_monitor(r.id())) {
       found = true;
-      if (!target.is_null())
-        detail::send_signal(*p.node, target, detail::signal_kind::demonitor, p.self(), r.id());
+      if (!m->target.is_null())
+        detail::send_signal(*p.node, m->target, detail::signal_kind::demonitor, p.self(), r.id());
     }
   }
   if (flush && !found) {
@@ -265,10 +262,7 @@ void detail::monitor_and_send(process& p, pid to, ref r, envelope* request) {
 void detail::end_with(process& p, exit_reason reason) noexcept { set_exit(p, std::move(reason)); }
 
 void detail::forget_monitor(process& p, ref mon) noexcept {
-  if (p.extras == nullptr) return;
-  if (const monitor_entry* m = p.extras->monitors.find(mon.id()); m != nullptr && m->by_name)
-    p.extras->take_monitor_name(mon.id());
-  p.extras->monitors.erase(mon.id());
+  if (p.extras != nullptr) p.extras->remove_monitor(mon.id());
 }
 
 void* detail::behaviour_slot(const process& p) noexcept {

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -48,8 +49,15 @@ struct process_extras {
   std::vector<std::pair<std::uint64_t, std::string>> monitor_names;
   void* behaviour = nullptr;  // see detail::behaviour_slot
 
-  /// Forgets the name of monitor `r` and returns it (empty when unnamed).
-  std::string take_monitor_name(std::uint64_t r);
+  /// A monitor removed by remove_monitor: its target and, when it was made
+  /// by name, that name.
+  struct removed_monitor {
+    pid target;
+    std::string name;
+  };
+  /// Removes monitor `r` held by this process (and its name); nullopt when
+  /// it holds no such monitor.
+  std::optional<removed_monitor> remove_monitor(std::uint64_t r) noexcept;
 };
 
 process_extras& extras_of(process& p);

@@ -32,15 +32,22 @@ void free_extras(process_extras* x) noexcept {
 }
 }  // namespace
 
-std::string process_extras::take_monitor_name(std::uint64_t r) {
-  for (auto it = monitor_names.begin(); it != monitor_names.end(); ++it) {
-    if (it->first == r) {
-      std::string name = std::move(it->second);
-      monitor_names.erase(it);
-      return name;
+std::optional<process_extras::removed_monitor> process_extras::remove_monitor(
+    std::uint64_t r) noexcept {
+  const monitor_entry* m = monitors.find(r);
+  if (m == nullptr) return std::nullopt;
+  removed_monitor out{m->target, {}};
+  if (m->by_name) {
+    for (auto it = monitor_names.begin(); it != monitor_names.end(); ++it) {
+      if (it->first == r) {
+        out.name = std::move(it->second);
+        monitor_names.erase(it);
+        break;
+      }
     }
   }
-  return {};
+  monitors.erase(r);
+  return out;
 }
 
 signal_envelope* make_signal(signal_kind k, pid from) {
@@ -208,12 +215,8 @@ void handle(process& p, envelope* e) {
       break;
     case signal_kind::down:
       if (p.extras != nullptr) {
-        const monitor_entry* m = p.extras->monitors.find(s->ref);
-        if (m != nullptr) {
-          std::string name = m->by_name ? p.extras->take_monitor_name(s->ref) : std::string();
-          p.extras->monitors.erase(s->ref);
-          deliver(p, down_msg{ref(p.node_id, s->ref), s->from, s->reason, std::move(name)});
-        }
+        if (auto m = p.extras->remove_monitor(s->ref))
+          deliver(p, down_msg{ref(p.node_id, s->ref), s->from, s->reason, std::move(m->name)});
       }
       break;
     case signal_kind::timeout:

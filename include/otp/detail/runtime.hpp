@@ -42,7 +42,7 @@ struct spawn_request {
   bool monitor = false;
   bool trap_exit = false;
   std::uint32_t max_mailbox = 0;
-  ref monitor_ref;  // with monitor: the ref to use (null: a new one)
+  ref monitor_ref{};  // with monitor: the ref to use (null: a new one)
 };
 struct spawn_result {
   pid child;

@@ -26,7 +26,7 @@ struct spawn_options {
   /// as spawn_opt's `{monitor, [{alias, explicit_unalias}]}` does. It must
   /// be fresh (from make_ref or alias) and unused by other monitors. Null
   /// (the default): a new ref.
-  ref monitor_ref;
+  ref monitor_ref{};
 };
 
 /// What spawn_opt returns: the child and, with `monitor`, the monitor ref.
