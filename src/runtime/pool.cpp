@@ -5,17 +5,57 @@
 //     threads only through the depot, in batches, under its mutex.
 //  2. Slabs are never returned to the system; a freed block is reused by the
 //     next allocation of its size class on some thread.
+//  3. A free block's first word is the free-list link; nothing else of it is
+//     read or written until it is handed out again.
+//
+// Sanitizer builds keep the pool (so the tests exercise the code that ships)
+// and make it visible:
+//  - AddressSanitizer: every free block is poisoned, the link word included
+//    (it is unpoisoned only for the instant the pool reads or writes it); a
+//    handed-out block is unpoisoned for the bytes asked for only, so an
+//    overflow into the rest of its size class is reported; a freed block waits
+//    in a per-thread quarantine before it can be reused, so a use after free
+//    is caught while the block is still unused.
+//  - OTP_POOL_CHECKS (on in every sanitizer build, see CMakeLists.txt): each
+//    slab has a bitmap of the blocks handed out; pool_free of a block that is
+//    not out (double free), of an address no slab holds (foreign block) or
+//    with a size of another class aborts with a message naming the block.
 #include "otp/detail/pool.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <new>
+#include <shared_mutex>
 #include <vector>
 
 #include "runtime/os_memory.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define OTP_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OTP_POOL_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define OTP_POOL_SANITIZER_STACK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define OTP_POOL_SANITIZER_STACK 1
+#endif
+#endif
+
+#ifdef OTP_POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+#ifdef OTP_POOL_SANITIZER_STACK
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace otp::detail {
 
@@ -28,6 +68,132 @@ constexpr std::size_t kSlabBytes = 256 * 1024;
 struct free_block {
   free_block* next;
 };
+
+std::size_t class_of(std::size_t size) noexcept {
+  return (size + kPoolGranule - 1) / kPoolGranule - 1;
+}
+std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kPoolGranule; }
+
+// --- AddressSanitizer poisoning -------------------------------------------
+
+void poison(void* p, std::size_t n) noexcept {
+#ifdef OTP_POOL_ASAN
+  ASAN_POISON_MEMORY_REGION(p, n);
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+
+void unpoison(void* p, std::size_t n) noexcept {
+#ifdef OTP_POOL_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(p, n);
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+
+/// The link of a free (poisoned) block.
+free_block* next_of(free_block* b) noexcept {
+  unpoison(b, sizeof(free_block));
+  free_block* n = b->next;
+  poison(b, sizeof(free_block));
+  return n;
+}
+
+void set_next(free_block* b, free_block* n) noexcept {
+  unpoison(b, sizeof(free_block));
+  b->next = n;
+  poison(b, sizeof(free_block));
+}
+
+// --- Checked frees (OTP_POOL_CHECKS) --------------------------------------
+
+[[noreturn]] void misuse(const char* what, const void* p, std::size_t size,
+                         std::size_t block) noexcept {
+  std::fprintf(stderr,
+               "otp: pool misuse: %s: block %p, size %zu (its slab's blocks hold %zu bytes)\n",
+               what, p, size, block);
+#ifdef OTP_POOL_SANITIZER_STACK
+  __sanitizer_print_stack_trace();
+#endif
+  std::abort();
+}
+
+#ifdef OTP_POOL_CHECKS
+constexpr bool kChecks = true;
+#else
+constexpr bool kChecks = false;
+#endif
+
+/// One slab's record: which of its blocks are handed out.
+struct slab_record {
+  const char* base;
+  std::size_t block;  // bytes per block (the slab's size class)
+  std::unique_ptr<std::atomic<std::uint64_t>[]> out;
+
+  slab_record(const char* b, std::size_t blk)
+      : base(b),
+        block(blk),
+        out(new std::atomic<std::uint64_t>[kSlabBytes / kPoolGranule / 64]()) {}
+};
+
+/// Every slab, ordered by address. Written when a slab is made, read on every
+/// checked allocation and free.
+struct slab_index {
+  std::shared_mutex mu;
+  std::vector<std::unique_ptr<slab_record>> slabs;
+
+  void add(const char* base, std::size_t block) {
+    std::unique_lock lk(mu);
+    auto rec = std::make_unique<slab_record>(base, block);
+    auto at = std::upper_bound(slabs.begin(), slabs.end(), base,
+                               [](const char* b, const auto& s) { return b < s->base; });
+    slabs.insert(at, std::move(rec));
+  }
+
+  /// The slab holding `p`, or nullptr.
+  slab_record* find(const void* p) {
+    const char* c = static_cast<const char*>(p);
+    std::shared_lock lk(mu);
+    auto at = std::upper_bound(slabs.begin(), slabs.end(), c,
+                               [](const char* b, const auto& s) { return b < s->base; });
+    if (at == slabs.begin()) return nullptr;
+    slab_record* s = std::prev(at)->get();
+    return c < s->base + kSlabBytes ? s : nullptr;
+  }
+};
+
+slab_index& the_index() {
+  static slab_index* x = new slab_index();  // never destroyed: threads may free during exit
+  return *x;
+}
+
+void check_out(void* p, std::size_t size) noexcept {
+  slab_record* s = the_index().find(p);
+  if (s == nullptr) misuse("allocation outside every slab (pool corrupted)", p, size, 0);
+  const std::size_t i = static_cast<std::size_t>(static_cast<const char*>(p) - s->base) / s->block;
+  const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+  if (s->out[i / 64].fetch_or(bit, std::memory_order_relaxed) & bit)
+    misuse("block handed out twice (free list corrupted)", p, size, s->block);
+}
+
+void check_in(void* p, std::size_t size) noexcept {
+  slab_record* s = the_index().find(p);
+  if (s == nullptr) misuse("free of a block the pool never handed out (foreign block)", p, size, 0);
+  const std::size_t off = static_cast<std::size_t>(static_cast<const char*>(p) - s->base);
+  if (s->block != class_bytes(class_of(size)))
+    misuse("free with the size of another class (size mismatch)", p, size, s->block);
+  if (off % s->block != 0)
+    misuse("free of an address inside a block (foreign block)", p, size, s->block);
+  const std::size_t i = off / s->block;
+  const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+  if ((s->out[i / 64].fetch_and(~bit, std::memory_order_relaxed) & bit) == 0)
+    misuse("double free", p, size, s->block);
+}
+
+// --- Depot and thread caches ----------------------------------------------
 
 struct batch {
   free_block* head;
@@ -45,6 +211,34 @@ depot& the_depot() {
   return *d;
 }
 
+/// A fresh slab of class `c`, cut into one batch of free (poisoned) blocks.
+/// Called with the depot's mutex held.
+batch carve_slab(depot& d, std::size_t c) {
+  const std::size_t size = class_bytes(c);
+  const std::size_t n = std::max<std::size_t>(kSlabBytes / size, 1);
+  char* slab = static_cast<char*>(os_alloc_populated(kSlabBytes));
+  d.slabs.push_back(slab);
+  if constexpr (kChecks) the_index().add(slab, size);
+  poison(slab, kSlabBytes);
+  batch out{nullptr, n};
+  for (std::size_t i = n; i-- > 0;) {
+    auto* b = reinterpret_cast<free_block*>(slab + i * size);
+    set_next(b, out.head);
+    out.head = b;
+  }
+  return out;
+}
+
+/// A batch of class `c` from the depot, or a fresh slab's.
+batch take_batch(std::size_t c) {
+  depot& d = the_depot();
+  std::lock_guard lk(d.mu);
+  if (d.batches[c].empty()) return carve_slab(d, c);
+  const batch b = d.batches[c].back();
+  d.batches[c].pop_back();
+  return b;
+}
+
 struct thread_cache;
 
 // Bytes in use: each thread counts its own (single writer, no contended
@@ -60,10 +254,27 @@ usage& the_usage() {
   return *u;
 }
 
+#ifdef OTP_POOL_ASAN
+/// Freed blocks waiting (poisoned) before they may be reused: a FIFO ring.
+struct quarantine {
+  static constexpr std::size_t kSlots = 8192;
+  struct entry {
+    free_block* b;
+    std::size_t c;
+  };
+  std::unique_ptr<entry[]> ring{new entry[kSlots]};
+  std::size_t first = 0;
+  std::size_t size = 0;
+};
+#endif
+
 struct thread_cache {
   free_block* head[kClasses] = {};
   std::size_t count[kClasses] = {};
   std::atomic<std::int64_t> used{0};
+#ifdef OTP_POOL_ASAN
+  quarantine held;
+#endif
 
   thread_cache() {
     usage& u = the_usage();
@@ -78,6 +289,9 @@ struct thread_cache {
       u.retired += used.load(std::memory_order_relaxed);
       std::erase(u.threads, this);
     }
+#ifdef OTP_POOL_ASAN
+    while (held.size != 0) release_oldest();
+#endif
     depot& d = the_depot();
     std::lock_guard lk(d.mu);
     for (std::size_t c = 0; c < kClasses; ++c)
@@ -88,94 +302,168 @@ struct thread_cache {
     used.store(used.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
   }
 
-  void refill(std::size_t c) {
-    depot& d = the_depot();
-    std::lock_guard lk(d.mu);
-    if (!d.batches[c].empty()) {
-      batch b = d.batches[c].back();
-      d.batches[c].pop_back();
-      head[c] = b.head;
-      count[c] = b.count;
-      return;
-    }
-    const std::size_t size = (c + 1) * kPoolGranule;
-    std::size_t n = kSlabBytes / size;
-    if (n == 0) n = 1;
-    char* slab = static_cast<char*>(os_alloc_populated(kSlabBytes));
-    d.slabs.push_back(slab);
-    for (std::size_t i = 0; i < n; ++i) {
-      auto* b = reinterpret_cast<free_block*>(slab + i * size);
-      b->next = head[c];
-      head[c] = b;
-    }
-    count[c] = n;
+  /// Puts `b` (poisoned) on class `c`'s free list.
+  void push_free(free_block* b, std::size_t c) noexcept {
+    set_next(b, head[c]);
+    head[c] = b;
+    if (++count[c] >= 2 * kBatch) spill(c);
   }
 
-  void spill(std::size_t c) {
+  /// Takes a freed block (already poisoned) back: at once, or after it has
+  /// waited its turn in the quarantine.
+  void take_back(free_block* b, std::size_t c) noexcept {
+#ifdef OTP_POOL_ASAN
+    if (held.size == quarantine::kSlots) release_oldest();
+    held.ring[(held.first + held.size) % quarantine::kSlots] = {b, c};
+    ++held.size;
+#else
+    push_free(b, c);
+#endif
+  }
+
+#ifdef OTP_POOL_ASAN
+  void release_oldest() noexcept {
+    const quarantine::entry e = held.ring[held.first];
+    held.first = (held.first + 1) % quarantine::kSlots;
+    --held.size;
+    push_free(e.b, e.c);
+  }
+#endif
+
+  void refill(std::size_t c) {
+    const batch b = take_batch(c);
+    head[c] = b.head;
+    count[c] = b.count;
+  }
+
+  void spill(std::size_t c) noexcept {
     free_block* h = head[c];
     free_block* t = h;
-    for (std::size_t i = 1; i < kBatch; ++i) t = t->next;
-    head[c] = t->next;
+    for (std::size_t i = 1; i < kBatch; ++i) t = next_of(t);
+    head[c] = next_of(t);
     count[c] -= kBatch;
-    t->next = nullptr;
+    set_next(t, nullptr);
     depot& d = the_depot();
     std::lock_guard lk(d.mu);
     d.batches[c].push_back({h, kBatch});
   }
 };
 
-thread_cache& cache() {
-  thread_local thread_cache c;
-  return c;
+// The calling thread's cache. Two trivially destructible thread_locals
+// outlive it: a thread's later thread_local destructors (a mailbox kept in a
+// thread_local, say, whose exit sends signals) may still allocate and free
+// after the cache has been flushed to the depot, and must not touch it.
+thread_local thread_cache* t_cache = nullptr;
+thread_local bool t_cache_gone = false;
+
+struct cache_owner {
+  thread_cache c;
+  ~cache_owner() {
+    t_cache = nullptr;
+    t_cache_gone = true;
+  }  // then c's destructor gives its blocks to the depot
+};
+
+/// The calling thread's cache, or nullptr once it is gone.
+thread_cache* cache() {
+  if (t_cache != nullptr) return t_cache;
+  if (t_cache_gone) return nullptr;
+  thread_local cache_owner owner;
+  t_cache = &owner.c;
+  return t_cache;
+}
+
+/// Adds `delta` bytes to the count of a thread without a cache.
+void account_orphan(std::int64_t delta) noexcept {
+  usage& u = the_usage();
+  std::lock_guard lk(u.mu);
+  u.retired += delta;
+}
+
+/// One block of class `c` for a thread without a cache, from the depot.
+free_block* orphan_alloc(std::size_t c) {
+  depot& d = the_depot();
+  std::lock_guard lk(d.mu);
+  if (d.batches[c].empty()) d.batches[c].push_back(carve_slab(d, c));
+  batch& b = d.batches[c].back();
+  free_block* out = b.head;
+  b.head = next_of(out);
+  if (--b.count == 0) d.batches[c].pop_back();
+  return out;
+}
+
+/// Gives block `p` of class `c` (poisoned) from a thread without a cache to the depot.
+void orphan_free(free_block* p, std::size_t c) noexcept {
+  depot& d = the_depot();
+  std::lock_guard lk(d.mu);
+  std::vector<batch>& v = d.batches[c];
+  if (!v.empty() && v.back().count < kBatch) {
+    set_next(p, v.back().head);
+    v.back().head = p;
+    ++v.back().count;
+    return;
+  }
+  set_next(p, nullptr);
+  try {
+    v.push_back({p, 1});
+  } catch (...) {
+    std::abort();  // out of memory while freeing: cannot keep the block
+  }
 }
 
 }  // namespace
 
-// Sanitizer builds bypass the pools so that AddressSanitizer sees every
-// use-after-free and leak.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kBypass = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kBypass = true;
-#else
-constexpr bool kBypass = false;
-#endif
-#else
-constexpr bool kBypass = false;
-#endif
-
 void* pool_alloc(std::size_t size) {
-  thread_cache& tc = cache();
-  if (kBypass || size > kMaxPooled) {
+  thread_cache* tc = cache();
+  if (size > kMaxPooled) {
     void* p = ::operator new(size);
-    tc.account(static_cast<std::int64_t>(size));
+    if (tc != nullptr)
+      tc->account(static_cast<std::int64_t>(size));
+    else
+      account_orphan(static_cast<std::int64_t>(size));
     return p;
   }
-  const std::size_t c = (size + kPoolGranule - 1) / kPoolGranule - 1;
-  if (tc.head[c] == nullptr) tc.refill(c);
-  free_block* b = tc.head[c];
-  tc.head[c] = b->next;
-  --tc.count[c];
-  tc.account(static_cast<std::int64_t>((c + 1) * kPoolGranule));
+  const std::size_t c = class_of(size == 0 ? 1 : size);
+  free_block* b;
+  if (tc != nullptr) [[likely]] {
+    if (tc->head[c] == nullptr) tc->refill(c);
+    b = tc->head[c];
+    tc->head[c] = next_of(b);
+    --tc->count[c];
+    tc->account(static_cast<std::int64_t>(class_bytes(c)));
+  } else {
+    b = orphan_alloc(c);
+    account_orphan(static_cast<std::int64_t>(class_bytes(c)));
+  }
+  if constexpr (kChecks) check_out(b, size);
+  unpoison(b, size);
   return b;
 }
 
 void pool_free(void* p, std::size_t size) noexcept {
   if (p == nullptr) return;
-  thread_cache& tc = cache();
-  if (kBypass || size > kMaxPooled) {
-    tc.account(-static_cast<std::int64_t>(size));
+  thread_cache* tc = cache();
+  if (size > kMaxPooled) {
+    if (tc != nullptr)
+      tc->account(-static_cast<std::int64_t>(size));
+    else
+      account_orphan(-static_cast<std::int64_t>(size));
     ::operator delete(p);
     return;
   }
-  const std::size_t c = (size + kPoolGranule - 1) / kPoolGranule - 1;
-  auto* b = static_cast<free_block*>(p);
-  b->next = tc.head[c];
-  tc.head[c] = b;
-  tc.account(-static_cast<std::int64_t>((c + 1) * kPoolGranule));
-  if (++tc.count[c] >= 2 * kBatch) tc.spill(c);
+  const std::size_t c = class_of(size == 0 ? 1 : size);
+  if constexpr (kChecks) check_in(p, size);
+  poison(p, class_bytes(c));
+  if (tc != nullptr) [[likely]] {
+    tc->account(-static_cast<std::int64_t>(class_bytes(c)));
+    tc->take_back(static_cast<free_block*>(p), c);
+  } else {
+    account_orphan(-static_cast<std::int64_t>(class_bytes(c)));
+    orphan_free(static_cast<free_block*>(p), c);
+  }
 }
+
+bool pool_checks_enabled() noexcept { return kChecks; }
 
 std::size_t pool_bytes_in_use() noexcept {
   usage& u = the_usage();

@@ -3,7 +3,14 @@
 // Blocks up to kMaxPooled bytes come from per-thread free lists (size classes
 // of 32 bytes) refilled in batches from a process-wide depot, so the hot paths
 // reuse warm memory instead of touching fresh pages. Larger blocks use
-// ::operator new. A block may be freed on any thread.
+// ::operator new. A block may be freed on any thread, and a thread may
+// allocate and free while its thread_local destructors run (after its own
+// cache is gone: such blocks go to and from the depot directly).
+//
+// AddressSanitizer builds poison every free block and hold freed blocks in a
+// quarantine before reuse; builds with OTP_POOL_CHECKS (every sanitizer
+// build) check each free and abort with a message on a double free, a
+// foreign block or a size of another class. See src/runtime/pool.cpp.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +24,9 @@ inline constexpr std::size_t kMaxPooled = 1024;
 void* pool_alloc(std::size_t size);
 /// Returns a block from pool_alloc(size); `size` must be the same value.
 void pool_free(void* p, std::size_t size) noexcept;
+
+/// True when this build checks every free (CMake option OTP_POOL_CHECKS).
+bool pool_checks_enabled() noexcept;
 
 /// Bytes currently handed out by the pools (for leak checks and process_info).
 std::size_t pool_bytes_in_use() noexcept;

@@ -1,0 +1,153 @@
+// The block pool: blocks handed out once, threads whose cache is gone, and
+// the checks that make misuse visible (checked frees, AddressSanitizer).
+#include "otp/detail/pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "otp/otp.hpp"
+
+namespace {
+
+using otp::detail::pool_alloc;
+using otp::detail::pool_free;
+
+constexpr std::size_t kSize = 1000;  // the largest size class: few other users
+
+// Blocks allocated by a thread_local destructor that runs after the pool's
+// own cache for that thread has been destroyed.
+std::vector<void*>* g_late_blocks = nullptr;
+
+struct allocates_when_destroyed {
+  ~allocates_when_destroyed() {
+    for (int i = 0; i < 200; ++i) g_late_blocks->push_back(pool_alloc(kSize));
+    for (int i = 0; i < 50; ++i) {  // and frees some, also without a cache
+      pool_free(g_late_blocks->back(), kSize);
+      g_late_blocks->pop_back();
+    }
+  }
+};
+
+// Rule: a block is handed out to one owner at a time, even when a thread
+// allocates from a thread_local destructor that runs after its cache is gone
+// (the order service's HTTP threads did, through a thread_local mailbox, and
+// got blocks the cache had already given back: two owners, a corrupt free list).
+TEST(BlockPool, AThreadAllocatingAfterItsCacheIsGoneGetsBlocksNoOneElseHolds) {
+  const std::size_t before = otp::detail::pool_bytes_in_use();
+  std::vector<void*> late;
+  g_late_blocks = &late;
+  std::thread t([] {
+    thread_local allocates_when_destroyed first;  // constructed before the cache: destroyed after
+    (void)&first;
+    std::vector<void*> warm;
+    for (int i = 0; i < 300; ++i) warm.push_back(pool_alloc(kSize));
+    for (void* p : warm) pool_free(p, kSize);  // the cache holds these when the thread ends
+  });
+  t.join();
+  ASSERT_EQ(late.size(), 150u);
+
+  std::vector<void*> mine;
+  for (int i = 0; i < 20'000; ++i) mine.push_back(pool_alloc(kSize));
+  const std::set<void*> held(late.begin(), late.end());
+  EXPECT_EQ(held.size(), late.size()) << "a block was handed out twice to the late thread";
+  for (void* p : mine) EXPECT_EQ(held.count(p), 0u) << "block " << p << " has two owners";
+  for (void* p : mine) pool_free(p, kSize);
+  for (void* p : late) pool_free(p, kSize);
+  EXPECT_EQ(otp::detail::pool_bytes_in_use(), before);
+}
+
+// The same through the public API: a thread keeps its mailbox in a
+// thread_local (as an HTTP handler thread does); when the thread ends, the
+// mailbox's exit sends its link exit and frees its state after the pool's
+// cache for that thread is gone.
+TEST(BlockPool, AMailboxInAThreadLocalEndsCleanlyWithItsThread) {
+  otp::node n({.schedulers = 2});
+  otp::mailbox me(n);
+  otp::trap_exit(true);
+  const std::size_t before = otp::detail::pool_bytes_in_use();
+  otp::pid gone;
+  std::thread t([&] {
+    thread_local std::unique_ptr<otp::mailbox> mb;
+    mb = std::make_unique<otp::mailbox>(n);
+    gone = mb->self();
+    otp::link(me.self());
+  });
+  t.join();
+  const auto exit = me.receive<otp::exit_msg>();
+  EXPECT_EQ(exit.from, gone);
+  std::vector<void*> mine;
+  for (int i = 0; i < 20'000; ++i) mine.push_back(pool_alloc(sizeof(otp::exit_msg) + 64));
+  for (void* p : mine) pool_free(p, sizeof(otp::exit_msg) + 64);
+  EXPECT_LE(otp::detail::pool_bytes_in_use(), before + 4096);
+}
+
+// Rule: with checked frees on, a double free, a block the pool never handed
+// out, and a free with another size class's size each stop the program with a
+// message naming the misuse (instead of corrupting the free list).
+TEST(BlockPoolDeathTest, CheckedFreesReportMisuse) {
+  if (!otp::detail::pool_checks_enabled()) GTEST_SKIP() << "built without OTP_POOL_CHECKS";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        void* p = pool_alloc(64);
+        pool_free(p, 64);
+        pool_free(p, 64);
+      },
+      "pool misuse: double free");
+  EXPECT_DEATH(
+      {
+        static char not_pooled[64];
+        pool_free(not_pooled, 64);
+      },
+      "pool misuse: free of a block the pool never handed out");
+  EXPECT_DEATH(
+      {
+        void* p = pool_alloc(64);
+        pool_free(p, 200);
+      },
+      "pool misuse: free with the size of another class");
+  EXPECT_DEATH(
+      {
+        auto* p = static_cast<char*>(pool_alloc(64));
+        pool_free(p + 16, 64);
+      },
+      "pool misuse: free of an address inside a block");
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define OTP_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OTP_TEST_ASAN 1
+#endif
+#endif
+
+// Rule: AddressSanitizer sees through the pool: a write to a freed block, or
+// past the bytes asked for, is reported.
+TEST(BlockPoolDeathTest, AddressSanitizerReportsUseAfterFreeAndOverflowOfPooledBlocks) {
+#ifndef OTP_TEST_ASAN
+  GTEST_SKIP() << "not an AddressSanitizer build";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto* p = static_cast<char*>(pool_alloc(64));
+        pool_free(p, 64);
+        std::memset(p + 8, 1, 8);
+      },
+      "use-after-poison");
+  EXPECT_DEATH(
+      {
+        auto* p = static_cast<char*>(pool_alloc(40));  // its class holds 64 bytes
+        std::memset(p + 40, 1, 8);
+      },
+      "use-after-poison");
+#endif
+}
+
+}  // namespace
