@@ -113,6 +113,26 @@ std::optional<pid> claim_name(const server_name& name) {
   return std::nullopt;
 }
 
+task<std::optional<pid>> claim_name_after_orphans(const server_name& name) {
+  // How long a start waits for an orphaned holder of its name to exit: its
+  // parent's exit signal is already queued, so this is the holder's own
+  // terminate (bounded by its shutdown spec, 5 s for a worker by default).
+  constexpr std::chrono::milliseconds kOrphanHolderWait{5000};
+  std::optional<pid> holder = claim_name(name);
+  for (int tries = 0; holder && tries < 3 && link_parent_gone(*holder); ++tries) {
+    const ref mon = monitor(*holder);
+    const bool gone = co_await receive(when([mon](const down_msg& d) { return d.monitor == mon; },
+                                            [](down_msg&&) { return true; }),
+                                       after(kOrphanHolderWait, [] { return false; }));
+    if (!gone) {
+      demonitor(mon, true);
+      break;
+    }
+    holder = claim_name(name);
+  }
+  co_return holder;
+}
+
 void release_name(const server_name& name) noexcept {
   try {
     const pid me = self();

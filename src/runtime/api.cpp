@@ -61,6 +61,8 @@ spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& p
   p.max_mailbox = req.max_mailbox;
   spawn_result r{p.self(), {}};
   if (req.link) {
+    p.link_parent.store(std::uint64_t{parent->slot} << 32 | parent->serial,
+                        std::memory_order_relaxed);
     extras_of(p).links.try_emplace(parent->self(), {});
     extras_of(*parent).links.try_emplace(r.child, {});
   }
@@ -193,6 +195,18 @@ bool trap_exit(bool on) {
 bool is_alive(pid p) {
   detail::node_impl& n = detail::require_node("is_alive");
   return p.node() == n.id && n.table.find(p) != nullptr;
+}
+
+bool detail::link_parent_gone(pid p) {
+  detail::node_impl& n = detail::require_node("link_parent_gone");
+  if (p.node() != n.id) return false;
+  detail::process* q = n.table.find(p);
+  if (q == nullptr) return false;
+  const std::uint64_t word = q->link_parent.load(std::memory_order_relaxed);
+  // The slot may have been reused meanwhile: the word is p's only if p still lives.
+  if (q->serial_word.load(std::memory_order_seq_cst) != p.serial() || word == 0) return false;
+  const pid parent(n.id, static_cast<std::uint32_t>(word >> 32), static_cast<std::uint32_t>(word));
+  return n.table.find(parent) == nullptr;
 }
 
 void register_name(std::string name, pid p) {

@@ -382,6 +382,7 @@ void init_process(node_impl& n, process& p, std::uint32_t slot, bool external) {
   p.rx_timer = nullptr;
   p.rx_timed_out = false;
   p.extras = nullptr;
+  p.link_parent.store(0, std::memory_order_relaxed);
   p.has_name.store(false, std::memory_order_relaxed);
   p.status.store(run_state::runnable, std::memory_order_relaxed);
   p.serial_word.store(s, std::memory_order_release);

@@ -201,3 +201,51 @@ TEST(SupervisorReportsOff, NoReportsWhenTurnedOff) {
 }
 
 }  // namespace
+
+namespace {
+
+// A `held` worker registered as `name`.
+otp::child_spec named_held(otp::pid log, const std::string& name) {
+  otp::child_spec c;
+  c.id = name;
+  c.start = [log, name]() -> otp::task<otp::start_result> {
+    otp::start_options o;
+    o.name = name;
+    co_return co_await otp::gen_server::start_link<held>(o, log, name);
+  };
+  return c;
+}
+
+// Rule: a supervisor killed while its child is still shutting down is
+// restarted by its parent, and the new incarnation's child waits for the old
+// one (whose parent is gone, so it is exiting) to release its registered name
+// instead of failing with already_started and exhausting the parent's
+// intensity (the chaos process kills supervisors mid-restart this way).
+TEST_F(SupervisorTree, ARestartedSupervisorsChildWaitsForItsOrphanedPredecessorsName) {
+  auto root =
+      otp::supervisor::start_link({.intensity = 1, .period = 5000ms},
+                                  {otp::supervisor_child("s", {}, {named_held(mb.self(), "w")})})
+          .get();
+  ASSERT_TRUE(root.is_ok()) << root.to_string();
+  const otp::pid s = child_pid(root.ref(), "s");
+  const otp::pid w = otp::whereis("w");
+  ASSERT_FALSE(w.is_null());
+
+  otp::exit(s, otp::exit_reason::kill());
+  n.run_until_idle();  // w runs terminate (held), the root restarts s, the new w waits
+  EXPECT_EQ(drain(mb), "tw ");
+  EXPECT_FALSE(mb.receive<otp::exit_msg>(0ms).has_value()) << "the root gave up";
+  EXPECT_EQ(otp::whereis("w"), w) << "the old w still holds the name while it terminates";
+
+  otp::send(w, release{});
+  n.run_until_idle();
+  const otp::pid s2 = child_pid(root.ref(), "s");
+  EXPECT_NE(s2, s);
+  const otp::pid w2 = otp::whereis("w");
+  EXPECT_FALSE(w2.is_null());
+  EXPECT_NE(w2, w);
+  EXPECT_EQ(child_pid(otp::supervisor::ref(s2), "w"), w2);
+  EXPECT_FALSE(mb.receive<otp::exit_msg>(0ms).has_value());
+}
+
+}  // namespace

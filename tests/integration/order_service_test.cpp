@@ -187,13 +187,15 @@ TEST(OrderService, APoisonOrderCrashesWithAStackTraceAndFailsAfterMaxAttempts) {
   EXPECT_TRUE(svc.ledger().empty());  // never charged
 }
 
+// Chaos at 30 kills/s, a tenth of them supervisors.
 TEST(OrderService, AShortChaosRunLosesNothingAndChargesNothingTwice) {
   service_under_test svc({.gateway_args = {"--failure-rate", "0.05", "--lost-reply-rate", "0.05"}});
   otp::start_options named;
   named.name = order_system::chaos_name;
-  const auto chaos = otp::gen_server::start<order_system::chaos>(
-                         named, std::string(order_system::root_name), 30.0, svc.stats_ptr(), 7U)
-                         .get();
+  const auto chaos =
+      otp::gen_server::start<order_system::chaos>(named, std::string(order_system::root_name), 30.0,
+                                                  0.1, svc.stats_ptr(), 7U)
+          .get();
   ASSERT_TRUE(chaos.is_ok());
 
   // Four client threads, 75 orders each.

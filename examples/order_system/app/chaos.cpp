@@ -1,5 +1,6 @@
 #include "chaos.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -7,9 +8,13 @@
 
 namespace order_system {
 
-chaos::chaos(std::string root, double per_second, std::shared_ptr<service_stats> stats,
-             unsigned seed)
-    : root_(std::move(root)), rate_(per_second), stats_(std::move(stats)), rng_(seed) {}
+chaos::chaos(std::string root, double per_second, double supervisor_share,
+             std::shared_ptr<service_stats> stats, unsigned seed)
+    : root_(std::move(root)),
+      rate_(std::clamp(per_second, 0.0, kMaxRate)),
+      supervisor_share_(std::clamp(supervisor_share, 0.0, 1.0)),
+      stats_(std::move(stats)),
+      rng_(seed) {}
 
 otp::server_result chaos::init() {
   schedule();
@@ -17,7 +22,7 @@ otp::server_result chaos::init() {
 }
 
 otp::server_result chaos::handle_cast(set_rate r) {
-  rate_ = r.per_second;
+  rate_ = std::clamp(r.per_second, 0.0, kMaxRate);
   ++generation_;  // drop the strike already scheduled at the old rate
   schedule();
   return otp::noreply();
@@ -42,6 +47,36 @@ otp::task<otp::server_result> chaos::handle_info(strike s) {
 }
 
 otp::task<otp::pid> chaos::pick() {
+  if (std::bernoulli_distribution(supervisor_share_)(rng_)) {
+    const otp::pid p = co_await pick_supervisor();
+    if (!p.is_null()) co_return p;
+  }
+  co_return co_await pick_worker();
+}
+
+otp::task<otp::pid> chaos::pick_supervisor() {
+  std::vector<otp::pid> targets;
+  try {
+    const auto root = otp::whereis<otp::supervisor::server>(root_);
+    for (const auto& c : co_await otp::supervisor::which_children(root)) {
+      if (c.child.is_null() || c.type != otp::child_type::supervisor) continue;
+      targets.push_back(c.child);
+      if (c.id == "services") {
+        const otp::supervisor::ref services(c.child);
+        for (const auto& s : co_await otp::supervisor::which_children(services))
+          if (!s.child.is_null() && s.type == otp::child_type::supervisor)
+            targets.push_back(s.child);
+      }
+    }
+  } catch (const otp::exit_error&) {
+    // A supervisor we asked was restarting: no strike this time.
+  }
+  if (targets.empty()) co_return otp::pid();
+  std::uniform_int_distribution<std::size_t> any(0, targets.size() - 1);
+  co_return targets[any(rng_)];
+}
+
+otp::task<otp::pid> chaos::pick_worker() {
   std::vector<otp::pid> targets;
   try {
     if (std::bernoulli_distribution(0.5)(rng_)) {

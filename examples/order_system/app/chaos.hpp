@@ -1,18 +1,15 @@
-// The chaos process: kills random worker processes of the order system's
-// tree with reason `kill` (untrappable), at a given mean rate, to show the
-// tree heal. It is not part of the tree it attacks. About half the kills hit
-// in-flight order processes; the rest hit the tree's other workers (the repo
+// The chaos process: kills random processes of the order system's tree with
+// reason `kill` (untrappable), at a given mean rate, to show the tree heal.
+// It is not part of the tree it attacks. Most kills hit workers: about half
+// in-flight order processes, the rest the tree's other workers (the repo
 // pool, inventory, payment, reconciler, rate_limiter), never the HTTP
-// endpoint (killing it only drops connections).
-//
-// Supervisors and the registry are not targets. Killing one kills all its
-// processes at once (every order in flight, for `orders` or the registry),
-// and its parent restarts it at once, while the killed children may not have
-// handled their exit signal yet: a restarted child then finds its name still
-// held and fails with already_started, as it can in Erlang. A few of those
-// in a row exhaust the parent's intensity, which is the escalation the
-// tree is built for, but at chaos rates of several kills a second it turns
-// the demo into a test of restart intensity rather than of recovery.
+// endpoint (killing it only drops connections). A share of the kills
+// (`supervisor_share`, 5% by default) hits a supervisor instead: the services
+// supervisor, the orders dynamic supervisor, the order registry or the
+// notifications task supervisor. Killing one kills everything under it at
+// once and its parent restarts it; the restarted children wait for their
+// orphaned predecessors to release their registered names (see
+// gen_server's start), so a supervisor kill costs its parent one restart.
 #pragma once
 
 #include <cstdint>
@@ -35,12 +32,17 @@ class chaos {
   struct set_rate {
     double per_second = 0;
   };
+  /// The largest rate set_rate accepts (the HTTP endpoint checks it).
+  static constexpr double kMaxRate = 1000;
   struct strike {
     std::uint64_t generation = 0;
   };
 
   /// @param root the registered name of the tree's root supervisor.
-  chaos(std::string root, double per_second, std::shared_ptr<service_stats> stats, unsigned seed);
+  /// @param per_second mean kills per second, 0..kMaxRate.
+  /// @param supervisor_share the fraction of kills aimed at a supervisor, 0..1.
+  chaos(std::string root, double per_second, double supervisor_share,
+        std::shared_ptr<service_stats> stats, unsigned seed);
 
   otp::server_result init();
   otp::server_result handle_cast(set_rate r);
@@ -49,9 +51,12 @@ class chaos {
  private:
   void schedule();
   otp::task<otp::pid> pick();
+  otp::task<otp::pid> pick_worker();
+  otp::task<otp::pid> pick_supervisor();
 
   std::string root_;
   double rate_;
+  double supervisor_share_;
   std::shared_ptr<service_stats> stats_;
   std::mt19937_64 rng_;
   std::uint64_t generation_ = 0;

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   std::string log_path;
   std::string notifications_path;
   double chaos_rate = 0;
+  double chaos_supervisors = 0.05;
   unsigned seed = 1;
   unsigned schedulers = 0;
   std::int64_t max_attempts = 3;
@@ -61,6 +62,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--burst", cfg.limit.burst, "burst of orders per customer")
       ->check(CLI::Range(1.0, 1e9));
+  app.add_option("--chaos-supervisors", chaos_supervisors,
+                 "the share of chaos kills aimed at supervisors (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--chaos-rate", chaos_rate, "processes killed per second (0: none)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--max-attempts", max_attempts, "starts of an order process before it settles")
@@ -129,9 +133,10 @@ int main(int argc, char** argv) {
   }
   otp::start_options chaos_name;
   chaos_name.name = order_system::chaos_name;
-  const auto chaos = otp::gen_server::start<order_system::chaos>(
-                         chaos_name, std::string(order_system::root_name), chaos_rate, stats, seed)
-                         .get();
+  const auto chaos =
+      otp::gen_server::start<order_system::chaos>(chaos_name, std::string(order_system::root_name),
+                                                  chaos_rate, chaos_supervisors, stats, seed)
+          .get();
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

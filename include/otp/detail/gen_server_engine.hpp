@@ -435,6 +435,12 @@ void cast_msg<S, Msg>::otp_dispatch(void* loop, message_header* m) {
 /// Registers `name` for the calling process. std::nullopt when it did;
 /// otherwise the current holder (null if it went away meanwhile).
 std::optional<pid> claim_name(const server_name& name);
+/// claim_name, and when the holder is a process whose link parent is gone
+/// (the previous incarnation of this server, whose supervisor was killed,
+/// that has not handled its parent's exit yet) waits up to
+/// kOrphanHolderWait for it to exit and claims again.
+/// @returns the holder that kept the name, or nullopt once the name is ours.
+task<std::optional<pid>> claim_name_after_orphans(const server_name& name);
 /// Releases `name` (init failed).
 void release_name(const server_name& name) noexcept;
 
@@ -463,7 +469,7 @@ proc server_main(starter st, server_name name, A... args) {
   loop.info.name = name.empty() ? std::string() : name.to_string();
 
   if (!name.empty()) {
-    if (std::optional<pid> holder = claim_name(name)) {
+    if (std::optional<pid> holder = co_await claim_name_after_orphans(name)) {
       st.ack(start_result::already_started(*holder));
       co_return;
     }

@@ -50,7 +50,7 @@ enum class run_state : std::uint8_t { free, runnable, running, waiting, exiting 
 using match_fn = bool (*)(void* awaiter, process& p);
 
 struct process {
-  // Fields are ordered to pack into 176 bytes (no padding holes): a block per
+  // Fields are ordered to pack into 184 bytes (no padding holes): a block per
   // process, a million processes.
 
   // --- shared ---
@@ -65,6 +65,10 @@ struct process {
   /// uses the slot and never cleared (waiters are never freed), so a late
   /// notify through a reused slot is only a spurious wake-up.
   std::atomic<void*> waiter{nullptr};
+  /// The process that spawned this one with a link (slot << 32 | serial), or
+  /// 0: set at spawn, read by any thread (a start that finds its name held by
+  /// a process whose link parent is gone waits for that holder to exit).
+  std::atomic<std::uint64_t> link_parent{0};
 
   // --- set per incarnation before the pid is published ---
   node_impl* node = nullptr;
@@ -97,6 +101,6 @@ struct process {
   pid self() const noexcept { return pid(node_id, slot, serial); }
 };
 
-static_assert(sizeof(process) <= 176, "keep the process block small: see the field order");
+static_assert(sizeof(process) <= 184, "keep the process block small: see the field order");
 
 }  // namespace otp::detail

@@ -114,6 +114,10 @@ void end_with(process& p, exit_reason reason) noexcept;
 /// Removes monitor `mon` held by `p` without telling the target (which has
 /// already dropped it: see drop_caller_monitor).
 void forget_monitor(process& p, ref mon) noexcept;
+/// True when `p` is a live local process spawned with a link to a parent
+/// that is no longer alive: `p` has its parent's exit signal coming (or being
+/// handled) and, as a behaviour, is about to exit. Any thread of the node.
+bool link_parent_gone(pid p);
 /// A per-process word behaviours use to find their bookkeeping (parent,
 /// ancestors, name) from inside the process; null until set.
 void* behaviour_slot(const process& p) noexcept;
