@@ -8,12 +8,16 @@
 
 #include <fcntl.h>
 #include <httplib.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,11 +28,12 @@ namespace order_system {
 
 class child_process {
  public:
-  /// Runs `exe` with `--port 0 --stop-on-eof` and `args`, and waits for the
-  /// first line it prints, which must end in ":PORT" ("... listening on
+  /// Runs `exe` with `--port PORT --stop-on-eof` and `args`, and waits for
+  /// the first line it prints, which must end in ":PORT" ("... listening on
   /// HOST:PORT"). Its stderr is this process's stderr.
+  /// @param port the port to listen on; 0 lets the child pick a free one.
   /// @throws std::runtime_error when it cannot start or prints no port.
-  child_process(const std::string& exe, std::vector<std::string> args) {
+  child_process(const std::string& exe, std::vector<std::string> args, int port = 0) {
     // Close-on-exec, so that no other child inherits these ends; dup2 onto
     // the child's stdin and stdout clears the flag there.
     int in[2];
@@ -43,7 +48,7 @@ class child_process {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-    std::vector<std::string> all{exe, "--port", "0", "--stop-on-eof"};
+    std::vector<std::string> all{exe, "--port", std::to_string(port), "--stop-on-eof"};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
@@ -81,6 +86,24 @@ class child_process {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(10, 0);
     return c;
+  }
+
+  /// Waits up to `limit` for the child to exit by itself, reaping it.
+  /// @returns its wait status, or nullopt if it is still running.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit) {
+    if (pid_ <= 0) return std::nullopt;
+    // A pidfd becomes readable when the child exits.
+    const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+    if (fd >= 0) {
+      pollfd p{fd, POLLIN, 0};
+      (void)poll(&p, 1, static_cast<int>(limit.count()));
+      close(fd);
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+    pid_ = -1;
+    close_stdin();
+    return status;
   }
 
   /// Sends SIGTERM and waits for it to exit. @returns its wait status

@@ -40,6 +40,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -71,6 +72,7 @@ struct options {
   std::size_t orders = 0;
   int concurrency = 16;
   double chaos_rate = 5;
+  double chaos_supervisors = 0.05;
   double gateway_failure_rate = 0.02;
   double lost_reply_rate = 0.01;
   int gateway_latency_ms = 5;
@@ -91,6 +93,9 @@ void add_options(CLI::App& app, options& o) {
   app.option_defaults()->always_capture_default();
   app.add_option("--orders", o.orders, "replay the first N orders of orders.jsonl (0: all)");
   app.add_option("--concurrency", o.concurrency, "concurrent clients")->check(CLI::Range(1, 1024));
+  app.add_option("--chaos-supervisors", o.chaos_supervisors,
+                 "the share of chaos kills aimed at supervisors (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--chaos-rate", o.chaos_rate, "processes the service's chaos monkey kills per s")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--gateway-failure-rate", o.gateway_failure_rate,
@@ -177,10 +182,14 @@ fs::path make_work_dir() {
 
 /// Runs `exe` with `args` as a child_process whose stderr goes to `log`.
 /// @throws setup_error when it cannot start or reports no port.
+/// @param port the port it listens on (0: any free one).
+/// @param append add to `log` instead of starting it afresh.
 std::unique_ptr<order_system::child_process> start_server(const std::string& exe,
                                                           const std::vector<std::string>& args,
-                                                          const fs::path& log) {
-  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                                                          const fs::path& log, int port = 0,
+                                                          bool append = false) {
+  const int fd =
+      open(log.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
   if (fd < 0) throw setup_error("cannot write " + log.string());
   std::fflush(stderr);
   const int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
@@ -191,7 +200,7 @@ std::unique_ptr<order_system::child_process> start_server(const std::string& exe
     close(saved);
   };
   try {
-    auto p = std::make_unique<order_system::child_process>(exe, args);
+    auto p = std::make_unique<order_system::child_process>(exe, args, port);
     restore();
     return p;
   } catch (const std::exception& e) {
@@ -304,18 +313,11 @@ std::vector<sent_request> replay(const std::vector<std::string>& bodies, int por
   return out;
 }
 
-/// Whether the child `pid` has exited (without reaping it: child_process::stop still can).
-bool has_exited(pid_t pid) {
-  siginfo_t info{};
-  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-         info.si_pid == pid;
-}
-
 /// Stops the chaos monkey, then polls GET /stats every 200 ms until no order
-/// is pending or reserved, `timeout` passes or the service (`pid`) exits.
-/// Notes trouble in `warnings`. @returns whether every order finished.
-bool drain(httplib::Client& svc, pid_t pid, std::chrono::seconds timeout, const live_counts& live,
-           progress& bar, std::vector<std::string>& warnings) {
+/// is pending or reserved, `timeout` passes or the service has ended for good
+/// (`ended()` is true). Notes trouble in `warnings`. @returns whether every order finished.
+bool drain(httplib::Client& svc, const std::function<bool()>& ended, std::chrono::seconds timeout,
+           const live_counts& live, progress& bar, std::vector<std::string>& warnings) {
   const auto res = svc.Post("/admin/chaos", R"({"rate": 0})", "application/json");
   if (!res || res->status != 200)
     warnings.push_back(
@@ -328,7 +330,7 @@ bool drain(httplib::Client& svc, pid_t pid, std::chrono::seconds timeout, const 
     const auto [unfinished, paid] = unfinished_and_paid(stats);
     bar.show(live.sent.load(), live.accepted.load(), paid, unfinished, true);
     if (!stats.is_null() && unfinished == 0) return true;
-    if (has_exited(pid)) {
+    if (ended()) {
       warnings.push_back("order_service exited before its orders finished");
       return false;
     }
@@ -368,6 +370,99 @@ std::string describe_status(int status) {
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
   return "status " + std::to_string(status);
 }
+
+/// The exit status order_service ends with when its supervision tree gives up.
+constexpr int kTreeGaveUp = 3;
+
+/// Keeps order_service running as a service manager would (systemd's
+/// Restart=on-failure, for that one status): when the service exits with
+/// status 3 (its root supervisor gave up), starts it again on the same port
+/// and database; any other end (a signal, another status) is kept for the
+/// report and not hidden by a restart.
+class service_keeper {
+ public:
+  service_keeper(std::string exe, std::vector<std::string> args, fs::path log)
+      : exe_(std::move(exe)), args_(std::move(args)), log_(std::move(log)) {
+    child_ = start_server(exe_, args_, log_);
+    port_ = child_->port();
+    watcher_ = std::thread([this] { watch(); });
+  }
+  ~service_keeper() { stop_watching(); }
+  service_keeper(const service_keeper&) = delete;
+  service_keeper& operator=(const service_keeper&) = delete;
+
+  int port() const { return port_; }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+  /// Restarts from now on run without chaos (the drain has begun).
+  void chaos_off() { chaos_off_ = true; }
+  /// Times the tree gave up and the service was started again.
+  int restarts() const { return restarts_.load(); }
+  /// True once the service has ended for good (not restarted).
+  bool ended() const { return ended_.load(); }
+
+  /// Stops watching, then stops the service (SIGTERM; SIGKILL after `grace`).
+  /// @returns its wait status (the kept one if it had already ended).
+  int stop(std::chrono::seconds grace) {
+    stop_watching();
+    std::lock_guard l(mu_);
+    if (child_ == nullptr) return final_status_;
+    return stop_within(*child_, grace);
+  }
+
+ private:
+  void watch() {
+    while (!stopping_.load()) {
+      order_system::child_process* c;
+      {
+        std::lock_guard l(mu_);
+        c = child_.get();
+      }
+      if (c == nullptr) return;
+      const std::optional<int> st = c->wait_exit(std::chrono::milliseconds(200));
+      if (!st) continue;
+      std::lock_guard l(mu_);
+      child_.reset();
+      if (!WIFEXITED(*st) || WEXITSTATUS(*st) != kTreeGaveUp || stopping_.load()) {
+        final_status_ = *st;
+        ended_ = true;
+        return;
+      }
+      std::vector<std::string> args = args_;
+      if (chaos_off_.load())
+        for (std::size_t i = 0; i + 1 < args.size(); ++i)
+          if (args[i] == "--chaos-rate") args[i + 1] = "0";
+      try {
+        child_ = start_server(exe_, args, log_, port_, true);
+        ++restarts_;
+      } catch (const std::exception&) {
+        final_status_ = *st;
+        ended_ = true;
+        return;
+      }
+    }
+  }
+  void stop_watching() {
+    stopping_ = true;
+    if (watcher_.joinable()) watcher_.join();
+  }
+
+  std::string exe_;
+  std::vector<std::string> args_;
+  fs::path log_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::unique_ptr<order_system::child_process> child_;  // null once ended
+  int final_status_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> chaos_off_{false};
+  std::atomic<bool> ended_{false};
+  std::atomic<int> restarts_{0};
+  std::thread watcher_;
+};
 
 /// One charge of the gateway's ledger.
 struct ledger_charge {
@@ -447,6 +542,7 @@ struct run_result {
   double sending_s = 0;
   double draining_s = 0;
   int service_status = 0;
+  int service_restarts = 0;  ///< times the tree gave up and the service was started again
   int gateway_status = 0;
   std::vector<std::string> warnings;
   reconciliation rec;
@@ -565,6 +661,9 @@ int print_report(const run_result& r) {
               static_cast<double>(r.requests.size()) / std::max(r.sending_s, 1e-3), r.draining_s);
   std::printf("   service %s   gateway %s\n", describe_status(r.service_status).c_str(),
               describe_status(r.gateway_status).c_str());
+  if (r.service_restarts > 0)
+    std::printf("service     started again %d time(s) after its supervision tree gave up\n",
+                r.service_restarts);
   for (const std::string& w : r.warnings) std::printf("warning     %s\n", w.c_str());
   const int status = print_verdict(r.rec);
   std::fflush(stdout);
@@ -585,12 +684,20 @@ std::vector<std::string> gateway_args(const options& o) {
 /// The service's command line (after `--port 0`).
 std::vector<std::string> service_args(const options& o, const std::string& db,
                                       const fs::path& catalogue, int gateway_port) {
-  return {"--db",         db,
-          "--gateway",    "http://127.0.0.1:" + std::to_string(gateway_port),
-          "--catalogue",  catalogue.string(),
-          "--chaos-rate", num(o.chaos_rate),
-          "--rate",       num(o.rate),
-          "--burst",      std::to_string(o.burst)};
+  return {"--db",
+          db,
+          "--gateway",
+          "http://127.0.0.1:" + std::to_string(gateway_port),
+          "--catalogue",
+          catalogue.string(),
+          "--chaos-rate",
+          num(o.chaos_rate),
+          "--chaos-supervisors",
+          num(o.chaos_supervisors),
+          "--rate",
+          num(o.rate),
+          "--burst",
+          std::to_string(o.burst)};
 }
 
 /// The whole run: start, replay, drain, collect, reconcile, report.
@@ -611,24 +718,28 @@ int run(const options& o) {
   std::vector<ledger_charge> ledger;
   {
     const auto gateway = start_server(o.gateway, gateway_args(o), dir / "gateway.log");
-    const auto service = start_server(o.service, service_args(o, db, catalogue, gateway->port()),
-                                      dir / "service.log");
+    service_keeper service(o.service, service_args(o, db, catalogue, gateway->port()),
+                           dir / "service.log");
     // A server dying mid-request must not kill the driver; set only now, as
     // the servers would inherit an ignored SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
     live_counts live;
     progress bar(bodies.size());
     const auto t0 = steady::now();
-    r.requests = replay(bodies, service->port(), o.concurrency, live, bar);
+    r.requests = replay(bodies, service.port(), o.concurrency, live, bar);
     const auto t1 = steady::now();
-    httplib::Client svc = service->client();
-    drain(svc, service->os_pid(), std::chrono::seconds(o.drain_timeout_s), live, bar, r.warnings);
+    httplib::Client svc = service.client();
+    service.chaos_off();
+    drain(
+        svc, [&] { return service.ended(); }, std::chrono::seconds(o.drain_timeout_s), live, bar,
+        r.warnings);
     bar.finish();
     r.sending_s = std::chrono::duration<double>(t1 - t0).count();
     r.draining_s = std::chrono::duration<double>(steady::now() - t1).count();
     r.stats = get_json(svc, "/stats");
     if (r.stats.is_null()) r.warnings.push_back("GET /stats failed after draining");
-    r.service_status = stop_within(*service, std::chrono::seconds(30));
+    r.service_status = service.stop(std::chrono::seconds(30));
+    r.service_restarts = service.restarts();
     httplib::Client gw = gateway->client();
     ledger = read_ledger(gw);
     r.gateway_status = stop_within(*gateway, std::chrono::seconds(30));

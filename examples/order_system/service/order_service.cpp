@@ -11,8 +11,12 @@
 // kills random processes of its own tree (see app/chaos.hpp).
 //
 // If the root supervisor itself gives up (restarts came too fast at the top),
-// the tree is started again, as a node with `heart` would be restarted; the
-// database holds every accepted order, and the reconciler resumes them.
+// the service ends as an Erlang node does when a permanent application's
+// supervisor dies: one line on stderr ("order_service: the supervision tree
+// gave up (REASON): exiting with status 3"), exit status 3, for the service
+// manager (systemd's Restart=on-failure, Kubernetes, order_demo) to start it
+// again. The database holds every accepted order, and the next start's
+// reconciler resumes them.
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -22,7 +26,9 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "chaos.hpp"
 #include "common/stop_on_eof.hpp"
@@ -31,6 +37,9 @@
 namespace {
 
 std::atomic<bool> g_stop{false};
+
+/// The exit status when the root supervisor gives up.
+constexpr int kTreeGaveUp = 3;
 
 extern "C" void on_signal(int) { g_stop.store(true); }
 
@@ -145,21 +154,31 @@ int main(int argc, char** argv) {
               cfg.http.bound_port->load());
   std::fflush(stdout);
 
-  while (!g_stop.load()) {
-    const bool root_died = me.receive(
+  std::optional<otp::exit_reason> gave_up;
+  while (!g_stop.load() && !gave_up) {
+    gave_up = me.receive(
         otp::when([&](const otp::exit_msg& e) { return e.from == root.child; },
-                  [&](const otp::exit_msg& e) {
-                    log->error("order_system exited ({}); starting it again", e.reason.to_string());
-                    return true;
-                  }),
-        otp::after(std::chrono::milliseconds(100), [] { return false; }));
-    if (!root_died) continue;
-    cfg.http.port = cfg.http.bound_port->load();
-    root = order_system::start_link(node, cfg).get();
-    if (!root.is_ok()) {
-      log->critical("order_system did not start again: {}", root.reason.to_string());
-      return 1;
-    }
+                  [](otp::exit_msg&& e) { return std::optional<otp::exit_reason>(e.reason); }),
+        otp::after(std::chrono::milliseconds(100),
+                   [] { return std::optional<otp::exit_reason>(); }));
+  }
+  if (gave_up) {
+    // Whatever the node's teardown does, the process ends within 10 s.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::seconds(10));
+      std::_Exit(kTreeGaveUp);
+    }).detach();
+    log->critical("the supervision tree gave up ({}): exiting with status {}", gave_up->to_string(),
+                  kTreeGaveUp);
+    log->flush();
+    std::fprintf(stderr,
+                 "order_service: the supervision tree gave up (%s): exiting with status %d\n",
+                 gave_up->to_string().c_str(), kTreeGaveUp);
+    std::fflush(stderr);
+    if (chaos.is_ok())
+      (void)otp::gen_server::stop(otp::whereis<order_system::chaos>(order_system::chaos_name))
+          .get();
+    return kTreeGaveUp;
   }
   if (chaos.is_ok())
     (void)otp::gen_server::stop(otp::whereis<order_system::chaos>(order_system::chaos_name)).get();
