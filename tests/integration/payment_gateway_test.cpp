@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -101,7 +103,7 @@ TEST(PaymentGateway, LostRepliesRecordTheChargeOnce) {
 
 // Rule (outage): during an outage every charge is 503 and nothing is recorded.
 TEST(PaymentGateway, AdminOutageRefusesChargesForItsDuration) {
-  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {});
+  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {"--admin"});
   auto c = gw.client();
   auto o = c.Post("/admin/outage", R"({"duration_ms": 600000})", "application/json");
   ASSERT_TRUE(o);
@@ -112,6 +114,53 @@ TEST(PaymentGateway, AdminOutageRefusesChargesForItsDuration) {
   EXPECT_EQ(json::parse(r->body)["error"], "outage");
   EXPECT_EQ(ledger_count(c), 0);
   EXPECT_EQ(c.Post("/admin/outage", "{}", "application/json")->status, 400);
+  for (const char* body :
+       {R"({"duration_ms": 1e308})", R"({"duration_ms": -1})", R"({"duration_ms": 3600001})",
+        R"({"duration_ms": 18446744073709551615})"})
+    EXPECT_EQ(c.Post("/admin/outage", body, "application/json")->status, 400) << body;
+}
+
+// Rule (admin): without --admin there is no /admin route.
+TEST(PaymentGateway, AdminRoutesAreOffByDefault) {
+  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {});
+  auto c = gw.client();
+  auto o = c.Post("/admin/outage", R"({"duration_ms": 1000})", "application/json");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->status, 404);
+  EXPECT_EQ(c.Post("/charges", charge_body("order-5", 100), "application/json")->status, 201);
+}
+
+// Rule (durability): a gateway killed with SIGKILL and started again on the
+// same ledger file keeps every charge it answered for: their keys replay,
+// and charge ids are never reused.
+TEST(PaymentGateway, AKilledGatewayKeepsItsLedger) {
+  char dir_template[] = "/tmp/otp_ledger_XXXXXX";
+  const std::string dir = mkdtemp(dir_template);
+  const std::string file = dir + "/ledger.db";
+  std::string first_id;
+  {
+    order_system::child_process gw(OTP_PAYMENT_GATEWAY, {"--ledger", file});
+    auto c = gw.client();
+    auto r = c.Post("/charges", charge_body("order-1", 1250), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201);
+    first_id = json::parse(r->body)["charge_id"];
+    kill(gw.os_pid(), SIGKILL);
+    const auto status = gw.wait_exit(std::chrono::seconds(10));
+    ASSERT_TRUE(status && WIFSIGNALED(*status));
+  }
+  order_system::child_process gw(OTP_PAYMENT_GATEWAY, {"--ledger", file});
+  auto c = gw.client();
+  auto again = c.Post("/charges", charge_body("order-1", 1250), "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(json::parse(again->body)["charge_id"], first_id);
+  auto other = c.Post("/charges", charge_body("order-2", 300), "application/json");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 201);
+  EXPECT_NE(json::parse(other->body)["charge_id"], first_id);
+  EXPECT_EQ(ledger_count(c), 2);
+  std::filesystem::remove_all(dir);
 }
 
 // Rule (no orphans): a server started by child_process stops by itself when

@@ -42,12 +42,19 @@ struct service_setup {
   std::chrono::milliseconds breaker_reset{1000};
   std::chrono::milliseconds payment_deadline{30'000};
   std::chrono::milliseconds reconcile_every{100};
+  bool admin = false;  ///< serve the /admin routes
+  std::int64_t max_backlog = 5000;
 };
 
 class service_under_test {
+  static std::vector<std::string> with_admin(std::vector<std::string> args) {
+    args.push_back("--admin");
+    return args;
+  }
+
  public:
   explicit service_under_test(service_setup s = {})
-      : gateway_(OTP_PAYMENT_GATEWAY, s.gateway_args),
+      : gateway_(OTP_PAYMENT_GATEWAY, with_admin(s.gateway_args)),
         stats_(std::make_shared<order_system::service_stats>()),
         node_({.schedulers = 2,
                .on_report =
@@ -71,10 +78,12 @@ class service_under_test {
     cfg_.payment.max_failures = s.breaker_failures;
     cfg_.payment.reset_timeout = s.breaker_reset;
     cfg_.http.threads = 8;
+    cfg_.http.admin = s.admin;
     cfg_.limit = {.rate_per_second = 1000, .burst = 1000};
     cfg_.reconcile_every = s.reconcile_every;
     order_system::prepare(node_, cfg_, stats_);
     cfg_.orders->payment_deadline = s.payment_deadline;
+    cfg_.orders->max_backlog = s.max_backlog;
     cfg_.orders->notifications_log = (dir_.dir / "notifications.log").string();
     const otp::start_result r = order_system::start_link(node_, cfg_).get();
     if (!r.is_ok()) throw std::runtime_error("tree did not start: " + r.reason.to_string());
@@ -97,6 +106,9 @@ class service_under_test {
     c.set_read_timeout(10, 0);
     return c;
   }
+
+  /// The port the endpoint listens on.
+  int port() const { return cfg_.http.bound_port->load(); }
 
   /// POSTs `body` to /orders. @returns the status and the parsed reply.
   std::pair<int, json> post(const std::string& body) const {

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "chaos.hpp"
+#include "common/http_limits.hpp"
 #include "limiter.hpp"
 #include "payment.hpp"
 #include "repo.hpp"
@@ -43,30 +44,53 @@ std::string new_order_id() {
   return id;
 }
 
+/// True for a string of 1..max printable characters (no NUL or other control character).
+bool printable(const json& v, std::size_t max) {
+  if (!v.is_string()) return false;
+  const auto& s = v.get_ref<const std::string&>();
+  if (s.empty() || s.size() > max) return false;
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+/// True for an integer in [1, max].
+bool in_range(const json& v, std::int64_t max) {
+  if (!v.is_number_integer()) return false;
+  if (v.is_number_unsigned()) {
+    const std::uint64_t x = v.get<std::uint64_t>();
+    return x >= 1 && x <= static_cast<std::uint64_t>(max);
+  }
+  const std::int64_t x = v.get<std::int64_t>();
+  return x >= 1 && x <= max;
+}
+
 /// Reads a POST /orders body into `o`. @returns the error for a 400, or empty.
 std::string parse_order(const std::string& body, const catalogue& cat, order_row& o) {
   const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return "body is not valid JSON";
   if (!j.is_object()) return "body must be a JSON object";
-  if (!j.contains("customer") || !j["customer"].is_string() ||
-      j["customer"].get<std::string>().empty())
-    return "customer must be a non-empty string";
-  if (!j.contains("card_token") || !j["card_token"].is_string() ||
-      j["card_token"].get<std::string>().empty())
-    return "card_token must be a non-empty string";
-  if (!j.contains("amount_cents") || !j["amount_cents"].is_number_integer() ||
-      j["amount_cents"].get<std::int64_t>() <= 0)
-    return "amount_cents must be a positive integer";
-  if (!j.contains("items") || !j["items"].is_array() || j["items"].empty())
-    return "items must be a non-empty array";
+  if (!j.contains("customer") || !printable(j["customer"], order_limits::kMaxText))
+    return "customer must be a string of 1 to " + std::to_string(order_limits::kMaxText) +
+           " printable characters";
+  if (!j.contains("card_token") || !printable(j["card_token"], order_limits::kMaxText))
+    return "card_token must be a string of 1 to " + std::to_string(order_limits::kMaxText) +
+           " printable characters";
+  if (!j.contains("amount_cents") || !in_range(j["amount_cents"], order_limits::kMaxAmountCents))
+    return "amount_cents must be an integer from 1 to " +
+           std::to_string(order_limits::kMaxAmountCents);
+  if (!j.contains("items") || !j["items"].is_array() || j["items"].empty() ||
+      j["items"].size() > order_limits::kMaxLines)
+    return "items must be an array of 1 to " + std::to_string(order_limits::kMaxLines) + " lines";
   for (const json& line : j["items"]) {
-    if (!line.is_object() || !line.contains("item") || !line["item"].is_string())
-      return "each item needs an \"item\" code (string)";
-    if (!line.contains("quantity") || !line["quantity"].is_number_integer() ||
-        line["quantity"].get<std::int64_t>() <= 0)
-      return "quantity of " + line["item"].get<std::string>() + " must be a positive integer";
+    if (!line.is_object() || !line.contains("item") ||
+        !printable(line["item"], order_limits::kMaxText))
+      return "each item needs an \"item\" code (a string of printable characters)";
     const std::string code = line["item"].get<std::string>();
     if (!cat.contains(code)) return "unknown item " + code;
+    if (!line.contains("quantity") || !in_range(line["quantity"], order_limits::kMaxQuantity))
+      return "quantity of " + code + " must be an integer from 1 to " +
+             std::to_string(order_limits::kMaxQuantity);
     for (const order_line& seen : o.items)
       if (seen.item == code) return "item " + code + " is listed twice";
     o.items.push_back({code, line["quantity"].get<std::int64_t>()});
@@ -75,6 +99,12 @@ std::string parse_order(const std::string& body, const catalogue& cat, order_row
   o.card_token = j["card_token"].get<std::string>();
   o.amount_cents = j["amount_cents"].get<std::int64_t>();
   return {};
+}
+
+/// True for an order id as new_order_id makes them.
+bool valid_order_id(const std::string& id) {
+  if (id.size() != 20 || id.rfind("ord-", 0) != 0) return false;
+  return id.find_first_not_of("0123456789abcdef", 4) == std::string::npos;
 }
 
 json to_json(const order_row& o) {
@@ -96,6 +126,14 @@ void post_order(otp::node& n, const std::shared_ptr<const order_context>& ctx, c
   order_row o;
   if (std::string error = parse_order(req.body, cat, o); !error.empty())
     return reply_error(res, 400, error);
+  if (ctx->max_backlog > 0 && ctx->stats->backlog.load() >= ctx->max_backlog) {
+    ++ctx->stats->shed;
+    res.set_header("Retry-After", "1");
+    return reply(res, 503,
+                 {{"error", "overloaded"},
+                  {"message", "too many orders in progress; retry later"},
+                  {"retry_after_ms", 1000}});
+  }
   try {
     const auto limiter = otp::whereis<rate_limit_server>(rate_limiter_name);
     const otp::rate_decision d =
@@ -115,8 +153,9 @@ void post_order(otp::node& n, const std::shared_ptr<const order_context>& ctx, c
       o.id = new_order_id();
       if (query(db_conn::insert_order{o}).get()) break;
     }
-  } catch (const std::exception& e) {
-    return reply_error(res, 503, std::string("cannot store the order now: ") + e.what());
+  } catch (const std::exception&) {
+    res.set_header("Retry-After", "1");
+    return reply_error(res, 503, "cannot store the order now");
   }
   try {
     (void)start_order(o.id, ctx).get();
@@ -124,17 +163,20 @@ void post_order(otp::node& n, const std::shared_ptr<const order_context>& ctx, c
     // The order supervisor is restarting; the order is stored, and the
     // reconciler starts its process.
   }
+  ++ctx->stats->backlog;
   reply(res, 202, {{"id", o.id}});
 }
 
 void get_order(otp::node& n, const httplib::Request& req, httplib::Response& res) {
   thread_mailbox(n);
+  const std::string id = req.matches[1];
+  if (!valid_order_id(id)) return reply_error(res, 404, "no such order");
   try {
-    const std::optional<order_row> o = query(db_conn::get_order{req.matches[1]}).get();
-    if (!o) return reply_error(res, 404, "no order " + std::string(req.matches[1]));
+    const std::optional<order_row> o = query(db_conn::get_order{id}).get();
+    if (!o) return reply_error(res, 404, "no order " + id);
     reply(res, 200, to_json(*o));
-  } catch (const std::exception& e) {
-    reply_error(res, 503, std::string("cannot read the order now: ") + e.what());
+  } catch (const std::exception&) {
+    reply_error(res, 503, "cannot read the order now");
   }
 }
 
@@ -147,8 +189,8 @@ void get_stats(otp::node& n, const order_context& ctx, httplib::Response& res) {
       orders[to_string(state)] = count;
     for (const auto& [reason, count] : query(db_conn::failures_by_reason{}).get())
       failed[reason] = count;
-  } catch (const std::exception& e) {
-    return reply_error(res, 503, std::string("cannot read the database now: ") + e.what());
+  } catch (const std::exception&) {
+    return reply_error(res, 503, "cannot read the database now");
   }
   for (const char* s : {"pending", "reserved", "paid", "failed"})
     if (!orders.contains(s)) orders[s] = 0;
@@ -167,6 +209,8 @@ void get_stats(otp::node& n, const order_context& ctx, httplib::Response& res) {
          {"restarts", restarts},
          {"escalations", s.escalations.load()},
          {"crashes_injected", s.crashes_injected.load()},
+         {"backlog", s.backlog.load()},
+         {"shed", s.shed.load()},
          {"order_crashes", s.order_crashes.load()},
          {"resumed_by_reconciler", s.resumed_by_reconciler.load()},
          {"notifications_dropped", s.notifications_dropped.load()},
@@ -177,8 +221,10 @@ void post_chaos(otp::node& n, const httplib::Request& req, httplib::Response& re
   thread_mailbox(n);
   const json j = json::parse(req.body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("rate") || !j["rate"].is_number() ||
-      j["rate"].get<double>() < 0)
-    return reply_error(res, 400, "rate must be a number >= 0 (kills per second)");
+      !(j["rate"].get<double>() >= 0 && j["rate"].get<double>() <= chaos::kMaxRate))
+    return reply_error(res, 400,
+                       "rate must be a number from 0 to " + std::to_string(int(chaos::kMaxRate)) +
+                           " (kills per second)");
   const auto c = otp::whereis<chaos>(chaos_name);
   if (c.resolve().is_null()) return reply_error(res, 404, "no chaos process is running");
   otp::cast(c, chaos::set_rate{j["rate"].get<double>()});
@@ -198,6 +244,7 @@ otp::server_result endpoint::init() {
   server_ = std::make_unique<httplib::Server>();
   const int threads = o_.threads;
   server_->set_tcp_nodelay(true);
+  apply_limits(*server_, o_.limits);
   server_->new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };
@@ -216,9 +263,10 @@ otp::server_result endpoint::init() {
   server_->Get("/stats", [&n, ctx](const httplib::Request&, httplib::Response& res) {
     get_stats(n, *ctx, res);
   });
-  server_->Post("/admin/chaos", [&n](const httplib::Request& req, httplib::Response& res) {
-    post_chaos(n, req, res);
-  });
+  if (o_.admin)
+    server_->Post("/admin/chaos", [&n](const httplib::Request& req, httplib::Response& res) {
+      post_chaos(n, req, res);
+    });
   const int want = o_.bound_port->load() != 0 ? o_.bound_port->load() : o_.port;
   const int port = want == 0 ? server_->bind_to_any_port(o_.host)
                              : (server_->bind_to_port(o_.host, want) ? want : -1);

@@ -2,11 +2,16 @@
 //
 // | request              | answer                                                         |
 // |----------------------|----------------------------------------------------------------|
-// | POST /orders         | 202 {"id"}; 400 {"error"} malformed; 429 + Retry-After; 503    |
+// | POST /orders         | 202 {"id"}; 400 {"error"} malformed or out of bounds (see    |
+// |                      | order_limits); 429 + Retry-After; 503 + Retry-After          |
 // | GET /orders/{id}     | 200 {"id","state","reason","charge_id","attempts",...}; 404    |
 // | GET /health          | 200 {"status": "ok"}                                           |
 // | GET /stats           | 200 counts, failures by reason, restarts, circuit state, ...  |
-// | POST /admin/chaos    | {"rate": kills per second}: 200; 400 bad rate; 404 no chaos    |
+// | POST /admin/chaos    | only with endpoint_options::admin (404 otherwise):            |
+// |                      | {"rate": 0..1000 kills/s}: 200; 400 bad rate; 404 no chaos    |
+//
+// Every route also has the limits of common/http_limits.hpp (413, 415, 431,
+// timeouts); no response carries an internal error's text.
 //
 // The endpoint is a gen_server that owns the HTTP server and its listening
 // thread; stopping it (or killing it) stops the server. httplib answers on
@@ -23,6 +28,7 @@
 #include <thread>
 
 #include "catalogue.hpp"
+#include "common/http_limits.hpp"
 #include "order.hpp"
 #include "otp/otp.hpp"
 
@@ -32,6 +38,14 @@ class Server;
 
 namespace order_system {
 
+/// Bounds on the fields of POST /orders (a 400 outside them).
+struct order_limits {
+  static constexpr std::size_t kMaxText = 200;  ///< customer, card_token, item codes
+  static constexpr std::int64_t kMaxAmountCents = 100'000'000;
+  static constexpr std::int64_t kMaxQuantity = 10'000;
+  static constexpr std::size_t kMaxLines = 100;
+};
+
 /// Where the endpoint listens and how it is reached.
 struct endpoint_options {
   std::string host = "127.0.0.1";
@@ -40,6 +54,9 @@ struct endpoint_options {
   int port = 0;
   /// HTTP worker threads.
   int threads = 16;
+  /// Serve the /admin routes (the demo's chaos switch). Off by default.
+  bool admin = false;
+  http_limits limits;
   std::shared_ptr<std::atomic<int>> bound_port = std::make_shared<std::atomic<int>>(0);
 };
 

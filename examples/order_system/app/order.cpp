@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <utility>
 
 #include "inventory.hpp"
@@ -117,7 +118,11 @@ otp::task<otp::server_result> order_process::work() {
   for (const order_line& line : row_.items) {
     inventory::describe d{line.item};
     const nlohmann::json rec = co_await call_until_answered(inv, std::move(d), kCallTimeout);
-    subtotal += rec.at("unit_price_cents").get<std::int64_t>() * line.quantity;
+    std::int64_t cost = 0;
+    if (__builtin_mul_overflow(rec.at("unit_price_cents").get<std::int64_t>(), line.quantity,
+                               &cost) ||
+        __builtin_add_overflow(subtotal, cost, &subtotal))
+      throw std::overflow_error("the subtotal of order " + id_ + " overflows");
   }
 
   if (row_.state == order_state::pending) {

@@ -52,6 +52,9 @@ struct order_context {
   std::chrono::milliseconds max_backoff{1000};
   /// Where notification tasks append one line per finished order (empty: none).
   std::string notifications_log;
+  /// Admission control: POST /orders is answered 503 with Retry-After while
+  /// this many orders are unfinished (service_stats::backlog); 0: no bound.
+  std::int64_t max_backlog = 5000;
 };
 
 /// The name the order supervisor registers under.

@@ -10,6 +10,7 @@ otp::task<otp::server_result> reconciler::run(sweep, bool first) {
   // rather than crash: the next one comes in `interval`.
   try {
     const std::vector<std::string> unfinished = co_await query(db_conn::unfinished_orders{});
+    ctx_->stats->backlog.store(static_cast<std::int64_t>(unfinished.size()));
     std::unordered_set<std::string> orphans;
     for (const std::string& id : unfinished) {
       if (!ctx_->registry.lookup(id).empty()) continue;  // a process works on it

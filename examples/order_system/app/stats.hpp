@@ -20,6 +20,12 @@ class service_stats {
  public:
   /// Processes killed by the chaos process.
   std::atomic<std::int64_t> crashes_injected{0};
+  /// Orders accepted and not yet paid or failed: the count the reconciler
+  /// found at its last sweep, plus those accepted since (an estimate that
+  /// admission control reads on every POST /orders).
+  std::atomic<std::int64_t> backlog{0};
+  /// POST /orders answered 503 because the backlog was full.
+  std::atomic<std::int64_t> shed{0};
   /// Order processes that ended abnormally (killed or crashed).
   std::atomic<std::int64_t> order_crashes{0};
   /// Supervisors that gave up (reached_max_restart_intensity).

@@ -261,6 +261,7 @@ struct sent_request {
 
 /// Counters the senders bump and the progress line reads.
 struct live_counts {
+  std::atomic<std::size_t> retried_busy{0};  ///< 503 + Retry-After answers waited out
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> sent{0};
   std::atomic<std::size_t> accepted{0};
@@ -271,6 +272,9 @@ std::pair<std::int64_t, std::int64_t> unfinished_and_paid(const json& stats) {
   const json& orders = field(stats, "orders");
   return {count_of(orders, "pending") + count_of(orders, "reserved"), count_of(orders, "paid")};
 }
+
+/// How many times the load generator sends one order at most.
+constexpr int kMaxSends = 60;
 
 /// POSTs every body to the service on `port` from `concurrency` threads, each
 /// with its own keep-alive client, and shows progress until all are sent.
@@ -288,7 +292,25 @@ std::vector<sent_request> replay(const std::vector<std::string>& bodies, int por
       c.set_read_timeout(30);
       for (std::size_t i; (i = live.next.fetch_add(1)) < bodies.size();) {
         const auto t0 = steady::now();
-        const auto res = c.Post("/orders", bodies[i], "application/json");
+        auto res = c.Post("/orders", bodies[i], "application/json");
+        // Sent again, after a pause, only when the order was surely not
+        // stored: a refused connection (the service is restarting) or a 503
+        // with Retry-After (the backlog is full, or the store is restarting).
+        std::chrono::milliseconds pause{50};
+        for (int tries = 1; tries < kMaxSends; ++tries) {
+          const bool refused = !res && res.error() == httplib::Error::Connection;
+          const bool busy = res && res->status == 503 && res->has_header("Retry-After");
+          if (!refused && !busy) break;
+          if (busy) {
+            ++live.retried_busy;
+            pause = std::chrono::milliseconds(
+                std::clamp<long>(std::atol(res->get_header_value("Retry-After").c_str()), 1, 5) *
+                1000);
+          }
+          std::this_thread::sleep_for(pause);
+          if (refused) pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+          res = c.Post("/orders", bodies[i], "application/json");
+        }
         sent_request& r = out[i];
         r.latency_us =
             std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0).count();
@@ -671,10 +693,11 @@ int print_report(const run_result& r) {
 }
 
 /// The gateway's command line (after `--port 0`).
-std::vector<std::string> gateway_args(const options& o) {
+/// @param ledger the gateway's SQLite ledger file.
+std::vector<std::string> gateway_args(const options& o, const fs::path& ledger) {
   std::vector<std::string> a{
       "--failure-rate", num(o.gateway_failure_rate), "--lost-reply-rate", num(o.lost_reply_rate),
-      "--seed",         std::to_string(o.seed)};
+      "--seed",         std::to_string(o.seed),      "--ledger",          ledger.string()};
   a.insert(a.end(), {"--latency-ms", std::to_string(o.gateway_latency_ms), "--jitter-ms",
                      std::to_string(o.gateway_jitter_ms)});
   if (!o.outage.empty()) a.insert(a.end(), {"--outage", o.outage});
@@ -684,7 +707,8 @@ std::vector<std::string> gateway_args(const options& o) {
 /// The service's command line (after `--port 0`).
 std::vector<std::string> service_args(const options& o, const std::string& db,
                                       const fs::path& catalogue, int gateway_port) {
-  return {"--db",
+  return {"--admin",
+          "--db",
           db,
           "--gateway",
           "http://127.0.0.1:" + std::to_string(gateway_port),
@@ -717,7 +741,8 @@ int run(const options& o) {
   run_result r;
   std::vector<ledger_charge> ledger;
   {
-    const auto gateway = start_server(o.gateway, gateway_args(o), dir / "gateway.log");
+    const auto gateway =
+        start_server(o.gateway, gateway_args(o, dir / "ledger.db"), dir / "gateway.log");
     service_keeper service(o.service, service_args(o, db, catalogue, gateway->port()),
                            dir / "service.log");
     // A server dying mid-request must not kill the driver; set only now, as

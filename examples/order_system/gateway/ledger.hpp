@@ -1,10 +1,15 @@
-// The payment gateway's ledger: every charge it has made, by idempotency key.
+// The payment gateway's ledger: every charge it has made, by idempotency key,
+// in SQLite, so a gateway killed (kill -9) and started again on the same file
+// keeps every charge it answered for, replays their keys and never reuses a
+// charge id.
 #pragma once
+
+#include <sqlite3.h>
 
 #include <cstdint>
 #include <mutex>
+#include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace gateway {
@@ -33,14 +38,29 @@ struct charge_outcome {
   charge c;  ///< the charge made now or earlier under the same key
 };
 
+/// The ledger's database could not be opened or written.
+struct ledger_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// Charges by idempotency key. A key is charged at most once: a repeated
 /// request with the same key and the same order and amount replays the first
-/// outcome; one with a different order or amount is a conflict.
-/// Thread-safe.
+/// outcome; one with a different order or amount is a conflict. A charge is
+/// committed (WAL, synchronous=NORMAL: it survives a kill of the process,
+/// not a power loss) before apply returns. Charge ids are "ch_N", N never
+/// reused. Thread-safe.
 class ledger {
  public:
+  /// Opens (or creates) the ledger at `path`; ":memory:" keeps it in memory.
+  /// @throws ledger_error when the file cannot be opened or set up.
+  explicit ledger(const std::string& path);
+  ~ledger();
+  ledger(const ledger&) = delete;
+  ledger& operator=(const ledger&) = delete;
+
   /// Records a charge (declined when the card token starts with
   /// "tok_declined"), or replays / refuses per the key's earlier charge.
+  /// @throws ledger_error when the database cannot be written.
   charge_outcome apply(const charge_request& r);
 
   /// The charge made under `key`, if any.
@@ -50,9 +70,10 @@ class ledger {
   std::vector<charge> all() const;
 
  private:
+  bool find_locked(const std::string& key, charge& out) const;
+
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::size_t> by_key_;
-  std::vector<charge> charges_;
+  sqlite3* db_ = nullptr;
 };
 
 }  // namespace gateway

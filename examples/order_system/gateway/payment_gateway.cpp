@@ -13,10 +13,14 @@
 //   malformed; 503 unavailable.
 // - GET /charges/{key}: 200 the charge made under the key; 404 none.
 // - GET /ledger: 200 {"count": n, "charges": [...]}, every charge in order.
-// - POST /admin/outage {"duration_ms": n}: 503 to every charge for n ms.
+// - POST /admin/outage {"duration_ms": 0..3600000}: 503 to every charge for
+//   that long (only with --admin; 404 otherwise).
 // - GET /health: 200 {"status": "ok"}.
 //
 // A charge is {"idempotency_key", "order_id", "amount_cents" (> 0), "card_token"}.
+// Charges are kept in SQLite (--ledger FILE; in memory without it), so a
+// gateway killed and started again on the same file loses none. Every route
+// has the limits of common/http_limits.hpp (413, 415, 431, timeouts).
 // A token starting with "tok_declined" is declined (recorded, 402). Faults:
 // - failure rate: 503 before anything is recorded;
 // - lost-reply rate: the charge is recorded, then 503 is answered as if the
@@ -38,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/http_limits.hpp"
 #include "common/stop_on_eof.hpp"
 #include "ledger.hpp"
 
@@ -173,6 +178,10 @@ int main(int argc, char** argv) {
   app.add_option("--outage", fo.outages,
                  "outage window START_MS:DURATION_MS after launch (repeatable)");
   app.add_option("--seed", fo.seed, "random seed for the faults");
+  std::string ledger_path = ":memory:";
+  app.add_option("--ledger", ledger_path, "SQLite file of the charges (default: in memory)");
+  bool admin = false;
+  app.add_flag("--admin", admin, "serve POST /admin/outage");
   bool stop_on_eof = false;
   app.add_flag("--stop-on-eof", stop_on_eof,
                "stop when standard input reaches end of file (the parent that started it is gone)");
@@ -187,9 +196,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   faults f(fo);
-  gateway::ledger ledger;
+  std::unique_ptr<gateway::ledger> kept;
+  try {
+    kept = std::make_unique<gateway::ledger>(ledger_path);
+  } catch (const gateway::ledger_error& e) {
+    std::fprintf(stderr, "payment_gateway: %s\n", e.what());
+    return 2;
+  }
+  gateway::ledger& ledger = *kept;
   httplib::Server svr;
   svr.set_tcp_nodelay(true);
+  order_system::apply_limits(svr, {});
   svr.new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };
@@ -220,16 +237,20 @@ int main(int argc, char** argv) {
     for (const auto& c : ledger.all()) list.push_back(to_json(c));
     reply(res, 200, {{"count", list.size()}, {"charges", std::move(list)}});
   });
-  svr.Post("/admin/outage", [&](const httplib::Request& req, httplib::Response& res) {
-    const json j = json::parse(req.body, nullptr, false);
-    if (j.is_discarded() || !j.contains("duration_ms") || !j["duration_ms"].is_number_integer() ||
-        j["duration_ms"].get<std::int64_t>() < 0)
-      return reply(
-          res, 400,
-          {{"error", "bad_request"}, {"message", "duration_ms must be a non-negative integer"}});
-    f.outage_for(std::chrono::milliseconds(j["duration_ms"].get<std::int64_t>()));
-    reply(res, 200, {{"outage_ms", j["duration_ms"]}});
-  });
+  if (admin)
+    svr.Post("/admin/outage", [&](const httplib::Request& req, httplib::Response& res) {
+      const json j = json::parse(req.body, nullptr, false);
+      constexpr std::int64_t kMaxOutageMs = 3'600'000;
+      const bool ok = !j.is_discarded() && j.is_object() && j.contains("duration_ms") &&
+                      j["duration_ms"].is_number_unsigned() &&
+                      j["duration_ms"].get<std::uint64_t>() <= kMaxOutageMs;
+      if (!ok)
+        return reply(res, 400,
+                     {{"error", "bad_request"},
+                      {"message", "duration_ms must be an integer from 0 to 3600000"}});
+      f.outage_for(std::chrono::milliseconds(j["duration_ms"].get<std::int64_t>()));
+      reply(res, 200, {{"outage_ms", j["duration_ms"]}});
+    });
   svr.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, {{"status", "ok"}});
   });

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   app.add_option("--port", cfg.http.port, "port to listen on (0: any free port)")
       ->check(CLI::Range(0, 65535));
   app.add_option("--threads", cfg.http.threads, "HTTP threads")->check(CLI::Range(1, 1024));
+  app.add_flag("--admin", cfg.http.admin, "serve the /admin routes (the demo's chaos switch)");
   app.add_option("--db-connections", cfg.db_connections, "connections in the repo pool")
       ->check(CLI::Range(1, 64));
   app.add_option("--rate", cfg.limit.rate_per_second, "orders per second per customer")
@@ -76,6 +77,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--chaos-rate", chaos_rate, "processes killed per second (0: none)")
       ->check(CLI::NonNegativeNumber);
+  std::int64_t max_backlog = 5000;
+  app.add_option("--max-backlog", max_backlog,
+                 "answer POST /orders 503 while this many orders are unfinished (0: no bound)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}));
   app.add_option("--max-attempts", max_attempts, "starts of an order process before it settles")
       ->check(CLI::Range(1, 100));
   app.add_option("--payment-deadline-ms", payment_deadline_ms,
@@ -130,6 +135,7 @@ int main(int argc, char** argv) {
   }
   auto ctx = cfg.orders;
   ctx->max_attempts = max_attempts;
+  ctx->max_backlog = max_backlog;
   ctx->payment_deadline = std::chrono::milliseconds(payment_deadline_ms);
   ctx->notifications_log =
       notifications_path.empty() ? cfg.db_path + ".notifications.log" : notifications_path;
