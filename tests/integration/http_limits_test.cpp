@@ -6,8 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "service_fixture.hpp"
 
@@ -159,6 +161,35 @@ TEST(HttpLimits, AdminRoutesAreOffByDefaultAndBoundedWhenOn) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << body;
   }
+}
+
+// Rule: stopping the endpoint closes its port at once and never waits for a
+// client that keeps a request open by sending a byte at a time (such a wait
+// blocked the root's shutdown forever, leaving a process alive with no tree).
+TEST(HttpLimits, StoppingTheEndpointDoesNotWaitForASlowClient) {
+  service_under_test svc;
+  const int port = svc.port();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_GT(::send(fd, "POST /orders HTTP/1.1\r\n", 24, MSG_NOSIGNAL), 0);
+  std::atomic<bool> done{false};
+  std::thread slow([&] {  // a header byte every 100 ms: the read timeout never fires
+    while (!done.load() && ::send(fd, "X", 1, MSG_NOSIGNAL) == 1)
+      std::this_thread::sleep_for(100ms);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(otp::supervisor::terminate_child(svc.root(), "endpoint").get().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2, 0);
+  EXPECT_FALSE(c.Get("/health")) << "the port still answers";
+  done = true;
+  slow.join();
+  ::close(fd);
 }
 
 // Rule (admission control): while the backlog of unfinished orders is at its

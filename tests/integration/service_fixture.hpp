@@ -107,6 +107,9 @@ class service_under_test {
     return c;
   }
 
+  /// The root supervisor.
+  otp::supervisor::ref root() const { return otp::supervisor::ref(root_); }
+
   /// The port the endpoint listens on.
   int port() const { return cfg_.http.bound_port->load(); }
 

@@ -210,6 +210,7 @@ void get_stats(otp::node& n, const order_context& ctx, httplib::Response& res) {
          {"escalations", s.escalations.load()},
          {"crashes_injected", s.crashes_injected.load()},
          {"backlog", s.backlog.load()},
+         {"processes", n.process_count()},
          {"shed", s.shed.load()},
          {"order_crashes", s.order_crashes.load()},
          {"resumed_by_reconciler", s.resumed_by_reconciler.load()},
@@ -251,22 +252,38 @@ otp::server_result endpoint::init() {
   otp::node& n = *node_;
   auto ctx = ctx_;
   auto cat = cat_;
-  server_->Post("/orders", [&n, ctx, cat](const httplib::Request& req, httplib::Response& res) {
-    post_order(n, ctx, *cat, req, res);
-  });
-  server_->Get(R"(/orders/([^/]+))", [&n](const httplib::Request& req, httplib::Response& res) {
-    get_order(n, req, res);
-  });
+  // Every handler first checks that the endpoint still serves: after stop(),
+  // threads still finishing a slow client's request answer 503 and leave
+  // the node alone.
+  auto open = open_;
+  const auto guarded = [open](auto f) {
+    return [open, f](const httplib::Request& req, httplib::Response& res) {
+      if (!open->load()) {
+        res.set_header("Retry-After", "1");
+        return reply_error(res, 503, "the service is stopping");
+      }
+      f(req, res);
+    };
+  };
+  server_->Post("/orders",
+                guarded([&n, ctx, cat](const httplib::Request& req, httplib::Response& res) {
+                  post_order(n, ctx, *cat, req, res);
+                }));
+  server_->Get(R"(/orders/([^/]+))",
+               guarded([&n](const httplib::Request& req, httplib::Response& res) {
+                 get_order(n, req, res);
+               }));
   server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, {{"status", "ok"}});
   });
-  server_->Get("/stats", [&n, ctx](const httplib::Request&, httplib::Response& res) {
-    get_stats(n, *ctx, res);
-  });
+  server_->Get("/stats", guarded([&n, ctx](const httplib::Request&, httplib::Response& res) {
+                 get_stats(n, *ctx, res);
+               }));
   if (o_.admin)
-    server_->Post("/admin/chaos", [&n](const httplib::Request& req, httplib::Response& res) {
-      post_chaos(n, req, res);
-    });
+    server_->Post("/admin/chaos",
+                  guarded([&n](const httplib::Request& req, httplib::Response& res) {
+                    post_chaos(n, req, res);
+                  }));
   const int want = o_.bound_port->load() != 0 ? o_.bound_port->load() : o_.port;
   const int port = want == 0 ? server_->bind_to_any_port(o_.host)
                              : (server_->bind_to_port(o_.host, want) ? want : -1);
@@ -278,9 +295,18 @@ otp::server_result endpoint::init() {
 }
 
 void endpoint::stop() {
-  if (server_) server_->stop();
-  if (listener_.joinable()) listener_.join();
-  server_.reset();
+  open_->store(false);
+  if (!server_) return;
+  server_->stop();  // closes the listening socket: the port is free from here on
+  // Joining the listener waits for every connection's thread, and a client
+  // that keeps sending one byte at a time holds its thread for as long as it
+  // likes. That wait must never block this process (nor its scheduler
+  // thread, nor its supervisor's shutdown): a thread of its own joins and
+  // frees the server.
+  std::thread([s = std::move(server_), t = std::move(listener_)]() mutable {
+    if (t.joinable()) t.join();
+    s.reset();
+  }).detach();
 }
 
 }  // namespace order_system

@@ -14,7 +14,9 @@
 // timeouts); no response carries an internal error's text.
 //
 // The endpoint is a gen_server that owns the HTTP server and its listening
-// thread; stopping it (or killing it) stops the server. httplib answers on
+// thread; stopping it (or killing it) closes the listening socket at once and
+// never waits for connections still open (a slow client's thread finishes
+// on its own, answering 503, and a detached thread frees the server). httplib answers on
 // its own threads, which are not processes: each gets an otp::mailbox the
 // first time it handles a request, so handlers can call the service's
 // processes like any process would. An order is stored (pending) before the
@@ -83,6 +85,8 @@ class endpoint {
   std::shared_ptr<const catalogue> cat_;
   std::unique_ptr<httplib::Server> server_;
   std::thread listener_;
+  /// False once stop() ran; shared with the handlers.
+  std::shared_ptr<std::atomic<bool>> open_ = std::make_shared<std::atomic<bool>>(true);
 };
 
 }  // namespace order_system

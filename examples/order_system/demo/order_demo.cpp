@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "common/child_process.hpp"
+#include "soak.hpp"
 #include "store.hpp"
 
 namespace {
@@ -86,6 +87,10 @@ struct options {
   int burst = 20;
   int drain_timeout_s = 120;
   unsigned seed = 1;
+  int duration_s = 0;         ///< soak: send the orders again and again for this long
+  bool hostile = false;       ///< soak: hostile clients beside the orders
+  int slow_connections = 20;  ///< hostile slowloris connections
+  int max_rss_mb = 0;         ///< fail when the service's RSS passes this (0: no bound)
 };
 
 /// Declares every flag of `o` on `app`, with its default.
@@ -126,6 +131,16 @@ void add_options(CLI::App& app, options& o) {
                  "longest wait for accepted orders to finish, s")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", o.seed, "the gateway's fault seed");
+  app.add_option("--duration-s", o.duration_s,
+                 "soak: send the orders again and again until this many seconds have passed")
+      ->check(CLI::Range(0, 7 * 24 * 3600));
+  app.add_flag("--hostile", o.hostile,
+               "soak: slowloris, oversized, compressed and malformed requests beside the orders");
+  app.add_option("--slow-connections", o.slow_connections, "hostile slowloris connections")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--max-rss-mb", o.max_rss_mb,
+                 "fail when the service's resident memory passes this many MiB (0: no bound)")
+      ->check(CLI::Range(0, 1 << 20));
 }
 
 /// `v` the shortest way ("5", "0.02").
@@ -425,6 +440,11 @@ class service_keeper {
   int restarts() const { return restarts_.load(); }
   /// True once the service has ended for good (not restarted).
   bool ended() const { return ended_.load(); }
+  /// The running service's OS pid, or -1.
+  pid_t os_pid() {
+    std::lock_guard l(mu_);
+    return child_ ? child_->os_pid() : -1;
+  }
 
   /// Stops watching, then stops the service (SIGTERM; SIGKILL after `grace`).
   /// @returns its wait status (the kept one if it had already ended).
@@ -565,6 +585,14 @@ struct run_result {
   double draining_s = 0;
   int service_status = 0;
   int service_restarts = 0;  ///< times the tree gave up and the service was started again
+  int rounds = 1;            ///< passes over the orders (more than one in a soak)
+  std::int64_t peak_rss_kb = 0;
+  std::int64_t end_rss_kb = 0;
+  std::int64_t peak_processes = 0;
+  std::int64_t kills = 0;  ///< chaos kills over every incarnation of the service
+  std::int64_t hostile_sent = 0;
+  std::map<int, std::int64_t> hostile_answers;
+  std::vector<std::string> failures;  ///< soak checks that failed
   int gateway_status = 0;
   std::vector<std::string> warnings;
   reconciliation rec;
@@ -686,8 +714,27 @@ int print_report(const run_result& r) {
   if (r.service_restarts > 0)
     std::printf("service     started again %d time(s) after its supervision tree gave up\n",
                 r.service_restarts);
+  std::int64_t accepted = 0;
+  for (const sent_request& q : r.requests) accepted += q.status == 202 ? 1 : 0;
+  std::printf("soak        %d round(s), %.0f orders accepted/s, kills survived %" PRId64
+              ", service RSS peak %.0f MiB (%.0f at the end), processes peak %" PRId64 "\n",
+              r.rounds, static_cast<double>(accepted) / std::max(r.sending_s, 1e-3), r.kills,
+              static_cast<double>(r.peak_rss_kb) / 1024.0,
+              static_cast<double>(r.end_rss_kb) / 1024.0, r.peak_processes);
+  if (r.hostile_sent > 0) {
+    std::string by;
+    for (const auto& [st, n] : r.hostile_answers)
+      by +=
+          "  " + (st == 0 ? std::string("closed") : std::to_string(st)) + ": " + std::to_string(n);
+    std::printf("hostile     sent %" PRId64 "%s\n", r.hostile_sent, by.c_str());
+  }
   for (const std::string& w : r.warnings) std::printf("warning     %s\n", w.c_str());
-  const int status = print_verdict(r.rec);
+  for (const std::string& f : r.failures) std::printf("failure     %s\n", f.c_str());
+  int status = print_verdict(r.rec);
+  if (!r.failures.empty()) {
+    if (status == 0) std::printf("result      FAILED: %zu soak check(s)\n", r.failures.size());
+    status = 1;
+  }
   std::fflush(stdout);
   return status;
 }
@@ -748,11 +795,33 @@ int run(const options& o) {
     // A server dying mid-request must not kill the driver; set only now, as
     // the servers would inherit an ignored SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
-    live_counts live;
-    progress bar(bodies.size());
+    order_demo::service_sampler sampler(service.port(), [&] { return service.os_pid(); });
+    std::unique_ptr<order_demo::hostile_clients> hostile;
+    if (o.hostile)
+      hostile = std::make_unique<order_demo::hostile_clients>(service.port(), o.slow_connections);
     const auto t0 = steady::now();
-    r.requests = replay(bodies, service.port(), o.concurrency, live, bar);
+    const auto soak_end = t0 + std::chrono::seconds(o.duration_s);
+    r.rounds = 0;
+    do {
+      live_counts live;
+      progress bar(bodies.size());
+      std::vector<sent_request> round = replay(bodies, service.port(), o.concurrency, live, bar);
+      bar.finish();
+      r.requests.insert(r.requests.end(), round.begin(), round.end());
+      ++r.rounds;
+    } while (steady::now() < soak_end);
     const auto t1 = steady::now();
+    if (hostile) {
+      hostile->stop();
+      r.hostile_sent = hostile->sent();
+      r.hostile_answers = hostile->answers();
+      for (const std::string& f : hostile->failures())
+        r.failures.push_back("hostile request not refused: " + f);
+    }
+    live_counts live;  // for the progress line while draining
+    live.sent = r.requests.size();
+    for (const sent_request& q : r.requests) live.accepted += q.status == 202 ? 1 : 0;
+    progress bar(r.requests.size());
     httplib::Client svc = service.client();
     service.chaos_off();
     drain(
@@ -763,7 +832,19 @@ int run(const options& o) {
     r.draining_s = std::chrono::duration<double>(steady::now() - t1).count();
     r.stats = get_json(svc, "/stats");
     if (r.stats.is_null()) r.warnings.push_back("GET /stats failed after draining");
+    sampler.stop();
+    r.peak_rss_kb = sampler.peak_rss_kb();
+    r.end_rss_kb = sampler.last_rss_kb();
+    r.peak_processes = sampler.peak_processes();
+    r.kills = sampler.kills();
+    if (o.max_rss_mb > 0 && r.peak_rss_kb > std::int64_t{o.max_rss_mb} * 1024)
+      r.failures.push_back("the service's RSS reached " + std::to_string(r.peak_rss_kb / 1024) +
+                           " MiB (bound " + std::to_string(o.max_rss_mb) + " MiB)");
     r.service_status = service.stop(std::chrono::seconds(30));
+    if (WIFSIGNALED(r.service_status))
+      r.failures.push_back("order_service ended by signal " +
+                           std::to_string(WTERMSIG(r.service_status)) +
+                           (WTERMSIG(r.service_status) == SIGKILL ? " (it hung on SIGTERM)" : ""));
     r.service_restarts = service.restarts();
     httplib::Client gw = gateway->client();
     ledger = read_ledger(gw);

@@ -13,9 +13,9 @@
 // If the root supervisor itself gives up (restarts came too fast at the top),
 // the service ends as an Erlang node does when a permanent application's
 // supervisor dies: one line on stderr ("order_service: the supervision tree
-// gave up (REASON): exiting with status 3"), exit status 3, for the service
-// manager (systemd's Restart=on-failure, Kubernetes, order_demo) to start it
-// again. The database holds every accepted order, and the next start's
+// gave up (REASON): exiting with status 3"), exit status 3 at once, for the
+// service manager (systemd's Restart=on-failure, Kubernetes, order_demo) to
+// start it again. The database holds every accepted order, and the next start's
 // reconciler resumes them.
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -28,7 +28,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "chaos.hpp"
 #include "common/stop_on_eof.hpp"
@@ -169,11 +168,8 @@ int main(int argc, char** argv) {
                    [] { return std::optional<otp::exit_reason>(); }));
   }
   if (gave_up) {
-    // Whatever the node's teardown does, the process ends within 10 s.
-    std::thread([] {
-      std::this_thread::sleep_for(std::chrono::seconds(10));
-      std::_Exit(kTreeGaveUp);
-    }).detach();
+    // As an Erlang node halts: the accepted orders are committed to the
+    // database, so nothing is gained by tearing the rest down first.
     log->critical("the supervision tree gave up ({}): exiting with status {}", gave_up->to_string(),
                   kTreeGaveUp);
     log->flush();
@@ -181,14 +177,15 @@ int main(int argc, char** argv) {
                  "order_service: the supervision tree gave up (%s): exiting with status %d\n",
                  gave_up->to_string().c_str(), kTreeGaveUp);
     std::fflush(stderr);
-    if (chaos.is_ok())
-      (void)otp::gen_server::stop(otp::whereis<order_system::chaos>(order_system::chaos_name))
-          .get();
-    return kTreeGaveUp;
+    std::_Exit(kTreeGaveUp);
   }
   if (chaos.is_ok())
     (void)otp::gen_server::stop(otp::whereis<order_system::chaos>(order_system::chaos_name)).get();
   (void)otp::gen_server::stop(otp::supervisor::ref(root.child), otp::exit_reason::shutdown()).get();
   log->flush();
-  return 0;
+  std::fflush(stdout);
+  // The tree has stopped in order. Threads the process does not own (an HTTP
+  // connection a slow client still holds) may outlive it: end here rather
+  // than destroy the node under them.
+  std::_Exit(0);
 }
