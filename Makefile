@@ -3,7 +3,7 @@
 
 JOBS ?= 2
 
-.PHONY: all deps build test test-default test-asan test-tsan test-clang demo bench format clean
+.PHONY: all deps build test test-default test-asan test-tsan test-clang demo soak bench format clean
 .NOTPARALLEL:
 
 all: build
@@ -33,6 +33,18 @@ demo: deps
 	cmake --preset default
 	cmake --build --preset default -j $(JOBS) --target order_demo order_service payment_gateway
 	build/default/examples/order_system/demo/order_demo $(DEMO_FLAGS)
+
+# The order system soaked: orders sent again and again for SOAK_S seconds (600 by
+# default) under chaos at 50 kills/s, supervisors included, with hostile clients
+# (slowloris, oversized, compressed, malformed); fails on a crash, a hang, a lost or
+# double-charged order, or the service passing 1 GiB of RSS. `make test` runs a
+# 20-second form of it in every build (ctest label soak).
+SOAK_S ?= 600
+soak: deps
+	cmake --preset default
+	cmake --build --preset default -j $(JOBS) --target order_demo order_service payment_gateway
+	build/default/examples/order_system/demo/order_demo --duration-s $(SOAK_S) --chaos-rate 50 \
+	  --hostile --max-rss-mb 1024 $(SOAK_FLAGS)
 
 # otp against Erlang/OTP and CAF (bench/compare; installs the peers first).
 # Pass flags through BENCH_FLAGS, e.g. make bench BENCH_FLAGS="--only ring --runs 5".
