@@ -58,12 +58,17 @@ otp::task<otp::pid> chaos::pick_supervisor() {
   std::vector<otp::pid> targets;
   try {
     const auto root = otp::whereis<otp::supervisor::server>(root_);
-    for (const auto& c : co_await otp::supervisor::which_children(root)) {
+    // Named, not iterated in place: GCC 12 mishandles temporaries in a
+    // full-expression with co_await (CONTRIBUTING.md).
+    const std::vector<otp::child_info> top = co_await otp::supervisor::which_children(root);
+    for (const auto& c : top) {
       if (c.child.is_null() || c.type != otp::child_type::supervisor) continue;
       targets.push_back(c.child);
       if (c.id == "services") {
         const otp::supervisor::ref services(c.child);
-        for (const auto& s : co_await otp::supervisor::which_children(services))
+        const std::vector<otp::child_info> below =
+            co_await otp::supervisor::which_children(services);
+        for (const auto& s : below)
           if (!s.child.is_null() && s.type == otp::child_type::supervisor)
             targets.push_back(s.child);
       }
