@@ -1,8 +1,6 @@
 // Hostile HTTP input against the order service's endpoint: every request
 // outside the limits gets a defined answer, and nothing is stored.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "common/loopback.hpp"
 #include "service_fixture.hpp"
 
 namespace {
@@ -22,15 +21,8 @@ using namespace std::chrono_literals;
 /// Sends `request` as raw bytes to 127.0.0.1:`port` and returns what comes
 /// back before the server closes the connection or 3 s pass.
 std::string raw_exchange(int port, const std::string& request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return {};
-  }
+  const int fd = order_system::connect_loopback(port);
+  if (fd < 0) return {};
   timeval tv{3, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
@@ -169,12 +161,8 @@ TEST(HttpLimits, AdminRoutesAreOffByDefaultAndBoundedWhenOn) {
 TEST(HttpLimits, StoppingTheEndpointDoesNotWaitForASlowClient) {
   service_under_test svc;
   const int port = svc.port();
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const int fd = order_system::connect_loopback(port);
+  ASSERT_GE(fd, 0);
   ASSERT_GT(::send(fd, "POST /orders HTTP/1.1\r\n", 24, MSG_NOSIGNAL), 0);
   std::atomic<bool> done{false};
   std::thread slow([&] {  // a header byte every 100 ms: the read timeout never fires

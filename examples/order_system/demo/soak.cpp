@@ -1,8 +1,6 @@
 #include "soak.hpp"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,25 +8,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/loopback.hpp"
+
 namespace order_demo {
 
 namespace {
 
 using json = nlohmann::json;
-
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 std::string valid_order(std::int64_t amount, std::int64_t quantity, const std::string& customer) {
   return json{{"customer", customer},
@@ -76,7 +62,7 @@ void hostile_clients::slowloris() {
       "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
       "Content-Length: 100\r\n\r\n{\"customer\": \"slow\"";
   while (!stopping_.load()) {
-    const int fd = connect_to(port_);
+    const int fd = order_system::connect_loopback(port_);
     if (fd < 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
