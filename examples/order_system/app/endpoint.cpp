@@ -290,13 +290,19 @@ otp::server_result endpoint::init() {
   if (port < 0)
     return otp::stop(otp::exit_reason::other("{bind_failed," + std::to_string(want) + "}"));
   o_.bound_port->store(port);
-  listener_ = std::thread([s = server_.get()] { s->listen_after_bind(); });
+  listener_ = std::thread([s = server_.get(), done = listening_done_] {
+    s->listen_after_bind();
+    done->store(true);
+  });
   return otp::noreply();
 }
 
 void endpoint::stop() {
   open_->store(false);
   if (!server_) return;
+  // httplib's stop() does nothing before the listener has started serving:
+  // wait for that (or for the listener to have ended), a matter of microseconds.
+  while (!listening_done_->load() && !server_->is_running()) std::this_thread::yield();
   server_->stop();  // closes the listening socket: the port is free from here on
   // Joining the listener waits for every connection's thread, and a client
   // that keeps sending one byte at a time holds its thread for as long as it

@@ -85,6 +85,8 @@ class endpoint {
   std::shared_ptr<const catalogue> cat_;
   std::unique_ptr<httplib::Server> server_;
   std::thread listener_;
+  /// True once the listener thread has returned from listen_after_bind.
+  std::shared_ptr<std::atomic<bool>> listening_done_ = std::make_shared<std::atomic<bool>>(false);
   /// False once stop() ran; shared with the handlers.
   std::shared_ptr<std::atomic<bool>> open_ = std::make_shared<std::atomic<bool>>(true);
 };
