@@ -795,6 +795,13 @@ int run(const options& o) {
     // A server dying mid-request must not kill the driver; set only now, as
     // the servers would inherit an ignored SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
+    {
+      // httplib's client keeps its response parser in function-local statics
+      // inside the (uninstrumented) library: set them up on this thread
+      // before any client thread starts, so ThreadSanitizer sees the order.
+      httplib::Client first = service.client();
+      (void)first.Get("/health");
+    }
     order_demo::service_sampler sampler(service.port(), [&] { return service.os_pid(); });
     std::unique_ptr<order_demo::hostile_clients> hostile;
     if (o.hostile)
