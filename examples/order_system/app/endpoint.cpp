@@ -26,14 +26,6 @@ void reply_error(httplib::Response& res, int status, const std::string& message)
   reply(res, status, {{"error", message}});
 }
 
-/// The calling httplib thread's process identity (made on first use; it
-/// ends with the thread).
-otp::mailbox& thread_mailbox(otp::node& n) {
-  thread_local std::unique_ptr<otp::mailbox> mb;
-  if (!mb) mb = std::make_unique<otp::mailbox>(n);
-  return *mb;
-}
-
 /// A new order id: "ord-" and 16 random hex digits.
 std::string new_order_id() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -120,9 +112,8 @@ json to_json(const order_row& o) {
           {"items", std::move(items)}};
 }
 
-void post_order(otp::node& n, const std::shared_ptr<const order_context>& ctx, const catalogue& cat,
+void post_order(const std::shared_ptr<const order_context>& ctx, const catalogue& cat,
                 const httplib::Request& req, httplib::Response& res) {
-  thread_mailbox(n);
   order_row o;
   if (std::string error = parse_order(req.body, cat, o); !error.empty())
     return reply_error(res, 400, error);
@@ -167,8 +158,7 @@ void post_order(otp::node& n, const std::shared_ptr<const order_context>& ctx, c
   reply(res, 202, {{"id", o.id}});
 }
 
-void get_order(otp::node& n, const httplib::Request& req, httplib::Response& res) {
-  thread_mailbox(n);
+void get_order(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   if (!valid_order_id(id)) return reply_error(res, 404, "no such order");
   try {
@@ -181,7 +171,6 @@ void get_order(otp::node& n, const httplib::Request& req, httplib::Response& res
 }
 
 void get_stats(otp::node& n, const order_context& ctx, httplib::Response& res) {
-  thread_mailbox(n);
   json orders = json::object();
   json failed = json::object();
   try {
@@ -218,8 +207,7 @@ void get_stats(otp::node& n, const order_context& ctx, httplib::Response& res) {
          {"circuit", {{"state", circuit}, {"openings", s.circuit_openings.load()}}}});
 }
 
-void post_chaos(otp::node& n, const httplib::Request& req, httplib::Response& res) {
-  thread_mailbox(n);
+void post_chaos(const httplib::Request& req, httplib::Response& res) {
   const json j = json::parse(req.body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("rate") || !j["rate"].is_number() ||
       !(j["rate"].get<double>() >= 0 && j["rate"].get<double>() <= chaos::kMaxRate))
@@ -252,27 +240,30 @@ otp::server_result endpoint::init() {
   otp::node& n = *node_;
   auto ctx = ctx_;
   auto cat = cat_;
-  // Every handler first checks that the endpoint still serves: after stop(),
-  // threads still finishing a slow client's request answer 503 and leave
-  // the node alone.
-  auto open = open_;
-  const auto guarded = [open](auto f) {
-    return [open, f](const httplib::Request& req, httplib::Response& res) {
-      if (!open->load()) {
+  // Every handler that reaches the node passes the gate: while the endpoint
+  // serves, it runs with a mailbox of its own for the request (a process
+  // identity that ends with the request, so no thread httplib keeps holds
+  // one past the node); after stop(), it answers 503 and leaves the node alone.
+  auto gate = gate_;
+  const auto guarded = [gate, &n](auto f) {
+    return [gate, &n, f](const httplib::Request& req, httplib::Response& res) {
+      if (!gate->enter()) {
         res.set_header("Retry-After", "1");
         return reply_error(res, 503, "the service is stopping");
       }
+      struct leave {
+        request_gate& g;
+        ~leave() { g.leave(); }
+      } done{*gate};
+      otp::mailbox mb(n);
       f(req, res);
     };
   };
-  server_->Post("/orders",
-                guarded([&n, ctx, cat](const httplib::Request& req, httplib::Response& res) {
-                  post_order(n, ctx, *cat, req, res);
+  server_->Post("/orders", guarded([ctx, cat](const httplib::Request& req, httplib::Response& res) {
+                  post_order(ctx, *cat, req, res);
                 }));
-  server_->Get(R"(/orders/([^/]+))",
-               guarded([&n](const httplib::Request& req, httplib::Response& res) {
-                 get_order(n, req, res);
-               }));
+  server_->Get(R"(/orders/([^/]+))", guarded([](const httplib::Request& req,
+                                                httplib::Response& res) { get_order(req, res); }));
   server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, {{"status", "ok"}});
   });
@@ -280,9 +271,8 @@ otp::server_result endpoint::init() {
                  get_stats(n, *ctx, res);
                }));
   if (o_.admin)
-    server_->Post("/admin/chaos",
-                  guarded([&n](const httplib::Request& req, httplib::Response& res) {
-                    post_chaos(n, req, res);
+    server_->Post("/admin/chaos", guarded([](const httplib::Request& req, httplib::Response& res) {
+                    post_chaos(req, res);
                   }));
   const int want = o_.bound_port->load() != 0 ? o_.bound_port->load() : o_.port;
   const int port = want == 0 ? server_->bind_to_any_port(o_.host)
@@ -298,7 +288,9 @@ otp::server_result endpoint::init() {
 }
 
 void endpoint::stop() {
-  open_->store(false);
+  // No request reaches the node from here on; those already in wait for the
+  // calls they make (each has a timeout), so the node outlives them.
+  gate_->close(std::chrono::seconds(15));
   if (!server_) return;
   // httplib's stop() does nothing before the listener has started serving:
   // wait for that (or for the listener to have ended), a matter of microseconds.

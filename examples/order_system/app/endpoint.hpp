@@ -17,15 +17,18 @@
 // thread; stopping it (or killing it) closes the listening socket at once and
 // never waits for connections still open (a slow client's thread finishes
 // on its own, answering 503, and a detached thread frees the server). httplib answers on
-// its own threads, which are not processes: each gets an otp::mailbox the
-// first time it handles a request, so handlers can call the service's
-// processes like any process would. An order is stored (pending) before the
+// its own threads, which are not processes: each request that reaches the
+// node gets an otp::mailbox for its duration, so handlers can call the
+// service's processes like any process would. An order is stored (pending) before the
 // 202 is sent, then its process is started; if that start fails the
 // reconciler starts it later, so a 202 always means the order will finish.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -62,6 +65,35 @@ struct endpoint_options {
   std::shared_ptr<std::atomic<int>> bound_port = std::make_shared<std::atomic<int>>(0);
 };
 
+/// Counts the requests working on the node, and closes: after close(), no
+/// request enters. Thread-safe.
+class request_gate {
+ public:
+  /// False once closed; otherwise counts the caller in (leave() when done).
+  bool enter() {
+    std::lock_guard l(mu_);
+    if (closed_) return false;
+    ++inside_;
+    return true;
+  }
+  void leave() {
+    std::lock_guard l(mu_);
+    if (--inside_ == 0) cv_.notify_all();
+  }
+  /// Closes, then waits up to `limit` for the requests inside to leave.
+  void close(std::chrono::milliseconds limit) {
+    std::unique_lock l(mu_);
+    closed_ = true;
+    cv_.wait_for(l, limit, [this] { return inside_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool closed_ = false;
+  int inside_ = 0;
+};
+
 /// The endpoint gen_server.
 class endpoint {
  public:
@@ -87,8 +119,7 @@ class endpoint {
   std::thread listener_;
   /// True once the listener thread has returned from listen_after_bind.
   std::shared_ptr<std::atomic<bool>> listening_done_ = std::make_shared<std::atomic<bool>>(false);
-  /// False once stop() ran; shared with the handlers.
-  std::shared_ptr<std::atomic<bool>> open_ = std::make_shared<std::atomic<bool>>(true);
+  std::shared_ptr<request_gate> gate_ = std::make_shared<request_gate>();
 };
 
 }  // namespace order_system
