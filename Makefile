@@ -38,7 +38,7 @@ demo: deps
 # default) under chaos at 50 kills/s, supervisors included, with hostile clients
 # (slowloris, oversized, compressed, malformed); fails on a crash, a hang, a lost or
 # double-charged order, or the service passing 1 GiB of RSS. `make test` runs a
-# 20-second form of it in every build (ctest label soak).
+# 20-second form of it in the GCC builds: default, ASan, TSan (ctest label soak).
 SOAK_S ?= 600
 soak: deps
 	cmake --preset default
