@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -53,11 +54,13 @@ class child_process {
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
     close(out[1]);
     stdin_ = in[1];
+    if (rc == 0) pid_ = pid;
     if (rc != 0) {
       close(out[0]);
       close_stdin();
@@ -91,16 +94,17 @@ class child_process {
   /// Waits up to `limit` for the child to exit by itself, reaping it.
   /// @returns its wait status, or nullopt if it is still running.
   std::optional<int> wait_exit(std::chrono::milliseconds limit) {
-    if (pid_ <= 0) return std::nullopt;
+    const pid_t pid = pid_;
+    if (pid <= 0) return std::nullopt;
     // A pidfd becomes readable when the child exits.
-    const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+    const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     if (fd >= 0) {
       pollfd p{fd, POLLIN, 0};
       (void)poll(&p, 1, static_cast<int>(limit.count()));
       close(fd);
     }
     int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+    if (waitpid(pid, &status, WNOHANG) != pid) return std::nullopt;
     pid_ = -1;
     close_stdin();
     return status;
@@ -110,10 +114,11 @@ class child_process {
   /// (-1 when it was already stopped).
   int stop() {
     close_stdin();
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
+    const pid_t pid = pid_;
+    if (pid <= 0) return -1;
+    kill(pid, SIGTERM);
     int status = 0;
-    waitpid(pid_, &status, 0);
+    waitpid(pid, &status, 0);
     pid_ = -1;
     return status;
   }
@@ -124,7 +129,8 @@ class child_process {
     stdin_ = -1;
   }
 
-  pid_t pid_ = -1;
+  // Atomic: a watcher thread reaps the child while another reads its pid.
+  std::atomic<pid_t> pid_{-1};
   int port_ = 0;
   int stdin_ = -1;  // write end of the child's standard input
 };
