@@ -21,6 +21,7 @@ PACKAGES=(
   libdw-dev
   pkg-config
   libcpp-httplib-dev
+  libboost1.81-dev
   nlohmann-json3-dev
   libcli11-dev
   libsqlite3-dev

@@ -2,6 +2,7 @@
 // tree can give up, over real HTTP.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +85,32 @@ TEST(OrderServiceProcess, ExitsWithStatus3WhenItsSupervisionTreeGivesUp) {
           .find("order_service: the supervision tree gave up (shutdown): exiting with status 3"),
       std::string::npos)
       << read_all(dir.path / "service.log").substr(0, 2000);
+}
+
+/// True when process `pid` ignores `sig` (its SigIgn mask in /proc).
+bool ignores(pid_t pid, int sig) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("SigIgn:", 0) == 0)
+      return (std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1u;
+  return false;
+}
+
+// Rule: a peer that closes its end of a connection makes a write fail, never
+// ends a server: both ignore SIGPIPE (order_service died of it when the
+// gateway closed a keep-alive connection its HTTP client was writing to).
+TEST(OrderServiceProcess, TheServersIgnoreSigpipe) {
+  temp_dir dir;
+  order_system::child_process gateway(OTP_PAYMENT_GATEWAY, {});
+  auto service =
+      start_logged(OTP_ORDER_SERVICE,
+                   {"--db", (dir.path / "orders.db").string(), "--gateway",
+                    "http://127.0.0.1:" + std::to_string(gateway.port()), "--catalogue",
+                    std::string(OTP_ORDER_DATA) + "/catalogue.json", "--chaos-rate", "0"},
+                   dir.path / "service.log");
+  // Both have printed their port, so both are past their signal setup.
+  EXPECT_TRUE(ignores(gateway.os_pid(), SIGPIPE));
+  EXPECT_TRUE(ignores(service->os_pid(), SIGPIPE));
 }
 
 }  // namespace

@@ -1,12 +1,9 @@
 #include "endpoint.hpp"
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "chaos.hpp"
-#include "common/http_limits.hpp"
 #include "limiter.hpp"
 #include "payment.hpp"
 #include "repo.hpp"
@@ -17,12 +14,12 @@ namespace {
 
 using json = nlohmann::json;
 
-void reply(httplib::Response& res, int status, const json& body) {
+void reply(http_response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.body = body.dump();
 }
 
-void reply_error(httplib::Response& res, int status, const std::string& message) {
+void reply_error(http_response& res, int status, const std::string& message) {
   reply(res, status, {{"error", message}});
 }
 
@@ -113,7 +110,7 @@ json to_json(const order_row& o) {
 }
 
 void post_order(const std::shared_ptr<const order_context>& ctx, const catalogue& cat,
-                const httplib::Request& req, httplib::Response& res) {
+                const http_request& req, http_response& res) {
   order_row o;
   if (std::string error = parse_order(req.body, cat, o); !error.empty())
     return reply_error(res, 400, error);
@@ -158,8 +155,8 @@ void post_order(const std::shared_ptr<const order_context>& ctx, const catalogue
   reply(res, 202, {{"id", o.id}});
 }
 
-void get_order(const httplib::Request& req, httplib::Response& res) {
-  const std::string id = req.matches[1];
+void get_order(const http_request& req, http_response& res) {
+  const std::string& id = req.param;
   if (!valid_order_id(id)) return reply_error(res, 404, "no such order");
   try {
     const std::optional<order_row> o = query(db_conn::get_order{id}).get();
@@ -170,7 +167,7 @@ void get_order(const httplib::Request& req, httplib::Response& res) {
   }
 }
 
-void get_stats(otp::node& n, const order_context& ctx, httplib::Response& res) {
+void get_stats(otp::node& n, const order_context& ctx, http_response& res) {
   json orders = json::object();
   json failed = json::object();
   try {
@@ -207,7 +204,7 @@ void get_stats(otp::node& n, const order_context& ctx, httplib::Response& res) {
          {"circuit", {{"state", circuit}, {"openings", s.circuit_openings.load()}}}});
 }
 
-void post_chaos(const httplib::Request& req, httplib::Response& res) {
+void post_chaos(const http_request& req, http_response& res) {
   const json j = json::parse(req.body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("rate") || !j["rate"].is_number() ||
       !(j["rate"].get<double>() >= 0 && j["rate"].get<double>() <= chaos::kMaxRate))
@@ -230,23 +227,17 @@ endpoint::~endpoint() { stop(); }
 
 otp::server_result endpoint::init() {
   otp::trap_exit(true);  // so terminate stops the HTTP server on shutdown
-  server_ = std::make_unique<httplib::Server>();
-  const int threads = o_.threads;
-  server_->set_tcp_nodelay(true);
-  apply_limits(*server_, o_.limits);
-  server_->new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-  };
+  server_ = std::make_unique<http_server>(o_.limits, o_.threads);
   otp::node& n = *node_;
   auto ctx = ctx_;
   auto cat = cat_;
   // Every handler that reaches the node passes the gate: while the endpoint
   // serves, it runs with a mailbox of its own for the request (a process
-  // identity that ends with the request, so no thread httplib keeps holds
-  // one past the node); after stop(), it answers 503 and leaves the node alone.
+  // identity that ends with the request, so no worker thread holds one past
+  // the node); after stop(), it answers 503 and leaves the node alone.
   auto gate = gate_;
   const auto guarded = [gate, &n](auto f) {
-    return [gate, &n, f](const httplib::Request& req, httplib::Response& res) {
+    return [gate, &n, f](const http_request& req, http_response& res) {
       if (!gate->enter()) {
         res.set_header("Retry-After", "1");
         return reply_error(res, 503, "the service is stopping");
@@ -259,31 +250,28 @@ otp::server_result endpoint::init() {
       f(req, res);
     };
   };
-  server_->Post("/orders", guarded([ctx, cat](const httplib::Request& req, httplib::Response& res) {
-                  post_order(ctx, *cat, req, res);
-                }));
-  server_->Get(R"(/orders/([^/]+))", guarded([](const httplib::Request& req,
-                                                httplib::Response& res) { get_order(req, res); }));
-  server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
+  server_->route("POST", "/orders",
+                 guarded([ctx, cat](const http_request& req, http_response& res) {
+                   post_order(ctx, *cat, req, res);
+                 }));
+  server_->route("GET", "/orders/:id",
+                 guarded([](const http_request& req, http_response& res) { get_order(req, res); }));
+  server_->route("GET", "/health", [](const http_request&, http_response& res) {
     reply(res, 200, {{"status", "ok"}});
   });
-  server_->Get("/stats", guarded([&n, ctx](const httplib::Request&, httplib::Response& res) {
-                 get_stats(n, *ctx, res);
-               }));
+  server_->route("GET", "/stats", guarded([&n, ctx](const http_request&, http_response& res) {
+                   get_stats(n, *ctx, res);
+                 }));
   if (o_.admin)
-    server_->Post("/admin/chaos", guarded([](const httplib::Request& req, httplib::Response& res) {
-                    post_chaos(req, res);
-                  }));
+    server_->route("POST", "/admin/chaos", guarded([](const http_request& req, http_response& res) {
+                     post_chaos(req, res);
+                   }));
   const int want = o_.bound_port->load() != 0 ? o_.bound_port->load() : o_.port;
-  const int port = want == 0 ? server_->bind_to_any_port(o_.host)
-                             : (server_->bind_to_port(o_.host, want) ? want : -1);
+  const int port = server_->bind(o_.host, want);
   if (port < 0)
     return otp::stop(otp::exit_reason::other("{bind_failed," + std::to_string(want) + "}"));
   o_.bound_port->store(port);
-  listener_ = std::thread([s = server_.get(), done = listening_done_] {
-    s->listen_after_bind();
-    done->store(true);
-  });
+  server_->start();
   return otp::noreply();
 }
 
@@ -292,19 +280,10 @@ void endpoint::stop() {
   // calls they make (each has a timeout), so the node outlives them.
   gate_->close(std::chrono::seconds(15));
   if (!server_) return;
-  // httplib's stop() does nothing before the listener has started serving:
-  // wait for that (or for the listener to have ended), a matter of microseconds.
-  while (!listening_done_->load() && !server_->is_running()) std::this_thread::yield();
-  server_->stop();  // closes the listening socket: the port is free from here on
-  // Joining the listener waits for every connection's thread, and a client
-  // that keeps sending one byte at a time holds its thread for as long as it
-  // likes. That wait must never block this process (nor its scheduler
-  // thread, nor its supervisor's shutdown): a thread of its own joins and
-  // frees the server.
-  std::thread([s = std::move(server_), t = std::move(listener_)]() mutable {
-    if (t.joinable()) t.join();
-    s.reset();
-  }).detach();
+  // Closes the port and every connection at once: a slow or idle client
+  // holds no thread, so nothing here waits for one.
+  server_->stop();
+  server_.reset();
 }
 
 }  // namespace order_system

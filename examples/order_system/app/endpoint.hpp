@@ -1,4 +1,4 @@
-// The HTTP endpoint: the order system's API on cpp-httplib.
+// The HTTP endpoint: the order system's API on common/http_server.hpp.
 //
 // | request              | answer                                                         |
 // |----------------------|----------------------------------------------------------------|
@@ -10,16 +10,15 @@
 // | POST /admin/chaos    | only with endpoint_options::admin (404 otherwise):            |
 // |                      | {"rate": 0..1000 kills/s}: 200; 400 bad rate; 404 no chaos    |
 //
-// Every route also has the limits of common/http_limits.hpp (413, 415, 431,
-// timeouts); no response carries an internal error's text.
+// Every route also has the limits of common/http_server.hpp (400, 404, 405,
+// 413, 415, 431, 503 busy, timeouts); no response carries an internal error's text.
 //
-// The endpoint is a gen_server that owns the HTTP server and its listening
-// thread; stopping it (or killing it) closes the listening socket at once and
-// never waits for connections still open (a slow client's thread finishes
-// on its own, answering 503, and a detached thread frees the server). httplib answers on
-// its own threads, which are not processes: each request that reaches the
-// node gets an otp::mailbox for its duration, so handlers can call the
-// service's processes like any process would. An order is stored (pending) before the
+// The endpoint is a gen_server that owns the HTTP server; stopping it (or
+// killing it) closes the listening socket and every connection at once, and
+// never waits for a slow or idle client, which holds no thread. Handlers run
+// on the server's worker threads, which are not processes: each request that
+// reaches the node gets an otp::mailbox for its duration, so handlers can
+// call the service's processes like any process would. An order is stored (pending) before the
 // 202 is sent, then its process is started; if that start fails the
 // reconciler starts it later, so a 202 always means the order will finish.
 #pragma once
@@ -30,16 +29,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "catalogue.hpp"
-#include "common/http_limits.hpp"
+#include "common/http_server.hpp"
 #include "order.hpp"
 #include "otp/otp.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace order_system {
 
@@ -57,7 +51,7 @@ struct endpoint_options {
   /// 0 for any free port. After the first start the chosen port is kept in
   /// `bound_port`, and a restarted endpoint listens on it again.
   int port = 0;
-  /// HTTP worker threads.
+  /// Threads that run request handlers (connections take none).
   int threads = 16;
   /// Serve the /admin routes (the demo's chaos switch). Off by default.
   bool admin = false;
@@ -115,10 +109,7 @@ class endpoint {
   otp::node* node_;
   std::shared_ptr<const order_context> ctx_;
   std::shared_ptr<const catalogue> cat_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread listener_;
-  /// True once the listener thread has returned from listen_after_bind.
-  std::shared_ptr<std::atomic<bool>> listening_done_ = std::make_shared<std::atomic<bool>>(false);
+  std::unique_ptr<http_server> server_;
   std::shared_ptr<request_gate> gate_ = std::make_shared<request_gate>();
 };
 

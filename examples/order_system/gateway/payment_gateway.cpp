@@ -20,7 +20,7 @@
 // A charge is {"idempotency_key", "order_id", "amount_cents" (> 0), "card_token"}.
 // Charges are kept in SQLite (--ledger FILE; in memory without it), so a
 // gateway killed and started again on the same file loses none. Every route
-// has the limits of common/http_limits.hpp (413, 415, 431, timeouts).
+// has the limits of common/http_server.hpp (413, 415, 431, 503 busy, timeouts).
 // A token starting with "tok_declined" is declined (recorded, 402). Faults:
 // - failure rate: 503 before anything is recorded;
 // - lost-reply rate: the charge is recorded, then 503 is answered as if the
@@ -28,10 +28,7 @@
 // - latency (mean) and jitter, per request;
 // - outage windows (START_MS:DURATION_MS after launch, repeatable) and
 //   /admin/outage: every charge gets 503.
-#include <httplib.h>
-
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -42,7 +39,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/http_limits.hpp"
+#include "common/http_server.hpp"
 #include "common/stop_on_eof.hpp"
 #include "ledger.hpp"
 
@@ -50,6 +47,8 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 using json = nlohmann::json;
+using order_system::http_request;
+using order_system::http_response;
 
 struct fault_options {
   double failure_rate = 0;
@@ -123,9 +122,9 @@ json to_json(const gateway::charge& c) {
           {"status", c.status}};
 }
 
-void reply(httplib::Response& res, int status, const json& body) {
+void reply(http_response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.body = body.dump();
 }
 
 /// Parses and checks a charge request; false with `error` set when malformed.
@@ -186,6 +185,9 @@ int main(int argc, char** argv) {
   app.add_flag("--stop-on-eof", stop_on_eof,
                "stop when standard input reaches end of file (the parent that started it is gone)");
   CLI11_PARSE(app, argc, argv);
+  // A client that closed its end makes a write fail with EPIPE, never end the
+  // process.
+  std::signal(SIGPIPE, SIG_IGN);
 
   // SIGINT and SIGTERM are taken by sigwait in main, never by a handler: the
   // mask is inherited by every thread started from here on.
@@ -204,14 +206,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   gateway::ledger& ledger = *kept;
-  httplib::Server svr;
-  svr.set_tcp_nodelay(true);
-  order_system::apply_limits(svr, {});
-  svr.new_task_queue = [threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-  };
+  order_system::http_server svr({}, threads);
 
-  svr.Post("/charges", [&](const httplib::Request& req, httplib::Response& res) {
+  svr.route("POST", "/charges", [&](const http_request& req, http_response& res) {
     f.delay();
     gateway::charge_request r;
     std::string error;
@@ -227,18 +224,18 @@ int main(int argc, char** argv) {
       return reply(res, 402, {{"error", "card_declined"}, {"charge", to_json(o.c)}});
     reply(res, o.what == gateway::charge_outcome::kind::created ? 201 : 200, to_json(o.c));
   });
-  svr.Get(R"(/charges/([^/]+))", [&](const httplib::Request& req, httplib::Response& res) {
+  svr.route("GET", "/charges/:key", [&](const http_request& req, http_response& res) {
     gateway::charge c;
-    if (!ledger.find(req.matches[1], c)) return reply(res, 404, {{"error", "not_found"}});
+    if (!ledger.find(req.param, c)) return reply(res, 404, {{"error", "not_found"}});
     reply(res, 200, to_json(c));
   });
-  svr.Get("/ledger", [&](const httplib::Request&, httplib::Response& res) {
+  svr.route("GET", "/ledger", [&](const http_request&, http_response& res) {
     json list = json::array();
     for (const auto& c : ledger.all()) list.push_back(to_json(c));
     reply(res, 200, {{"count", list.size()}, {"charges", std::move(list)}});
   });
   if (admin)
-    svr.Post("/admin/outage", [&](const httplib::Request& req, httplib::Response& res) {
+    svr.route("POST", "/admin/outage", [&](const http_request& req, http_response& res) {
       const json j = json::parse(req.body, nullptr, false);
       constexpr std::int64_t kMaxOutageMs = 3'600'000;
       const bool ok = !j.is_discarded() && j.is_object() && j.contains("duration_ms") &&
@@ -251,33 +248,22 @@ int main(int argc, char** argv) {
       f.outage_for(std::chrono::milliseconds(j["duration_ms"].get<std::int64_t>()));
       reply(res, 200, {{"outage_ms", j["duration_ms"]}});
     });
-  svr.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+  svr.route("GET", "/health", [](const http_request&, http_response& res) {
     reply(res, 200, {{"status", "ok"}});
   });
 
-  const int bound =
-      port == 0 ? svr.bind_to_any_port(host) : (svr.bind_to_port(host, port) ? port : -1);
+  const int bound = svr.bind(host, port);
   if (bound < 0) {
     std::fprintf(stderr, "payment_gateway: cannot listen on %s:%d\n", host.c_str(), port);
     return 1;
   }
+  svr.start();
   if (stop_on_eof) order_system::stop_on_stdin_eof();
   std::printf("payment_gateway listening on %s:%d\n", host.c_str(), bound);
   std::fflush(stdout);
 
-  // Serve on another thread; a stop signal may come before it is serving,
-  // and httplib's stop() does nothing until then, so wait for either.
-  std::atomic<bool> served{false};
-  bool ok = false;
-  std::thread serving([&] {
-    ok = svr.listen_after_bind();
-    served = true;
-    kill(getpid(), SIGTERM);  // wakes main if serving failed
-  });
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  while (!served && !svr.is_running()) std::this_thread::yield();
   svr.stop();
-  serving.join();
-  return ok ? 0 : 1;
+  return 0;
 }

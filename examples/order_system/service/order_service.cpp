@@ -102,6 +102,9 @@ int main(int argc, char** argv) {
   app.add_flag("--stop-on-eof", stop_on_eof,
                "stop when standard input reaches end of file (the parent that started it is gone)");
   CLI11_PARSE(app, argc, argv);
+  // A peer that closed its end makes a write fail with EPIPE, never end the
+  // process (cpp-httplib's client sends without MSG_NOSIGNAL).
+  std::signal(SIGPIPE, SIG_IGN);
   cfg.payment.window = std::chrono::milliseconds(breaker_window_ms);
   cfg.payment.reset_timeout = std::chrono::milliseconds(breaker_reset_ms);
 
