@@ -3,8 +3,10 @@
 // Invariants:
 //  1. A thread's cache is touched by that thread only. Blocks move between
 //     threads only through the depot, in batches, under its mutex.
-//  2. Slabs are never returned to the system; a freed block is reused by the
-//     next allocation of its size class on some thread.
+//  2. A freed block is reused by the next allocation of its size class on
+//     some thread. A slab goes back to the system only through
+//     pool_release_free_slabs(), and only when every one of its blocks lies
+//     in the depot (none handed out, none in a thread's cache or quarantine).
 //  3. A free block's first word is the free-list link; nothing else of it is
 //     read or written until it is handed out again.
 //
@@ -153,6 +155,11 @@ struct slab_index {
     slabs.insert(at, std::move(rec));
   }
 
+  void remove(const char* base) {
+    std::unique_lock lk(mu);
+    std::erase_if(slabs, [base](const auto& s) { return s->base == base; });
+  }
+
   /// The slab holding `p`, or nullptr.
   slab_record* find(const void* p) {
     const char* c = static_cast<const char*>(p);
@@ -200,10 +207,15 @@ struct batch {
   std::size_t count;
 };
 
+struct slab {
+  char* base;
+  std::size_t c;  // its size class
+};
+
 struct depot {
   std::mutex mu;
   std::vector<batch> batches[kClasses];
-  std::vector<void*> slabs;
+  std::vector<slab> slabs;
 };
 
 depot& the_depot() {
@@ -217,7 +229,7 @@ batch carve_slab(depot& d, std::size_t c) {
   const std::size_t size = class_bytes(c);
   const std::size_t n = std::max<std::size_t>(kSlabBytes / size, 1);
   char* slab = static_cast<char*>(os_alloc_populated(kSlabBytes));
-  d.slabs.push_back(slab);
+  d.slabs.push_back({slab, c});
   if constexpr (kChecks) the_index().add(slab, size);
   poison(slab, kSlabBytes);
   batch out{nullptr, n};
@@ -461,6 +473,86 @@ void pool_free(void* p, std::size_t size) noexcept {
     account_orphan(-static_cast<std::int64_t>(class_bytes(c)));
     orphan_free(static_cast<free_block*>(p), c);
   }
+}
+
+std::size_t pool_release_free_slabs() {
+  depot& d = the_depot();
+  std::vector<slab> gone;
+  {
+    std::lock_guard lk(d.mu);
+    std::sort(d.slabs.begin(), d.slabs.end(),
+              [](const slab& a, const slab& b) { return a.base < b.base; });
+    // How many of each slab's blocks lie in the depot.
+    std::vector<std::size_t> free_in(d.slabs.size(), 0);
+    const auto slab_of = [&d](const free_block* b) {
+      const char* p = reinterpret_cast<const char*>(b);
+      const auto at = std::upper_bound(d.slabs.begin(), d.slabs.end(), p,
+                                       [](const char* x, const slab& s) { return x < s.base; });
+      return static_cast<std::size_t>(std::prev(at) - d.slabs.begin());
+    };
+    for (std::size_t c = 0; c < kClasses; ++c)
+      for (const batch& b : d.batches[c])
+        for (free_block* f = b.head; f != nullptr; f = next_of(f)) ++free_in[slab_of(f)];
+    std::vector<bool> release(d.slabs.size(), false);
+    bool any = false;
+    for (std::size_t i = 0; i < d.slabs.size(); ++i) {
+      const std::size_t per_slab = std::max<std::size_t>(kSlabBytes / class_bytes(d.slabs[i].c), 1);
+      release[i] = free_in[i] == per_slab;
+      any = any || release[i];
+    }
+    if (!any) return 0;
+    // Everything allocated before the lists change, so a bad_alloc leaves them whole.
+    std::vector<slab> stay;
+    stay.reserve(d.slabs.size());
+    gone.reserve(d.slabs.size());
+    std::vector<std::vector<batch>> rebuilt(kClasses);
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      std::size_t blocks = 0;
+      for (const batch& b : d.batches[c]) blocks += b.count;
+      rebuilt[c].reserve(blocks / kBatch + 1);
+    }
+    // Every class that loses a slab gets its batches again from the blocks that stay.
+    std::vector<bool> touched(kClasses, false);
+    for (std::size_t i = 0; i < d.slabs.size(); ++i)
+      if (release[i]) touched[d.slabs[i].c] = true;
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      if (!touched[c]) continue;
+      std::vector<batch>& kept = rebuilt[c];
+      batch cur{nullptr, 0};
+      for (const batch& b : d.batches[c]) {
+        for (free_block* f = b.head; f != nullptr;) {
+          free_block* next = next_of(f);
+          if (!release[slab_of(f)]) {
+            set_next(f, cur.head);
+            cur.head = f;
+            if (++cur.count == kBatch) {
+              kept.push_back(cur);
+              cur = {nullptr, 0};
+            }
+          }
+          f = next;
+        }
+      }
+      if (cur.count != 0) kept.push_back(cur);
+      d.batches[c] = std::move(kept);
+    }
+    for (std::size_t i = 0; i < d.slabs.size(); ++i)
+      (release[i] ? gone : stay).push_back(d.slabs[i]);
+    d.slabs = std::move(stay);
+  }
+  // No block of these slabs is reachable from any list now.
+  for (const slab& s : gone) {
+    if constexpr (kChecks) the_index().remove(s.base);
+    unpoison(s.base, kSlabBytes);
+    os_free(s.base, kSlabBytes);
+  }
+  return gone.size() * kSlabBytes;
+}
+
+std::size_t pool_slab_bytes() noexcept {
+  depot& d = the_depot();
+  std::lock_guard lk(d.mu);
+  return d.slabs.size() * kSlabBytes;
 }
 
 bool pool_checks_enabled() noexcept { return kChecks; }

@@ -26,6 +26,8 @@ class service_stats {
   std::atomic<std::int64_t> backlog{0};
   /// POST /orders answered 503 because the backlog was full.
   std::atomic<std::int64_t> shed{0};
+  /// Bytes of pool slabs given back to the system after the backlog drained.
+  std::atomic<std::int64_t> memory_released{0};
   /// Order processes that ended abnormally (killed or crashed).
   std::atomic<std::int64_t> order_crashes{0};
   /// Supervisors that gave up (reached_max_restart_intensity).

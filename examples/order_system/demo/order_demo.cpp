@@ -262,10 +262,12 @@ std::pair<std::int64_t, std::int64_t> unfinished_and_paid(const json& stats) {
 constexpr int kMaxSends = 60;
 
 /// POSTs every body to the service on `port` from `concurrency` threads, each
-/// with its own keep-alive client, and shows progress until all are sent.
+/// with its own keep-alive client, and shows progress until all are sent or
+/// `gone()` says the service has ended for good (the rest are not sent).
 /// @returns what each request got, by line.
 std::vector<sent_request> replay(const std::vector<std::string>& bodies, int port, int concurrency,
-                                 live_counts& live, progress& bar) {
+                                 const std::function<bool()>& gone, live_counts& live,
+                                 progress& bar) {
   std::vector<sent_request> out(bodies.size());
   std::vector<std::thread> senders;
   for (int t = 0; t < concurrency; ++t)
@@ -275,7 +277,7 @@ std::vector<sent_request> replay(const std::vector<std::string>& bodies, int por
       c.set_tcp_nodelay(true);
       c.set_connection_timeout(5);
       c.set_read_timeout(30);
-      for (std::size_t i; (i = live.next.fetch_add(1)) < bodies.size();) {
+      for (std::size_t i; !gone() && (i = live.next.fetch_add(1)) < bodies.size();) {
         const auto t0 = steady::now();
         auto res = c.Post("/orders", bodies[i], "application/json");
         // Sent again, after a pause, only when the order was surely not
@@ -285,7 +287,7 @@ std::vector<sent_request> replay(const std::vector<std::string>& bodies, int por
         for (int tries = 1; tries < kMaxSends; ++tries) {
           const bool refused = !res && res.error() == httplib::Error::Connection;
           const bool busy = res && res->status == 503 && res->has_header("Retry-After");
-          if (!refused && !busy) break;
+          if ((!refused && !busy) || (refused && gone())) break;
           if (busy) {
             ++live.retried_busy;
             pause = std::chrono::milliseconds(
@@ -311,7 +313,7 @@ std::vector<sent_request> replay(const std::vector<std::string>& bodies, int por
   // Poll /stats only for the progress line ("paid"), until the senders finish.
   httplib::Client poller("127.0.0.1", port);
   poller.set_read_timeout(10);
-  while (live.sent.load() < bodies.size()) {
+  while (live.sent.load() < bodies.size() && !gone()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     const auto [unfinished, paid] = unfinished_and_paid(get_json(poller, "/stats"));
     bar.show(live.sent.load(), live.accepted.load(), paid, unfinished, false);
@@ -663,11 +665,12 @@ int run(const options& o) {
     do {
       live_counts live;
       progress bar(bodies.size());
-      std::vector<sent_request> round = replay(bodies, service.port(), o.concurrency, live, bar);
+      std::vector<sent_request> round = replay(
+          bodies, service.port(), o.concurrency, [&] { return service.ended(); }, live, bar);
       bar.finish();
       r.requests.insert(r.requests.end(), round.begin(), round.end());
       ++r.rounds;
-    } while (steady::now() < soak_end);
+    } while (steady::now() < soak_end && !service.ended());
     const auto t1 = steady::now();
     if (hostile) {
       hostile->stop();

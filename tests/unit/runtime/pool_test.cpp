@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 
 namespace {
 
@@ -148,6 +149,66 @@ TEST(BlockPoolDeathTest, AddressSanitizerReportsUseAfterFreeAndOverflowOfPooledB
       },
       "use-after-poison");
 #endif
+}
+
+// Rule: once every block of a slab is free in the depot, release_free_memory
+// gives the slab back to the system; a slab with one block still in use
+// stays, that block stays valid, and the pool goes on handing out blocks.
+TEST(BlockPool, FreeSlabsGoBackToTheSystemAndUsedOnesStay) {
+  // 1,000-byte blocks (class 1,024: 256 to a 256 KiB slab) on a thread of
+  // their own, whose cache goes to the depot when it ends. What earlier
+  // tests of this process left is given back first; blocks they left in
+  // slabs still partly used may be handed out here too, and stay.
+  constexpr std::size_t kSize = 1000;
+  constexpr std::size_t kSlab = 256 * 1024;
+  constexpr std::size_t kBlocks = 256 * 16;
+  (void)otp::release_free_memory();
+  const std::size_t held_before = otp::memory().pooled_held;
+  std::size_t held_full = 0;
+  void* kept = nullptr;
+  std::thread([&] {
+    std::vector<void*> blocks;
+    for (std::size_t i = 0; i < kBlocks; ++i) blocks.push_back(otp::detail::pool_alloc(kSize));
+    held_full = otp::memory().pooled_held;
+    kept = blocks.back();
+    std::memset(kept, 0x5a, kSize);
+    blocks.pop_back();
+    for (void* p : blocks) otp::detail::pool_free(p, kSize);
+  }).join();
+  ASSERT_GE(held_full, held_before + 8 * kSlab) << "the blocks came from fresh slabs";
+  const std::size_t released = otp::release_free_memory();
+  // Every fresh slab but the one holding `kept` is wholly free.
+  EXPECT_GE(released + kSlab, held_full - held_before);
+  EXPECT_LE(otp::memory().pooled_held, held_before + kSlab);
+  for (std::size_t i = 0; i < kSize; ++i)
+    ASSERT_EQ(static_cast<unsigned char*>(kept)[i], 0x5a) << "the block in use was released";
+  // The pool still works: new blocks (from a fresh slab), then everything back.
+  std::vector<void*> again;
+  for (std::size_t i = 0; i < 512; ++i) again.push_back(otp::detail::pool_alloc(kSize));
+  for (void* p : again) {
+    std::memset(p, 1, kSize);
+    otp::detail::pool_free(p, kSize);
+  }
+  otp::detail::pool_free(kept, kSize);
+}
+
+// Rule: a burst of processes that has ended leaves its memory to be given
+// back: after release_free_memory the pools hold no more than a small part
+// of what the burst needed.
+TEST(BlockPool, ANodeGivesBackTheMemoryOfABurstOfProcesses) {
+  std::size_t peak = 0;
+  std::thread([&] {
+    otp::node n({.manual = true});
+    std::vector<otp::pid> pids;
+    for (int i = 0; i < 20'000; ++i) pids.push_back(n.spawn(otp_test::wait_for_stop));
+    n.run_until_idle();
+    peak = otp::memory().pooled_held;
+    for (otp::pid p : pids) n.send(p, otp_test::stop{});
+    n.run_until_idle();
+  }).join();
+  const std::size_t released = otp::release_free_memory();
+  EXPECT_GT(released, 0u);
+  EXPECT_LT(otp::memory().pooled_held, peak / 2) << "peak " << peak << ", released " << released;
 }
 
 }  // namespace

@@ -1,0 +1,31 @@
+// The runtime's own memory: how much it holds, and giving back what it does
+// not use. Mirrors a part of erlang:memory/0; the BEAM's allocators give empty
+// carriers back by themselves, here a service chooses the moment.
+#pragma once
+
+#include <cstddef>
+
+namespace otp {
+
+/// The runtime's pooled memory, in bytes (every node of the program together).
+struct memory_info {
+  /// Blocks handed out: coroutine frames, messages, signals.
+  std::size_t pooled_in_use = 0;
+  /// Slabs taken from the system for those blocks: in use, cached by a
+  /// thread, or free.
+  std::size_t pooled_held = 0;
+};
+
+/// What the pools hold now. Mirrors erlang:memory/0 (its pooled part). Thread-safe.
+memory_info memory() noexcept;
+
+/// Gives back to the system the memory the runtime holds and does not use:
+/// every pool slab none of whose blocks is in use or cached by a running
+/// thread (after a burst has drained, most of them), then the C library's
+/// free heap (glibc's malloc_trim). It walks the pools' free lists under
+/// their lock (about a millisecond per 100,000 free blocks): call it at a
+/// quiet moment, not per request. Thread-safe; never throws.
+/// @returns the bytes of slabs given back (the C heap's share is not counted).
+std::size_t release_free_memory() noexcept;
+
+}  // namespace otp
