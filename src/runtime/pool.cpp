@@ -253,6 +253,12 @@ batch take_batch(std::size_t c) {
 
 struct thread_cache;
 
+// Bumped by pool_release_free_slabs: every thread gives its whole cache to the
+// depot at its next allocation or free, so the slabs its cached blocks pin
+// can go at a later release. Read on every pool operation (a read-mostly
+// line), written only by a release.
+std::atomic<unsigned> g_flush_epoch{0};
+
 // Bytes in use: each thread counts its own (single writer, no contended
 // read-modify-write on the hot path); the sum is read rarely.
 struct usage {
@@ -284,6 +290,7 @@ struct thread_cache {
   free_block* head[kClasses] = {};
   std::size_t count[kClasses] = {};
   std::atomic<std::int64_t> used{0};
+  unsigned epoch = g_flush_epoch.load(std::memory_order_relaxed);
 #ifdef OTP_POOL_ASAN
   quarantine held;
 #endif
@@ -304,10 +311,33 @@ struct thread_cache {
 #ifdef OTP_POOL_ASAN
     while (held.size != 0) release_oldest();
 #endif
+    give_all();
+  }
+
+  /// Gives every free list to the depot (not the ASan quarantine: its blocks
+  /// must wait their turn).
+  void give_all() noexcept {
     depot& d = the_depot();
     std::lock_guard lk(d.mu);
-    for (std::size_t c = 0; c < kClasses; ++c)
-      if (head[c] != nullptr) d.batches[c].push_back({head[c], count[c]});
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      if (head[c] == nullptr) continue;
+      try {
+        d.batches[c].push_back({head[c], count[c]});
+      } catch (...) {
+        continue;  // no memory for the batch record: the list stays here
+      }
+      head[c] = nullptr;
+      count[c] = 0;
+    }
+  }
+
+  /// Gives the cache to the depot if a release asked for it since the last time.
+  void follow_epoch() noexcept {
+    const unsigned e = g_flush_epoch.load(std::memory_order_relaxed);
+    if (e == epoch) [[likely]]
+      return;
+    epoch = e;
+    give_all();
   }
 
   void account(std::int64_t delta) noexcept {
@@ -438,6 +468,7 @@ void* pool_alloc(std::size_t size) {
   const std::size_t c = class_of(size == 0 ? 1 : size);
   free_block* b;
   if (tc != nullptr) [[likely]] {
+    tc->follow_epoch();
     if (tc->head[c] == nullptr) tc->refill(c);
     b = tc->head[c];
     tc->head[c] = next_of(b);
@@ -467,6 +498,7 @@ void pool_free(void* p, std::size_t size) noexcept {
   if constexpr (kChecks) check_in(p, size);
   poison(p, class_bytes(c));
   if (tc != nullptr) [[likely]] {
+    tc->follow_epoch();
     tc->account(-static_cast<std::int64_t>(class_bytes(c)));
     tc->take_back(static_cast<free_block*>(p), c);
   } else {
@@ -476,6 +508,13 @@ void pool_free(void* p, std::size_t size) noexcept {
 }
 
 std::size_t pool_release_free_slabs() {
+  // Every thread's cache goes to the depot at its next pool operation; this
+  // thread's goes now.
+  const unsigned e = g_flush_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (thread_cache* tc = cache(); tc != nullptr) {
+    tc->epoch = e;
+    tc->give_all();
+  }
   depot& d = the_depot();
   std::vector<slab> gone;
   {
@@ -547,6 +586,14 @@ std::size_t pool_release_free_slabs() {
     os_free(s.base, kSlabBytes);
   }
   return gone.size() * kSlabBytes;
+}
+
+std::size_t pool_cached_blocks() noexcept {
+  thread_cache* tc = t_cache;
+  if (tc == nullptr) return 0;
+  std::size_t n = 0;
+  for (std::size_t c = 0; c < kClasses; ++c) n += tc->count[c];
+  return n;
 }
 
 std::size_t pool_slab_bytes() noexcept {

@@ -12,13 +12,10 @@ otp::task<otp::server_result> reconciler::run(sweep, bool first) {
     const std::vector<std::string> unfinished = co_await query(db_conn::unfinished_orders{});
     ctx_->stats->backlog.store(static_cast<std::int64_t>(unfinished.size()));
     // The backlog has drained: what the burst's processes and messages took
-    // is free, and goes back to the system once (not on every idle sweep).
-    if (!unfinished.empty()) {
-      busy_ = true;
-    } else if (busy_) {
-      busy_ = false;
+    // is free, and goes back to the system (on two sweeps, not on every one).
+    idle_sweeps_ = unfinished.empty() ? idle_sweeps_ + 1 : 0;
+    if (idle_sweeps_ == 1 || idle_sweeps_ == 2)
       ctx_->stats->memory_released += static_cast<std::int64_t>(otp::release_free_memory());
-    }
     std::unordered_set<std::string> orphans;
     for (const std::string& id : unfinished) {
       if (!ctx_->registry.lookup(id).empty()) continue;  // a process works on it

@@ -6,9 +6,10 @@
 // It sweeps when it starts (resuming what a previous run left) and then every
 // `interval`. An order seen without a process is resumed only if it is still
 // so at the next sweep, so an order just accepted, whose process the
-// endpoint is starting, is not raced. The first sweep that finds no order
-// unfinished after a busy spell gives the runtime's free memory back to the
-// system (otp::release_free_memory), once per spell.
+// endpoint is starting, is not raced. The first two sweeps that find no
+// order unfinished after a busy spell give the runtime's free memory back to
+// the system (otp::release_free_memory; the second gets what the threads'
+// caches gave up after the first).
 #pragma once
 
 #include <chrono>
@@ -39,7 +40,7 @@ class reconciler {
   std::shared_ptr<const order_context> ctx_;
   std::chrono::milliseconds interval_;
   std::unordered_set<std::string> orphans_;  // unfinished, no process, last sweep
-  bool busy_ = true;  // orders were unfinished since memory was last given back
+  int idle_sweeps_ = 0;                      // sweeps in a row that found no order unfinished
 };
 
 }  // namespace order_system

@@ -31,12 +31,17 @@ bool pool_checks_enabled() noexcept;
 /// Bytes currently handed out by the pools (for leak checks and process_info).
 std::size_t pool_bytes_in_use() noexcept;
 
+/// Free blocks in the calling thread's cache, all classes (for tests and diagnostics).
+std::size_t pool_cached_blocks() noexcept;
+
 /// Bytes of slabs the pools hold from the system (handed out, cached or free).
 std::size_t pool_slab_bytes() noexcept;
 
 /// Gives back to the system every slab whose blocks all lie free in the
-/// depot (blocks cached by a running thread keep their slab). Walks every
-/// free block in the depot under its mutex: for idle moments, not hot paths.
+/// depot. The calling thread's cache goes to the depot first; every other
+/// thread gives its cache at its next allocation or free, so slabs their
+/// cached blocks pin go at a later call. Walks every free block in the
+/// depot under its mutex: for idle moments, not hot paths.
 /// @returns the bytes given back.
 std::size_t pool_release_free_slabs();
 

@@ -20,11 +20,14 @@ struct memory_info {
 memory_info memory() noexcept;
 
 /// Gives back to the system the memory the runtime holds and does not use:
-/// every pool slab none of whose blocks is in use or cached by a running
-/// thread (after a burst has drained, most of them), then the C library's
-/// free heap (glibc's malloc_trim). It walks the pools' free lists under
-/// their lock (about a millisecond per 100,000 free blocks): call it at a
-/// quiet moment, not per request. Thread-safe; never throws.
+/// every pool slab none of whose blocks is in use or cached by a thread,
+/// then the C library's free heap (glibc's malloc_trim). Each thread keeps a
+/// cache of free blocks, and one cached block keeps its whole slab: the
+/// call takes the calling thread's cache, and asks every other thread to
+/// give its cache at its next allocation or free, so a second call a little
+/// later gives back what those caches held (a thread that stays idle keeps
+/// its cache). It walks the pools' free lists under their lock: call it at
+/// a quiet moment, not per request. Thread-safe; never throws.
 /// @returns the bytes of slabs given back (the C heap's share is not counted).
 std::size_t release_free_memory() noexcept;
 

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -190,6 +192,57 @@ TEST(BlockPool, FreeSlabsGoBackToTheSystemAndUsedOnesStay) {
     otp::detail::pool_free(p, kSize);
   }
   otp::detail::pool_free(kept, kSize);
+}
+
+// Rule: a release asks every thread for its cache: a thread gives it at its
+// next allocation or free, and the slabs its cached blocks pinned go at the
+// next release.
+TEST(BlockPool, AThreadGivesItsCacheAtItsNextOperationAfterARelease) {
+  constexpr std::size_t kSize = 1000;
+  constexpr std::size_t kSlab = 256 * 1024;
+  (void)otp::release_free_memory();
+  const std::size_t held_before = otp::memory().pooled_held;
+  std::mutex mu;
+  std::condition_variable cv;
+  int step = 0;  // 1: blocks freed, some cached; 2: released once; 3: one more free done
+  std::size_t cached_before = 0;
+  std::size_t cached_after = 0;
+  std::thread t([&] {
+    void* spare = otp::detail::pool_alloc(kSize);
+    std::vector<void*> blocks;
+    for (std::size_t i = 0; i < 256 * 8; ++i) blocks.push_back(otp::detail::pool_alloc(kSize));
+    // The last blocks freed (128 to 255 of them) stay in this thread's
+    // cache: they pin the last slab.
+    for (void* p : blocks) otp::detail::pool_free(p, kSize);
+    cached_before = otp::detail::pool_cached_blocks();
+    std::unique_lock l(mu);
+    step = 1;
+    cv.notify_all();
+    cv.wait(l, [&] { return step == 2; });
+    otp::detail::pool_free(spare, kSize);  // its next operation: a free
+    cached_after = otp::detail::pool_cached_blocks();
+    step = 3;
+    cv.notify_all();
+    cv.wait(l, [&] { return step == 4; });
+  });
+  std::unique_lock l(mu);
+  cv.wait(l, [&] { return step == 1; });
+  const std::size_t first = otp::release_free_memory();
+  EXPECT_GE(first, 6 * kSlab);
+  const std::size_t held_pinned = otp::memory().pooled_held;
+  EXPECT_GE(held_pinned, held_before + kSlab) << "no slab pinned by the thread's cache";
+  step = 2;
+  cv.notify_all();
+  cv.wait(l, [&] { return step == 3; });
+  EXPECT_GE(cached_before, 128u);
+  EXPECT_EQ(cached_after, 1u) << "the cache was not given to the depot";
+  const std::size_t second = otp::release_free_memory();
+  EXPECT_GE(second, kSlab);
+  EXPECT_LT(otp::memory().pooled_held, held_pinned);
+  step = 4;
+  cv.notify_all();
+  l.unlock();
+  t.join();
 }
 
 // Rule: a burst of processes that has ended leaves its memory to be given
