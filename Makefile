@@ -34,8 +34,8 @@ demo: deps
 	cmake --build --preset default -j $(JOBS) --target order_demo order_service payment_gateway
 	build/default/examples/order_system/demo/order_demo $(DEMO_FLAGS)
 
-# The order system soaked: orders sent again and again for SOAK_S seconds (600 by
-# default) under chaos at 50 kills/s, supervisors included, with hostile clients
+# The order system soaked: rounds of 1,000 orders sent again and again for SOAK_S
+# seconds (600 by default) under chaos at 50 kills/s, supervisors included, with hostile clients
 # (slowloris, oversized, compressed, malformed); fails on a crash, a hang, a lost or
 # double-charged order, or the service passing 1 GiB of RSS. `make test` runs a
 # 20-second form of it in the GCC builds: default, ASan, TSan (ctest label soak).
@@ -43,8 +43,8 @@ SOAK_S ?= 600
 soak: deps
 	cmake --preset default
 	cmake --build --preset default -j $(JOBS) --target order_demo order_service payment_gateway
-	build/default/examples/order_system/demo/order_demo --duration-s $(SOAK_S) --chaos-rate 50 \
-	  --hostile --max-rss-mb 1024 $(SOAK_FLAGS)
+	build/default/examples/order_system/demo/order_demo --orders 1000 --duration-s $(SOAK_S) \
+	  --chaos-rate 50 --hostile --max-rss-mb 1024 --drain-timeout-s 240 $(SOAK_FLAGS)
 
 # otp against Erlang/OTP and CAF (bench/compare; installs the peers first).
 # Pass flags through BENCH_FLAGS, e.g. make bench BENCH_FLAGS="--only ring --runs 5".
