@@ -1,8 +1,7 @@
 // The blocking pool (otp::blocking) and the long-schedule watchdog.
 #include "otp/runtime/blocking.hpp"
 
-#include <spdlog/spdlog.h>
-
+#include "runtime/log.hpp"
 #include "runtime/node_impl.hpp"
 
 namespace otp::detail {
@@ -81,8 +80,9 @@ void node_impl::watchdog_loop() {
       long_schedule_event ev{pid(id, static_cast<std::uint32_t>(bits >> 32),
                                  static_cast<std::uint32_t>(bits & 0xFFFF'FFFFu)),
                              static_cast<unsigned>(i), held};
-      spdlog::warn("long_schedule: {} has held scheduler {} for {} ms without a scheduling point",
-                   ev.process.to_string(), ev.scheduler, ev.held.count());
+      runtime_log().warn(
+          "long_schedule: {} has held scheduler {} for {} ms without a scheduling point",
+          ev.process.to_string(), ev.scheduler, ev.held.count());
       if (opts.on_long_schedule) opts.on_long_schedule(ev);
     }
   }

@@ -1,8 +1,7 @@
 // Emitting reports: to the node's handler, or to the log.
 #include "otp/runtime/report.hpp"
 
-#include <spdlog/spdlog.h>
-
+#include "runtime/log.hpp"
 #include "runtime/node_impl.hpp"
 
 namespace otp {
@@ -38,7 +37,7 @@ void emit_report(node_impl& n, const report& r) noexcept {
     if (n.opts.on_report)
       n.opts.on_report(r);
     else
-      spdlog::error("{}", r.to_string());
+      runtime_log().error("{}", r.to_string());
   } catch (...) {
     // A failing report handler must not take the reporting process down.
   }

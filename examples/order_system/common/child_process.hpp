@@ -76,7 +76,12 @@ class child_process {
       stop();
       throw std::runtime_error(exe + " did not report its port: " + s);
     }
-    port_ = std::stoi(s.substr(colon + 1));
+    try {
+      port_ = std::stoi(s.substr(colon + 1));
+    } catch (const std::exception&) {
+      stop();
+      throw std::runtime_error(exe + " printed no port: " + s);
+    }
   }
   ~child_process() { stop(); }
   child_process(const child_process&) = delete;

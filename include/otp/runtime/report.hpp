@@ -14,7 +14,8 @@ namespace otp {
 /// One report, as OTP's logger receives them from proc_lib and supervisor.
 ///
 /// A node sends each report to `node_options::on_report` when set, else to
-/// the log (spdlog, error level); `node_options::reports = false` drops them
+/// the log (the spdlog logger named "otp", on standard error unless the
+/// program registered its own; error level); `node_options::reports = false` drops them
 /// all before they are built.
 /// @threadsafe Value type.
 /// @mirrors crash_report (proc_lib) and supervisor_report (supervisor)
