@@ -64,11 +64,8 @@ otp::task<otp::pid> start_tree(std::string* error) {
   otp::supervisor_flags f;
   f.intensity = 1'000'000;
   f.period = std::chrono::milliseconds(1000);
-  // Named first: GCC 12 cannot build an initializer list inside a co_await.
-  std::vector<otp::child_spec> children;
-  children.push_back(
-      otp::named_worker<bench_child>("child", otp::server_name(kChildName), otp::self()));
-  auto sup = co_await otp::supervisor::start_link(f, std::move(children));
+  auto sup = co_await otp::supervisor::start_link(
+      f, {otp::named_worker<bench_child>("child", otp::server_name(kChildName), otp::self())});
   if (!sup.is_ok()) {
     *error = "supervisor start: " + sup.to_string();
     co_return otp::pid();

@@ -9,6 +9,8 @@ PACKAGES=(
   cmake
   ninja-build
   g++
+  clang-19
+  libclang-rt-19-dev
   clang-14
   clang-format
   libgtest-dev

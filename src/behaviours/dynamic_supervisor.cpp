@@ -40,6 +40,7 @@ bool is_max_children(const start_result& r) noexcept {
 /// The dynamic supervisor's gen_server callbacks.
 class server {
  public:
+  static constexpr const char* behaviour = "supervisor";  // what sys::get_status reports
   struct start_child_req {
     using reply = start_result;
     otp::child_spec spec;
@@ -250,52 +251,32 @@ class server {
   std::unordered_map<pid, child> children_;
 };
 
-namespace {
-
-task<started<server>> start_link_co(dynamic_supervisor_flags flags, start_options o) {
+task<started<server>> start_link(dynamic_supervisor_flags flags, start_options o) {
   co_return co_await gen_server::start_link<server>(std::move(o), flags);
 }
-task<start_result> start_child_co(ref s, otp::child_spec spec) {
-  server::start_child_req req{std::move(spec)};  // named: see the GCC 12 note below
-  co_return co_await call(s, std::move(req), timeout(infinity));
-}
-task<child_result> terminate_child_co(ref s, pid child) {
-  co_return co_await call(s, server::terminate_child_req{child}, timeout(infinity));
-}
-task<std::vector<child_info>> which_children_co(ref s) {
-  co_return co_await call(s, server::which_children_req{}, timeout(infinity));
-}
-task<child_counts> count_children_co(ref s) {
-  co_return co_await call(s, server::count_children_req{}, timeout(infinity));
-}
-
-}  // namespace
-
-// The API functions are not coroutines: GCC 12 mishandles a prvalue argument
-// of a coroutine, so the coroutines above only ever get xvalues.
-task<started<server>> start_link(dynamic_supervisor_flags flags, start_options o) {
-  return start_link_co(flags, std::move(o));
-}
 task<started<server>> start_link(dynamic_supervisor_flags flags) {
-  start_options o;
-  return start_link_co(flags, std::move(o));
+  co_return co_await gen_server::start_link<server>(start_options{}, flags);
 }
 otp::child_spec child_spec(std::string id, dynamic_supervisor_flags flags, start_options o) {
   otp::child_spec c;
   c.id = std::move(id);
   c.type = child_type::supervisor;
   c.start = [flags, o = std::move(o)]() -> task<start_result> {
-    co_return co_await start_link_co(flags, o);
+    co_return co_await gen_server::start_link<server>(o, flags);
   };
   return c;
 }
 task<start_result> start_child(ref s, otp::child_spec spec) {
-  return start_child_co(std::move(s), std::move(spec));
+  co_return co_await call(s, server::start_child_req{std::move(spec)}, timeout(infinity));
 }
 task<child_result> terminate_child(ref s, pid child) {
-  return terminate_child_co(std::move(s), child);
+  co_return co_await call(s, server::terminate_child_req{child}, timeout(infinity));
 }
-task<std::vector<child_info>> which_children(ref s) { return which_children_co(std::move(s)); }
-task<child_counts> count_children(ref s) { return count_children_co(std::move(s)); }
+task<std::vector<child_info>> which_children(ref s) {
+  co_return co_await call(s, server::which_children_req{}, timeout(infinity));
+}
+task<child_counts> count_children(ref s) {
+  co_return co_await call(s, server::count_children_req{}, timeout(infinity));
+}
 
 }  // namespace otp::dynamic_supervisor

@@ -79,6 +79,30 @@ void server_base::unexpected(const any_message& m) {
   emit_report(*me.node, r);
 }
 
+void server_base::refuse_call(const any_message& m) {
+  process& me = require_process("gen_server");
+  const call_traits& call = *m.envelope()->vt->call;
+  const call_header& h = call.header(m.envelope());
+  const std::string request = demangle(*call.request);
+  const std::string server = demangle(state_type());
+  send_alias_dropping_monitor(
+      h.caller, h.tag,
+      call_refused{h.tag.id(), false,
+                   exit_reason::other("{bad_call," + request + "," + server + "}")});
+  if (!reports_enabled(*me.node)) return;
+  report r;
+  r.what = report::kind::error;
+  r.from = me.self();
+  r.headline = "** " + std::string(info.kind) + " " +
+               (info.name.empty() ? me.self().to_string() : info.name) +
+               " received a call it does not handle (refused)";
+  r.fields.emplace_back("request", request);
+  r.fields.emplace_back("addressed_to", demangle(*call.server));
+  r.fields.emplace_back("caller", h.caller.to_string());
+  r.fields.emplace_back("callback", server);
+  emit_report(*me.node, r);
+}
+
 void server_base::report_crash(const exit_reason& reason) {
   if (reason.is_normal_termination()) return;
   process& me = require_process("gen_server");
@@ -154,6 +178,7 @@ exit_reason reason_of_current_exception() noexcept {
 inbound classify(const any_message& m, const void* family, pid parent) noexcept {
   const message_vtable* vt = m.envelope()->vt;
   if (vt->family == family) return inbound::request;
+  if (vt->call != nullptr) return inbound::foreign_call;
   if (vt == type_key<system_msg>()) return inbound::system;
   if (vt == type_key<exit_msg>() && !parent.is_null() &&
       static_cast<message_envelope<exit_msg>*>(m.envelope())->value.from == parent)

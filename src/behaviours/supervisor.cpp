@@ -78,6 +78,7 @@ std::optional<exit_reason> check_childspecs(const std::vector<child_spec>& specs
 /// The supervisor's gen_server callbacks.
 class server {
  public:
+  static constexpr const char* behaviour = "supervisor";  // what sys::get_status reports
   struct start_child_req {
     using reply = child_result;
     child_spec spec;
@@ -405,9 +406,9 @@ task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec>
 }
 
 namespace {
-// The API functions are not coroutines themselves: they turn their
-// arguments into owned values here, outside any caller's co_await (see the
-// GCC 12 note in CONTRIBUTING.md).
+// The API functions turn their arguments (string_views among them) into an
+// owned request before the call's coroutine starts, so a task kept past the
+// caller's full-expression still holds valid data.
 template <class Req>
 task<typename Req::reply> ask(ref s, Req req) {
   co_return co_await call(s, std::move(req), timeout(infinity));

@@ -6,41 +6,17 @@ namespace otp {
 
 namespace detail {
 
-namespace {
-
-task<start_result> start_task_child_co(task_supervisor::ref sup, child_spec spec, bool link) {
-  // Called outside the co_await: see the GCC 12 note in CONTRIBUTING.md.
-  task<start_result> starting = dynamic_supervisor::start_child(std::move(sup), std::move(spec));
-  start_result r = co_await starting;
+task<start_result> start_task_child(task_supervisor::ref sup, child_spec spec, bool link) {
+  start_result r = co_await dynamic_supervisor::start_child(std::move(sup), std::move(spec));
   if (r.is_ok() && link) otp::link(r.child);
   co_return r;
-}
-
-}  // namespace
-
-task<start_result> start_task_child(task_supervisor::ref sup, child_spec spec, bool link) {
-  return start_task_child_co(std::move(sup), std::move(spec), link);
 }
 
 }  // namespace detail
 
 namespace task_supervisor {
 
-namespace {
-
-task<std::vector<pid>> children_co(ref sup) {
-  task<std::vector<child_info>> asking = dynamic_supervisor::which_children(std::move(sup));
-  const std::vector<child_info> kids = co_await asking;
-  std::vector<pid> out;
-  out.reserve(kids.size());
-  for (const child_info& k : kids)
-    if (!k.restarting && !k.child.is_null()) out.push_back(k.child);
-  co_return out;
-}
-
-}  // namespace
-
-// Plain functions handing owned values to their coroutines (GCC 12 note).
+// A task supervisor is a dynamic supervisor: these only forward.
 task<started<server>> start_link(dynamic_supervisor_flags flags, start_options o) {
   return dynamic_supervisor::start_link(flags, std::move(o));
 }
@@ -50,7 +26,14 @@ task<started<server>> start_link(dynamic_supervisor_flags flags) {
 otp::child_spec child_spec(std::string id, dynamic_supervisor_flags flags, start_options o) {
   return dynamic_supervisor::child_spec(std::move(id), flags, std::move(o));
 }
-task<std::vector<pid>> children(ref sup) { return children_co(std::move(sup)); }
+task<std::vector<pid>> children(ref sup) {
+  const std::vector<child_info> kids = co_await dynamic_supervisor::which_children(std::move(sup));
+  std::vector<pid> out;
+  out.reserve(kids.size());
+  for (const child_info& k : kids)
+    if (!k.restarting && !k.child.is_null()) out.push_back(k.child);
+  co_return out;
+}
 task<child_result> terminate_child(ref sup, pid child) {
   return dynamic_supervisor::terminate_child(std::move(sup), child);
 }

@@ -58,10 +58,7 @@ otp::task<otp::pid> chaos::pick_supervisor() {
   std::vector<otp::pid> targets;
   try {
     const auto root = otp::whereis<otp::supervisor::server>(root_);
-    // Named, not iterated in place: GCC 12 mishandles temporaries in a
-    // full-expression with co_await (CONTRIBUTING.md).
-    const std::vector<otp::child_info> top = co_await otp::supervisor::which_children(root);
-    for (const auto& c : top) {
+    for (const auto& c : co_await otp::supervisor::which_children(root)) {
       if (c.child.is_null() || c.type != otp::child_type::supervisor) continue;
       targets.push_back(c.child);
       if (c.id == "services") {

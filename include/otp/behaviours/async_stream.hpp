@@ -17,8 +17,7 @@
 // come back together: one async_result<T> per input, ok(value) or
 // exited(reason), in input order (ordered) or in the order the tasks ended.
 // The inputs are copied (or moved, from an rvalue range) before the first
-// task starts, so the range need not outlive the call. Inside a coroutine,
-// pass a named range, not a temporary (GCC 12 note in CONTRIBUTING.md).
+// task starts, so the range need not outlive the call.
 //
 // How it runs (in the caller, without Elixir's helper process): the caller
 // starts tasks (detail::async_body, waiting for async_start) until

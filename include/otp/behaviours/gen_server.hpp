@@ -91,7 +91,7 @@ void call_abandon(ref mon, bool monitor_dropped = false) noexcept;
 /// (the monitor ref is also the reply alias), marks the queue, sends the
 /// request, then waits only for the reply or the server's DOWN.
 template <class R, class Make>
-class call_op {
+class [[nodiscard]] call_op {
  public:
   using value_type = stored_t<R>;
 
@@ -110,7 +110,8 @@ class call_op {
     rx_.emplace(std::move(
         rx_t(after_clause<on_timeout>{t_, on_timeout{mon_}},
              guarded<is_reply, take_reply>{is_reply{mon_.id()}, take_reply{&monitor_dropped_}},
-             guarded<is_down, on_down>{is_down{mon_}, on_down{}})
+             guarded<is_down, on_down>{is_down{mon_}, on_down{}},
+             guarded<is_refusal, on_refusal>{is_refusal{mon_.id()}, on_refusal{mon_}})
             .starting_at(mark)));
     return rx_->await_ready();
   }
@@ -157,8 +158,19 @@ class call_op {
       exit(exit_reason::timeout());
     }
   };
+  struct is_refusal {
+    std::uint64_t tag;
+    bool operator()(const call_refused& r) const noexcept { return r.tag == tag; }
+  };
+  struct on_refusal {
+    ref mon;
+    value_type operator()(call_refused&& r) const {
+      call_abandon(mon, r.monitor_dropped);
+      exit(r.reason);
+    }
+  };
   using rx_t = receive_op<value_type, after_clause<on_timeout>, guarded<is_reply, take_reply>,
-                          guarded<is_down, on_down>>;
+                          guarded<is_down, on_down>, guarded<is_refusal, on_refusal>>;
 
   pid to_;
   server_name name_;
@@ -193,7 +205,12 @@ inline constexpr std::chrono::milliseconds default_call_timeout{5000};
 ///   `calling_self` when the caller is the server; `timeout` when no reply
 ///   comes within `t` (catchable as otp::exit_error; a late reply is then
 ///   dropped and never reaches the mailbox); the server's exit reason when it
-///   dies before replying (`normal` becomes `{normal,{gen_server,call}}`).
+///   dies before replying (`normal` becomes `{normal,{gen_server,call}}`);
+///   `{bad_call,Req,T}` at once when the process is a server of another type
+///   T (a server_ref<S> made from the wrong pid): T refuses the call, logs an
+///   error report and goes on running (OTP's server would crash with
+///   function_clause; here the mistake is the caller's, and T's own clients
+///   keep their server).
 /// The wait looks only at messages newer than the request: a long mailbox
 /// does not slow a call down.
 /// @mirrors gen_server:call/3
@@ -291,6 +308,14 @@ task<response<R>> wait_response(request_id<R> id, timeout t) {
              x.reason = std::move(d.reason);
              return x;
            }),
+      when([tag = id.mon.id()](const detail::call_refused& r) { return r.tag == tag; },
+           [&monitor_dropped](detail::call_refused&& r) {
+             monitor_dropped = r.monitor_dropped;
+             response<R> x;
+             x.state = response<R>::status::error;
+             x.reason = std::move(r.reason);
+             return x;
+           }),
       after(t, [] { return response<R>{}; }));
   if (out.state != response<R>::status::timeout) detail::call_abandon(id.mon, monitor_dropped);
   co_return out;
@@ -333,8 +358,6 @@ namespace gen_server {
 /// @mirrors gen_server:start_link/4
 template <class S, class... A>
 task<started<S>> start_link(start_options o, A... args) {
-  // Not a coroutine itself: GCC 12 destroys a prvalue argument of a
-  // coroutine twice, so the coroutine below only ever gets xvalues.
   return detail::start_server<S>(true, std::move(o), std::move(args)...);
 }
 /// start_link without options.

@@ -40,8 +40,11 @@ struct status_info {
   pid self;
   pid parent;
   std::vector<pid> ancestors;
-  std::string name;       ///< registered or via name; empty when none
-  std::string behaviour;  ///< "gen_server", "supervisor", ...
+  std::string name;  ///< registered or via name; empty when none
+  /// "gen_server", or "supervisor" for supervisors and dynamic (and task)
+  /// supervisors; a server type may declare its own as
+  /// `static constexpr const char* behaviour`.
+  std::string behaviour;
   bool suspended = false;
   std::uint64_t messages_handled = 0;
   std::string state;  ///< the state as format_status prints it
@@ -112,7 +115,7 @@ auto get_state(const server_ref<S>& s, timeout t = timeout(default_call_timeout)
 template <class S, class F>
 requires std::is_invocable_r_v<S, F&, const S&>
 auto replace_state(const server_ref<S>& s, F f, timeout t = timeout(default_call_timeout)) {
-  struct op {
+  struct [[nodiscard]] op {
     otp::detail::call_op<detail::replace_outcome,
                          detail::make_system<std::function<void(detail::server_base&, pid, ref)>>>
         call;

@@ -35,10 +35,6 @@
 // shutdown as asked (a restarted task runs f again on copies of the same
 // arguments).
 //
-// Inside a coroutine, pass class-type arguments (a std::string, a
-// std::function) to these functions as named values, not temporaries: see
-// the GCC 12 note in CONTRIBUTING.md.
-//
 // Stopping the supervisor stops its tasks (`shutdown`, or kill after the
 // shutdown time, or at once for brutal_kill); a task started by async then
 // takes its (non-trapping) caller with it, as in Elixir.
@@ -185,8 +181,7 @@ task<async_task<T>> supervised_async(task_supervisor::ref sup, child_spec spec, 
 }
 
 /// async and async_nolink: the child spec running f(args...), then the
-/// caller's side. Not a coroutine, so the spec reaches supervised_async as
-/// an xvalue (the GCC 12 note in CONTRIBUTING.md).
+/// caller's side.
 template <class F, class... A>
 task<async_task<async_value_for<F, A...>>> start_async(task_supervisor::ref sup,
                                                        const task_supervisor::async_options& o,

@@ -46,6 +46,22 @@ struct envelope {
 
 struct message_header;
 
+/// The part every gen_server call request begins with (call_msg<S, Req>
+/// derives from it): the caller waiting for the reply and the call's tag.
+struct call_header {
+  pid caller;
+  ref tag;
+};
+
+/// What a server of another type needs to refuse a call sent to it by
+/// mistake (a server_ref<A> built from the pid of a B): the types involved
+/// and where the caller and tag are.
+struct call_traits {
+  const std::type_info* server;   ///< the server type the caller addressed
+  const std::type_info* request;  ///< the request type
+  const call_header& (*header)(const message_header* m) noexcept;
+};
+
 /// Identity, name and destructor of a message payload type, and for the
 /// requests of a behaviour its family (which server type it is for) and how
 /// that server handles it: a loop tells its requests from other messages in
@@ -58,6 +74,8 @@ struct message_vtable {
   /// For types that name the alias they are sent to (T::otp_alias_tagged,
   /// the alias id in T::tag): reads it. Null for the others.
   std::uint64_t (*alias_tag)(const message_header* m) noexcept;
+  /// For call requests (T::otp_call): their traits. Null for the others.
+  const call_traits* call;
 };
 
 template <class T>
@@ -90,6 +108,14 @@ constexpr auto alias_tag_of() noexcept -> std::uint64_t (*)(const message_header
 }
 
 template <class T>
+constexpr const call_traits* call_traits_of() noexcept {
+  if constexpr (requires { T::otp_call; })
+    return &T::otp_call;
+  else
+    return nullptr;
+}
+
+template <class T>
 inline constexpr message_vtable message_vtable_for{
     [](envelope* e) noexcept {
       auto* m = static_cast<message_envelope<T>*>(e);
@@ -100,6 +126,7 @@ inline constexpr message_vtable message_vtable_for{
     family_of<T>(),
     dispatch_of<T>(),
     alias_tag_of<T>(),
+    call_traits_of<T>(),
 };
 
 struct message_header : envelope {

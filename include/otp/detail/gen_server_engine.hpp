@@ -50,6 +50,25 @@ struct types {};
 namespace detail {
 
 template <class T>
+inline constexpr bool is_types = false;
+template <class... T>
+inline constexpr bool is_types<types<T...>> = true;
+
+/// S declares its handle_info types (`using info = otp::types<...>`); a
+/// request or message type that S happens to name `info` is not that.
+template <class S>
+concept declares_info = requires {
+  typename S::info;
+}
+&&is_types<typename S::info>;
+/// Likewise for handle_continue (`using continues = otp::types<...>`).
+template <class S>
+concept declares_continues = requires {
+  typename S::continues;
+}
+&&is_types<typename S::continues>;
+
+template <class T>
 inline constexpr bool is_task = false;
 template <class T>
 inline constexpr bool is_task<task<T>> = true;
@@ -89,6 +108,17 @@ struct unwrap_reply<task<T>> : unwrap_reply<T> {};
 template <class S, class Req>
 struct handler_return {
   using type = decltype(std::declval<S&>().handle_call(std::declval<Req&&>()));
+};
+
+/// What S::handle_call returns for Req, in either form (with or without the
+/// from<R> argument).
+template <class S, class Req, class R>
+struct call_handler_return : handler_return<S, Req> {};
+template <class S, class Req, class R>
+requires requires(S& s, Req&& q, from<R>& f) { s.handle_call(std::move(q), f); }
+struct call_handler_return<S, Req, R> {
+  using type =
+      decltype(std::declval<S&>().handle_call(std::declval<Req&&>(), std::declval<from<R>&>()));
 };
 
 template <class S, class Req>
@@ -160,6 +190,10 @@ class server_base {
   void on_system(system_msg& m);
   /// Logs a message nobody handles (the default handle_info).
   void unexpected(const any_message& m);
+  /// Answers a call meant for another server type (`m` is a call_msg of
+  /// another family): the caller's call exits with {bad_call,Request,Server};
+  /// this server logs an error report and goes on.
+  void refuse_call(const any_message& m);
   /// The crash report for `reason`, if it is abnormal.
   void report_crash(const exit_reason& reason);
 };
@@ -189,12 +223,23 @@ template <class S>
 class server_loop;
 
 template <class S, class Req>
-struct call_msg {
+struct call_msg : call_header {
   static constexpr const void* otp_family = &server_family<S>;
   static void otp_dispatch(void* loop, message_header* m);
-  pid caller;
-  ref tag;
+  static const call_header& otp_header(const message_header* m) noexcept;
+  static constexpr call_traits otp_call{&typeid(S), &typeid(Req), &otp_header};
+  call_msg(pid caller, ref tag, Req r) : call_header{caller, tag}, req(std::move(r)) {}
   Req req;
+};
+
+/// The answer of a server to a call it does not handle (a call_msg of
+/// another server type): the caller's call exits with `reason`,
+/// `{bad_call,Request,Server}`. Sent to the call's alias, as a reply.
+struct call_refused {
+  static constexpr bool otp_alias_tagged = true;
+  std::uint64_t tag = 0;
+  bool monitor_dropped = false;  // as reply_msg::monitor_dropped
+  exit_reason reason;
 };
 
 template <class S, class Msg>
@@ -218,7 +263,7 @@ struct single_arg<F> {
 
 template <class S>
 auto info_list() {
-  if constexpr (requires { typename S::info; }) {
+  if constexpr (declares_info<S>) {
     return typename S::info{};
   } else if constexpr (requires { &S::handle_info; }) {
     using A = typename single_arg<decltype(&S::handle_info)>::type;
@@ -233,7 +278,7 @@ auto info_list() {
 
 template <class S>
 auto continue_list() {
-  if constexpr (requires { typename S::continues; }) {
+  if constexpr (declares_continues<S>) {
     return typename S::continues{};
   } else if constexpr (requires { &S::handle_continue; }) {
     using A = typename single_arg<decltype(&S::handle_continue)>::type;
@@ -245,6 +290,16 @@ auto continue_list() {
     return types<>{};
   }
 }
+
+/// Whether S::handle_call(Request) returning `Returned` (a value, a
+/// call_result, or a task of one) can answer with the request's `Reply`. A
+/// class, so that a failed static_assert prints all three types first.
+template <class Request, class Reply, class Returned>
+struct handle_call_returns_reply {
+  using T = typename task_value<Returned>::type;
+  static constexpr bool value = (std::is_void_v<Reply> && std::is_void_v<T>) ||
+                                std::is_constructible_v<call_result<Reply>, T>;
+};
 
 /// Turns what a handle_call returned into a call_result<R>.
 template <class R, class Ret>
@@ -290,6 +345,10 @@ class server_loop final : public server_base {
   void on_call(call_msg<S, Req>& m) {
     using R = typename reply_type<S, Req>::type;
     from<R> f{m.caller, m.tag};
+    using Returned = typename call_handler_return<S, Req, R>::type;
+    static_assert(handle_call_returns_reply<Req, R, Returned>::value,
+                  "handle_call(Request) returns a type that is not the request's reply type "
+                  "(Request::reply), nor otp::call_result of it, nor a task of either");
     if constexpr (requires(S & s) { s.handle_call(std::move(m.req), f); })
       run_call<R>(f, [&] { return state->handle_call(std::move(m.req), f); });
     else
@@ -423,6 +482,11 @@ class server_loop final : public server_base {
 };
 
 template <class S, class Req>
+const call_header& call_msg<S, Req>::otp_header(const message_header* m) noexcept {
+  return static_cast<const message_envelope<call_msg>*>(m)->value;
+}
+
+template <class S, class Req>
 void call_msg<S, Req>::otp_dispatch(void* loop, message_header* m) {
   static_cast<server_loop<S>*>(loop)->on_call(static_cast<message_envelope<call_msg>*>(m)->value);
 }
@@ -448,7 +512,8 @@ void release_name(const server_name& name) noexcept;
 exit_reason reason_of_current_exception() noexcept;
 
 /// The message kinds the loop tells apart.
-enum class inbound : std::uint8_t { request, system, parent_exit, info };
+/// foreign_call: a call request for another server type.
+enum class inbound : std::uint8_t { request, foreign_call, system, parent_exit, info };
 inbound classify(const any_message& m, const void* family, pid parent) noexcept;
 
 /// While a server is suspended (sys:suspend): waits for the next system
@@ -456,6 +521,16 @@ inbound classify(const any_message& m, const void* family, pid parent) noexcept;
 /// coroutine of its own, so its receive takes no room in the frame of every
 /// server that is never suspended.
 task<void> wait_while_suspended(server_base& loop);
+
+/// The behaviour a server of type S reports (sys:get_status, reports):
+/// S::behaviour when declared ("supervisor"), else "gen_server".
+template <class S>
+constexpr const char* behaviour_name() noexcept {
+  if constexpr (requires { S::behaviour; })
+    return S::behaviour;
+  else
+    return "gen_server";
+}
 
 /// The gen_server process body.
 template <class S, class... A>
@@ -465,7 +540,7 @@ proc server_main(starter st, server_name name, A... args) {
   set_behaviour_slot(me, &loop.info);
   loop.info.parent = st.parent();
   loop.info.ancestors = st.take_ancestors();
-  loop.info.kind = "gen_server";
+  loop.info.kind = behaviour_name<S>();
   loop.info.name = name.empty() ? std::string() : name.to_string();
 
   if (!name.empty()) {
@@ -532,6 +607,9 @@ proc server_main(starter st, server_name name, A... args) {
               loop.next_timeout.reset();
               ++loop.handled;
               m.envelope()->vt->dispatch(&loop, m.envelope());
+              break;
+            case inbound::foreign_call:
+              loop.refuse_call(m);  // keeps any pending timeout
               break;
             case inbound::system:
               loop.on_system(m.get<system_msg>());  // keeps any pending timeout

@@ -18,7 +18,7 @@ std::coroutine_handle<> blocking_suspend(process& p, std::coroutine_handle<> h, 
                                          void* arg) noexcept;
 
 template <class F>
-class blocking_op {
+class [[nodiscard]] blocking_op {
  public:
   using result_type = std::invoke_result_t<F&>;
   explicit blocking_op(F fn) : fn_(std::move(fn)) {}

@@ -137,7 +137,7 @@ struct envelope_guard {
 
 /// The awaitable behind otp::receive. Lives in the waiting coroutine's frame.
 template <class R, class After, class... H>
-class receive_op {
+class [[nodiscard]] receive_op {
  public:
   receive_op(After a, H... h) : hs_(std::move(h)...), after_(std::move(a)) {}
 

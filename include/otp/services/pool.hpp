@@ -260,8 +260,7 @@ class pool {
   template <class... A>
   static task<started_pool<W>> start_impl(pool_options o, start_options so, A... args) {
     std::function<task<start_result>()> start = [args...]() -> task<start_result> {
-      const start_options wo;  // named: see the GCC 12 note in gen_server.hpp
-      co_return co_await gen_server::start_link<W>(wo, args...);
+      co_return co_await gen_server::start_link<W>(start_options{}, args...);
     };
     co_return co_await gen_server::start_link<pool_server>(std::move(so), o, std::move(start));
   }

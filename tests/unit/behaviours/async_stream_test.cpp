@@ -240,10 +240,7 @@ int crash_on_one(int i) {
   return i * 10;
 }
 
-otp::proc streams_a_crash() {
-  const std::vector<int> inputs = upto(3);  // named: see the GCC 12 note
-  (void)co_await otp::async_stream(inputs, crash_on_one);
-}
+otp::proc streams_a_crash() { (void)co_await otp::async_stream(upto(3), crash_on_one); }
 
 // Rule (linked tasks): a crashing task takes a caller that does not trap
 // exits down with its reason.

@@ -57,6 +57,31 @@ TEST(GenServer, CallToACrashingServerExitsTheCallerWithItsReason) {
   }
 }
 
+// A server whose requests are named `info` and `continues`, the names under
+// which a server may declare its handle_info and handle_continue types.
+struct desk {
+  struct info {
+    using reply = std::string;
+  };
+  struct continues {
+    int by;
+  };
+  int n = 0;
+  std::string handle_call(info) { return "n=" + std::to_string(n); }
+  void handle_cast(continues c) { n += c.by; }
+};
+
+// Rule: `info` and `continues` are ordinary request names; only an
+// otp::types<...> list under those names declares handler types.
+TEST(GenServer, RequestsMayBeNamedInfoOrContinues) {
+  otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
+  otp::mailbox mb(n);
+  auto s = otp::gen_server::start_link<desk>().get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  otp::cast(s.ref(), desk::continues{3});
+  EXPECT_EQ(otp::call(s.ref(), desk::info{}).get(), "n=3");
+}
+
 }  // namespace
 
 namespace {

@@ -306,8 +306,7 @@ TEST(TaskSupervisor, AsyncStreamNolinkGivesExitedForACrashAndTheCallerLives) {
 }
 
 otp::proc streams_a_crash_under(tsup::ref sup) {
-  const std::vector<int> inputs{0, 1, 2};  // named: see the GCC 12 note
-  (void)co_await tsup::async_stream(sup, inputs, crash_on_one);
+  (void)co_await tsup::async_stream(sup, std::vector<int>{0, 1, 2}, crash_on_one);
 }
 
 // Rule (Task.Supervisor.async_stream links): a crashing task takes a
@@ -330,8 +329,7 @@ void audit(otp::pid customer) { otp::send(customer, std::string("audited")); }
 
 // guide: Task.Supervisor
 otp::proc risky_work(otp::task_supervisor::ref sup, otp::pid customer) {
-  const std::string item = "pear";  // named, not a temporary: see the GCC 12 note
-  auto t = co_await otp::task_supervisor::async_nolink(sup, price_of, item);
+  auto t = co_await otp::task_supervisor::async_nolink(sup, price_of, std::string("pear"));
   auto r = co_await otp::task_yield(t, 1000);  // a crash would be {exit, Reason}; we live
   if (!r) r = co_await otp::task_shutdown(t);
   otp::send(customer, r && r->is_ok() ? r->value() : -1);

@@ -1,0 +1,102 @@
+// The coroutine code a user writes the natural way, which GCC 12 miscompiles
+// (temporaries destroyed twice or moved bitwise, both arms of ?: evaluated):
+// it must give the right answers in every build of the test matrix. The
+// configure-time probe (cmake/otp_coroutine_probe.cpp) refuses compilers
+// that get these wrong; docs/decisions/0005-compiler-policy.md.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+
+#include "otp/otp.hpp"
+
+namespace {
+
+// An echo server that counts the calls it answered.
+struct echo {
+  struct say {
+    using reply = std::string;
+    std::string text;
+  };
+  struct calls {
+    using reply = int;
+  };
+  int answered = 0;
+  std::string handle_call(say s) {
+    ++answered;
+    return s.text;
+  }
+  int handle_call(calls) { return answered; }
+};
+
+// A short string lives in std::string's own buffer (a pointer into itself);
+// a long one on the heap (a double free aborts).
+const std::string kShort = "hi";
+const std::string kLong = "hello from a coroutine, longer than any small-string buffer";
+
+otp::node_options quiet() {
+  return {.manual = true, .on_report = [](const otp::report&) {}};
+}
+
+// Rule: `co_await otp::call(ref, request{"text"})`, the request a temporary
+// holding a string, sends that request once and returns its reply.
+TEST(NaturalCoroutineCode, ACallWhoseRequestIsATemporaryHoldingAString) {
+  otp::node n(quiet());
+  otp::mailbox mb(n);
+  auto e = otp::gen_server::start_link<echo>().get();
+  ASSERT_TRUE(e.is_ok());
+  n.spawn(
+      [](otp::server_ref<echo> e, otp::pid to) -> otp::proc {
+        std::string a = co_await otp::call(e, echo::say{"hi"});
+        std::string b = co_await otp::call(
+            e, echo::say{"hello from a coroutine, longer than any small-string buffer"});
+        otp::send(to, std::pair<std::string, std::string>(a, b));
+      },
+      e.ref(), mb.self());
+  const auto [a, b] = mb.receive<std::pair<std::string, std::string>>();
+  EXPECT_EQ(a, kShort);
+  EXPECT_EQ(b, kLong);
+  EXPECT_EQ(otp::call(e.ref(), echo::calls{}).get(), 2);
+}
+
+// Rule: a capturing lambda written inside the co_await of
+// pool.transaction(...) runs once with its captures intact.
+TEST(NaturalCoroutineCode, APoolTransactionWithACapturingLambda) {
+  otp::node n(quiet());
+  otp::mailbox mb(n);
+  auto p = otp::pool<echo>::start_link({.size = 1, .max_overflow = 0}).get();
+  ASSERT_TRUE(p.is_ok());
+  n.spawn(
+      [](otp::pool<echo> p, otp::pid to) -> otp::proc {
+        const std::string text = kLong;
+        std::string r =
+            co_await p.transaction([text, tail = std::string(kShort)](otp::pool<echo>::worker w) {
+              return otp::call(w, echo::say{text + tail});
+            });
+        otp::send(to, r);
+      },
+      p.handle(), mb.self());
+  EXPECT_EQ(mb.receive<std::string>(), kLong + kShort);
+}
+
+// Rule: `cond ? co_await a : co_await b` awaits one arm only.
+TEST(NaturalCoroutineCode, ConditionalOperatorAwaitsOneArmOnly) {
+  otp::node n(quiet());
+  otp::mailbox mb(n);
+  auto e = otp::gen_server::start_link<echo>().get();
+  ASSERT_TRUE(e.is_ok());
+  n.spawn(
+      [](otp::server_ref<echo> e, otp::pid to) -> otp::proc {
+        for (const bool left : {true, false}) {
+          std::string r = left ? co_await otp::call(e, echo::say{"left"})
+                               : co_await otp::call(e, echo::say{"right, a longer string"});
+          otp::send(to, r);
+        }
+      },
+      e.ref(), mb.self());
+  EXPECT_EQ(mb.receive<std::string>(), "left");
+  EXPECT_EQ(mb.receive<std::string>(), "right, a longer string");
+  EXPECT_EQ(otp::call(e.ref(), echo::calls{}).get(), 2);
+}
+
+}  // namespace
