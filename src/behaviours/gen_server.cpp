@@ -65,15 +65,24 @@ void server_base::on_system(system_msg& m) {
   }
 }
 
-void server_base::unexpected(const any_message& m) {
-  process& me = require_process("gen_server");
-  if (!reports_enabled(*me.node)) return;
+namespace {
+
+/// An error report from the server `me` runs, with `what` after its name.
+report server_error(const process& me, const behaviour_info& info, std::string_view what) {
   report r;
   r.what = report::kind::error;
   r.from = me.self();
   r.headline = "** " + std::string(info.kind) + " " +
-               (info.name.empty() ? me.self().to_string() : info.name) +
-               " received an unexpected message (dropped)";
+               (info.name.empty() ? me.self().to_string() : info.name) + " " + std::string(what);
+  return r;
+}
+
+}  // namespace
+
+void server_base::unexpected(const any_message& m) {
+  process& me = require_process("gen_server");
+  if (!reports_enabled(*me.node)) return;
+  report r = server_error(me, info, "received an unexpected message (dropped)");
   r.fields.emplace_back("message_type", demangle(m.type()));
   r.fields.emplace_back("callback", demangle(state_type()));
   emit_report(*me.node, r);
@@ -90,12 +99,7 @@ void server_base::refuse_call(const any_message& m) {
       call_refused{h.tag.id(), false,
                    exit_reason::other("{bad_call," + request + "," + server + "}")});
   if (!reports_enabled(*me.node)) return;
-  report r;
-  r.what = report::kind::error;
-  r.from = me.self();
-  r.headline = "** " + std::string(info.kind) + " " +
-               (info.name.empty() ? me.self().to_string() : info.name) +
-               " received a call it does not handle (refused)";
+  report r = server_error(me, info, "received a call it does not handle (refused)");
   r.fields.emplace_back("request", request);
   r.fields.emplace_back("addressed_to", demangle(*call.server));
   r.fields.emplace_back("caller", h.caller.to_string());

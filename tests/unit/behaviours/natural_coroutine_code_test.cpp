@@ -34,17 +34,21 @@ struct echo {
 const std::string kShort = "hi";
 const std::string kLong = "hello from a coroutine, longer than any small-string buffer";
 
-otp::node_options quiet() {
-  return {.manual = true, .on_report = [](const otp::report&) {}};
-}
+struct NaturalCoroutineCode : ::testing::Test {
+  otp::node n{{.manual = true, .on_report = [](const otp::report&) {}}};
+  otp::mailbox mb{n};
+  /// A running echo server.
+  otp::server_ref<echo> start_echo() {
+    auto e = otp::gen_server::start_link<echo>().get();
+    EXPECT_TRUE(e.is_ok());
+    return e.ref();
+  }
+};
 
 // Rule: `co_await otp::call(ref, request{"text"})`, the request a temporary
 // holding a string, sends that request once and returns its reply.
-TEST(NaturalCoroutineCode, ACallWhoseRequestIsATemporaryHoldingAString) {
-  otp::node n(quiet());
-  otp::mailbox mb(n);
-  auto e = otp::gen_server::start_link<echo>().get();
-  ASSERT_TRUE(e.is_ok());
+TEST_F(NaturalCoroutineCode, ACallWhoseRequestIsATemporaryHoldingAString) {
+  const auto e = start_echo();
   n.spawn(
       [](otp::server_ref<echo> e, otp::pid to) -> otp::proc {
         std::string a = co_await otp::call(e, echo::say{"hi"});
@@ -52,18 +56,16 @@ TEST(NaturalCoroutineCode, ACallWhoseRequestIsATemporaryHoldingAString) {
             e, echo::say{"hello from a coroutine, longer than any small-string buffer"});
         otp::send(to, std::pair<std::string, std::string>(a, b));
       },
-      e.ref(), mb.self());
+      e, mb.self());
   const auto [a, b] = mb.receive<std::pair<std::string, std::string>>();
   EXPECT_EQ(a, kShort);
   EXPECT_EQ(b, kLong);
-  EXPECT_EQ(otp::call(e.ref(), echo::calls{}).get(), 2);
+  EXPECT_EQ(otp::call(e, echo::calls{}).get(), 2);
 }
 
 // Rule: a capturing lambda written inside the co_await of
 // pool.transaction(...) runs once with its captures intact.
-TEST(NaturalCoroutineCode, APoolTransactionWithACapturingLambda) {
-  otp::node n(quiet());
-  otp::mailbox mb(n);
+TEST_F(NaturalCoroutineCode, APoolTransactionWithACapturingLambda) {
   auto p = otp::pool<echo>::start_link({.size = 1, .max_overflow = 0}).get();
   ASSERT_TRUE(p.is_ok());
   n.spawn(
@@ -80,11 +82,8 @@ TEST(NaturalCoroutineCode, APoolTransactionWithACapturingLambda) {
 }
 
 // Rule: `cond ? co_await a : co_await b` awaits one arm only.
-TEST(NaturalCoroutineCode, ConditionalOperatorAwaitsOneArmOnly) {
-  otp::node n(quiet());
-  otp::mailbox mb(n);
-  auto e = otp::gen_server::start_link<echo>().get();
-  ASSERT_TRUE(e.is_ok());
+TEST_F(NaturalCoroutineCode, ConditionalOperatorAwaitsOneArmOnly) {
+  const auto e = start_echo();
   n.spawn(
       [](otp::server_ref<echo> e, otp::pid to) -> otp::proc {
         for (const bool left : {true, false}) {
@@ -93,10 +92,10 @@ TEST(NaturalCoroutineCode, ConditionalOperatorAwaitsOneArmOnly) {
           otp::send(to, r);
         }
       },
-      e.ref(), mb.self());
+      e, mb.self());
   EXPECT_EQ(mb.receive<std::string>(), "left");
   EXPECT_EQ(mb.receive<std::string>(), "right, a longer string");
-  EXPECT_EQ(otp::call(e.ref(), echo::calls{}).get(), 2);
+  EXPECT_EQ(otp::call(e, echo::calls{}).get(), 2);
 }
 
 }  // namespace
