@@ -184,16 +184,19 @@ inbound classify(const any_message& m, const void* family, pid parent) noexcept 
   if (vt->family == family) return inbound::request;
   if (vt->call != nullptr) return inbound::foreign_call;
   if (vt == type_key<system_msg>()) return inbound::system;
-  if (vt == type_key<exit_msg>() && !parent.is_null() &&
-      static_cast<message_envelope<exit_msg>*>(m.envelope())->value.from == parent)
-    return inbound::parent_exit;
+  if (vt == type_key<exit_msg>()) {
+    // From the parent, or from no process (the node stopping, node::exit):
+    // the server ends with that reason.
+    const pid from = static_cast<message_envelope<exit_msg>*>(m.envelope())->value.from;
+    if (from.is_null() || from == parent) return inbound::parent_exit;
+  }
   return inbound::info;
 }
 
 task<void> wait_while_suspended(server_base& loop) {
   auto m = co_await receive(
       [](system_msg&& s) -> std::variant<system_msg, exit_msg> { return std::move(s); },
-      when([p = loop.info.parent](const exit_msg& e) { return e.from == p; },
+      when([p = loop.info.parent](const exit_msg& e) { return e.from == p || e.from.is_null(); },
            [](exit_msg&& e) -> std::variant<system_msg, exit_msg> { return std::move(e); }));
   if (auto* s = std::get_if<system_msg>(&m))
     loop.on_system(*s);

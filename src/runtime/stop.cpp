@@ -1,4 +1,6 @@
-// node::stop: shutdown, then kill, then join, then free what is left.
+// node::stop: the tops of the process trees get shutdown (each tree then
+// stops from its top down, as its supervisors decide), then whatever is left
+// is killed, then the threads are joined and what is left freed.
 #include <chrono>
 
 #include "runtime/node_impl.hpp"
@@ -12,6 +14,31 @@ void signal_all(node_impl& n, const exit_reason& r) {
   for (pid p : detail::live_pids(n))
     if (!n.table.at(p.slot())->external.load(std::memory_order_relaxed))
       detail::send_signal(n, p, detail::signal_kind::exit, pid(), 0, r);
+}
+
+/// Sends shutdown to the top of every process tree: each process that no
+/// live process of this node spawned with a link. One whose link parent is
+/// a thread mailbox (a tree started from main) gets it from that mailbox, as
+/// its parent's exit; the others from no process, which a behaviour also
+/// takes as its parent's exit. Processes below a top are left to it: a
+/// supervisor stops its children in reverse start order, each by its
+/// shutdown spec, and restarts none of them.
+void signal_tops(node_impl& n) {
+  for (pid p : detail::live_pids(n)) {
+    detail::process* q = n.table.at(p.slot());
+    if (q->external.load(std::memory_order_relaxed)) continue;
+    const std::uint64_t word = q->link_parent.load(std::memory_order_relaxed);
+    pid from;
+    if (word != 0) {
+      const pid parent(n.id, static_cast<std::uint32_t>(word >> 32),
+                       static_cast<std::uint32_t>(word));
+      if (detail::process* pp = n.table.find(parent)) {
+        if (!pp->external.load(std::memory_order_relaxed)) continue;  // its parent stops it
+        from = parent;
+      }
+    }
+    detail::send_signal(n, p, detail::signal_kind::exit, from, 0, exit_reason::shutdown());
+  }
 }
 
 std::size_t coroutines_alive(node_impl& n) {
@@ -37,7 +64,7 @@ void node::stop() {
   }
   if (detail::worker_of(n) != nullptr) std::terminate();  // stop() from one of its own processes
   n.accepting.store(false, std::memory_order_release);
-  signal_all(n, exit_reason::shutdown());
+  signal_tops(n);
   if (!wait_all_gone(n, n.opts.stop_grace)) {
     signal_all(n, exit_reason::kill());
     wait_all_gone(n, std::chrono::milliseconds(1000));

@@ -44,8 +44,7 @@ extern "C" void __cxa_throw(void* obj, void* type, void (*destructor)(void*)) {
   // the capture is skipped for it: a call to a crashed server ends its
   // caller this way on every crash.
   const auto* t = static_cast<const std::type_info*>(type);
-  if (c.proc != nullptr && *t != typeid(otp::exit_error) &&
-      *t != typeid(otp::detail::mailbox_exit)) {
+  if (c.proc != nullptr && *t != typeid(otp::exit_error) && *t != typeid(otp::mailbox_exit)) {
     auto& t = otp::detail::t_trace;
     t.object = obj;
     int n = backtrace(t.frames, static_cast<int>(otp::detail::kMaxThrowFrames));

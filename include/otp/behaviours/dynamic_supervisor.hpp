@@ -10,7 +10,7 @@
 // | dynamic_supervisor::terminate_child(s, pid)  | DynamicSupervisor.terminate_child/2       |
 // | dynamic_supervisor::which_children(s)        | DynamicSupervisor.which_children/1        |
 // | dynamic_supervisor::count_children(s)        | DynamicSupervisor.count_children/1        |
-// | gen_server::stop(s, reason)                  | DynamicSupervisor.stop/3                  |
+// | dynamic_supervisor::stop(s, reason, t)       | DynamicSupervisor.stop/3                  |
 //
 //   auto sup = co_await otp::dynamic_supervisor::start_link({.max_children = 1000});
 //   auto c = co_await otp::dynamic_supervisor::start_child<conn>(sup.ref(), socket);
@@ -124,6 +124,18 @@ task<std::vector<child_info>> which_children(ref s);
 /// @exits as otp::call when the supervisor is not alive.
 /// @mirrors DynamicSupervisor.count_children/1
 task<child_counts> count_children(ref s);
+/// Stops the dynamic supervisor with `reason`: its children stop in reverse start order,
+/// each by its shutdown spec, then it exits. Waits up to `t` for that.
+/// A caller linked to it (it was started with start_link) that does not trap
+/// exits dies with it unless `reason` is normal: call otp::trap_exit(true)
+/// first, or stop it with exit_reason::normal().
+/// @exits as gen_server::stop: `noproc` when it is not alive; `timeout`
+///   after `t`.
+/// @mirrors DynamicSupervisor.stop/3
+inline task<void> stop(const ref& s, exit_reason reason = exit_reason::normal(),
+                       timeout t = timeout(infinity)) {
+  return gen_server::stop(s, std::move(reason), t);
+}
 
 }  // namespace dynamic_supervisor
 }  // namespace otp

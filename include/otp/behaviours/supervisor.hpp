@@ -11,6 +11,7 @@
 // | supervisor::which_children(s)         | supervisor:which_children/1          |
 // | supervisor::count_children(s)         | supervisor:count_children/1          |
 // | supervisor::get_childspec(s, id)      | supervisor:get_childspec/2           |
+// | supervisor::stop(s, reason, t)        | Supervisor.stop/3 (gen_server:stop/3)|
 // | supervisor::check_childspecs(specs)   | supervisor:check_childspecs/1        |
 // | otp::supervisor_child(id, flags, ...) | a child spec of type supervisor      |
 //
@@ -158,6 +159,18 @@ task<child_result> delete_child(ref s, std::string_view id);
 task<std::vector<child_info>> which_children(ref s);
 /// @mirrors supervisor:count_children/1
 task<child_counts> count_children(ref s);
+/// Stops the supervisor with `reason`: its children stop in reverse start order,
+/// each by its shutdown spec, then it exits. Waits up to `t` for that.
+/// A caller linked to it (it was started with start_link) that does not trap
+/// exits dies with it unless `reason` is normal: call otp::trap_exit(true)
+/// first, or stop it with exit_reason::normal().
+/// @exits as gen_server::stop: `noproc` when it is not alive; `timeout`
+///   after `t`.
+/// @mirrors Supervisor.stop/3 (Elixir; OTP stops supervisors with gen_server:stop/3)
+inline task<void> stop(const ref& s, exit_reason reason = exit_reason::normal(),
+                       timeout t = timeout(infinity)) {
+  return gen_server::stop(s, std::move(reason), t);
+}
 /// The spec of child `id`, or std::nullopt (not_found).
 /// @mirrors supervisor:get_childspec/2
 task<std::optional<child_spec>> get_childspec(ref s, std::string_view id);

@@ -15,7 +15,7 @@
 // | task_supervisor::terminate_child(s, pid)         | Task.Supervisor.terminate_child/2       |
 // | task_supervisor::async_stream(s, in, f, o)       | Task.Supervisor.async_stream/4          |
 // | task_supervisor::async_stream_nolink(s, in, f, o)| Task.Supervisor.async_stream_nolink/4   |
-// | gen_server::stop(s, reason)                      | Supervisor.stop/3                       |
+// | task_supervisor::stop(s, reason, t)              | Supervisor.stop/3                       |
 //
 // A task supervisor *is* a dynamic_supervisor (the same server type, so
 // every dynamic_supervisor function and sys request works on it): each task
@@ -328,6 +328,18 @@ task<std::vector<pid>> children(ref sup);
 /// @threadsafe Any process or mailbox thread.
 /// @mirrors Task.Supervisor.terminate_child/2
 task<child_result> terminate_child(ref sup, pid child);
+/// Stops the task supervisor (its tasks are its children) with `reason`: its children stop in
+/// reverse start order, each by its shutdown spec, then it exits. Waits up to `t` for that. A
+/// caller linked to it (it was started with start_link) that does not trap exits dies with it
+/// unless `reason` is normal: call otp::trap_exit(true) first, or stop it with
+/// exit_reason::normal().
+/// @exits as gen_server::stop: `noproc` when it is not alive; `timeout`
+///   after `t`.
+/// @mirrors Supervisor.stop/3 on a Task.Supervisor
+inline task<void> stop(const ref& s, exit_reason reason = exit_reason::normal(),
+                       timeout t = timeout(infinity)) {
+  return gen_server::stop(s, std::move(reason), t);
+}
 
 /// otp::async_stream with every task a temporary child of `sup` (with
 /// `o.shutdown`), linked to and monitored by the caller.

@@ -134,11 +134,3 @@ inline envelope* save_unlink(process& p, envelope** pp) noexcept {
 }
 
 }  // namespace otp::detail
-
-namespace otp::detail {
-/// Thrown by a thread mailbox's receive when an exit signal ended its process.
-class mailbox_exit : public exit_error {
- public:
-  using exit_error::exit_error;
-};
-}  // namespace otp::detail

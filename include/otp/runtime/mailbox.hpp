@@ -39,16 +39,16 @@ class mailbox {
 
   /// Blocks until a message matches one of `args` (same forms as
   /// otp::receive, including a last otp::after clause).
-  /// @throws otp::exit_error when an exit signal the mailbox does not trap
-  ///   ends its process (the mailbox is dead afterwards; every later receive
-  ///   throws the same).
+  /// @throws otp::mailbox_exit (an otp::exit_error) when an exit signal the
+  ///   mailbox does not trap ends its process (the mailbox is dead
+  ///   afterwards; every later receive throws the same).
   template <class... Args>
   requires(sizeof...(Args) >= 1) auto receive(Args... args) {
-    if (dead_) throw exit_error(dead_reason_);
+    if (dead_) throw mailbox_exit(dead_reason_);
     auto op = otp::receive(std::move(args)...);
     try {
       return op.run_blocking(*p_);
-    } catch (const detail::mailbox_exit& e) {
+    } catch (const mailbox_exit& e) {
       dead_ = true;
       dead_reason_ = e.reason();
       throw;

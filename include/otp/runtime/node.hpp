@@ -54,8 +54,8 @@ struct node_options {
   std::uint32_t max_processes = 1u << 22;
   /// Threads for otp::blocking work (created on demand).
   unsigned blocking_threads = 8;
-  /// How long stop() waits for processes to end after `shutdown` before it
-  /// kills the rest.
+  /// How long stop() waits for processes to end after it sent `shutdown` to
+  /// the tops of the process trees, before it kills the rest.
   std::chrono::milliseconds stop_grace{5000};
   /// Whether behaviours build and emit crash and supervisor reports.
   bool reports = true;
@@ -148,8 +148,11 @@ class node {
   /// Time since the node started (virtual in manual mode), milliseconds.
   std::chrono::milliseconds now() const noexcept;
 
-  /// Stops the node: sends `shutdown` to every process, waits up to
-  /// stop_grace for them to end, kills the rest, joins the threads, and
+  /// Stops the node: sends `shutdown` to the top of every process tree (each
+  /// process no live process of this node spawned with a link; one whose
+  /// parent is a thread mailbox gets it as from that parent), so each tree
+  /// stops from the top down as its supervisors decide; waits up to
+  /// stop_grace for every process to end, kills the rest, joins the threads, and
   /// destroys what is left (running RAII cleanup in each process frame).
   /// Afterwards spawn throws otp::badarg and sends are dropped. Idempotent.
   /// A process that never reaches a scheduling point, or an otp::blocking
