@@ -36,13 +36,11 @@ std::vector<otp::child_spec> services() {
 }
 
 otp::task<otp::start_result> start_tree() {
-  otp::start_options services_name;
-  services_name.name = "services";
   std::vector<otp::child_spec> root{
       otp::named_worker<service>("db", "db", std::string("db")),
       otp::supervisor_child("services",
                             {.strategy = otp::rest_for_one, .intensity = 2, .period = 1000ms},
-                            services(), services_name),
+                            services(), {.name = "services"}),
   };
   const otp::supervisor_flags flags{.strategy = otp::one_for_one, .intensity = 3, .period = 5000ms};
   co_return co_await otp::supervisor::start_link(flags, std::move(root));

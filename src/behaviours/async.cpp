@@ -16,7 +16,7 @@ void async_check(pid owner, bool open, const char* what) {
 }
 
 void async_release(ref tag, ref alias) {
-  demonitor(tag, true);
+  demonitor(tag, {.flush = true});
   unalias(alias);
 }
 

@@ -42,6 +42,15 @@ void server_base::apply(server_result r) {
         stop_reason = exit_reason::other("{bad_return_value,ignore}");
       }
       break;
+    case server_result::kind::init_error:
+      stopping = true;
+      if (in_init) {
+        init_error = r.reason();
+      } else {
+        stop_reason =
+            exit_reason::other("{bad_return_value,{error," + r.reason().to_string() + "}}");
+      }
+      break;
   }
 }
 
@@ -153,7 +162,7 @@ task<std::optional<pid>> claim_name_after_orphans(const server_name& name) {
                                             [](down_msg&&) { return true; }),
                                        after(kOrphanHolderWait, [] { return false; }));
     if (!gone) {
-      demonitor(mon, true);
+      demonitor(mon, {.flush = true});
       break;
     }
     holder = claim_name(name);
@@ -213,7 +222,7 @@ void call_abandon(ref mon, bool monitor_dropped) noexcept {
   if (monitor_dropped)
     forget_monitor(require_process("call"), mon);
   else
-    demonitor(mon, true);
+    demonitor(mon, {.flush = true});
   unalias(mon);
 }
 
@@ -238,7 +247,7 @@ task<void> stop_server(pid server, exit_reason reason, timeout t) {
           after(t, [] { return std::optional<exit_reason>(); }))
           .starting_at(mark);
   if (!down) {
-    demonitor(mon, true);
+    demonitor(mon, {.flush = true});
     exit(exit_reason::timeout());
   }
   if (down->is(exit_reason::kind::noproc)) exit(exit_reason::noproc());

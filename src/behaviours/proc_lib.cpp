@@ -58,7 +58,7 @@ task<start_result> sync_start(bool link, const start_options& o,
   so.monitor_ref = tag;
   so.max_mailbox = o.max_mailbox;
   const receive_mark mark = mark_queue();
-  const spawned s = spawn(ctx, so, starter(self(), tag, std::move(ancestors)));
+  const spawned s = spawn(ctx, so, starter(self(), tag, std::move(ancestors), link));
 
   enum class outcome { acked, died, timed_out };
   struct waited {
@@ -88,7 +88,7 @@ task<start_result> sync_start(bool link, const start_options& o,
         if (w.monitor_dropped)
           forget_monitor(require_process("start_link"), s.monitor);
         else
-          demonitor(s.monitor, true);
+          demonitor(s.monitor, {.flush = true});
         co_return std::move(w.result);
       }
       co_await reap(s.child, s.monitor, link);

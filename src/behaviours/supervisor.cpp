@@ -151,6 +151,9 @@ class server {
     child* c = find(id);
     if (s.is_error()) {
       erase(id);
+      // A name another process holds: {error, {already_started, Holder}}, as
+      // the child's start returned it.
+      if (s.is_already_started()) co_return result(child_result::status::already_started, s.child);
       co_return result(child_result::status::error, {}, s.reason);
     }
     if (s.is_ignore() && c->spec.restart == restart_type::temporary) erase(id);

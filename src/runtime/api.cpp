@@ -161,8 +161,13 @@ ref monitor(std::string_view name) {
   return monitor_impl(p, detail::whereis(*p.node, name), std::string(name));
 }
 
-bool demonitor(ref r, bool flush) {
+bool demonitor(ref r, demonitor_options o) {
   detail::process& p = detail::require_process("demonitor");
+  if (r.node() != p.node_id)
+    throw badarg("demonitor: " + r.to_string() + " is a reference of another node");
+  if (p.extras != nullptr && p.extras->monitored_by.find(r.id()) != nullptr)
+    throw badarg("demonitor: " + r.to_string() +
+                 " is a monitor another process holds on the caller; only it may remove it");
   bool found = false;
   if (p.extras != nullptr) {
     if (auto m = p.extras->remove_monitor(r.id())) {
@@ -171,7 +176,7 @@ bool demonitor(ref r, bool flush) {
         detail::send_signal(*p.node, m->target, detail::signal_kind::demonitor, p.self(), r.id());
     }
   }
-  if (flush && !found) {
+  if (o.flush && !found) {
     for (detail::envelope** pp = &p.save_head; *pp != nullptr; pp = &(*pp)->next) {
       auto* m = static_cast<detail::message_header*>(*pp);
       if (m->vt == detail::type_key<down_msg>() &&
@@ -182,7 +187,7 @@ bool demonitor(ref r, bool flush) {
       }
     }
   }
-  return found;
+  return o.info ? found : true;
 }
 
 bool trap_exit(bool on) {

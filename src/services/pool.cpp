@@ -97,7 +97,7 @@ task<server_result> pool_server::handle_cast(cancel_waiting_msg m) {
   for (auto it = leases_.begin(); it != leases_.end(); ++it) {
     if (it->second.cref == m.cref) {
       const pid w = it->first;
-      demonitor(it->second.mref, true);
+      demonitor(it->second.mref, {.flush = true});
       leases_.erase(it);
       co_await handle_checkin(w);
       co_return noreply();
@@ -105,7 +105,7 @@ task<server_result> pool_server::handle_cast(cancel_waiting_msg m) {
   }
   std::erase_if(waiting_, [&](const waiter& x) {
     if (x.cref != m.cref) return false;
-    demonitor(x.mref, true);
+    demonitor(x.mref, {.flush = true});
     return true;
   });
   co_return noreply();
@@ -128,7 +128,7 @@ task<server_result> pool_server::handle_info(down_msg& d) {
 task<server_result> pool_server::handle_info(exit_msg& e) {
   // A worker died (the parent's EXIT never gets here: the engine stops).
   if (auto it = leases_.find(e.from); it != leases_.end()) {
-    demonitor(it->second.mref, true);
+    demonitor(it->second.mref, {.flush = true});
     leases_.erase(it);
     co_await handle_worker_exit(e.from);
   } else if (auto w = std::find(idle_.begin(), idle_.end(), e.from); w != idle_.end()) {

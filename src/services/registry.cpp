@@ -182,7 +182,7 @@ task<void> registry_core::sync(std::shared_ptr<const registry_core> self) {
     co_await otp::receive(
         otp::when([m](const sync_reply& r) { return r.tag == m; }, [](const sync_reply&) {}),
         otp::when([m](const down_msg& d) { return d.monitor == m; }, [](const down_msg&) {}));
-    otp::demonitor(m, true);
+    otp::demonitor(m, {.flush = true});
   }
 }
 

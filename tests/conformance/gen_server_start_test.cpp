@@ -22,7 +22,7 @@ using event = otp_test::server_event;
 
 // --- callback types -------------------------------------------------------------
 
-enum class init_does { ok, ignore, stop, raise };
+enum class init_does { ok, ignore, stop, raise, error };
 
 /// Sends its pid and whereis("probe") to the observer from init, then returns
 /// what it is told to.
@@ -45,6 +45,8 @@ struct probe {
         return otp::stop(exit_reason::other("bad_config"));
       case init_does::raise:
         throw std::runtime_error("init failed");
+      case init_does::error:
+        return otp::init_error(exit_reason::other("bad_config"));
     }
     return otp::noreply();
   }
@@ -176,6 +178,30 @@ TEST_F(GenServerStart, StartDoesNotLinkTheCaller) {
   EXPECT_FALSE(queued_exit_from(s.child).has_value());
 }
 
+/// Traps exits and tells its observer about every EXIT it handles.
+struct exit_watcher {
+  struct alive {
+    using reply = bool;
+  };
+  otp::pid observer;
+  explicit exit_watcher(otp::pid o) : observer(o) { otp::trap_exit(true); }
+  void handle_info(otp::exit_msg e) { otp::send(observer, event{"EXIT " + e.reason.to_string()}); }
+  bool handle_call(alive) { return true; }
+};
+
+// A server started without a link is its own parent (gen:start passes
+// `self`): an exit signal from the process that started it reaches a
+// trapping server as an ordinary EXIT message, and the server keeps running;
+// sys:get_status shows the server itself as parent.
+TEST_F(GenServerStart, AnUnlinkedServerIsItsOwnParent) {
+  auto s = otp::gen_server::start<exit_watcher>(mb.self()).get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  otp::exit(s.child, exit_reason::other("bye"));
+  EXPECT_EQ(mb.receive<event>().what, "EXIT bye");
+  EXPECT_TRUE(otp::call(s.ref(), exit_watcher::alive{}).get());
+  EXPECT_EQ(otp::sys::get_status(s.child).get().parent, s.child);
+}
+
 // init returning ignore: start_link returns ignore and the process is gone.
 TEST_F(GenServerStart, InitIgnoreReturnsIgnoreAndTheProcessIsGone) {
   otp::trap_exit(true);
@@ -231,6 +257,23 @@ TEST_F(GenServerStart, FailedInitKillsALinkedCallerThatDoesNotTrapExits) {
   EXPECT_EQ(down_of(mon), exit_reason::other("bad_config"));
   EXPECT_FALSE(mb.receive<otp::start_result>(0).has_value());
   EXPECT_FALSE(node.is_alive(caller));
+}
+
+// init returning {error, Reason} (OTP 26): start_link returns
+// {error, Reason}, the process ends normal, so a linked caller that does not
+// trap exits lives on, and no crash report is made (unlike {stop, Reason}).
+TEST_F(GenServerStart, InitErrorReturnsTheErrorAndTheCallerLivesWithoutACrashReport) {
+  auto [caller, mon] = otp::spawn_monitor(start_and_report<probe, otp::pid, init_does>, mb.self(),
+                                          mb.self(), init_does::error);
+  const otp::pid p = init_pid();
+  auto r = mb.receive<otp::start_result>();
+  EXPECT_TRUE(r.is_error()) << r.to_string();
+  EXPECT_EQ(r.reason, exit_reason::other("bad_config"));
+  EXPECT_FALSE(node.is_alive(p));
+  EXPECT_TRUE(node.is_alive(caller));
+  EXPECT_TRUE(reports.empty());
+  otp::exit(caller, exit_reason::kill());
+  EXPECT_TRUE(down_of(mon).is(exit_reason::kind::killed));
 }
 
 // {timeout, T}: init running longer than T makes start_link return

@@ -322,7 +322,8 @@ TEST_F(Monitors, DemonitorOfAnActiveMonitorReturnsTrueAndNoDownFollows) {
   EXPECT_FALSE(down_arrives(r, 1s));
 }
 
-// demonitor(Ref, [flush]) after the DOWN is queued removes it and returns false.
+// demonitor(Ref, [flush, info]) after the DOWN is queued removes it and
+// returns false (a flush was needed).
 TEST_F(Monitors, DemonitorFlushRemovesAQueuedDownAndReturnsFalse) {
   otp::pid w = n.spawn(worker);
   otp::ref r = otp::monitor(w);
@@ -330,25 +331,43 @@ TEST_F(Monitors, DemonitorFlushRemovesAQueuedDownAndReturnsFalse) {
   otp::exit(w, exit_reason::kill());
   // On a manual node both DOWNs are sent in one step: receiving one queues the other.
   EXPECT_EQ(down_of(control).reason, exit_reason::killed());
-  EXPECT_FALSE(otp::demonitor(r, true));
+  EXPECT_FALSE(otp::demonitor(r, {.flush = true, .info = true}));
   EXPECT_FALSE(down_arrives(r, 0ms));
 }
 
-// demonitor/1 after the DOWN is queued returns false and leaves the DOWN queued.
+// demonitor(Ref, [info]) after the DOWN is queued returns false and leaves
+// the DOWN queued; demonitor/1 returns true all the same.
 TEST_F(Monitors, DemonitorWithoutFlushLeavesAQueuedDown) {
   otp::pid w = n.spawn(worker);
   otp::ref r = otp::monitor(w);
   otp::ref control = otp::monitor(w);
   otp::exit(w, exit_reason::kill());
   EXPECT_EQ(down_of(control).reason, exit_reason::killed());
-  EXPECT_FALSE(otp::demonitor(r));
+  EXPECT_FALSE(otp::demonitor(r, {.info = true}));
+  EXPECT_TRUE(otp::demonitor(r));
   EXPECT_TRUE(down_arrives(r, 0ms));
 }
 
-// demonitor/2 of a ref that is no monitor of the caller returns false.
-TEST_F(Monitors, DemonitorOfAnUnknownRefReturnsFalse) {
-  EXPECT_FALSE(otp::demonitor(otp::make_ref()));
-  EXPECT_FALSE(otp::demonitor(otp::make_ref(), true));
+// demonitor of a ref that is no monitor at all: true, or false with [info]
+// (OTP's results).
+TEST_F(Monitors, DemonitorOfAnUnknownRefReturnsTrueOrFalseWithInfo) {
+  EXPECT_TRUE(otp::demonitor(otp::make_ref()));
+  EXPECT_TRUE(otp::demonitor(otp::make_ref(), {.flush = true}));
+  EXPECT_FALSE(otp::demonitor(otp::make_ref(), {.info = true}));
+  EXPECT_FALSE(otp::demonitor(otp::make_ref(), {.flush = true, .info = true}));
+}
+
+// demonitor of a monitor another process holds on the caller is badarg:
+// only the monitoring process may remove it; the monitor stays.
+TEST_F(Monitors, DemonitorOfAnotherProcesssMonitorOnTheCallerIsBadarg) {
+  n.spawn(
+      [](otp::pid target) -> otp::proc {
+        otp::send(target, otp::monitor(target));
+        co_await otp::receive([](otp::down_msg) {});
+      },
+      mb.self());
+  const otp::ref theirs = mb.receive<otp::ref>();
+  EXPECT_THROW((void)otp::demonitor(theirs), otp::badarg);
 }
 
 // spawn_monitor monitors before the child runs: an instant crash gives its reason, not noproc.

@@ -49,6 +49,23 @@ TEST_F(SupervisorAdmin, StartChildWithARunningIdIsAlreadyStarted) {
   EXPECT_EQ(drain(mb), "");
 }
 
+// Rule (supervisor_SUITE sup_start_child, a start returning
+// {error, {already_started, Pid}}): a child whose registered name another
+// process holds gives {error, {already_started, Holder}} with the holder's
+// pid, and no spec is kept.
+TEST_F(SupervisorAdmin, StartChildWhoseNameIsHeldIsAlreadyStartedWithTheHolder) {
+  auto holder = otp::gen_server::start_link<logged>({.name = "taken"}, mb.self(), "h").get();
+  ASSERT_TRUE(holder.is_ok());
+  drain(mb);
+  auto r =
+      otp::supervisor::start_child(sup, otp::named_worker<logged>("b", "taken", mb.self(), "b"))
+          .get();
+  EXPECT_EQ(r.state, status::already_started) << r.to_string();
+  EXPECT_EQ(r.child, holder.child);
+  EXPECT_EQ(r.to_string(), "{error,{already_started," + holder.child.to_string() + "}}");
+  EXPECT_FALSE(otp::supervisor::get_childspec(sup, "b").get().has_value());
+}
+
 // Rule: start_child with the id of a stopped child gives already_present.
 TEST_F(SupervisorAdmin, StartChildWithAStoppedIdIsAlreadyPresent) {
   ASSERT_TRUE(otp::supervisor::terminate_child(sup, "a").get().ok());

@@ -145,7 +145,7 @@ otp::proc soup_worker(soup_shared* sh, otp::pid report, std::uint32_t seed) {
     } else if (op < 58) {
       if (!mons.empty()) {
         std::size_t i = rng() % mons.size();
-        otp::demonitor(mons[i], rng() % 2 == 0);
+        otp::demonitor(mons[i], {.flush = rng() % 2 == 0});
         mons[i] = mons.back();
         mons.pop_back();
       }

@@ -11,6 +11,7 @@
 // | a.get_and_update(f, t)           | {r, state} = f(state); reply r    | Agent.get_and_update/3|
 // | a.cast(f)                        | state = f(state), no reply        | Agent.cast/2          |
 // | a.stop(reason, t)                | terminate, exit with reason       | Agent.stop/3          |
+// | agent<T>::child_spec(id, v, [o]) | a supervisor starts it            | Agent.child_spec/1    |
 //
 //   auto a = co_await otp::agent<int>::start_link(0);
 //   a.handle().cast([](int n) { return n + 1; });
@@ -30,9 +31,11 @@
 #pragma once
 
 #include <concepts>
+#include <string>
 #include <type_traits>
 #include <utility>
 
+#include "otp/behaviours/child_spec.hpp"
 #include "otp/behaviours/gen_server.hpp"
 #include "otp/behaviours/proc_lib.hpp"
 #include "otp/behaviours/server_ref.hpp"
@@ -173,6 +176,20 @@ class agent {
     start_options o;
     return launch<true>(std::move(o), std::move(init));
   }
+  /// A child spec starting this agent under a supervisor, linked to it, with
+  /// state `init` (a T, or init_with(f)) and options `o` (a name, say).
+  /// @param id the child's id among the supervisor's children.
+  /// @mirrors Agent.child_spec/1 (the id is given, not the module)
+  template <class I>
+  static otp::child_spec child_spec(std::string id, I init, start_options o = {}) {
+    otp::child_spec c;
+    c.id = std::move(id);
+    c.start = [init = std::move(init), o = std::move(o)]() -> task<start_result> {
+      co_return co_await gen_server::start_link<server>(o, init);
+    };
+    return c;
+  }
+
   /// As start_link, without the link. @mirrors Agent.start/2
   template <class I>
   static task<started_agent<T>> start(start_options o, I init) {

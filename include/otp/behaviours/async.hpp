@@ -13,6 +13,9 @@
 // | co_await task_yield(t, timeout)   | Task.yield/2                   |
 // | co_await task_shutdown(t, how)    | Task.shutdown/2                |
 // | co_await task_ignore(t)           | Task.ignore/1                  |
+// | co_await task_yield_many(ts, t)   | Task.yield_many/2              |
+// | task_completed(value)             | Task.completed/1               |
+// | task_start(f, args...)            | Task.start/1,3                 |
 //
 // The protocol (also the building block for a task supervisor and async streams):
 //  1. The owner makes an alias A and spawns the task process (linked or not),
@@ -290,6 +293,15 @@ async_task<T> async_attach(pid child, ref tag, ref al) {
   return async_access::make<T>(child, tag, al, owner);
 }
 
+/// The body of a task_start process: f(a...), awaited when it is a coroutine.
+template <class Fn, class... A>
+task<void> start_body(Fn f, A... a) {
+  if constexpr (is_task_v<std::invoke_result_t<Fn, A...>>)
+    co_await std::invoke(std::move(f), std::move(a)...);
+  else
+    std::invoke(std::move(f), std::move(a)...);
+}
+
 /// Spawns f(a...) as a task owned by the caller, with `req`'s options (the
 /// monitor is always set).
 template <class F, class... A>
@@ -343,28 +355,50 @@ struct many_event {
   std::optional<exit_reason> down;        // a DOWN; neither: the deadline
 };
 
+/// The next reply or DOWN of a task in `pending` (tag -> index), or the
+/// deadline `deadline` (a many_event with neither).
+template <class T>
+auto wait_many(const std::unordered_map<ref, std::size_t>& pending, ref deadline) {
+  return receive(
+      when([&pending](const async_reply<T>& m) { return pending.count(m.ref) != 0; },
+           [&pending](async_reply<T>&& m) {
+             return many_event<T>{pending.at(m.ref), std::move(m.value), std::nullopt};
+           }),
+      when([&pending](const down_msg& d) { return pending.count(d.monitor) != 0; },
+           [&pending](down_msg&& d) {
+             return many_event<T>{pending.at(d.monitor), std::nullopt, std::move(d.reason)};
+           }),
+      when([deadline](const async_deadline& m) { return m.tag == deadline; },
+           [](async_deadline) { return many_event<T>{}; }));
+}
+
+/// One deadline for a wait on many tasks: an async_deadline{tag} sent to
+/// the caller after `t` (none for infinity or when there is nothing to wait for).
+struct many_deadline {
+  ref tag = make_ref();
+  std::optional<timer_ref> timer;
+  many_deadline(timeout t, bool waiting) {
+    if (waiting && !t.is_infinite()) timer = send_after(t, self(), async_deadline{tag});
+  }
+  /// Cancels the timer, taking its message if it fired meanwhile.
+  task<void> end() {
+    if (timer && !cancel_timer(*timer))
+      co_await receive(when([tag = tag](const async_deadline& m) { return m.tag == tag; },
+                            [](async_deadline) {}),
+                       after(0));
+  }
+};
+
 /// await_many's loop: the values of all `ts` (checked and closed), in order.
 template <class T>
 task<std::vector<async_value_t<T>>> await_all(std::vector<async_task<T>>& ts, timeout t) {
   std::unordered_map<ref, std::size_t> pending;
   for (std::size_t i = 0; i < ts.size(); ++i) pending.emplace(ts[i].ref(), i);
   std::vector<std::optional<async_value_t<T>>> got(ts.size());
-  const ref deadline = make_ref();
-  std::optional<timer_ref> timer;
-  if (!pending.empty() && !t.is_infinite()) timer = send_after(t, self(), async_deadline{deadline});
+  many_deadline deadline(t, !pending.empty());
   std::optional<exit_reason> failed;
   while (!pending.empty() && !failed) {
-    auto e = co_await receive(
-        when([&pending](const async_reply<T>& m) { return pending.count(m.ref) != 0; },
-             [&pending](async_reply<T>&& m) {
-               return many_event<T>{pending.at(m.ref), std::move(m.value), std::nullopt};
-             }),
-        when([&pending](const down_msg& d) { return pending.count(d.monitor) != 0; },
-             [&pending](down_msg&& d) {
-               return many_event<T>{pending.at(d.monitor), std::nullopt, std::move(d.reason)};
-             }),
-        when([deadline](const async_deadline& m) { return m.tag == deadline; },
-             [](async_deadline) { return many_event<T>{}; }));
+    auto e = co_await wait_many<T>(pending, deadline.tag);
     if (e.value) {
       async_release(ts[e.index].ref(), async_access::alias_of(ts[e.index]));
       pending.erase(ts[e.index].ref());
@@ -378,10 +412,7 @@ task<std::vector<async_value_t<T>>> await_all(std::vector<async_task<T>>& ts, ti
     }
   }
   for (const auto& [r, i] : pending) async_release(r, async_access::alias_of(ts[i]));
-  if (timer && !cancel_timer(*timer))  // it fired: take its message if it is queued
-    co_await receive(when([deadline](const async_deadline& m) { return m.tag == deadline; },
-                          [](async_deadline) {}),
-                     after(0));
+  co_await deadline.end();
   if (failed) otp::exit(std::move(*failed));
   std::vector<async_value_t<T>> values;
   values.reserve(got.size());
@@ -531,6 +562,11 @@ task<std::optional<async_result<T>>> task_shutdown(
   detail::async_access::close(a);
   const pid p = a.pid();
   const ref tag = a.ref();
+  if (p.is_null()) {  // task_completed: no process, its reply is queued
+    std::optional<async_result<T>> r = co_await detail::wait_reply<T>(tag, 0);
+    unalias(detail::async_access::alias_of(a));
+    co_return r;
+  }
   unlink(p);
   otp::exit(p, how.is_brutal_kill() ? exit_reason::kill() : exit_reason::shutdown());
   std::optional<exit_reason> down =
@@ -563,10 +599,77 @@ task<std::optional<async_result<T>>> task_ignore(async_task<T>& a) {
   if (r && r->is_exit()) {
     unalias(detail::async_access::alias_of(a));
   } else {
-    unlink(a.pid());
+    if (!a.pid().is_null()) unlink(a.pid());
     detail::async_release(a.ref(), detail::async_access::alias_of(a));
   }
   co_return r;
+}
+
+/// Waits up to `t` (one deadline for all of them) for the tasks in `ts`.
+///
+/// @returns for each task, in the order of `ts`: ok(value) or exited(reason)
+///   when it replied or ended within `t` (it is closed then), std::nullopt
+///   when it is still running (it stays open: await, yield, shut it down or
+///   ignore it later). Never exits on a task's failure or on the timeout.
+/// @throws otp::badarg as await, for any task of `ts`.
+/// @threadsafe Owner only.
+/// @mirrors Task.yield_many/2 (results by position instead of {task, result} pairs)
+template <class T>
+task<std::vector<std::optional<async_result<T>>>> task_yield_many(
+    std::vector<async_task<T>>& ts, timeout t = std::chrono::milliseconds(5000)) {
+  for (const auto& a : ts) detail::async_access::check(a, "otp::task_yield_many");
+  std::unordered_map<ref, std::size_t> pending;
+  for (std::size_t i = 0; i < ts.size(); ++i) pending.emplace(ts[i].ref(), i);
+  std::vector<std::optional<async_result<T>>> out(ts.size());
+  detail::many_deadline deadline(t, !pending.empty());
+  while (!pending.empty()) {
+    auto e = co_await detail::wait_many<T>(pending, deadline.tag);
+    if (!e.value && !e.down) break;  // the deadline
+    async_task<T>& a = ts[e.index];
+    pending.erase(a.ref());
+    detail::async_access::close(a);
+    if (e.value) {
+      detail::async_release(a.ref(), detail::async_access::alias_of(a));
+      out[e.index] = async_result<T>::ok(std::move(*e.value));
+    } else {
+      unalias(detail::async_access::alias_of(a));
+      out[e.index] = async_result<T>::exited(std::move(*e.down));
+    }
+  }
+  co_await deadline.end();
+  co_return out;
+}
+
+/// A task that has already finished with `value`, with no process behind
+/// it: await and task_yield return the value at once.
+/// @param value the result (copied or moved).
+/// @returns an open task owned by the caller; its pid() is null.
+/// @throws otp::badarg outside a process or mailbox thread.
+/// @threadsafe Acts for the calling process.
+/// @mirrors Task.completed/1
+template <class V>
+async_task<std::decay_t<V>> task_completed(V&& value) {
+  using T = std::decay_t<V>;
+  const ref al = alias();
+  const ref tag = make_ref();
+  send_alias(self(), al, async_reply<T>{tag, std::forward<V>(value)});
+  return detail::async_access::make<T>(pid(), tag, al, self());
+}
+
+/// Runs f(args...) in a new process that no one links to or monitors, for
+/// its side effects: its result is dropped, and a crash ends only itself.
+/// @param f a callable taking `args...`, returning anything or an otp::task.
+/// @returns the new process's pid.
+/// @throws otp::badarg outside a process or mailbox thread, or when the node
+///   is stopping; otp::system_limit when the process table is full.
+/// @mirrors Task.start/1,3
+template <class F, class... A>
+requires std::invocable<std::decay_t<F>, std::decay_t<A>...> pid task_start(F&& f, A&&... args) {
+  detail::node_impl& n = detail::require_node("otp::task_start");
+  return detail::spawn_on(n, detail::spawn_request{},
+                          &detail::start_body<std::decay_t<F>, std::decay_t<A>...>,
+                          std::forward<F>(f), std::forward<A>(args)...)
+      .child;
 }
 
 }  // namespace otp

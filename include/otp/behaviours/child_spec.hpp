@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -50,16 +51,50 @@ struct child_spec {
   shutdown_spec effective_shutdown() const;
 };
 
-/// A child spec for a gen_server of type S started with `args...` (copied).
-/// @mirrors a child spec whose start is {Module, start_link, Args}
+namespace detail {
+
+/// Sets in `c` the child-spec defaults server type S declares, as Elixir's
+/// `use GenServer, restart: ..., shutdown: ...` does: any of
+///   static constexpr otp::restart_type restart = otp::temporary;
+///   static constexpr otp::shutdown_spec shutdown = 10'000;  // or brutal_kill, infinity
+///   static constexpr otp::child_type type = otp::child_type::supervisor;
+///   static constexpr bool significant = true;
+template <class S>
+void apply_child_defaults(child_spec& c) {
+  if constexpr (requires {
+                  { S::restart } -> std::convertible_to<restart_type>;
+                })
+    c.restart = S::restart;
+  if constexpr (requires {
+                  { S::shutdown } -> std::convertible_to<shutdown_spec>;
+                })
+    c.shutdown = shutdown_spec(S::shutdown);
+  if constexpr (requires {
+                  { S::type } -> std::convertible_to<child_type>;
+                })
+    c.type = S::type;
+  if constexpr (requires {
+                  { S::significant } -> std::convertible_to<bool>;
+                })
+    c.significant = S::significant;
+}
+
+}  // namespace detail
+
+/// A child spec for a gen_server of type S started with `args...` (copied),
+/// with the restart, shutdown, type and significant S declares (see
+/// detail::apply_child_defaults), else the usual defaults. The fields can be
+/// changed on the returned spec.
+/// @mirrors a child spec whose start is {Module, start_link, Args}; the type's
+///   defaults mirror `use GenServer, restart:, shutdown:` (Elixir)
 template <class S, class... A>
 child_spec worker(std::string id, A... args) {
   child_spec c;
   c.id = std::move(id);
   c.start = [args...]() -> task<start_result> {
-    const start_options o;  // a named object: see gen_server::start_link
-    co_return co_await gen_server::start_link<S>(o, args...);
+    co_return co_await gen_server::start_link<S>(start_options{}, args...);
   };
+  detail::apply_child_defaults<S>(c);
   return c;
 }
 
@@ -69,10 +104,9 @@ child_spec named_worker(std::string id, server_name name, A... args) {
   child_spec c;
   c.id = std::move(id);
   c.start = [name = std::move(name), args...]() -> task<start_result> {
-    start_options o;
-    o.name = name;
-    co_return co_await gen_server::start_link<S>(o, args...);
+    co_return co_await gen_server::start_link<S>({.name = name}, args...);
   };
+  detail::apply_child_defaults<S>(c);
   return c;
 }
 

@@ -73,11 +73,15 @@ std::vector<pid> ancestors_for_child();
 class starter {
  public:
   starter() = default;
-  starter(pid parent, ref tag, std::vector<pid> ancestors)
-      : parent_(parent), tag_(tag), ancestors_(std::move(ancestors)) {}
+  starter(pid parent, ref tag, std::vector<pid> ancestors, bool linked = true)
+      : parent_(parent), tag_(tag), ancestors_(std::move(ancestors)), linked_(linked) {}
 
   /// The process that called start/start_link.
   pid parent() const noexcept { return parent_; }
+  /// True for start_link (the child is linked to parent()), false for start.
+  /// A child started without a link is its own parent (OTP's gen:start):
+  /// an exit from the process that started it is then an ordinary EXIT.
+  bool linked() const noexcept { return linked_; }
   /// [parent, grandparent, ...] as far as they are behaviours.
   const std::vector<pid>& ancestors() const noexcept { return ancestors_; }
   /// Moves the ancestors out (ancestors() is empty afterwards), for the
@@ -99,6 +103,7 @@ class starter {
   pid parent_;
   ref tag_;
   std::vector<pid> ancestors_;
+  bool linked_ = true;
   bool acked_ = false;
 };
 

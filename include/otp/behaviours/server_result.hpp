@@ -9,6 +9,7 @@
 // | otp::stop(reason)                            | {stop, Reason, State}             |
 // | otp::stop(reason, v) (handle_call)           | {stop, Reason, Reply, State}      |
 // | otp::ignore() (init only)                    | ignore                            |
+// | otp::init_error(reason) (init only)          | {error, Reason} (OTP 26)          |
 // | .with_timeout(t)                             | {..., Timeout}                    |
 // | .then_continue(c)                            | {..., {continue, C}}              |
 // | .hibernate()                                 | {..., hibernate} (accepted; no-op)|
@@ -32,7 +33,7 @@ namespace otp {
 /// @threadsafe Value type (owner only once it carries a continue value).
 class [[nodiscard]] server_result {
  public:
-  enum class kind : std::uint8_t { noreply, stop, ignore };
+  enum class kind : std::uint8_t { noreply, stop, ignore, init_error };
 
   /// `{noreply, State}` (from init: `{ok, State}`).
   server_result() = default;
@@ -48,6 +49,16 @@ class [[nodiscard]] server_result {
   static server_result ignore() {
     server_result r;
     r.kind_ = kind::ignore;
+    return r;
+  }
+
+  /// `{error, Reason}`: only valid from init. start_link returns
+  /// `{error, reason}` and the process ends `normal`: no terminate, no crash
+  /// report, and a linked caller is not taken down (unlike stop(reason)).
+  static server_result init_error(exit_reason reason) {
+    server_result r;
+    r.kind_ = kind::init_error;
+    r.reason_ = std::move(reason);
     return r;
   }
 
@@ -86,6 +97,10 @@ inline server_result noreply() { return server_result::noreply(); }
 inline server_result stop(exit_reason reason) { return server_result::stop(std::move(reason)); }
 /// `ignore` (from init).
 inline server_result ignore() { return server_result::ignore(); }
+/// `{error, Reason}` (from init): see server_result::init_error.
+inline server_result init_error(exit_reason reason) {
+  return server_result::init_error(std::move(reason));
+}
 
 /// `{stop, Reason, Reply, State}` before it knows its reply type.
 template <class V>

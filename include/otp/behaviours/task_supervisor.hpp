@@ -110,7 +110,7 @@ task<void> supervised_async_body(pid owner, Fn f, A... a) {
                                   return got{std::nullopt, std::move(d.reason)};
                                 }));
   if (!g.start) otp::exit(exit_reason::shutdown(g.owner_down.to_string()));
-  demonitor(watch, true);
+  demonitor(watch, {.flush = true});
   task<void> run = async_run<T>(*g.start, f, a...);
   co_await run;
 }

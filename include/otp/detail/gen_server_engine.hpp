@@ -175,6 +175,8 @@ class server_base {
   bool suspended = false;
   bool in_init = true;  ///< init is running: `ignore` is valid
   bool ignored = false;
+  /// init returned init_error(R): start_link returns {error, R}, exit normal.
+  std::optional<exit_reason> init_error;
   const std::type_info* last_type = nullptr;  ///< type of the message being handled
 
   // --- outcome of the latest callback (engine use) ---
@@ -538,7 +540,9 @@ proc server_main(starter st, server_name name, A... args) {
   server_loop<S> loop;
   process& me = require_process("gen_server");
   set_behaviour_slot(me, &loop.info);
-  loop.info.parent = st.parent();
+  // Started without a link, the server is its own parent (OTP's gen:start):
+  // an exit from its starter is then an ordinary EXIT for handle_info.
+  loop.info.parent = st.linked() ? st.parent() : me.self();
   loop.info.ancestors = st.take_ancestors();
   loop.info.kind = behaviour_name<S>();
   loop.info.name = name.empty() ? std::string() : name.to_string();
@@ -566,6 +570,11 @@ proc server_main(starter st, server_name name, A... args) {
   if (!failed && loop.ignored) {
     release_name(name);
     st.ack(start_result::ignore());
+    co_return;
+  }
+  if (!failed && loop.init_error) {  // {error, R}: the process ends normal
+    release_name(name);
+    st.ack(start_result::error(std::move(*loop.init_error)));
     co_return;
   }
   if (!failed && loop.stopping) failed = loop.stop_reason;

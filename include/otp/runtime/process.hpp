@@ -158,12 +158,23 @@ ref monitor(pid target);
 /// @mirrors erlang:monitor(process, RegName)
 ref monitor(std::string_view name);
 
+/// The options of demonitor. @mirrors the OptionList of erlang:demonitor/2
+struct demonitor_options {
+  /// Also remove a down_msg for the monitor already queued.
+  bool flush = false;
+  /// Return whether the monitor was found (see demonitor).
+  bool info = false;
+};
+
 /// Turns off the monitor `r`. After it returns, no down_msg for `r` arrives;
 /// with `flush`, one already queued is removed as well.
-/// @returns true when the monitor was active and is now removed, false when
-///   it was not found (it fired already, or was never the caller's).
-/// @mirrors erlang:demonitor/2 with [info] (and [flush, info])
-bool demonitor(ref r, bool flush = false);
+/// @returns true, except with `info`: then true when the monitor was active
+///   and is now removed, false when it was not found (it fired already, its
+///   DOWN being queued or flushed; or `r` is no monitor at all).
+/// @throws otp::badarg when `r` is a monitor another process holds on the
+///   caller, or a ref of another node (not the caller's to remove).
+/// @mirrors erlang:demonitor/1 and demonitor/2 with flush and info
+bool demonitor(ref r, demonitor_options o = {});
 
 /// Sets whether the caller traps exits; returns the previous value.
 /// @mirrors process_flag(trap_exit, Bool)

@@ -184,6 +184,9 @@ class pool {
   using worker = server_ref<W>;
 
   explicit pool(pid p = {}) : ref_(p) {}
+  /// A handle on the pool registered as `name` (resolved at each use), so it
+  /// reaches the pool its supervisor started again after a crash.
+  explicit pool(server_name name) : ref_(std::move(name)) {}
 
   /// Starts a pool linked to the caller, with `o.size` workers each
   /// constructed as W(args...) (copied, so replacements get the same values).

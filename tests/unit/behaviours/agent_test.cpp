@@ -69,6 +69,24 @@ TEST(Agent, GetAndUpdateRepliesAndReplacesTheState) {
   EXPECT_EQ(a.get().get(), "abc");
 }
 
+// Rule (Agent.child_spec/1): an agent is a child like any other: a
+// supervisor starts it with its initial state and name, and restarts it.
+TEST(Agent, ChildSpecStartsItUnderASupervisorByName) {
+  otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
+  otp::mailbox mb(n);
+  auto sup =
+      otp::supervisor::start_link({}, {otp::agent<int>::child_spec("count", 41, {.name = "count"})})
+          .get();
+  ASSERT_TRUE(sup.is_ok()) << sup.to_string();
+  const otp::agent<int> a(otp::server_name("count"));
+  EXPECT_EQ(a.get().get(), 41);
+  const otp::pid first = a.get_pid();
+  otp::exit(first, otp::exit_reason::kill());
+  n.run_until_idle();
+  EXPECT_NE(a.get_pid(), first);
+  EXPECT_EQ(a.get().get(), 41);  // restarted with its initial state
+}
+
 // Rule (Agent.cast): the update is applied asynchronously, in order with
 // later requests from the same caller.
 TEST(Agent, CastUpdatesWithoutWaiting) {

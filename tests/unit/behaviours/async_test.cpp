@@ -342,6 +342,67 @@ TEST(Async, AwaitManyTimeoutExitsWithTimeoutAndLeavesNothingQueued) {
   EXPECT_TRUE(mailbox_is_empty(mb));
 }
 
+// Rule (Task.yield_many): one deadline for all; each task that replied or
+// ended gives its result and is closed, in the order of the tasks; one still
+// running gives nothing and stays open; the caller never exits.
+TEST(Async, YieldManyGivesEachResultByPositionAndLeavesRunningTasksOpen) {
+  otp::node n({.manual = true});
+  otp::mailbox mb(n);
+  std::vector<otp::async_task<int>> ts;
+  for (int i = 0; i < 3; ++i) ts.push_back(otp::async_nolink(add_received, i * 10));
+  otp::send(ts[0].pid(), 1);
+  otp::send(ts[1].pid(), -1);
+  const auto start = n.now();
+  auto got = otp::task_yield_many(ts, 40ms).get();
+  EXPECT_EQ(n.now() - start, 40ms);
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_TRUE(got[0] && got[0]->is_ok());
+  EXPECT_EQ(got[0]->value(), 1);
+  ASSERT_TRUE(got[1] && got[1]->is_exit());
+  EXPECT_TRUE(is_boom(got[1]->reason()));
+  EXPECT_FALSE(got[2].has_value());
+  EXPECT_FALSE(ts[0].is_open());
+  EXPECT_FALSE(ts[1].is_open());
+  ASSERT_TRUE(ts[2].is_open());
+  otp::send(ts[2].pid(), 2);
+  EXPECT_EQ(otp::await(ts[2]).get(), 22);
+  n.advance(1000ms);
+  EXPECT_TRUE(mailbox_is_empty(mb));
+}
+
+// Rule (Task.completed): a completed task has no process; await, yield and
+// shutdown give its value at once, and nothing is left queued.
+TEST(Async, ACompletedTaskGivesItsValueAtOnce) {
+  otp::node n({.manual = true});
+  otp::mailbox mb(n);
+  auto a = otp::task_completed(std::string("ready"));
+  EXPECT_TRUE(a.pid().is_null());
+  EXPECT_EQ(otp::await(a).get(), "ready");
+  auto b = otp::task_completed(7);
+  auto y = otp::task_yield(b, 0).get();
+  ASSERT_TRUE(y && y->is_ok());
+  EXPECT_EQ(y->value(), 7);
+  auto c = otp::task_completed(8);
+  auto sd = otp::task_shutdown(c).get();
+  ASSERT_TRUE(sd && sd->is_ok());
+  EXPECT_EQ(sd->value(), 8);
+  EXPECT_TRUE(mailbox_is_empty(mb));
+}
+
+// Rule (Task.start): the function runs in a process nobody links to or
+// monitors: its crash does not reach the starter.
+TEST(Async, TaskStartRunsUnlinkedAndUnmonitored) {
+  otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
+  otp::mailbox mb(n);
+  const otp::pid p = otp::task_start([](otp::pid to, int v) { otp::send(to, v); }, mb.self(), 5);
+  EXPECT_EQ(mb.receive<int>(), 5);
+  n.run_until_idle();
+  EXPECT_FALSE(n.is_alive(p));
+  (void)otp::task_start([]() -> int { throw std::runtime_error("boom"); });
+  n.run_until_idle();
+  EXPECT_TRUE(mailbox_is_empty(mb));  // no exit signal, no DOWN: the mailbox lives
+}
+
 // Rule (Task.ignore): the task runs on, unlinked and unwatched; its crash
 // does not reach the owner and nothing of it is queued.
 TEST(Async, IgnoreLetsTheTaskRunOnUnlinked) {

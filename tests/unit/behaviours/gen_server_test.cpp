@@ -41,6 +41,17 @@ TEST(GenServer, StartCallCast) {
   EXPECT_EQ(otp::call(s.ref(), counter::get{}).get(), 15);
 }
 
+// Rule: start options are one expression: a name (and any other option) in
+// designated initialisers, as the guide shows.
+TEST(GenServer, StartOptionsAreOneExpression) {
+  otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
+  otp::mailbox mb(n);
+  auto s =
+      otp::gen_server::start_link<counter>({.name = "counter", .start_timeout = 1000ms}, 4).get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(otp::call(otp::server_ref<counter>("counter"), counter::get{}).get(), 4);
+}
+
 // Rule (gen_server:call/3): a server that throws on the request dies with the
 // exception; the caller exits with the server's reason.
 TEST(GenServer, CallToACrashingServerExitsTheCallerWithItsReason) {

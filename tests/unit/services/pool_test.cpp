@@ -69,6 +69,26 @@ TEST(Pool, ChecksOutDistinctWorkersThenIsFull) {
   EXPECT_EQ(p.status().get().to_string(), "{ready,1,0,1,0}");
 }
 
+// Rule: a pool handle made from the pool's registered name reaches the pool
+// its supervisor started again after a crash.
+TEST(Pool, AHandleByNameReachesThePoolAfterItsRestart) {
+  otp::node n(quiet());
+  otp::mailbox mb(n);
+  otp::trap_exit(true);
+  auto sup = otp::supervisor::start_link(
+                 {}, {conn_pool::child_spec("db", {.size = 1, .max_overflow = 0},
+                                            {.name = "db_pool"}, std::string("test.db"))})
+                 .get();
+  ASSERT_TRUE(sup.is_ok()) << sup.to_string();
+  const conn_pool by_name(otp::server_name("db_pool"));
+  EXPECT_EQ(by_name.status().get().to_string(), "{ready,1,0,0,0}");
+  const otp::pid first = otp::whereis("db_pool");
+  otp::exit(first, otp::exit_reason::kill());
+  n.run_until_idle();
+  EXPECT_NE(otp::whereis("db_pool"), first);
+  EXPECT_EQ(by_name.status().get().to_string(), "{ready,1,0,0,0}");
+}
+
 // Rule (strategy): lifo hands out the worker returned last, fifo the one
 // idle longest.
 TEST(Pool, LifoGivesTheLastReturnedFifoTheLongestIdle) {

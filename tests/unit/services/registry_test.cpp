@@ -380,6 +380,47 @@ TEST(Registry, ViaNameRegistersTheCallerAndResolvesToIt) {
   EXPECT_TRUE(name.whereis().is_null());
 }
 
+/// A session server for the guide's via example.
+struct user_session {
+  struct whoami {
+    using reply = std::string;
+  };
+  std::string user;
+  explicit user_session(std::string u) : user(std::move(u)) {}
+  std::string handle_call(whoami) { return user; }
+};
+
+// Rule (guide: registry.md, a dynamic supervisor's child named by via): a
+// child started under a dynamic supervisor with a via name is reached by
+// that name, also after its restart; a second start under the same name is
+// already_started with the holder.
+TEST(Registry, ADynamicSupervisorChildNamedByViaIsReachedByTheName) {
+  otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
+  otp::mailbox mb(n);
+  otp::trap_exit(true);
+  reg_t users(n);
+  ASSERT_TRUE(users.start_link().is_ok());
+  auto sup = otp::dynamic_supervisor::start_link().get();
+  ASSERT_TRUE(sup.is_ok());
+  auto started = otp::dynamic_supervisor::start_child(
+                     sup.ref(), otp::named_worker<user_session>("session", users.via("user:42"),
+                                                                std::string("ada")))
+                     .get();
+  const otp::server_ref<user_session> session(otp::server_name(users.via("user:42")));
+  EXPECT_EQ(otp::call(session, user_session::whoami{}).get(), "ada");
+  ASSERT_TRUE(started.is_ok()) << started.to_string();
+  auto again = otp::dynamic_supervisor::start_child(
+                   sup.ref(), otp::named_worker<user_session>("session", users.via("user:42"),
+                                                              std::string("bob")))
+                   .get();
+  EXPECT_TRUE(again.is_already_started()) << again.to_string();
+  EXPECT_EQ(again.child, started.child);
+  otp::exit(started.child, otp::exit_reason::kill());  // permanent: restarted
+  n.run_until_idle();
+  EXPECT_NE(session.resolve(), started.child);
+  EXPECT_EQ(otp::call(session, user_session::whoami{}).get(), "ada");
+}
+
 // Rule (no global state): two registries, also of two nodes, never share entries.
 TEST(Registry, TwoRegistriesAreIndependent) {
   otp::node n({.manual = true});
