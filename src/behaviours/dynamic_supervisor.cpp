@@ -75,8 +75,14 @@ class server {
       co_return start_result::error(exit_reason::other("{invalid_child_spec,{start,undefined}}"));
     if (flags_.max_children && children_.size() >= *flags_.max_children)
       co_return start_result::error(exit_reason::other(kMaxChildren));
+    if (spec.significant && flags_.auto_shutdown == auto_shutdown::never)
+      co_return start_result::error(
+          exit_reason::other("{invalid_child_spec,{significant,{auto_shutdown,never}}}"));
+    if (spec.significant && spec.restart == restart_type::permanent)
+      co_return start_result::error(
+          exit_reason::other("{invalid_child_spec,{significant,permanent}}"));
     const shutdown_spec how = spec.effective_shutdown();
-    child c{std::move(spec.start), how, spec.restart, spec.type};
+    child c{std::move(spec.start), how, spec.restart, spec.type, false, spec.significant};
     start_result s = co_await run_start(c);
     if (s.is_ok()) children_.emplace(s.child, std::move(c));
     co_return s;
@@ -123,7 +129,9 @@ class server {
     if (c.restart == restart_type::permanent || !normal)
       report("child_terminated", e.reason, c, e.from);
     if (c.restart == restart_type::temporary || (c.restart == restart_type::transient && normal)) {
+      const bool significant = c.significant;
       children_.erase(it);
+      if (significant && should_auto_shutdown()) co_return stop(exit_reason::shutdown());
       co_return noreply();
     }
     co_return co_await restart(e.from);
@@ -149,7 +157,23 @@ class server {
     restart_type restart = restart_type::permanent;
     child_type type = child_type::worker;
     bool restarting = false;
+    bool significant = false;
   };
+
+  /// A significant child has just ended for good: whether that ends the
+  /// supervisor (terminate then stops the others).
+  bool should_auto_shutdown() const {
+    switch (flags_.auto_shutdown) {
+      case auto_shutdown::never:
+        return false;
+      case auto_shutdown::any_significant:
+        return true;
+      case auto_shutdown::all_significant:
+        return std::none_of(children_.begin(), children_.end(),
+                            [](const auto& kv) { return kv.second.significant; });
+    }
+    return false;
+  }
 
   static bool expected_shutdown(const child& c, const exit_reason& why) {
     if (why.is(exit_reason::kind::noproc)) return true;  // it had ended already

@@ -131,6 +131,66 @@ TEST(DynamicSupervisorRestart, TemporaryChildIsNeverRestarted) {
   EXPECT_EQ(dsup::count_children(sup.ref()).get().specs, 0u);
 }
 
+/// The reason of the DOWN of monitor `m`.
+otp::exit_reason down_reason(otp::mailbox& mb, otp::ref m) {
+  return mb.receive(otp::when([m](const otp::down_msg& d) { return d.monitor == m; },
+                              [](otp::down_msg&& d) { return std::move(d.reason); }));
+}
+
+/// Starts a significant transient quitter under `sup`.
+otp::start_result start_significant(const dsup::ref& sup) {
+  otp::child_spec c = otp::worker<quitter>("");
+  c.restart = otp::transient;
+  c.significant = true;
+  return dsup::start_child(sup, std::move(c)).get();
+}
+
+// Rule (supervisor auto_shutdown, OTP 24, on a dynamic supervisor):
+// any_significant ends the supervisor (shutdown) when one significant child
+// ends for good; all_significant when the last of them does; other children
+// are stopped then.
+TEST(DynamicSupervisorAutoShutdown, AnyAndAllSignificantEndTheSupervisor) {
+  otp::node n(quiet());
+  otp::mailbox mb(n);
+  otp::trap_exit(true);
+  auto any = dsup::start_link({.auto_shutdown = otp::auto_shutdown::any_significant}).get();
+  ASSERT_TRUE(any.is_ok());
+  const otp::pid bystander = start_quitter(mb, any.ref(), otp::permanent);
+  const otp::start_result s = start_significant(any.ref());
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  const otp::ref watch_any = otp::monitor(any.child);
+  end_child(mb, s.child, otp::exit_reason::normal());
+  EXPECT_TRUE(down_reason(mb, watch_any).is_shutdown());
+  EXPECT_FALSE(n.is_alive(bystander));
+
+  auto all = dsup::start_link({.auto_shutdown = otp::auto_shutdown::all_significant}).get();
+  ASSERT_TRUE(all.is_ok());
+  const otp::pid a = start_significant(all.ref()).child;
+  const otp::pid b = start_significant(all.ref()).child;
+  end_child(mb, a, otp::exit_reason::normal());
+  EXPECT_TRUE(n.is_alive(all.child));  // b still runs
+  const otp::ref watch_all = otp::monitor(all.child);
+  end_child(mb, b, otp::exit_reason::shutdown());
+  EXPECT_TRUE(down_reason(mb, watch_all).is_shutdown());
+}
+
+// Rule: significant children are refused without auto_shutdown, and when
+// permanent (OTP's invalid_child_spec reasons).
+TEST(DynamicSupervisorAutoShutdown, SignificantChildrenNeedAutoShutdownAndATransientRestart) {
+  otp::node n(quiet());
+  otp::mailbox mb(n);
+  auto never = dsup::start_link().get();
+  const otp::start_result r = start_significant(never.ref());
+  EXPECT_TRUE(r.is_error());
+  EXPECT_NE(r.reason.to_string().find("auto_shutdown,never"), std::string::npos) << r.reason;
+  auto any = dsup::start_link({.auto_shutdown = otp::auto_shutdown::any_significant}).get();
+  otp::child_spec c = otp::worker<quitter>("");
+  c.significant = true;  // permanent
+  const otp::start_result p = dsup::start_child(any.ref(), std::move(c)).get();
+  EXPECT_TRUE(p.is_error());
+  EXPECT_NE(p.reason.to_string().find("significant,permanent"), std::string::npos) << p.reason;
+}
+
 // Rule (intensity): more than `intensity` restarts within `period` stops all
 // children (terminate runs) and the supervisor exits with shutdown.
 TEST(DynamicSupervisorRestart, ExceedingIntensityStopsChildrenAndExitsShutdown) {

@@ -56,6 +56,10 @@ struct dynamic_supervisor_flags {
   /// At most this many children (running or waiting to restart); no limit
   /// when empty (`infinity`).
   std::optional<std::size_t> max_children{};
+  /// When significant children (transient or temporary, child_spec::significant)
+  /// end the supervisor: never, when any of them ends without being
+  /// restarted, or when all of them have. It then exits `shutdown`.
+  enum auto_shutdown auto_shutdown = auto_shutdown::never;
 };
 
 namespace dynamic_supervisor {
