@@ -1,7 +1,9 @@
 // node::stop: the tops of the process trees get shutdown (each tree then
 // stops from its top down, as its supervisors decide), then whatever is left
 // is killed, then the threads are joined and what is left freed.
+#include <algorithm>
 #include <chrono>
+#include <unordered_set>
 
 #include "runtime/node_impl.hpp"
 
@@ -16,15 +18,19 @@ void signal_all(node_impl& n, const exit_reason& r) {
       detail::send_signal(n, p, detail::signal_kind::exit, pid(), 0, r);
 }
 
-/// Sends shutdown to the top of every process tree: each process that no
-/// live process of this node spawned with a link. One whose link parent is
-/// a thread mailbox (a tree started from main) gets it from that mailbox, as
-/// its parent's exit; the others from no process, which a behaviour also
-/// takes as its parent's exit. Processes below a top are left to it: a
-/// supervisor stops its children in reverse start order, each by its
-/// shutdown spec, and restarts none of them.
-void signal_tops(node_impl& n) {
+/// Sends shutdown to the top of every process tree not signalled yet: each
+/// process that no live process of this node spawned with a link. One whose
+/// link parent is a thread mailbox (a tree started from main) gets it from
+/// that mailbox, as its parent's exit; the others from no process, which a
+/// behaviour also takes as its parent's exit. Processes below a top are left
+/// to it: a supervisor stops its children in reverse start order, each by
+/// its shutdown spec, and restarts none of them. A child its parent unlinked
+/// becomes a top once that parent has ended (the next round).
+/// @returns whether it signalled a process.
+bool signal_tops(node_impl& n, std::unordered_set<pid>& signalled) {
+  bool any = false;
   for (pid p : detail::live_pids(n)) {
+    if (signalled.count(p) != 0) continue;
     detail::process* q = n.table.at(p.slot());
     if (q->external.load(std::memory_order_relaxed)) continue;
     const std::uint64_t word = q->link_parent.load(std::memory_order_relaxed);
@@ -38,7 +44,10 @@ void signal_tops(node_impl& n) {
       }
     }
     detail::send_signal(n, p, detail::signal_kind::exit, from, 0, exit_reason::shutdown());
+    signalled.insert(p);
+    any = true;
   }
+  return any;
 }
 
 std::size_t coroutines_alive(node_impl& n) {
@@ -53,6 +62,26 @@ bool wait_all_gone(node_impl& n, std::chrono::milliseconds grace) {
   std::unique_lock lk(n.stop_mu);
   return n.stop_cv.wait_for(lk, grace, [&] { return coroutines_alive(n) == 0; });
 }
+
+/// Shuts the trees down from their tops, round after round (a round every
+/// 50 ms signals the tops that appeared since), until every process has
+/// ended or `stop_grace` has passed. @returns whether every process ended.
+bool stop_trees(node_impl& n) {
+  std::unordered_set<pid> signalled;
+  const auto deadline = std::chrono::steady_clock::now() + n.opts.stop_grace;
+  for (;;) {
+    const bool any = signal_tops(n, signalled);
+    if (n.manual) {  // no time passes: run until nothing new can be signalled
+      if (wait_all_gone(n, {})) return true;
+      if (!any) return false;
+      continue;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return coroutines_alive(n) == 0;
+    if (wait_all_gone(n, std::min(left, std::chrono::milliseconds(50)))) return true;
+  }
+}
 }  // namespace
 
 void node::stop() {
@@ -64,8 +93,7 @@ void node::stop() {
   }
   if (detail::worker_of(n) != nullptr) std::terminate();  // stop() from one of its own processes
   n.accepting.store(false, std::memory_order_release);
-  signal_tops(n);
-  if (!wait_all_gone(n, n.opts.stop_grace)) {
+  if (!stop_trees(n)) {
     signal_all(n, exit_reason::kill());
     wait_all_gone(n, std::chrono::milliseconds(1000));
   }

@@ -96,6 +96,34 @@ TEST(NodeStop, NodeStopShutsATreeDownInOrderWithoutReports) {
   EXPECT_EQ(reports->joined(), "");
 }
 
+// Rule: a child its parent spawned linked and then unlinked is not left to
+// the parent: once the parent has ended it is a top of its own and gets
+// shutdown too (not killed after the grace time).
+TEST(NodeStop, AChildItsParentUnlinkedGetsShutdownOnceTheParentHasEnded) {
+  auto j = std::make_shared<journal>();
+  otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
+  {
+    otp::mailbox mb(n);
+    n.spawn(
+        [](std::shared_ptr<journal> j, otp::pid ready) -> otp::proc {
+          const otp::pid child = otp::spawn_link(
+              [](std::shared_ptr<journal> j) -> otp::proc {
+                otp::trap_exit(true);
+                const otp::exit_msg e = co_await otp::receive<otp::exit_msg>();
+                j->add("child got " + e.reason.to_string());
+              },
+              j);
+          otp::unlink(child);
+          otp::send(ready, child);
+          co_await otp::receive([](int) {});  // until the node stops
+        },
+        j, mb.self());
+    (void)mb.receive<otp::pid>();
+  }
+  n.stop();
+  EXPECT_EQ(j->joined(), "child got shutdown ");
+}
+
 // Rule: supervisor::stop and dynamic_supervisor::stop stop the tree in
 // reverse start order; a main that traps exits goes on (the idiom the guide
 // shows).
