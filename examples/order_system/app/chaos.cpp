@@ -9,12 +9,13 @@
 namespace order_system {
 
 chaos::chaos(std::string root, double per_second, double supervisor_share,
-             std::shared_ptr<service_stats> stats, unsigned seed)
+             std::shared_ptr<service_stats> stats, unsigned seed, std::uint64_t max_kills)
     : root_(std::move(root)),
       rate_(std::clamp(per_second, 0.0, kMaxRate)),
       supervisor_share_(std::clamp(supervisor_share, 0.0, 1.0)),
       stats_(std::move(stats)),
-      rng_(seed) {}
+      rng_(seed),
+      max_kills_(max_kills) {}
 
 otp::server_result chaos::init() {
   schedule();
@@ -29,7 +30,7 @@ otp::server_result chaos::handle_cast(set_rate r) {
 }
 
 void chaos::schedule() {
-  if (rate_ <= 0) return;
+  if (rate_ <= 0 || (max_kills_ != 0 && kills_ >= max_kills_)) return;
   std::exponential_distribution<double> gap(rate_);  // a Poisson process of kills
   const auto ms = std::chrono::milliseconds(static_cast<std::int64_t>(gap(rng_) * 1000.0) + 1);
   otp::send_after(ms, otp::self(), strike{generation_});
@@ -41,6 +42,7 @@ otp::task<otp::server_result> chaos::handle_info(strike s) {
   if (!victim.is_null()) {
     otp::exit(victim, otp::exit_reason::kill());
     ++stats_->crashes_injected;
+    ++kills_;
   }
   schedule();
   co_return otp::noreply();

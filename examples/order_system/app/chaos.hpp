@@ -41,8 +41,10 @@ class chaos {
   /// @param root the registered name of the tree's root supervisor.
   /// @param per_second mean kills per second, 0..kMaxRate.
   /// @param supervisor_share the fraction of kills aimed at a supervisor, 0..1.
+  /// @param max_kills stop after this many kills (0: no limit), so a test's
+  ///   exposure does not grow with how slowly its build runs.
   chaos(std::string root, double per_second, double supervisor_share,
-        std::shared_ptr<service_stats> stats, unsigned seed);
+        std::shared_ptr<service_stats> stats, unsigned seed, std::uint64_t max_kills = 0);
 
   otp::server_result init();
   otp::server_result handle_cast(set_rate r);
@@ -60,6 +62,8 @@ class chaos {
   std::shared_ptr<service_stats> stats_;
   std::mt19937_64 rng_;
   std::uint64_t generation_ = 0;
+  std::uint64_t max_kills_;
+  std::uint64_t kills_ = 0;
 };
 
 }  // namespace order_system
