@@ -8,6 +8,7 @@
 #include "otp/behaviours/dynamic_supervisor.hpp"
 #include "otp/behaviours/gen_server.hpp"
 #include "otp/behaviours/proc_lib.hpp"
+#include "otp/behaviours/request_ids.hpp"
 #include "otp/behaviours/server_name.hpp"
 #include "otp/behaviours/server_ref.hpp"
 #include "otp/behaviours/server_result.hpp"

@@ -31,6 +31,12 @@ namespace {
 
 const char* const kMaxChildren = "max_children";
 
+child_result child_status(child_result::status s) {
+  child_result r;
+  r.state = s;
+  return r;
+}
+
 }  // namespace
 
 bool is_max_children(const start_result& r) noexcept {
@@ -90,14 +96,14 @@ class server {
 
   task<child_result> handle_call(terminate_child_req r) {
     auto it = children_.find(r.child);
-    if (it == children_.end()) co_return child_result{child_result::status::not_found, {}, {}};
+    if (it == children_.end()) co_return child_status(child_result::status::not_found);
     const child c = std::move(it->second);
     children_.erase(it);
     if (!c.restarting) {
       const exit_reason why = co_await detail::shutdown_child(r.child, c.shutdown);
       if (!expected_shutdown(c, why)) report("shutdown_error", why, c, r.child);
     }
-    co_return child_result{child_result::status::ok, {}, {}};
+    co_return child_status(child_result::status::ok);
   }
 
   std::vector<child_info> handle_call(which_children_req) const {

@@ -183,6 +183,11 @@ void release_name(const server_name& name) noexcept {
   }
 }
 
+void require_own_name(const server_name& name) {
+  if (name.empty() || name.whereis() == self()) return;
+  exit(exit_reason::other(name.is_via() ? "process_not_registered_via" : "process_not_registered"));
+}
+
 exit_reason reason_of_current_exception() noexcept {
   // from_exception tells an exit_error apart itself: one rethrow, not two.
   return exit_reason::from_exception(std::current_exception());

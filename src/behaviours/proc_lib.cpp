@@ -11,7 +11,8 @@
 //     unlinks first, so the kill cannot reach it, and kills the child). On
 //     anything but ok it waits for the DOWN, so the child is gone when
 //     start_link returns, unlinks, and removes the child's exit_msg from its
-//     own mailbox.
+//     own mailbox. On ok the monitor is dropped (the child drops its side as
+//     it acks), except for start_monitor, which hands it to the caller.
 #include "otp/behaviours/proc_lib.hpp"
 
 #include "otp/runtime/messages.hpp"
@@ -46,10 +47,12 @@ task<exit_reason> reap(pid child, ref mon, bool linked) {
 
 }  // namespace
 
-task<start_result> sync_start(bool link, const start_options& o,
+task<start_result> sync_start(start_tie tie, const start_options& o,
                               spawned (*spawn)(void* ctx, const spawn_options&, starter),
                               void* ctx) {
-  require_process(link ? "start_link" : "start");
+  const bool link = tie == start_tie::link;
+  const bool keep_monitor = tie == start_tie::monitor;
+  require_process(link ? "start_link" : keep_monitor ? "start_monitor" : "start");
   const ref tag = alias();  // also the monitor: the child can drop it as it acks
   std::vector<pid> ancestors = ancestors_for_child();
   spawn_options so;
@@ -58,7 +61,7 @@ task<start_result> sync_start(bool link, const start_options& o,
   so.monitor_ref = tag;
   so.max_mailbox = o.max_mailbox;
   const receive_mark mark = mark_queue();
-  const spawned s = spawn(ctx, so, starter(self(), tag, std::move(ancestors), link));
+  const spawned s = spawn(ctx, so, starter(self(), tag, std::move(ancestors), link, keep_monitor));
 
   enum class outcome { acked, died, timed_out };
   struct waited {
@@ -85,7 +88,9 @@ task<start_result> sync_start(bool link, const start_options& o,
   switch (w.how) {
     case outcome::acked:
       if (w.result.is_ok()) {
-        if (w.monitor_dropped)
+        if (keep_monitor)
+          w.result.monitor = s.monitor;
+        else if (w.monitor_dropped)
           forget_monitor(require_process("start_link"), s.monitor);
         else
           demonitor(s.monitor, {.flush = true});
@@ -116,7 +121,7 @@ task<start_result> sync_start(bool link, const start_options& o,
 void starter::ack(start_result r) {
   if (acked_) return;
   acked_ = true;
-  if (r.is_ok())  // the starter returns now: its monitor of us is done
+  if (r.is_ok() && !monitored_)  // the starter returns now: its monitor of us is done
     detail::send_alias_dropping_monitor(parent_, tag_, detail::start_ack{tag_.id(), std::move(r)});
   else  // the starter keeps the monitor to wait for our exit
     send_alias(parent_, tag_, detail::start_ack{tag_.id(), std::move(r)});

@@ -5,9 +5,19 @@
 
 namespace otp {
 
+namespace detail {
+std::string info_text(const std::any& info) {
+  if (const auto* s = std::any_cast<std::string>(&info)) return "\"" + *s + "\"";
+  if (const auto* i = std::any_cast<int>(&info)) return std::to_string(*i);
+  if (const auto* l = std::any_cast<long>(&info)) return std::to_string(*l);
+  return "_";
+}
+}  // namespace detail
+
 std::string start_result::to_string() const {
   switch (state) {
     case status::ok:
+      if (info.has_value()) return "{ok," + child.to_string() + "," + detail::info_text(info) + "}";
       return "{ok," + child.to_string() + "}";
     case status::ignore:
       return "ignore";

@@ -26,6 +26,7 @@ namespace otp {
 std::string child_result::to_string() const {
   switch (state) {
     case status::ok:
+      if (info.has_value()) return "{ok," + child.to_string() + "," + detail::info_text(info) + "}";
       return "{ok," + child.to_string() + "}";
     case status::already_started:
       return "{error,{already_started," + child.to_string() + "}}";
@@ -46,7 +47,17 @@ std::string child_result::to_string() const {
 namespace {
 
 child_result result(child_result::status s, pid p = {}, exit_reason r = {}) {
-  return child_result{s, p, std::move(r)};
+  child_result out;
+  out.state = s;
+  out.child = p;
+  out.reason = std::move(r);
+  return out;
+}
+/// ok for a started child, with the Info its start function returned.
+child_result started_child(start_result&& s) {
+  child_result out = result(child_result::status::ok, s.child);
+  out.info = std::move(s.info);
+  return out;
 }
 
 std::optional<exit_reason> check_one(const child_spec& c, enum auto_shutdown a) {
@@ -114,9 +125,21 @@ class server {
 
   server(supervisor_flags f, std::vector<child_spec> specs)
       : flags_(f), initial_(std::move(specs)), restarts_(f.intensity, f.period) {}
+  /// Module style: `module_init` gives the flags and specs (in init).
+  explicit server(std::function<init_result()> module_init)
+      : module_init_(std::move(module_init)), restarts_(flags_.intensity, flags_.period) {}
 
   task<server_result> init() {
     trap_exit(true);
+    if (module_init_) {
+      init_result r = module_init_();
+      module_init_ = nullptr;
+      if (r.state == init_result::status::ignore) co_return otp::ignore();
+      if (r.state == init_result::status::error) co_return stop(std::move(r.reason));
+      flags_ = r.flags;
+      initial_ = std::move(r.children);
+      restarts_ = detail::restart_window(flags_.intensity, flags_.period);
+    }
     if (auto e = detail::check_intensity_flags(flags_.intensity, flags_.period)) co_return stop(*e);
     if (auto e = check_childspecs(initial_, flags_.auto_shutdown)) co_return stop(*e);
     for (child_spec& spec : initial_) {
@@ -157,7 +180,7 @@ class server {
       co_return result(child_result::status::error, {}, s.reason);
     }
     if (s.is_ignore() && c->spec.restart == restart_type::temporary) erase(id);
-    co_return result(child_result::status::ok, s.child);
+    co_return started_child(std::move(s));
   }
 
   task<child_result> handle_call(terminate_child_req r) {
@@ -176,7 +199,7 @@ class server {
     if (!c->pid.is_null()) co_return result(child_result::status::running);
     start_result s = co_await start(*c);
     if (s.is_error()) co_return result(child_result::status::error, {}, s.reason);
-    co_return result(child_result::status::ok, s.child);
+    co_return started_child(std::move(s));
   }
 
   child_result handle_call(delete_child_req r) {
@@ -394,6 +417,7 @@ class server {
                                c.spec.effective_shutdown(), c.spec.type});
   }
 
+  std::function<init_result()> module_init_;  // module style, until init has run
   supervisor_flags flags_;
   std::vector<child_spec> initial_;
   std::vector<child> children_;
@@ -407,6 +431,14 @@ task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec>
 task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec> children) {
   return gen_server::start_link<server>(start_options{}, flags, std::move(children));
 }
+}  // namespace supervisor
+
+task<started<supervisor::server>> detail::start_supervisor_module(
+    std::function<supervisor::init_result()> init, const start_options& o) {
+  return gen_server::start_link<supervisor::server>(o, std::move(init));
+}
+
+namespace supervisor {
 
 namespace {
 // The API functions turn their arguments (string_views among them) into an

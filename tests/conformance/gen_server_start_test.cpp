@@ -202,6 +202,34 @@ TEST_F(GenServerStart, AnUnlinkedServerIsItsOwnParent) {
   EXPECT_EQ(otp::sys::get_status(s.child).get().parent, s.child);
 }
 
+// start_monitor: {ok, {Pid, Mon}}: no link (a kill of the server does not
+// reach the caller, which does not trap exits), and Mon's DOWN carries the
+// server's reason (gen_server_SUITE start_monitor).
+TEST_F(GenServerStart, StartMonitorReturnsAMonitorAndNoLink) {
+  auto s = otp::gen_server::start_monitor<probe>(mb.self(), init_does::ok).get();
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  ASSERT_FALSE(s.monitor.is_null());
+  EXPECT_EQ(init_pid(), s.child);
+  otp::exit(s.child, exit_reason::kill());
+  const otp::down_msg d = mb.receive<otp::down_msg>();
+  EXPECT_EQ(d.monitor, s.monitor);
+  EXPECT_EQ(d.from, s.child);
+  EXPECT_EQ(d.reason, exit_reason::killed());
+}
+
+// start_monitor when init fails: {error, R}, and no DOWN is left behind
+// (gen's monitor_return consumes it).
+TEST_F(GenServerStart, StartMonitorWhenInitFailsReturnsTheErrorAndLeavesNoDown) {
+  auto s = otp::gen_server::start_monitor<probe>(mb.self(), init_does::stop).get();
+  ASSERT_TRUE(s.is_error()) << s.to_string();
+  EXPECT_EQ(s.reason, exit_reason::other("bad_config"));
+  EXPECT_TRUE(s.monitor.is_null());
+  EXPECT_FALSE(node.is_alive(init_pid()));
+  const bool down_left =
+      mb.receive([](const otp::down_msg&) { return true; }, otp::after(0, [] { return false; }));
+  EXPECT_FALSE(down_left);
+}
+
 // init returning ignore: start_link returns ignore and the process is gone.
 TEST_F(GenServerStart, InitIgnoreReturnsIgnoreAndTheProcessIsGone) {
   otp::trap_exit(true);

@@ -3,6 +3,7 @@
 // count_children and get_childspec, with every return shape.
 #include <gtest/gtest.h>
 
+#include <any>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -37,6 +38,46 @@ TEST_F(SupervisorAdmin, StartChildReturnsThePid) {
   EXPECT_TRUE(n.is_alive(r.child));
   EXPECT_EQ(drain(mb), "ib ");
   EXPECT_EQ(child_pid(sup, "b"), r.child);
+}
+
+/// A spec whose start returns {ok, Pid, Info} with Info = "info of <id>".
+otp::child_spec spec_with_info(otp::pid log, const std::string& id) {
+  otp::child_spec c = logged_spec(log, id, otp::transient);
+  c.start = [log, id]() -> otp::task<otp::start_result> {
+    otp::start_result r = co_await otp::gen_server::start_link<logged>(log, id);
+    if (!r.is_ok()) co_return r;
+    co_return otp::start_result::ok(r.child, std::string("info of " + id));
+  };
+  return c;
+}
+
+// Rule (supervisor_SUITE sup_start_ok_ok, start function returning
+// {ok, Pid, Info}): start_child returns {ok, Pid, Info}, and so does
+// restart_child of that child once stopped.
+TEST_F(SupervisorAdmin, StartChildAndRestartChildReturnTheStartFunctionsInfo) {
+  auto r = otp::supervisor::start_child(sup, spec_with_info(mb.self(), "b")).get();
+  ASSERT_TRUE(r.ok()) << r.to_string();
+  ASSERT_TRUE(r.info.has_value());
+  EXPECT_EQ(std::any_cast<std::string>(r.info), "info of b");
+  EXPECT_EQ(r.to_string(), "{ok," + r.child.to_string() + ",\"info of b\"}");
+  ASSERT_TRUE(otp::supervisor::terminate_child(sup, "b").get().ok());
+  auto again = otp::supervisor::restart_child(sup, "b").get();
+  ASSERT_TRUE(again.ok()) << again.to_string();
+  EXPECT_EQ(std::any_cast<std::string>(again.info), "info of b");
+  // A plain start carries none.
+  auto plain = otp::supervisor::start_child(sup, logged_spec(mb.self(), "c")).get();
+  EXPECT_FALSE(plain.info.has_value());
+  EXPECT_EQ(plain.to_string(), "{ok," + plain.child.to_string() + "}");
+}
+
+// Rule (dynamic_supervisor start_child returning {ok, Pid, Info}): the Info
+// reaches the caller.
+TEST_F(SupervisorAdmin, DynamicSupervisorStartChildReturnsTheInfo) {
+  auto d = otp::dynamic_supervisor::start_link({}).get();
+  ASSERT_TRUE(d.is_ok()) << d.to_string();
+  auto r = otp::dynamic_supervisor::start_child(d.ref(), spec_with_info(mb.self(), "d")).get();
+  ASSERT_TRUE(r.is_ok()) << r.to_string();
+  EXPECT_EQ(std::any_cast<std::string>(r.info), "info of d");
 }
 
 // Rule: start_child with the id of a running child gives already_started

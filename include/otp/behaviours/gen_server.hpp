@@ -1,18 +1,21 @@
 // gen_server: a generic server process whose callbacks are a C++ type S.
 //
 // API -> callback it triggers (OTP function it mirrors):
-// - gen_server::start_link<S>(o, args…), start<S>: S(args…), then S::init()
-//   (gen_server:start_link/3,4, gen_server:start/3,4)
+// - gen_server::start_link<S>(o, args…), start<S>, start_monitor<S>: S(args…),
+//   then S::init() (gen_server:start_link/3,4, start/3,4, start_monitor/3,4)
 // - call(ref, req, t): S::handle_call(req[, from]) (gen_server:call/3)
 // - cast(ref, msg): S::handle_cast(msg) (gen_server:cast/2)
 // - any other message: S::handle_info(msg) (Module:handle_info/2)
 // - reply(from, v): answers a deferred call (gen_server:reply/2)
 // - …then_continue(c): S::handle_continue(c) ({continue, C})
 // - …with_timeout(t): S::handle_info(otp::timeout_msg) (Timeout in a return tuple)
+// - gen_server::enter_loop(st, S{...}): the calling process becomes the
+//   server, without init (gen_server:enter_loop/3,4)
 // - stop result, parent exit, exception: S::terminate(reason) (Module:terminate/2)
 // - gen_server::stop(ref, reason, t): S::terminate(reason) (gen_server:stop/3)
-// - send_request / wait_response / receive_response: S::handle_call(req[, from])
-//   (gen_server:send_request/2, wait_response/2, ...)
+// - send_request / wait_response / receive_response / check_response:
+//   S::handle_call(req[, from]) (gen_server:send_request/2, wait_response/2,
+//   ...; collections of requests: otp/behaviours/request_ids.hpp)
 // - sys::replace_state, sys::change_code: S::code_change(old_vsn)
 //   (sys, Module:code_change/3)
 // - crash reports, sys::get_status: S::format_status() (Module:format_status/1)
@@ -43,6 +46,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -51,6 +55,7 @@
 #include "otp/behaviours/server_ref.hpp"
 #include "otp/behaviours/server_result.hpp"
 #include "otp/detail/gen_server_engine.hpp"
+#include "otp/runtime/any_message.hpp"
 #include "otp/runtime/messages.hpp"
 #include "otp/runtime/process.hpp"
 #include "otp/runtime/receive.hpp"
@@ -254,18 +259,23 @@ struct request_id {
   ref mon;  ///< the monitor on the server, also the reply alias
 };
 
-/// The outcome of wait_response / receive_response.
+/// The outcome of wait_response / receive_response / check_response.
 template <class R>
 struct response {
-  enum class status : unsigned char { reply, error, timeout };
+  enum class status : unsigned char {
+    reply,      ///< {reply, Reply}
+    error,      ///< {error, {Reason, ServerRef}}: the server went down or refused
+    timeout,    ///< timeout: nothing within the wait
+    no_request  ///< no_request: the collection waited on was empty (collections only)
+  };
   status state = status::timeout;
   std::optional<detail::stored_t<R>> value;  ///< the reply (status reply)
   exit_reason reason;                        ///< why the server went down (status error)
 };
 
 /// Sends `req` as a call without waiting; collect the reply with
-/// wait_response or receive_response. A dead server gives an `error`
-/// response with `noproc`.
+/// wait_response, receive_response or check_response. A dead server gives
+/// an `error` response with `noproc`.
 /// @mirrors gen_server:send_request/2
 template <class S, class Req>
 requires handles_call<S, std::remove_cvref_t<Req>> request_id<reply_of<S, std::remove_cvref_t<Req>>>
@@ -285,40 +295,80 @@ send_request(const server_ref<S>& s, Req&& req) {
   return {to, mon};
 }
 
+namespace detail {
+
+/// An answer to an outstanding request: its response, which request
+/// (0 for a timeout), and whether the server already dropped the monitor.
+template <class R>
+struct answer {
+  response<R> r;
+  std::uint64_t tag = 0;
+  bool monitor_dropped = false;
+
+  static answer of(reply_msg<stored_t<R>>&& m) {
+    answer a;
+    a.r.state = response<R>::status::reply;
+    a.r.value.emplace(std::move(m.value));
+    a.tag = m.tag;
+    a.monitor_dropped = m.monitor_dropped;
+    return a;
+  }
+  static answer of(down_msg&& d) {
+    answer a;
+    a.r.state = response<R>::status::error;
+    a.r.reason = std::move(d.reason);
+    a.tag = d.monitor.id();
+    return a;
+  }
+  static answer of(call_refused&& m) {
+    answer a;
+    a.r.state = response<R>::status::error;
+    a.r.reason = std::move(m.reason);
+    a.tag = m.tag;
+    a.monitor_dropped = m.monitor_dropped;
+    return a;
+  }
+};
+
+/// Waits up to `t` for the answer to a request whose tag `has(tag)` accepts:
+/// its reply, its server's DOWN, or the server's refusal of a call meant for
+/// another type. @returns the answer (a default one, status timeout, on expiry).
+template <class R, class Has>
+task<answer<R>> receive_answer(Has has, timeout t) {
+  using V = stored_t<R>;
+  co_return co_await receive(when([has](const reply_msg<V>& m) { return has(m.tag); },
+                                  [](reply_msg<V>&& m) { return answer<R>::of(std::move(m)); }),
+                             when([has](const down_msg& d) { return has(d.monitor.id()); },
+                                  [](down_msg&& d) { return answer<R>::of(std::move(d)); }),
+                             when([has](const call_refused& m) { return has(m.tag); },
+                                  [](call_refused&& m) { return answer<R>::of(std::move(m)); }),
+                             after(t, [] { return answer<R>{}; }));
+}
+
+/// The answer `m` is to a request whose tag `has(tag)` accepts, or nullopt.
+template <class R, class Has>
+std::optional<answer<R>> answer_in(any_message& m, Has has) {
+  if (auto* r = m.get_if<reply_msg<stored_t<R>>>(); r != nullptr && has(r->tag))
+    return answer<R>::of(std::move(*r));
+  if (auto* d = m.get_if<down_msg>(); d != nullptr && has(d->monitor.id()))
+    return answer<R>::of(std::move(*d));
+  if (auto* c = m.get_if<call_refused>(); c != nullptr && has(c->tag))
+    return answer<R>::of(std::move(*c));
+  return std::nullopt;
+}
+
+}  // namespace detail
+
 /// Waits up to `t` for the reply to `id`. On timeout the request stays
 /// outstanding (wait again later); on reply or error it is finished.
 /// @mirrors gen_server:wait_response/2
 template <class R>
 task<response<R>> wait_response(request_id<R> id, timeout t) {
-  using V = detail::stored_t<R>;
-  bool monitor_dropped = false;
-  response<R> out = co_await receive(
-      when([tag = id.mon.id()](const detail::reply_msg<V>& r) { return r.tag == tag; },
-           [&monitor_dropped](detail::reply_msg<V>&& r) {
-             monitor_dropped = r.monitor_dropped;
-             response<R> x;
-             x.state = response<R>::status::reply;
-             x.value.emplace(std::move(r.value));
-             return x;
-           }),
-      when([m = id.mon](const down_msg& d) { return d.monitor == m; },
-           [](down_msg&& d) {
-             response<R> x;
-             x.state = response<R>::status::error;
-             x.reason = std::move(d.reason);
-             return x;
-           }),
-      when([tag = id.mon.id()](const detail::call_refused& r) { return r.tag == tag; },
-           [&monitor_dropped](detail::call_refused&& r) {
-             monitor_dropped = r.monitor_dropped;
-             response<R> x;
-             x.state = response<R>::status::error;
-             x.reason = std::move(r.reason);
-             return x;
-           }),
-      after(t, [] { return response<R>{}; }));
-  if (out.state != response<R>::status::timeout) detail::call_abandon(id.mon, monitor_dropped);
-  co_return out;
+  const std::uint64_t tag = id.mon.id();
+  detail::answer<R> a =
+      co_await detail::receive_answer<R>([tag](std::uint64_t x) { return x == tag; }, t);
+  if (a.r.state != response<R>::status::timeout) detail::call_abandon(id.mon, a.monitor_dropped);
+  co_return std::move(a.r);
 }
 
 /// As wait_response, but a timeout abandons the request: its late reply is
@@ -331,14 +381,27 @@ task<response<R>> receive_response(request_id<R> id, timeout t) {
   co_return out;
 }
 
+/// Whether message `m` (taken by a process that receives any_message, or
+/// by a gen_server's handle_info(otp::any_message&)) answers `id`.
+/// @returns the response (the request is then finished and `m` emptied of
+///   its value), or nullopt when `m` is something else (OTP's no_reply).
+/// @mirrors gen_server:check_response/2
+template <class R>
+std::optional<response<R>> check_response(any_message& m, request_id<R> id) {
+  const std::uint64_t tag = id.mon.id();
+  std::optional<detail::answer<R>> a =
+      detail::answer_in<R>(m, [tag](std::uint64_t x) { return x == tag; });
+  if (!a) return std::nullopt;
+  detail::call_abandon(id.mon, a->monitor_dropped);
+  return std::move(a->r);
+}
+
 namespace detail {
 template <class S, class... A>
-task<started<S>> start_server(bool link, start_options o, A... args) {
+task<started<S>> start_server(start_tie tie, start_options o, A... args) {
   server_name name = o.name;
-  if (link)
-    co_return co_await proc_lib::start_link(o, &server_main<S, A...>, std::move(name),
-                                            std::move(args)...);
-  co_return co_await proc_lib::start(o, &server_main<S, A...>, std::move(name), std::move(args)...);
+  co_return co_await start_impl(tie, o, &server_main<S, A...>, std::move(name), server_entry::start,
+                                std::move(args)...);
 }
 }  // namespace detail
 
@@ -358,13 +421,11 @@ namespace gen_server {
 /// @mirrors gen_server:start_link/4
 template <class S, class... A>
 task<started<S>> start_link(start_options o, A... args) {
-  return detail::start_server<S>(true, std::move(o), std::move(args)...);
+  return detail::start_server<S>(detail::start_tie::link, std::move(o), std::move(args)...);
 }
 /// start_link without options.
 template <class S, class... A>
-requires(sizeof...(A) == 0 ||
-         !std::is_same_v<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., void>>>,
-                         start_options>) task<started<S>> start_link(A... args) {
+requires detail::no_start_options_first<A...> task<started<S>> start_link(A... args) {
   return start_link<S>(start_options{}, std::move(args)...);
 }
 
@@ -372,14 +433,56 @@ requires(sizeof...(A) == 0 ||
 /// @mirrors gen_server:start/4
 template <class S, class... A>
 task<started<S>> start(start_options o, A... args) {
-  return detail::start_server<S>(false, std::move(o), std::move(args)...);
+  return detail::start_server<S>(detail::start_tie::none, std::move(o), std::move(args)...);
 }
 /// start without options.
 template <class S, class... A>
-requires(sizeof...(A) == 0 ||
-         !std::is_same_v<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., void>>>,
-                         start_options>) task<started<S>> start(A... args) {
+requires detail::no_start_options_first<A...> task<started<S>> start(A... args) {
   return start<S>(start_options{}, std::move(args)...);
+}
+
+/// As start (no link: the server is its own parent), with the caller
+/// monitoring the server.
+/// @returns as start; on ok, `.monitor` is the caller's monitor on the
+///   server (a down_msg with that ref comes when it ends; demonitor it to
+///   stop watching). On error or ignore nothing is left to watch: the
+///   server is dead and its DOWN already consumed.
+/// @mirrors gen_server:start_monitor/4 ({ok, {Pid, Mon}})
+template <class S, class... A>
+task<started<S>> start_monitor(start_options o, A... args) {
+  return detail::start_server<S>(detail::start_tie::monitor, std::move(o), std::move(args)...);
+}
+/// start_monitor without options.
+template <class S, class... A>
+requires detail::no_start_options_first<A...> task<started<S>> start_monitor(A... args) {
+  return start_monitor<S>(start_options{}, std::move(args)...);
+}
+
+/// Makes the calling process a gen_server of type S whose state is `state`,
+/// as if start_link had started it and init had returned: for a process
+/// that does its own start (proc_lib::start_link, a registered name, an
+/// ack) before it serves. `co_await` it as the body's last step: it never
+/// returns, the process ends when the server stops, with its reason
+/// (terminate and the crash report as for any server). S's init() is not
+/// called.
+/// @param st the starter the process got from proc_lib::start_link or
+///   start: its parent (whose exit stops the server) and ancestors. Without
+///   one the process is its own parent.
+/// @param name the name the process has registered already, if any (shown
+///   in reports and sys::get_status).
+/// @exits `process_not_registered` (`process_not_registered_via`) when
+///   `name` is not registered to the calling process; afterwards, the
+///   server's exit reason.
+/// @mirrors gen_server:enter_loop/3,4
+template <class S>
+proc enter_loop(starter st, S state, server_name name = {}) {
+  return detail::server_main<S, S>(std::move(st), std::move(name), detail::server_entry::enter,
+                                   std::move(state));
+}
+/// enter_loop for a process started without a starter (its own parent).
+template <class S>
+proc enter_loop(S state, server_name name = {}) {
+  return enter_loop<S>(starter(), std::move(state), std::move(name));
 }
 
 /// Stops the server with `reason`: it runs terminate(reason) and exits.

@@ -4,6 +4,7 @@
 // |--------------------------------|------------------------------------------|
 // | proc_lib::start_link(o, f, a…) | proc_lib:start_link/3,4,5                |
 // | proc_lib::start(o, f, a…)      | proc_lib:start/3,4,5                     |
+// | proc_lib::start_monitor(o, f…) | proc_lib:start_monitor/3,4,5             |
 // | starter::ack(result)           | proc_lib:init_ack/1                      |
 // | starter::fail(reason)          | proc_lib:init_fail/2                     |
 // | proc_lib::crash_report(...)    | the crash report proc_lib logs on exit   |
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -42,6 +44,14 @@ struct start_options {
 };
 
 namespace detail {
+
+/// True unless the first of A... is start_options: the start functions'
+/// overloads without options take their arguments only when this holds.
+template <class... A>
+concept no_start_options_first =
+    sizeof...(A) == 0 ||
+    !std::is_same_v<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., void>>>,
+                    start_options>;
 
 /// What a behaviour process keeps about itself for reports and sys; found
 /// through the process's behaviour slot.
@@ -73,8 +83,13 @@ std::vector<pid> ancestors_for_child();
 class starter {
  public:
   starter() = default;
-  starter(pid parent, ref tag, std::vector<pid> ancestors, bool linked = true)
-      : parent_(parent), tag_(tag), ancestors_(std::move(ancestors)), linked_(linked) {}
+  starter(pid parent, ref tag, std::vector<pid> ancestors, bool linked = true,
+          bool monitored = false)
+      : parent_(parent),
+        tag_(tag),
+        ancestors_(std::move(ancestors)),
+        linked_(linked),
+        monitored_(monitored) {}
 
   /// The process that called start/start_link.
   pid parent() const noexcept { return parent_; }
@@ -104,18 +119,22 @@ class starter {
   ref tag_;
   std::vector<pid> ancestors_;
   bool linked_ = true;
+  bool monitored_ = false;  // start_monitor: the parent keeps its monitor after ok
   bool acked_ = false;
 };
 
 namespace detail {
+/// How a synchronous start ties the caller to the child once it has started.
+enum class start_tie : unsigned char { none, link, monitor };
+
 /// Spawns through `spawn` (given the spawn options and the starter) and waits
 /// for the ack, the child's death or the start timeout.
-task<start_result> sync_start(bool link, const start_options& o,
+task<start_result> sync_start(start_tie tie, const start_options& o,
                               spawned (*spawn)(void* ctx, const spawn_options&, starter),
                               void* ctx);
 
 template <class F, class... A>
-task<start_result> start_impl(bool link, start_options o, F f, A... a) {
+task<start_result> start_impl(start_tie tie, start_options o, F f, A... a) {
   struct ctx_t {
     F* f;
     std::tuple<A...>* args;
@@ -123,7 +142,7 @@ task<start_result> start_impl(bool link, start_options o, F f, A... a) {
   std::tuple<A...> args(std::move(a)...);
   ctx_t ctx{&f, &args};
   co_return co_await sync_start(
-      link, o,
+      tie, o,
       [](void* c, const spawn_options& so, starter st) -> spawned {
         auto* cx = static_cast<ctx_t*>(c);
         return std::apply([&](auto&... xs) { return spawn_opt(so, *cx->f, std::move(st), xs...); },
@@ -149,14 +168,24 @@ namespace proc_lib {
 /// @mirrors proc_lib:start_link/5
 template <class F, class... A>
 task<start_result> start_link(const start_options& o, F f, A... args) {
-  return detail::start_impl(true, o, std::move(f), std::move(args)...);
+  return detail::start_impl(detail::start_tie::link, o, std::move(f), std::move(args)...);
 }
 
 /// As start_link, without the link (the caller only waits for the ack).
 /// @mirrors proc_lib:start/5
 template <class F, class... A>
 task<start_result> start(const start_options& o, F f, A... args) {
-  return detail::start_impl(false, o, std::move(f), std::move(args)...);
+  return detail::start_impl(detail::start_tie::none, o, std::move(f), std::move(args)...);
+}
+
+/// As start, with the caller monitoring the child: on ok the result's
+/// `monitor` is that monitor (its DOWN comes when the child ends). On error
+/// or ignore the child is dead and its DOWN already consumed, as with
+/// gen_server:start_monitor.
+/// @mirrors proc_lib:start_monitor/5
+template <class F, class... A>
+task<start_result> start_monitor(const start_options& o, F f, A... args) {
+  return detail::start_impl(detail::start_tie::monitor, o, std::move(f), std::move(args)...);
 }
 
 /// Builds and emits a crash report for the calling behaviour process (no-op

@@ -1,6 +1,7 @@
 // otp::start_result: what starting a behaviour process returns.
 #pragma once
 
+#include <any>
 #include <string>
 
 #include "otp/runtime/exit_reason.hpp"
@@ -8,12 +9,17 @@
 
 namespace otp {
 
+namespace detail {
+/// An info value as start_result::to_string prints it.
+std::string info_text(const std::any& info);
+}  // namespace detail
+
 /// The outcome of a synchronous start (`start_link`, a child spec's start
 /// function): the started pid, `ignore`, or an error reason.
 ///
 /// | status  | OTP                                      |
 /// |---------|------------------------------------------|
-/// | ok      | `{ok, Pid}`                              |
+/// | ok      | `{ok, Pid}`; `{ok, Pid, Info}` sets `info` |
 /// | ignore  | `ignore` (init returned ignore)          |
 /// | error   | `{error, Reason}`; `{error, {already_started, Pid}}` sets `pid` |
 ///
@@ -28,13 +34,26 @@ struct [[nodiscard]] start_result {
   pid child;
   /// Why the start failed (error only).
   exit_reason reason;
+  /// The extra value of a start function that returned `{ok, Pid, Info}`
+  /// (empty otherwise); a supervisor's start_child and restart_child hand it
+  /// back in child_result::info. Read it with std::any_cast.
+  std::any info;
+  /// gen_server::start_monitor: the caller's monitor on the started process
+  /// (ok only; null otherwise). Its DOWN arrives when the process ends.
+  ref monitor;
 
-  static start_result ok(pid p) { return {status::ok, p, {}}; }
-  static start_result ignore() { return {status::ignore, {}, {}}; }
-  static start_result error(exit_reason r) { return {status::error, {}, std::move(r)}; }
+  static start_result ok(pid p) { return make(status::ok, p, {}); }
+  /// `{ok, Pid, Info}`: a start function's extra value for its supervisor's caller.
+  static start_result ok(pid p, std::any info) {
+    start_result r = make(status::ok, p, {});
+    r.info = std::move(info);
+    return r;
+  }
+  static start_result ignore() { return make(status::ignore, {}, {}); }
+  static start_result error(exit_reason r) { return make(status::error, {}, std::move(r)); }
   /// `{error, {already_started, Holder}}`.
   static start_result already_started(pid holder) {
-    return {status::error, holder, exit_reason::other("already_started")};
+    return make(status::error, holder, exit_reason::other("already_started"));
   }
 
   bool is_ok() const noexcept { return state == status::ok; }
@@ -47,8 +66,19 @@ struct [[nodiscard]] start_result {
   }
   explicit operator bool() const noexcept { return is_ok(); }
 
-  /// Erlang-like text: `{ok,<0.1.1>}`, `ignore`, `{error,Reason}`.
+  /// Erlang-like text: `{ok,<0.1.1>}`, `{ok,<0.1.1>,Info}` with an info
+  /// value (a std::string quoted, an int or long as a number, any other
+  /// type as `_`), `ignore`, `{error,Reason}`.
   std::string to_string() const;
+
+ private:
+  static start_result make(status s, pid p, exit_reason r) {
+    start_result out;
+    out.state = s;
+    out.child = p;
+    out.reason = std::move(r);
+    return out;
+  }
 };
 
 }  // namespace otp

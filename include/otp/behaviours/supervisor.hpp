@@ -4,6 +4,7 @@
 // | API                                   | mirrors                              |
 // |---------------------------------------|--------------------------------------|
 // | supervisor::start_link(flags, specs)  | supervisor:start_link/2,3 + init/1   |
+// | supervisor::start_link<M>(args…)      | supervisor:start_link(Module, Args)  |
 // | supervisor::start_child(s, spec)      | supervisor:start_child/2             |
 // | supervisor::terminate_child(s, id)    | supervisor:terminate_child/2         |
 // | supervisor::restart_child(s, id)      | supervisor:restart_child/2           |
@@ -19,15 +20,34 @@
 //       {.strategy = otp::one_for_one, .intensity = 3, .period = 5s},
 //       {otp::worker<counter>("counter", 100)});
 //
+// Or module style, the flags and children decided in the supervisor's own
+// process each time it starts (a restart of it runs init again):
+//
+//   struct shop_sup {
+//     explicit shop_sup(int workers) : workers(workers) {}
+//     otp::supervisor::init_result init() {
+//       if (workers == 0) return otp::supervisor::init_result::ignore();
+//       return otp::supervisor::init_result::ok({.strategy = otp::one_for_all},
+//                                               {otp::worker<counter>("counter", 100)});
+//     }
+//     int workers;
+//   };
+//   auto sup = co_await otp::supervisor::start_link<shop_sup>(4);
+//
 // The supervisor is a gen_server (its callback type is supervisor::server),
 // so sys::get_status, suspend and resume work on it as on any server.
 #pragma once
 
+#include <any>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -89,6 +109,9 @@ struct [[nodiscard]] child_result {
   status state = status::error;
   pid child;           ///< the started child (ok) or the running one (already_started)
   exit_reason reason;  ///< for `error`
+  /// ok from start_child or restart_child: the Info of a start function that
+  /// returned `{ok, Pid, Info}` (start_result::ok(pid, info)); else empty.
+  std::any info;
   bool ok() const noexcept { return state == status::ok; }
   std::string to_string() const;
 };
@@ -113,6 +136,54 @@ namespace supervisor {
 
 class server;
 
+/// What a module-style supervisor's init() returns: the flags and child
+/// specs, `ignore`, or an error.
+/// @mirrors the return value of Module:init/1 of supervisor
+///   ({ok, {SupFlags, [ChildSpec]}} | ignore)
+struct [[nodiscard]] init_result {
+  enum class status : std::uint8_t { ok, ignore, error };
+  status state = status::ignore;
+  supervisor_flags flags{};
+  std::vector<child_spec> children;
+  exit_reason reason;  ///< for `error`
+
+  /// `{ok, {Flags, Children}}`: start the children in order.
+  static init_result ok(supervisor_flags f, std::vector<child_spec> c) {
+    init_result r;
+    r.state = status::ok;
+    r.flags = f;
+    r.children = std::move(c);
+    return r;
+  }
+  /// `ignore`: start_link returns ignore and the supervisor process ends normal.
+  static init_result ignore() { return {}; }
+  /// Refuse to start: start_link returns `{error, R}` and the supervisor
+  /// exits with R (as OTP's supervisor does for a bad init return).
+  static init_result error(exit_reason r) {
+    init_result out;
+    out.state = status::error;
+    out.reason = std::move(r);
+    return out;
+  }
+};
+
+/// A module-style supervisor type: init() gives its flags and children.
+template <class M>
+concept module = requires(M& m) {
+  { m.init() } -> std::same_as<init_result>;
+};
+
+}  // namespace supervisor
+
+namespace detail {
+/// Starts a module-style supervisor linked to the caller; `init` runs in its
+/// process.
+task<started<supervisor::server>> start_supervisor_module(
+    std::function<supervisor::init_result()> init, const start_options& o);
+}  // namespace detail
+
+namespace supervisor {
+
 /// Checks specs as start_link would: ids non-empty and unique, a start
 /// function, significant only for transient/temporary children (and only
 /// with auto_shutdown), valid shutdown.
@@ -133,6 +204,24 @@ task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec>
                                  const start_options& o);
 /// start_link without options (no name, no start timeout).
 task<started<server>> start_link(supervisor_flags flags, std::vector<child_spec> children);
+
+/// Starts a module-style supervisor linked to the caller: in the new
+/// process, constructs M(args...) (args copied), calls M::init(), and starts
+/// the children it returns as start_link(flags, specs) would. M lives only
+/// while init runs; a restart of the supervisor constructs and asks it again.
+/// @returns as start_link(flags, specs); `ignore` when init returned
+///   init_result::ignore(); `{error, R}` for init_result::error(R), or R
+///   the exception when M's constructor or init threw.
+/// @mirrors supervisor:start_link/2,3 with a callback module
+template <module M, class... A>
+task<started<server>> start_link(start_options o, A... args) {
+  return otp::detail::start_supervisor_module([args...]() { return M(args...).init(); }, o);
+}
+/// Module-style start_link without options.
+template <module M, class... A>
+requires otp::detail::no_start_options_first<A...> task<started<server>> start_link(A... args) {
+  return start_link<M>(start_options{}, std::move(args)...);
+}
 
 using ref = server_ref<server>;
 
@@ -181,5 +270,20 @@ task<std::optional<child_spec>> get_childspec(ref s, std::string_view id);
 /// supervisor. Restarting it restarts its static children only.
 child_spec supervisor_child(std::string id, supervisor_flags flags,
                             std::vector<child_spec> children, start_options o = {});
+
+/// A child spec for a module-style supervisor M started with `args...`
+/// (copied): type supervisor, shutdown infinity, and the restart, shutdown
+/// and significant M declares (as worker<S> picks them up).
+template <supervisor::module M, class... A>
+child_spec supervisor_child(std::string id, A... args) {
+  child_spec c;
+  c.id = std::move(id);
+  c.type = child_type::supervisor;
+  c.start = [args...]() -> task<start_result> {
+    co_return co_await supervisor::start_link<M>(start_options{}, args...);
+  };
+  detail::apply_child_defaults<M>(c);
+  return c;
+}
 
 }  // namespace otp

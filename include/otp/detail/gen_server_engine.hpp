@@ -534,56 +534,74 @@ constexpr const char* behaviour_name() noexcept {
     return "gen_server";
 }
 
-/// The gen_server process body.
+/// How a process becomes a gen_server.
+enum class server_entry : unsigned char {
+  start,  ///< started by start/start_link: claim the name, init, ack
+  enter,  ///< enter_loop: the process already did all that; S is moved in
+};
+
+/// Checks, for enter_loop, that `name` is registered to the calling process.
+/// @exits `process_not_registered` (or `process_not_registered_via`) when not.
+void require_own_name(const server_name& name);
+
+/// The gen_server process body (and, awaited by enter_loop, the rest of the
+/// life of a process that becomes a server).
 template <class S, class... A>
-proc server_main(starter st, server_name name, A... args) {
+proc server_main(starter st, server_name name, server_entry entry, A... args) {
   server_loop<S> loop;
   process& me = require_process("gen_server");
   set_behaviour_slot(me, &loop.info);
   // Started without a link, the server is its own parent (OTP's gen:start):
-  // an exit from its starter is then an ordinary EXIT for handle_info.
-  loop.info.parent = st.linked() ? st.parent() : me.self();
+  // an exit from its starter is then an ordinary EXIT for handle_info. A
+  // process entering the loop without a starter is its own parent too.
+  loop.info.parent = st.linked() && !st.parent().is_null() ? st.parent() : me.self();
   loop.info.ancestors = st.take_ancestors();
   loop.info.kind = behaviour_name<S>();
   loop.info.name = name.empty() ? std::string() : name.to_string();
 
-  if (!name.empty()) {
+  if (entry == server_entry::enter) {
+    require_own_name(name);
+    loop.state.emplace(std::move(args)...);
+    loop.in_init = false;
+  } else if (!name.empty()) {
     if (std::optional<pid> holder = co_await claim_name_after_orphans(name)) {
       st.ack(start_result::already_started(*holder));
       co_return;
     }
   }
-  // init: construct the state, then the optional init() hook.
-  std::optional<exit_reason> failed;
-  try {
-    loop.state.emplace(std::move(args)...);
-    loop.on_init();
-    if (loop.pending) {
-      task<void> t = std::move(*loop.pending);
-      loop.pending.reset();
-      co_await std::move(t);
+  if (entry == server_entry::start) {
+    // init: construct the state, then the optional init() hook.
+    std::optional<exit_reason> failed;
+    try {
+      loop.state.emplace(std::move(args)...);
+      loop.on_init();
+      if (loop.pending) {
+        task<void> t = std::move(*loop.pending);
+        loop.pending.reset();
+        co_await std::move(t);
+      }
+    } catch (...) {
+      failed = reason_of_current_exception();
     }
-  } catch (...) {
-    failed = reason_of_current_exception();
+    loop.in_init = false;
+    if (!failed && loop.ignored) {
+      release_name(name);
+      st.ack(start_result::ignore());
+      co_return;
+    }
+    if (!failed && loop.init_error) {  // {error, R}: the process ends normal
+      release_name(name);
+      st.ack(start_result::error(std::move(*loop.init_error)));
+      co_return;
+    }
+    if (!failed && loop.stopping) failed = loop.stop_reason;
+    if (failed) {
+      release_name(name);
+      loop.report_crash(*failed);
+      st.fail(*failed);
+    }
+    st.ack(start_result::ok(me.self()));
   }
-  loop.in_init = false;
-  if (!failed && loop.ignored) {
-    release_name(name);
-    st.ack(start_result::ignore());
-    co_return;
-  }
-  if (!failed && loop.init_error) {  // {error, R}: the process ends normal
-    release_name(name);
-    st.ack(start_result::error(std::move(*loop.init_error)));
-    co_return;
-  }
-  if (!failed && loop.stopping) failed = loop.stop_reason;
-  if (failed) {
-    release_name(name);
-    loop.report_crash(*failed);
-    st.fail(*failed);
-  }
-  st.ack(start_result::ok(me.self()));
 
   const void* family = &server_family<S>;
   exit_reason reason;
@@ -657,6 +675,12 @@ proc server_main(starter st, server_name name, A... args) {
     reason = reason_of_current_exception();
   }
   loop.report_crash(reason);
+  // enter_loop never returns to its caller: the process ends with `reason`
+  // (and is a plain process again, should its body catch that exit).
+  if (entry == server_entry::enter) {
+    set_behaviour_slot(me, nullptr);
+    exit(std::move(reason));
+  }
   // The process ends with `reason` when the body returns: the same outcome
   // as exit(reason), without unwinding the frame by an exception.
   if (!reason.is_normal()) end_with(me, std::move(reason));

@@ -200,10 +200,8 @@ class pool {
     return start_impl(o, std::move(so), std::move(args)...);
   }
   template <class... A>
-  requires(sizeof...(A) == 0 ||
-           !std::is_same_v<std::remove_cvref_t<std::tuple_element_t<0, std::tuple<A..., void>>>,
-                           start_options>) static task<started_pool<W>> start_link(pool_options o,
-                                                                                   A... args) {
+  requires detail::no_start_options_first<A...>
+  static task<started_pool<W>> start_link(pool_options o, A... args) {
     return start_impl(o, start_options{}, std::move(args)...);
   }
 
