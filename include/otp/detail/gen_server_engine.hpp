@@ -544,21 +544,15 @@ enum class server_entry : unsigned char {
 /// @exits `process_not_registered` (or `process_not_registered_via`) when not.
 void require_own_name(const server_name& name);
 
-/// The gen_server process body (and, awaited by enter_loop, the rest of the
-/// life of a process that becomes a server).
+/// The start of a server: its state and, when started (not entered), its
+/// name, init and the ack to the starter. A coroutine of its own, so that
+/// what only the start needs (the awaiters of a name claim and of a
+/// coroutine init) leaves the frame that lives as long as the server.
+/// @returns whether the server goes on to serve (false: it ends normal).
+/// @exits as starter::fail, when init failed.
 template <class S, class... A>
-proc server_main(starter st, server_name name, server_entry entry, A... args) {
-  server_loop<S> loop;
-  process& me = require_process("gen_server");
-  set_behaviour_slot(me, &loop.info);
-  // Started without a link, the server is its own parent (OTP's gen:start):
-  // an exit from its starter is then an ordinary EXIT for handle_info. A
-  // process entering the loop without a starter is its own parent too.
-  loop.info.parent = st.linked() && !st.parent().is_null() ? st.parent() : me.self();
-  loop.info.ancestors = st.take_ancestors();
-  loop.info.kind = behaviour_name<S>();
-  loop.info.name = name.empty() ? std::string() : name.to_string();
-
+task<bool> server_start(server_loop<S>& loop, starter& st, const server_name& name,
+                        server_entry entry, A&... args) {
   if (entry == server_entry::enter) {
     require_own_name(name);
     loop.state.emplace(std::move(args)...);
@@ -566,7 +560,7 @@ proc server_main(starter st, server_name name, server_entry entry, A... args) {
   } else if (!name.empty()) {
     if (std::optional<pid> holder = co_await claim_name_after_orphans(name)) {
       st.ack(start_result::already_started(*holder));
-      co_return;
+      co_return false;
     }
   }
   if (entry == server_entry::start) {
@@ -587,12 +581,12 @@ proc server_main(starter st, server_name name, server_entry entry, A... args) {
     if (!failed && loop.ignored) {
       release_name(name);
       st.ack(start_result::ignore());
-      co_return;
+      co_return false;
     }
     if (!failed && loop.init_error) {  // {error, R}: the process ends normal
       release_name(name);
       st.ack(start_result::error(std::move(*loop.init_error)));
-      co_return;
+      co_return false;
     }
     if (!failed && loop.stopping) failed = loop.stop_reason;
     if (failed) {
@@ -600,8 +594,28 @@ proc server_main(starter st, server_name name, server_entry entry, A... args) {
       loop.report_crash(*failed);
       st.fail(*failed);
     }
-    st.ack(start_result::ok(me.self()));
+    st.ack(start_result::ok(self()));
   }
+
+  co_return true;
+}
+
+/// The gen_server process body (and, awaited by enter_loop, the rest of the
+/// life of a process that becomes a server).
+template <class S, class... A>
+proc server_main(starter st, server_name name, server_entry entry, A... args) {
+  server_loop<S> loop;
+  process& me = require_process("gen_server");
+  set_behaviour_slot(me, &loop.info);
+  // Started without a link, the server is its own parent (OTP's gen:start):
+  // an exit from its starter is then an ordinary EXIT for handle_info. A
+  // process entering the loop without a starter is its own parent too.
+  loop.info.parent = st.linked() && !st.parent().is_null() ? st.parent() : me.self();
+  loop.info.ancestors = st.take_ancestors();
+  loop.info.kind = behaviour_name<S>();
+  loop.info.name = name.empty() ? std::string() : name.to_string();
+
+  if (!co_await server_start(loop, st, name, entry, args...)) co_return;
 
   const void* family = &server_family<S>;
   exit_reason reason;
