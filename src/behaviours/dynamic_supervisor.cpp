@@ -169,16 +169,9 @@ class server {
   /// A significant child has just ended for good: whether that ends the
   /// supervisor (terminate then stops the others).
   bool should_auto_shutdown() const {
-    switch (flags_.auto_shutdown) {
-      case auto_shutdown::never:
-        return false;
-      case auto_shutdown::any_significant:
-        return true;
-      case auto_shutdown::all_significant:
-        return std::none_of(children_.begin(), children_.end(),
-                            [](const auto& kv) { return kv.second.significant; });
-    }
-    return false;
+    return detail::auto_shutdown_due(
+        flags_.auto_shutdown, std::any_of(children_.begin(), children_.end(),
+                                          [](const auto& kv) { return kv.second.significant; }));
   }
 
   static bool expected_shutdown(const child& c, const exit_reason& why) {

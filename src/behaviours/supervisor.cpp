@@ -349,16 +349,10 @@ class server {
   }
 
   bool should_auto_shutdown() const {
-    switch (flags_.auto_shutdown) {
-      case auto_shutdown::never:
-        return false;
-      case auto_shutdown::any_significant:
-        return true;
-      case auto_shutdown::all_significant:
-        return std::none_of(children_.begin(), children_.end(),
-                            [](const child& c) { return c.spec.significant && !c.pid.is_null(); });
-    }
-    return false;
+    return detail::auto_shutdown_due(
+        flags_.auto_shutdown, std::any_of(children_.begin(), children_.end(), [](const child& c) {
+          return c.spec.significant && !c.pid.is_null();
+        }));
   }
 
   task<server_result> give_up(const child& c, const exit_reason& last) {

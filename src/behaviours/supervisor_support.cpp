@@ -8,6 +8,18 @@
 
 namespace otp::detail {
 
+bool auto_shutdown_due(enum auto_shutdown a, bool significant_running) noexcept {
+  switch (a) {
+    case auto_shutdown::never:
+      return false;
+    case auto_shutdown::any_significant:
+      return true;
+    case auto_shutdown::all_significant:
+      return !significant_running;
+  }
+  return false;
+}
+
 const char* restart_name(restart_type r) noexcept {
   switch (r) {
     case restart_type::permanent:

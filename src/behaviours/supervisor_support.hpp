@@ -1,5 +1,5 @@
-// What supervisor and dynamic_supervisor share: the supervisor report and
-// the restart-intensity window. Private to src/behaviours.
+// What supervisor and dynamic_supervisor share: the supervisor report, the
+// restart-intensity window and the auto_shutdown rule. Private to src/behaviours.
 #pragma once
 
 #include <chrono>
@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "otp/behaviours/child_spec.hpp"
+#include "otp/behaviours/supervisor.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/pid.hpp"
 
@@ -31,6 +32,12 @@ void supervisor_report(const char* context, const exit_reason& reason, const chi
 /// The start error for an invalid intensity (< 0) or period (<= 0):
 /// `{bad_flags, {intensity|period, V}}`; nothing when both are valid.
 std::optional<exit_reason> check_intensity_flags(int intensity, std::chrono::milliseconds period);
+
+/// Whether a significant child that has just ended for good ends its
+/// supervisor: always with any_significant, with all_significant once no
+/// other significant child runs (`significant_running` false), never with
+/// never. @mirrors the auto_shutdown flag of supervisor
+bool auto_shutdown_due(enum auto_shutdown a, bool significant_running) noexcept;
 
 /// `permanent`, `transient` or `temporary`.
 const char* restart_name(restart_type r) noexcept;
