@@ -181,6 +181,12 @@ class server_base {
 
   // --- outcome of the latest callback (engine use) ---
   std::optional<task<void>> pending;  // a coroutine callback still to await
+  /// Moves the pending coroutine callback out, for the loop to await.
+  task<void> take_pending() noexcept {
+    task<void> t = std::move(*pending);
+    pending.reset();
+    return t;
+  }
   bool stopping = false;
   exit_reason stop_reason;
   std::optional<timeout> next_timeout;
@@ -569,11 +575,7 @@ task<bool> server_start(server_loop<S>& loop, starter& st, const server_name& na
     try {
       loop.state.emplace(std::move(args)...);
       loop.on_init();
-      if (loop.pending) {
-        task<void> t = std::move(*loop.pending);
-        loop.pending.reset();
-        co_await std::move(t);
-      }
+      if (loop.pending) co_await loop.take_pending();
     } catch (...) {
       failed = reason_of_current_exception();
     }
@@ -666,11 +668,7 @@ proc server_main(starter st, server_name name, server_entry entry, A... args) {
           }
         }
       }
-      if (loop.pending) {
-        task<void> t = std::move(*loop.pending);
-        loop.pending.reset();
-        co_await std::move(t);
-      }
+      if (loop.pending) co_await loop.take_pending();
     } catch (...) {
       loop.stopping = true;
       loop.stop_reason = reason_of_current_exception();
@@ -680,11 +678,7 @@ proc server_main(starter st, server_name name, server_entry entry, A... args) {
   reason = loop.stop_reason;
   try {
     loop.on_terminate(reason);
-    if (loop.pending) {
-      task<void> t = std::move(*loop.pending);
-      loop.pending.reset();
-      co_await std::move(t);
-    }
+    if (loop.pending) co_await loop.take_pending();
   } catch (...) {
     reason = reason_of_current_exception();
   }
