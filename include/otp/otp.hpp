@@ -21,6 +21,7 @@
 #include "otp/runtime/blocking.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/exit_reason.hpp"
+#include "otp/runtime/hibernate.hpp"
 #include "otp/runtime/mailbox.hpp"
 #include "otp/runtime/memory.hpp"
 #include "otp/runtime/messages.hpp"

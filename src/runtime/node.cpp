@@ -88,6 +88,7 @@ otp::process_info snapshot(process& p, run_state seen) {
   i.message_queue_len = p.save_len;
   i.reductions = p.reductions;
   i.trap_exit = p.trap_exit;
+  i.hibernated = is_hibernated(p);
   i.max_mailbox = p.max_mailbox;
   i.memory = sizeof(process);
   for (envelope* e = p.save_head; e != nullptr; e = e->next) i.memory += 64;

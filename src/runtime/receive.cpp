@@ -75,7 +75,11 @@ std::coroutine_handle<> rx_suspend(process& p, std::coroutine_handle<> h, void* 
       finish_process(p);
       return n.next_handle();
     }
-    if (match(awaiter, p)) return h;
+    if (match(awaiter, p)) return p.resume_point;  // h, or a hibernated process's new body
+    if (p.exit_pending) {                          // a hibernated process could not wake
+      finish_process(p);
+      return n.next_handle();
+    }
   }
 }
 

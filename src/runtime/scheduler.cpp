@@ -199,6 +199,11 @@ std::coroutine_handle<> node_impl::dispatch(worker& w, process* p) noexcept {
       return {};
     }
     if (p->rx_match(p->rx_awaiter, *p)) return p->resume_point;
+    if (p->exit_pending) {  // a hibernated process could not wake
+      finish_process(*p);
+      c.proc = nullptr;
+      return {};
+    }
     p->status.store(run_state::waiting, std::memory_order_relaxed);
     envelope* expected = nullptr;
     if (p->inbox.compare_exchange_strong(expected, kWaiting, std::memory_order_release,

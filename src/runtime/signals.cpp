@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "otp/runtime/hibernate.hpp"
 #include "otp/runtime/messages.hpp"
 #include "runtime/node_impl.hpp"
 
@@ -312,6 +313,8 @@ void finish_process(process& p) noexcept {
     auto h = std::exchange(p.top, {});
     h.destroy();  // RAII cleanup of the body, as the BEAM frees a dead process's heap
   }
+  if (p.extras != nullptr && p.extras->hibernated != nullptr)
+    delete std::exchange(p.extras->hibernated, nullptr);  // a hibernated body's arguments
   envelope* rest = p.inbox.exchange(kClosed, std::memory_order_acq_rel);
   if (!is_tag(rest)) {
     envelope* e = reverse(rest);

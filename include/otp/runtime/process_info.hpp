@@ -27,6 +27,9 @@ struct process_info {
   std::vector<pid> monitored_by;  ///< processes monitoring this one
   std::string registered_name;    ///< empty when none
   bool trap_exit = false;
+  /// In hibernation (otp::hibernate): its call stack is gone until the next
+  /// message. @mirrors current_function = {erlang,hibernate,3}
+  bool hibernated = false;
   std::size_t max_mailbox = 0;  ///< 0: unlimited
   std::size_t memory = 0;       ///< estimate in bytes: control block, frames, queued messages
 };
