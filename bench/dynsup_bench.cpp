@@ -1,10 +1,13 @@
-// Dynamic supervisor workload: dynsup_start.
+// Dynamic supervisor workloads: dynsup_start, dynsup_hibernate.
 //
 // A driver process (a coroutine on the scheduler, as an Erlang caller would
 // be) starts 100,000 idle gen_server children under one dynamic supervisor,
 // terminates each by pid, then stops a supervisor holding 10,000 and one
 // holding 100,000 children. main() waits for the driver's figures in an
 // otp::mailbox and prints one RESULT line.
+//
+// dynsup_hibernate starts 100,000 children that hibernate as soon as they
+// wait (the start option hibernate_after 0) and measures what each holds.
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -42,13 +45,26 @@ struct dynsup_figures {
   std::string error;  // empty when every step succeeded
 };
 
-/// Starts a dynamic supervisor and `n` children under it; false on a failure.
-otp::task<bool> fill(dsup::ref& sup, std::size_t n, std::vector<otp::pid>* pids) {
+/// An idle_child that hibernates as soon as it waits (hibernate_after 0).
+otp::child_spec hibernating_child() {
+  otp::child_spec c = otp::worker<idle_child>("");
+  c.start = []() -> otp::task<otp::start_result> {
+    co_return co_await otp::gen_server::start_link<idle_child>(
+        otp::start_options{.hibernate_after = otp::timeout(0)});
+  };
+  return c;
+}
+
+/// Starts a dynamic supervisor and `n` children under it (of `spec`, or
+/// plain idle_child ones); false on a failure.
+otp::task<bool> fill(dsup::ref& sup, std::size_t n, std::vector<otp::pid>* pids,
+                     const otp::child_spec* spec = nullptr) {
   auto s = co_await dsup::start_link();
   if (!s.is_ok()) co_return false;
   sup = s.ref();
   for (std::size_t i = 0; i < n; ++i) {
-    auto r = co_await dsup::start_child<idle_child>(sup);
+    auto r = spec != nullptr ? co_await dsup::start_child(sup, *spec)
+                             : co_await dsup::start_child<idle_child>(sup);
     if (!r.is_ok()) co_return false;
     if (pids != nullptr) pids->push_back(r.child);
   }
@@ -91,21 +107,63 @@ otp::proc driver(otp::pid report, std::size_t large) {
   otp::send(report, std::move(f));
 }
 
-}  // namespace
+otp::proc hibernate_driver(otp::pid report, std::size_t large) {
+  otp::trap_exit(true);
+  dynsup_figures f;
+  std::vector<otp::pid> pids;
+  pids.reserve(large);
+  dsup::ref sup;
+  const otp::child_spec spec = hibernating_child();
+  const std::size_t rss0 = rss_bytes();
+  const auto t0 = clock::now();
+  if (!co_await fill(sup, large, &pids, &spec)) f.error = "start_child failed";
+  f.us_per_start = ns_since(t0, clock::now()) / 1000.0 / large;
+  for (otp::pid p : pids) {  // wait until every child has hibernated
+    for (;;) {
+      auto info = co_await otp::get_process_info(p);
+      if (!info) {
+        f.error = "a hibernating child died";
+        break;
+      }
+      if (info->hibernated) break;
+      co_await otp::yield();
+    }
+  }
+  f.bytes_per_child = static_cast<double>(rss_bytes() - rss0) / large;
+  co_await otp::gen_server::stop(sup);
+  otp::send(report, std::move(f));
+}
 
-void dynsup_start(const options& o) {
+/// Runs `driver` on a fresh node and returns its figures; exits on an error.
+dynsup_figures run_driver(const options& o, otp::proc (*driver)(otp::pid, std::size_t),
+                          const char* workload) {
   otp::node_options no;
   no.schedulers = o.schedulers;
   no.reports = false;
   otp::node node(no);
   otp::mailbox me(node);
-  const std::size_t large = large_count();
-  node.spawn(driver, me.self(), large);
-  const dynsup_figures f = me.receive<dynsup_figures>();
+  node.spawn(driver, me.self(), large_count());
+  dynsup_figures f = me.receive<dynsup_figures>();
   if (!f.error.empty()) {
-    std::fprintf(stderr, "otp_bench dynsup_start: %s\n", f.error.c_str());
+    std::fprintf(stderr, "otp_bench %s: %s\n", workload, f.error.c_str());
     std::exit(1);
   }
+  return f;
+}
+
+}  // namespace
+
+void dynsup_hibernate(const options& o) {
+  const dynsup_figures f = run_driver(o, hibernate_driver, "dynsup_hibernate");
+  std::printf(
+      "RESULT system=otp workload=dynsup_hibernate run=%u schedulers=%u children=%zu "
+      "us_per_start=%.3f bytes_per_child=%.0f\n",
+      o.run, o.schedulers, large_count(), f.us_per_start, f.bytes_per_child);
+}
+
+void dynsup_start(const options& o) {
+  const std::size_t large = large_count();
+  const dynsup_figures f = run_driver(o, driver, "dynsup_start");
   std::printf(
       "RESULT system=otp workload=dynsup_start run=%u schedulers=%u children=%zu "
       "us_per_start=%.3f bytes_per_child=%.0f us_per_terminate=%.3f stop_10k_ms=%.1f "

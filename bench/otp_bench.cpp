@@ -5,7 +5,8 @@
 //
 // WORKLOAD is one of spawn_idle, skynet, ping_pong, ring, fan_in_send,
 // call_seq, call_conc, fan_in_cast, sup_restart, sup_restart_reports,
-// call_crash, call_crash_reports, dynsup_start. Each run uses a fresh otp::node and prints
+// call_crash, call_crash_reports, dynsup_start,
+// dynsup_hibernate. Each run uses a fresh otp::node and prints
 // one `RESULT system=otp ...` line; run=N numbers the runs within one OS
 // process (run=1 is the cold one).
 // `all` runs every workload in its own child process (this program again), so
@@ -55,7 +56,7 @@ constexpr workload kWorkloads[] = {
     {"call_conc", call_conc},       {"fan_in_cast", fan_in_cast},
     {"sup_restart", sup_restart},   {"sup_restart_reports", sup_restart_reports},
     {"call_crash", call_crash},     {"call_crash_reports", call_crash_reports},
-    {"dynsup_start", dynsup_start},
+    {"dynsup_start", dynsup_start}, {"dynsup_hibernate", dynsup_hibernate},
 };
 
 [[noreturn]] void usage(const char* argv0) {

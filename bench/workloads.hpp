@@ -61,6 +61,7 @@ void call_crash_reports(const options& o);
 /// (µs and RSS bytes per child), terminate_child of each (µs), and stopping
 /// a supervisor with 10,000 and with 100,000 children (ms). Reports off.
 void dynsup_start(const options& o);
+void dynsup_hibernate(const options& o);
 
 // --- measurement helpers (otp_bench.cpp) ---
 

@@ -28,6 +28,7 @@ void server_base::apply(server_result r) {
         next_timeout = *r.next_timeout();
       else
         next_timeout.reset();
+      hibernate_next = r.hibernates();
       next_continue = r.take_continue();
       break;
     case server_result::kind::stop:

@@ -1,6 +1,7 @@
-// Hibernation: the body's frames are destroyed and the process parks with
-// its pending body (a detail::hibernation) in its extras; the receive loop
-// of the scheduler wakes it through wake_match once a message is queued.
+// Hibernation: the body's frames are destroyed and the process parks in a
+// receive whose awaiter is its pending body (a detail::hibernation) and
+// whose match makes that body once a message is queued. The scheduler's
+// receive loop then resumes the new body like any completed receive.
 #include "otp/runtime/hibernate.hpp"
 
 #include <utility>
@@ -10,14 +11,9 @@
 namespace otp::detail {
 
 namespace {
-/// The match function of a hibernated process: when a message is queued,
-/// makes the new body and makes it the process's resume point. Signals alone
-/// (already handled by drain) leave it parked.
-bool wake_match(void*, process& p) {
-  if (p.save_head == nullptr) return false;
-  hibernation* next = std::exchange(p.extras->hibernated, nullptr);
-  p.rx_match = nullptr;
-  p.rx_awaiter = nullptr;
+/// Makes `next`'s body (deleting `next`) the process's body and resume
+/// point. False, with the process's exit decided, when it could not.
+bool start_next(process& p, hibernation* next) noexcept {
   try {
     task<void> body = next->wake();
     delete next;
@@ -32,33 +28,55 @@ bool wake_match(void*, process& p) {
     return false;
   }
 }
+
+/// The match function of a hibernated process (its awaiter is the pending
+/// hibernation): wakes it once a message is queued. Signals alone, already
+/// handled by drain, leave it parked.
+bool wake_match(void* next, process& p) {
+  if (p.save_head == nullptr) return false;
+  p.rx_match = nullptr;
+  p.rx_awaiter = nullptr;
+  return start_next(p, static_cast<hibernation*>(next));
+}
+
+/// Destroys the current body of `p`: every frame of its call stack.
+void drop_body(process& p) noexcept {
+  if (p.top) {
+    auto h = std::exchange(p.top, {});
+    h.destroy();  // the body owns every frame it awaits
+  }
+  p.resume_point = {};
+}
 }  // namespace
 
-process& hibernating_process() {
-  process& p = require_process("hibernate");
+process& hibernating_process(const char* what) {
+  process& p = require_process(what);
   if (p.external.load(std::memory_order_relaxed))
-    throw badarg("hibernate: a thread's mailbox cannot hibernate (only a process can)");
-  extras_of(p);  // allocated now, where a failure can still be thrown
+    throw badarg(std::string(what) + ": a thread's mailbox has no call stack to replace");
   return p;
 }
 
 std::coroutine_handle<> hibernate_now(process& p, hibernation* next) noexcept {
-  p.extras->hibernated = next;
-  if (p.top) {
-    auto h = std::exchange(p.top, {});
-    h.destroy();  // the whole call stack: the body owns every frame it awaits
-  }
+  drop_body(p);
   // A message already in the save queue wakes it at once (rx_suspend only
   // looks at what arrives from now on).
-  if (p.save_head != nullptr) {
-    p.rx_match = &wake_match;
-    if (wake_match(nullptr, p)) return p.resume_point;
-    finish_process(p);  // the new body could not be made
-    return p.node->next_handle();
-  }
-  return rx_suspend(p, {}, nullptr, &wake_match, timeout(infinity), false);
+  if (p.save_head != nullptr) return continue_now(p, next);
+  return rx_suspend(p, {}, next, &wake_match, timeout(infinity), false);
+}
+
+std::coroutine_handle<> continue_now(process& p, hibernation* next) noexcept {
+  drop_body(p);
+  if (start_next(p, next)) return p.resume_point;
+  finish_process(p);
+  return p.node->next_handle();
 }
 
 bool is_hibernated(const process& p) noexcept { return p.rx_match == &wake_match; }
+
+void drop_hibernation(process& p) noexcept {
+  if (!is_hibernated(p)) return;
+  delete static_cast<hibernation*>(std::exchange(p.rx_awaiter, nullptr));
+  p.rx_match = nullptr;
+}
 
 }  // namespace otp::detail

@@ -24,8 +24,6 @@
 
 namespace otp::detail {
 
-struct hibernation;
-
 /// The value of a set-like small_map.
 struct set_member {};
 
@@ -50,9 +48,6 @@ struct process_extras {
   /// The registered names of the monitors made by name, for their DOWN.
   std::vector<std::pair<std::uint64_t, std::string>> monitor_names;
   void* behaviour = nullptr;  // see detail::behaviour_slot
-  /// While the process hibernates: what makes its next body (owned). See
-  /// hibernate_now.
-  hibernation* hibernated = nullptr;
 
   /// A monitor removed by remove_monitor: its target and, when it was made
   /// by name, that name.
@@ -278,6 +273,8 @@ std::vector<pid> live_pids(node_impl& n);
 /// A snapshot of p, taken by p itself (owner context).
 /// True while `p` hibernates (see hibernate_now). Owner only.
 bool is_hibernated(const process& p) noexcept;
+/// Deletes the pending body of a hibernated `p` (it is ending). Owner only.
+void drop_hibernation(process& p) noexcept;
 otp::process_info snapshot(process& p, run_state seen);
 /// Sends p an introspection request answered with an info_reply tagged `tag`.
 void request_info(node_impl& n, pid target, pid requester, ref tag);

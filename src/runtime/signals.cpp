@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <utility>
 
-#include "otp/runtime/hibernate.hpp"
 #include "otp/runtime/messages.hpp"
 #include "runtime/node_impl.hpp"
 
@@ -313,8 +312,7 @@ void finish_process(process& p) noexcept {
     auto h = std::exchange(p.top, {});
     h.destroy();  // RAII cleanup of the body, as the BEAM frees a dead process's heap
   }
-  if (p.extras != nullptr && p.extras->hibernated != nullptr)
-    delete std::exchange(p.extras->hibernated, nullptr);  // a hibernated body's arguments
+  drop_hibernation(p);  // a hibernated body's arguments
   envelope* rest = p.inbox.exchange(kClosed, std::memory_order_acq_rel);
   if (!is_tag(rest)) {
     envelope* e = reverse(rest);

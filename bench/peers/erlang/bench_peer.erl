@@ -53,7 +53,8 @@ main([Workload, Runs]) ->
 
 workloads() ->
     [spawn_idle, skynet, ping_pong, ring, fan_in_send, call_seq, call_conc, fan_in_cast,
-     sup_restart, sup_restart_reports, call_crash, call_crash_reports, dynsup_start].
+     sup_restart, sup_restart_reports, call_crash, call_crash_reports, dynsup_start,
+     dynsup_hibernate].
 
 %% Each run in a process of its own, so what one leaves in its mailbox or
 %% heap does not reach the next.
@@ -256,7 +257,24 @@ workload(dynsup_start, _Run) ->
     fmt("children=~b us_per_start=~.3f bytes_per_child=~b us_per_terminate=~.3f "
         "stop_10k_ms=~.1f stop_large_ms=~.1f",
         [?DYN_LARGE, (T1 - T0) / 1000 / ?DYN_LARGE, round((Rss1 - Rss0) / ?DYN_LARGE),
-         (T3 - T2) / 1000 / ?DYN_LARGE, StopSmall, StopLarge]).
+         (T3 - T2) / 1000 / ?DYN_LARGE, StopSmall, StopLarge]);
+workload(dynsup_hibernate, _Run) ->
+    process_flag(trap_exit, true),
+    reports(false),
+    Rss0 = rss(),
+    T0 = now_ns(),
+    {ok, Sup} = bench_sup:start_link(dynamic),
+    Pids = [begin
+                {ok, P} = supervisor:start_child(Sup, [[{hibernate_after, 0}]]),
+                P
+            end
+            || _ <- lists:seq(1, ?DYN_LARGE)],
+    T1 = now_ns(),
+    [wait_hibernated(P) || P <- Pids],
+    Rss1 = rss(),
+    stop_sup(Sup),
+    fmt("children=~b us_per_start=~.3f bytes_per_child=~b",
+        [?DYN_LARGE, (T1 - T0) / 1000 / ?DYN_LARGE, round((Rss1 - Rss0) / ?DYN_LARGE)]).
 
 %% --- workload parts --------------------------------------------------------------
 
@@ -380,6 +398,12 @@ fill(N) ->
             end
             || _ <- lists:seq(1, N)],
     {Sup, Pids}.
+
+wait_hibernated(P) ->
+    case erlang:process_info(P, current_function) of
+        {current_function, {erlang, hibernate, 3}} -> ok;
+        _ -> erlang:yield(), wait_hibernated(P)
+    end.
 
 stop_sup(Sup) ->
     T0 = now_ns(),

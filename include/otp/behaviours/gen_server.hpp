@@ -400,8 +400,9 @@ namespace detail {
 template <class S, class... A>
 task<started<S>> start_server(start_tie tie, start_options o, A... args) {
   server_name name = o.name;
+  const timeout hibernate_after = o.hibernate_after;
   co_return co_await start_impl(tie, o, &server_main<S, A...>, std::move(name), server_entry::start,
-                                std::move(args)...);
+                                hibernate_after, std::move(args)...);
 }
 }  // namespace detail
 
@@ -470,19 +471,23 @@ requires detail::no_start_options_first<A...> task<started<S>> start_monitor(A..
 ///   one the process is its own parent.
 /// @param name the name the process has registered already, if any (shown
 ///   in reports and sys::get_status).
+/// @param hibernate_after as start_options::hibernate_after. When the
+///   server hibernates, the frames of the caller of enter_loop are
+///   destroyed too (a hibernation empties the whole call stack).
 /// @exits `process_not_registered` (`process_not_registered_via`) when
 ///   `name` is not registered to the calling process; afterwards, the
 ///   server's exit reason.
-/// @mirrors gen_server:enter_loop/3,4
+/// @mirrors gen_server:enter_loop/3,4,5 (the hibernate_after option)
 template <class S>
-proc enter_loop(starter st, S state, server_name name = {}) {
+proc enter_loop(starter st, S state, server_name name = {},
+                timeout hibernate_after = timeout(infinity)) {
   return detail::server_main<S, S>(std::move(st), std::move(name), detail::server_entry::enter,
-                                   std::move(state));
+                                   hibernate_after, std::move(state));
 }
 /// enter_loop for a process started without a starter (its own parent).
 template <class S>
-proc enter_loop(S state, server_name name = {}) {
-  return enter_loop<S>(starter(), std::move(state), std::move(name));
+proc enter_loop(S state, server_name name = {}, timeout hibernate_after = timeout(infinity)) {
+  return enter_loop<S>(starter(), std::move(state), std::move(name), hibernate_after);
 }
 
 /// Stops the server with `reason`: it runs terminate(reason) and exits.

@@ -41,6 +41,11 @@ struct start_options {
   /// Kill the process with `mailbox_overflow` above this many queued
   /// messages (0: unlimited). See spawn_options::max_mailbox.
   std::size_t max_mailbox = 0;
+  /// A gen_server (or supervisor) that has waited this long for a message,
+  /// with no callback timeout pending, hibernates (otp::hibernate): its
+  /// coroutine frame is given back until the next message. Infinity (the
+  /// default): never. @mirrors {hibernate_after, HibernateAfterTimeout}
+  timeout hibernate_after = timeout(infinity);
 };
 
 namespace detail {

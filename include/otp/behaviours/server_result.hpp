@@ -12,7 +12,7 @@
 // | otp::init_error(reason) (init only)          | {error, Reason} (OTP 26)          |
 // | .with_timeout(t)                             | {..., Timeout}                    |
 // | .then_continue(c)                            | {..., {continue, C}}              |
-// | .hibernate()                                 | {..., hibernate} (accepted; no-op)|
+// | .hibernate()                                 | {..., hibernate}                  |
 #pragma once
 
 #include <cstdint>
@@ -66,6 +66,7 @@ class [[nodiscard]] server_result {
   /// than a system message) arrives first. Infinity means no timeout.
   server_result&& with_timeout(timeout t) && {
     timeout_ = t;
+    hibernate_ = false;
     return std::move(*this);
   }
   /// Runs handle_continue(c) next, before any message is looked at.
@@ -74,19 +75,27 @@ class [[nodiscard]] server_result {
     continue_.emplace(detail::make_message<C>(std::move(c)));
     return std::move(*this);
   }
-  /// Accepted for compatibility: this runtime keeps idle processes small
-  /// anyway, so hibernation has nothing to do.
-  server_result&& hibernate() && { return std::move(*this); }
+  /// The server hibernates (otp::hibernate) before it waits for the next
+  /// message: its coroutine frame is given back until a message arrives.
+  /// Replaces a timeout set before (OTP's result has one slot for either);
+  /// a continue set with it runs first, and its own result decides.
+  server_result&& hibernate() && {
+    hibernate_ = true;
+    timeout_.reset();
+    return std::move(*this);
+  }
 
   kind get_kind() const noexcept { return kind_; }
   const exit_reason& reason() const noexcept { return reason_; }
   const std::optional<timeout>& next_timeout() const noexcept { return timeout_; }
+  bool hibernates() const noexcept { return hibernate_; }
   /// The continue value, moved out (engine use).
   std::optional<any_message> take_continue() noexcept { return std::exchange(continue_, {}); }
 
  private:
   kind kind_ = kind::noreply;
   exit_reason reason_;
+  bool hibernate_ = false;
   std::optional<timeout> timeout_;
   std::optional<any_message> continue_;
 };
@@ -144,7 +153,10 @@ class [[nodiscard]] call_result {
     base_ = std::move(base_).then_continue(std::move(c));
     return std::move(*this);
   }
-  call_result&& hibernate() && { return std::move(*this); }
+  call_result&& hibernate() && {
+    base_ = std::move(base_).hibernate();
+    return std::move(*this);
+  }
 
   /// The reply to send now, if any (engine use).
   std::optional<value_type>& reply_value() noexcept { return reply_; }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -24,6 +25,7 @@
 #include "otp/detail/envelope.hpp"
 #include "otp/runtime/any_message.hpp"
 #include "otp/runtime/exit_reason.hpp"
+#include "otp/runtime/hibernate.hpp"
 #include "otp/runtime/messages.hpp"
 #include "otp/runtime/pid.hpp"
 #include "otp/runtime/process.hpp"
@@ -160,6 +162,10 @@ class server_base {
   server_base(const server_base&) = delete;
   server_base& operator=(const server_base&) = delete;
   virtual ~server_base() = default;
+  // On the heap, so that it outlives the frames a hibernation destroys; from
+  // the runtime's pools, as the frames are.
+  static void* operator new(std::size_t n) { return pool_alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
 
   /// The callback object, type-erased (sys).
   virtual void* state_ptr() noexcept = 0;
@@ -191,6 +197,12 @@ class server_base {
   exit_reason stop_reason;
   std::optional<timeout> next_timeout;
   std::optional<any_message> next_continue;
+  /// Hibernate before the next receive: the latest callback returned
+  /// hibernate(), or hibernate_after passed. Kept, as a timeout is, across
+  /// system messages and refused calls.
+  bool hibernate_next = false;
+  /// The start option hibernate_after (infinity: never).
+  timeout hibernate_after = timeout(infinity);
 
   /// Applies a noreply/stop result. `ignore` is only valid from init.
   void apply(server_result r);
@@ -602,25 +614,20 @@ task<bool> server_start(server_loop<S>& loop, starter& st, const server_name& na
   co_return true;
 }
 
-/// The gen_server process body (and, awaited by enter_loop, the rest of the
-/// life of a process that becomes a server).
-template <class S, class... A>
-proc server_main(starter st, server_name name, server_entry entry, A... args) {
-  server_loop<S> loop;
-  process& me = require_process("gen_server");
-  set_behaviour_slot(me, &loop.info);
-  // Started without a link, the server is its own parent (OTP's gen:start):
-  // an exit from its starter is then an ordinary EXIT for handle_info. A
-  // process entering the loop without a starter is its own parent too.
-  loop.info.parent = st.linked() && !st.parent().is_null() ? st.parent() : me.self();
-  loop.info.ancestors = st.take_ancestors();
-  loop.info.kind = behaviour_name<S>();
-  loop.info.name = name.empty() ? std::string() : name.to_string();
+/// How server_serve runs: as the process's body after a start, under the
+/// caller's frames after enter_loop, or as the body a hibernation woke in.
+enum class serve_mode : unsigned char { top, entered, woke };
 
-  if (!co_await server_start(loop, st, name, entry, args...)) co_return;
-
+/// The serving part of a gen_server's life: the receive loop, then
+/// terminate. Owns the loop (and with it the state), which lives on the
+/// heap so that a hibernation can destroy this frame and start a new one.
+template <class S>
+proc server_serve(std::unique_ptr<server_loop<S>> owned, serve_mode mode) {
+  server_loop<S>& loop = *owned;
   const void* family = &server_family<S>;
-  exit_reason reason;
+  // Woken from hibernation: take the message that woke it before anything
+  // else (hibernate_next stays set, so a system message hibernates again).
+  bool woke = mode == serve_mode::woke;
   // One receive and one await of a coroutine callback for every path: each
   // co_await keeps its own awaiter in the frame, and the frame is the
   // largest part of an idle server's memory.
@@ -634,9 +641,17 @@ proc server_main(starter st, server_name name, server_entry entry, A... args) {
         loop.on_continue(*got);
       } else if (loop.suspended) {
         co_await wait_while_suspended(loop);
+      } else if (loop.hibernate_next && !woke) {
+        co_await hibernate(&server_serve<S>, std::move(owned), serve_mode::woke);
       } else {
+        woke = false;
+        // A callback's timeout, else hibernate_after, else none.
         got = co_await otp::receive<any_message>(loop.next_timeout ? *loop.next_timeout
-                                                                   : timeout(infinity));
+                                                                   : loop.hibernate_after);
+        if (!got && !loop.next_timeout) {  // hibernate_after passed
+          loop.hibernate_next = true;
+          continue;
+        }
         if (!got) {  // the callback's timeout expired
           loop.next_timeout.reset();
           got.emplace(make_message<timeout_msg>());
@@ -648,20 +663,22 @@ proc server_main(starter st, server_name name, server_entry entry, A... args) {
           switch (classify(m, family, loop.info.parent)) {
             case inbound::request:
               loop.next_timeout.reset();
+              loop.hibernate_next = false;
               ++loop.handled;
               m.envelope()->vt->dispatch(&loop, m.envelope());
               break;
             case inbound::foreign_call:
-              loop.refuse_call(m);  // keeps any pending timeout
+              loop.refuse_call(m);  // keeps any pending timeout or hibernation
               break;
             case inbound::system:
-              loop.on_system(m.get<system_msg>());  // keeps any pending timeout
+              loop.on_system(m.get<system_msg>());  // keeps any pending timeout or hibernation
               break;
             case inbound::parent_exit:
               loop.apply(server_result::stop(m.get<exit_msg>().reason));
               break;
             case inbound::info:
               loop.next_timeout.reset();
+              loop.hibernate_next = false;
               ++loop.handled;
               loop.on_info(m);
               break;
@@ -675,7 +692,7 @@ proc server_main(starter st, server_name name, server_entry entry, A... args) {
     }
     if (loop.stopping) break;
   }
-  reason = loop.stop_reason;
+  exit_reason reason = loop.stop_reason;
   try {
     loop.on_terminate(reason);
     if (loop.pending) co_await loop.take_pending();
@@ -683,15 +700,45 @@ proc server_main(starter st, server_name name, server_entry entry, A... args) {
     reason = reason_of_current_exception();
   }
   loop.report_crash(reason);
+  process& me = require_process("gen_server");
   // enter_loop never returns to its caller: the process ends with `reason`
   // (and is a plain process again, should its body catch that exit).
-  if (entry == server_entry::enter) {
+  if (mode == serve_mode::entered) {
     set_behaviour_slot(me, nullptr);
     exit(std::move(reason));
   }
   // The process ends with `reason` when the body returns: the same outcome
   // as exit(reason), without unwinding the frame by an exception.
   if (!reason.is_normal()) end_with(me, std::move(reason));
+}
+
+/// The gen_server process body (and, awaited by enter_loop, the rest of the
+/// life of a process that becomes a server): the start, then server_serve.
+template <class S, class... A>
+proc server_main(starter st, server_name name, server_entry entry, timeout hibernate_after,
+                 A... args) {
+  std::unique_ptr<server_loop<S>> owned(new server_loop<S>);
+  server_loop<S>& loop = *owned;
+  process& me = require_process("gen_server");
+  set_behaviour_slot(me, &loop.info);
+  // Started without a link, the server is its own parent (OTP's gen:start):
+  // an exit from its starter is then an ordinary EXIT for handle_info. A
+  // process entering the loop without a starter is its own parent too.
+  loop.info.parent = st.linked() && !st.parent().is_null() ? st.parent() : me.self();
+  loop.info.ancestors = st.take_ancestors();
+  loop.info.kind = behaviour_name<S>();
+  loop.info.name = name.empty() ? std::string() : name.to_string();
+  loop.hibernate_after = hibernate_after;
+
+  if (!co_await server_start(loop, st, name, entry, args...)) co_return;
+
+  if (entry == server_entry::enter) {  // the caller's frames stay below
+    co_await server_serve<S>(std::move(owned), serve_mode::entered);
+  } else {
+    // What only the start needed (this frame: the starter, the name, the
+    // arguments) goes; the server's life goes on in a frame of its own.
+    co_await continue_as(&server_serve<S>, std::move(owned), serve_mode::top);
+  }
 }
 
 }  // namespace detail

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <tuple>
 #include <type_traits>
@@ -27,6 +28,8 @@ struct hibernation {
   hibernation(const hibernation&) = delete;
   hibernation& operator=(const hibernation&) = delete;
   virtual ~hibernation() = default;
+  static void* operator new(std::size_t n) { return pool_alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
   /// Makes the new body's (unstarted) frame. Called once.
   virtual task<void> wake() = 0;
 };
@@ -42,11 +45,11 @@ struct hibernation_of final : hibernation {
   std::tuple<A...> args;
 };
 
-/// The calling process, checked for hibernate: a coroutine process, with
-/// its extras allocated (the pending body is kept there).
-/// @throws otp::badarg outside a coroutine process (a thread's mailbox
-///   cannot hibernate).
-process& hibernating_process();
+/// The calling process, checked for hibernate (`what` names the caller in
+/// the error).
+/// @throws otp::badarg outside a coroutine process (a thread's mailbox has
+///   no call stack to replace).
+process& hibernating_process(const char* what);
 /// Ends the current body of `p` (every frame of its call stack is destroyed,
 /// which runs their destructors) and parks `p` until a message is in its
 /// queue; `next` (owned) then makes the new body. A queue that already holds
@@ -54,22 +57,45 @@ process& hibernating_process();
 /// exit signals) are handled without waking it.
 /// @returns the coroutine to run next on this scheduler.
 std::coroutine_handle<> hibernate_now(process& p, hibernation* next) noexcept;
+/// As hibernate_now, without the wait: the new body starts at once (a tail
+/// call of the whole process).
+std::coroutine_handle<> continue_now(process& p, hibernation* next) noexcept;
 
-struct [[nodiscard]] hibernate_awaiter {
+/// The awaiter of hibernate and continue_as.
+struct [[nodiscard]] body_switch {
   process* p;
   hibernation* next;  // owned until handed to the runtime
-  hibernate_awaiter(process& proc, hibernation* n) noexcept : p(&proc), next(n) {}
-  hibernate_awaiter(const hibernate_awaiter&) = delete;
-  hibernate_awaiter& operator=(const hibernate_awaiter&) = delete;
-  ~hibernate_awaiter() { delete next; }
+  bool wait;          // hibernate (true) or continue_as (false)
+  body_switch(process& proc, hibernation* n, bool w) noexcept : p(&proc), next(n), wait(w) {}
+  body_switch(const body_switch&) = delete;
+  body_switch& operator=(const body_switch&) = delete;
+  ~body_switch() { delete next; }
   bool await_ready() const noexcept { return false; }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<>) noexcept {
-    // This awaiter lives in a frame hibernate_now destroys: nothing of it
-    // may be touched once the call has begun.
-    return hibernate_now(*p, std::exchange(next, nullptr));
+    // This awaiter lives in a frame the call destroys: nothing of it may
+    // be touched once the call has begun.
+    process& proc = *p;
+    hibernation* n = std::exchange(next, nullptr);
+    return wait ? hibernate_now(proc, n) : continue_now(proc, n);
   }
   [[noreturn]] void await_resume() const noexcept { std::terminate(); }  // never resumed
 };
+
+template <class F, class... A>
+body_switch switch_body(const char* what, bool wait, F&& f, A&&... args) {
+  process& p = hibernating_process(what);
+  using H = hibernation_of<std::decay_t<F>, std::decay_t<A>...>;
+  return body_switch(p, new H(std::forward<F>(f), std::forward<A>(args)...), wait);
+}
+
+/// Replaces the calling process's body by `f(args...)` at once: the call
+/// stack is destroyed as by hibernate, and the new body starts without
+/// waiting for a message (a tail call). `co_await` never returns.
+/// @throws as hibernate.
+template <class F, class... A>
+requires process_body<F, A...> body_switch continue_as(F&& f, A&&... args) {
+  return switch_body("continue_as", false, std::forward<F>(f), std::forward<A>(args)...);
+}
 
 }  // namespace detail
 
@@ -88,10 +114,8 @@ struct [[nodiscard]] hibernate_awaiter {
 ///   cannot hibernate); std::bad_alloc (the caller goes on).
 /// @mirrors erlang:hibernate/3
 template <class F, class... A>
-requires detail::process_body<F, A...> detail::hibernate_awaiter hibernate(F&& f, A&&... args) {
-  detail::process& p = detail::hibernating_process();
-  using H = detail::hibernation_of<std::decay_t<F>, std::decay_t<A>...>;
-  return detail::hibernate_awaiter(p, new H(std::forward<F>(f), std::forward<A>(args)...));
+requires detail::process_body<F, A...> detail::body_switch hibernate(F&& f, A&&... args) {
+  return detail::switch_body("hibernate", true, std::forward<F>(f), std::forward<A>(args)...);
 }
 
 }  // namespace otp

@@ -37,9 +37,22 @@ struct spawned {
 
 namespace detail {
 
+/// A callable make_body calls without an object of its own (a function
+/// pointer, or a stateless lambda): it gets its arguments as rvalues, moved
+/// from the spawner, so they may be move-only.
+template <class F>
+concept stateless_callable = std::is_pointer_v<std::decay_t<F>> ||
+    (std::is_empty_v<std::decay_t<F>>&& std::is_default_constructible_v<std::decay_t<F>>);
+
+/// `f(args...)` is a process body (returns otp::proc). A callable with state
+/// is kept alive in a wrapper frame and called with its stored arguments
+/// (lvalues); a stateless one gets them moved.
 template <class F, class... A>
 concept process_body = std::is_same_v < std::invoke_result_t < std::decay_t<F>
-&, std::decay_t<A>&... >, task < void >> ;
+&, std::decay_t<A>&... >,
+    task < void >> ||
+        (stateless_callable<F> &&
+         std::is_same_v<std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>, task<void>>);
 
 template <class F, class... A>
 task<void> owning_body(F f, A... a) {
