@@ -57,7 +57,10 @@ pid self();
 
 /// Starts a process running `f(args...)`, which must return otp::proc.
 /// Arguments are copied (or moved) into the new process; take them by value
-/// in the body. The child runs concurrently; spawn returns at once.
+/// in the body. A function or a lambda without captures gets them moved in
+/// (they may be move-only); a callable with state is kept in the process and
+/// called with its stored copies. The child runs concurrently; spawn
+/// returns at once.
 /// @throws otp::system_limit when the process table is full; otp::badarg
 ///   outside a process, or when the node is stopping.
 /// @mirrors erlang:spawn/1

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <utility>
+
 #include "otp/otp.hpp"
 #include "otp/runtime/node.hpp"
 
@@ -26,6 +29,25 @@ TEST(Spawn, ManualNodeRunsTheSameDeterministically) {
   otp::pid e = n.spawn(echo);
   otp::send(e, std::pair<otp::pid, int>{mb.self(), 5});
   EXPECT_EQ(mb.receive<int>(), 10);
+}
+
+otp::proc answer_owned(otp::pid to, std::unique_ptr<int> v) {
+  otp::send(to, *v);
+  co_return;
+}
+
+// A function (or a lambda without captures) gets its arguments moved in, so
+// they may be move-only; a callable with state is called with its stored
+// copies.
+TEST(Spawn, AStatelessBodyTakesMoveOnlyArguments) {
+  otp::node n({.manual = true});
+  otp::mailbox mb(n);
+  n.spawn(answer_owned, mb.self(), std::make_unique<int>(7));
+  n.spawn([](otp::pid to,
+             std::unique_ptr<int> v) -> otp::proc { return answer_owned(to, std::move(v)); },
+          mb.self(), std::make_unique<int>(8));
+  EXPECT_EQ(mb.receive<int>(), 7);
+  EXPECT_EQ(mb.receive<int>(), 8);
 }
 
 }  // namespace
