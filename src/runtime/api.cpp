@@ -158,7 +158,7 @@ ref monitor(pid target) { return monitor_impl(detail::require_process("monitor")
 
 ref monitor(std::string_view name) {
   detail::process& p = detail::require_process("monitor");
-  return monitor_impl(p, detail::whereis(*p.node, name), std::string(name));
+  return monitor_impl(p, p.node->names.whereis(name), std::string(name));
 }
 
 bool demonitor(ref r, demonitor_options o) {
@@ -215,16 +215,14 @@ bool detail::link_parent_gone(pid p) {
 }
 
 void register_name(std::string name, pid p) {
-  detail::register_name(detail::require_node("register_name"), std::move(name), p);
+  detail::require_node("register_name").names.add(std::move(name), p);
 }
 
 void unregister_name(std::string_view name) {
-  detail::unregister_name(detail::require_node("unregister_name"), name);
+  detail::require_node("unregister_name").names.remove(name);
 }
 
-pid whereis(std::string_view name) {
-  return detail::whereis(detail::require_node("whereis"), name);
-}
+pid whereis(std::string_view name) { return detail::require_node("whereis").names.whereis(name); }
 
 std::optional<std::chrono::milliseconds> cancel_timer(timer_ref t) noexcept {
   return detail::cancel_timer_ref(t);

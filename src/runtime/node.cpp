@@ -60,6 +60,7 @@ node_impl::node_impl(node_options o)
       manual(opts.manual),
       table(opts.max_processes +
             static_cast<std::uint32_t>(scheduler_count(opts) * process_table::kWorkerSlotCache)),
+      names(table, id),
       started(std::chrono::steady_clock::now()) {
   if (opts.reductions == 0) opts.reductions = 1;
   const unsigned n = scheduler_count(opts);
@@ -82,6 +83,10 @@ ref node_impl::new_ref() noexcept {
   return ref(id, (tag << 40) | (++counter & ((std::uint64_t{1} << 40) - 1)));
 }
 
+bool is_alive(const node_impl& n, pid p) noexcept {
+  return p.node() == n.id && n.table.find(p) != nullptr;
+}
+
 otp::process_info snapshot(process& p, run_state seen) {
   otp::process_info i;
   i.status = public_status(seen);
@@ -102,11 +107,7 @@ otp::process_info snapshot(process& p, run_state seen) {
     i.memory += sizeof(process_extras) + x.links.heap_bytes() + x.unlinking.heap_bytes() +
                 x.monitors.heap_bytes() + x.monitored_by.heap_bytes() + x.aliases.heap_bytes();
   }
-  if (p.has_name.load(std::memory_order_relaxed)) {
-    std::shared_lock lk(p.node->names_mu);
-    auto it = p.node->name_of_slot.find(p.slot);
-    if (it != p.node->name_of_slot.end()) i.registered_name = it->second;
-  }
+  if (p.has_name.load(std::memory_order_relaxed)) i.registered_name = p.node->names.name_of(p.slot);
   return i;
 }
 
@@ -161,15 +162,11 @@ void node::exit(pid to, exit_reason reason) {
   detail::send_signal(impl(), to, detail::signal_kind::exit, pid(), 0, std::move(reason));
 }
 
-bool node::is_alive(pid p) const noexcept {
-  return p.node() == impl_->id && impl_->table.find(p) != nullptr;
-}
+bool node::is_alive(pid p) const noexcept { return detail::is_alive(*impl_, p); }
 
-void node::register_name(std::string name, pid p) {
-  detail::register_name(impl(), std::move(name), p);
-}
-void node::unregister_name(std::string_view name) { detail::unregister_name(impl(), name); }
-pid node::whereis(std::string_view name) const { return detail::whereis(impl(), name); }
+void node::register_name(std::string name, pid p) { impl().names.add(std::move(name), p); }
+void node::unregister_name(std::string_view name) { impl().names.remove(name); }
+pid node::whereis(std::string_view name) const { return impl().names.whereis(name); }
 
 std::vector<pid> node::processes() const { return detail::live_pids(impl()); }
 

@@ -18,6 +18,7 @@
 #include "otp/detail/runtime.hpp"
 #include "otp/detail/small_map.hpp"
 #include "otp/runtime/node.hpp"
+#include "runtime/name_table.hpp"
 #include "runtime/run_queue.hpp"
 #include "runtime/spawn_stack.hpp"
 #include "runtime/timer_wheel.hpp"
@@ -164,9 +165,7 @@ class node_impl {
   std::atomic<bool> halt{false};      // workers leave their loops
 
   // --- names ---
-  mutable std::shared_mutex names_mu;
-  std::unordered_map<std::string, pid> names;
-  std::unordered_map<std::uint32_t, std::string> name_of_slot;
+  name_table names;
 
   // --- timers ---
   std::mutex timer_mu;  // guards free_timers_global, pending_timers, timer_chunks
@@ -240,9 +239,6 @@ class node_impl {
   void blocking_loop();
   void watchdog_loop();
 
-  // --- names (names.cpp) ---
-  void drop_names_of(process& p);
-
   ref new_ref() noexcept;
 };
 
@@ -262,19 +258,10 @@ void send_signal(node_impl& n, pid to, signal_kind k, pid from, std::uint64_t re
 /// Makes a process block ready for a new incarnation.
 void init_process(node_impl& n, process& p, std::uint32_t slot, bool external);
 
-// --- names.cpp ---
-void register_name(node_impl& n, std::string name, pid p);
-void unregister_name(node_impl& n, std::string_view name);
-pid whereis(node_impl& n, std::string_view name);
-
 // --- node.cpp ---
 /// Pids of the live processes of n (thread mailboxes included).
 std::vector<pid> live_pids(node_impl& n);
 /// A snapshot of p, taken by p itself (owner context).
-/// True while `p` hibernates (see hibernate_now). Owner only.
-bool is_hibernated(const process& p) noexcept;
-/// Deletes the pending body of a hibernated `p` (it is ending). Owner only.
-void drop_hibernation(process& p) noexcept;
 otp::process_info snapshot(process& p, run_state seen);
 /// Sends p an introspection request answered with an info_reply tagged `tag`.
 void request_info(node_impl& n, pid target, pid requester, ref tag);
@@ -282,6 +269,12 @@ struct info_reply {
   ref tag;
   std::optional<otp::process_info> info;
 };
+
+// --- hibernate.cpp ---
+/// True while `p` hibernates (see hibernate_now). Owner only.
+bool is_hibernated(const process& p) noexcept;
+/// Deletes the pending body of a hibernated `p` (it is ending). Owner only.
+void drop_hibernation(process& p) noexcept;
 
 // --- timers.cpp ---
 /// Cancels the timer `t` (any node). See otp::cancel_timer.

@@ -303,7 +303,7 @@ void finish_process(process& p) noexcept {
   const exit_reason reason = p.reason;
   p.status.store(run_state::exiting, std::memory_order_relaxed);
   p.serial_word.store(p.serial | kDeadBit, std::memory_order_seq_cst);
-  if (p.has_name.load(std::memory_order_seq_cst)) n.drop_names_of(p);
+  if (p.has_name.load(std::memory_order_seq_cst)) n.names.drop(p);
   if (p.rx_timer != nullptr) {
     cancel_timer_quiet(timer_ref(p.rx_timer, p.rx_timer_gen));
     p.rx_timer = nullptr;

@@ -59,12 +59,7 @@ void node_impl::fire_timer(worker& w, timer_entry* e) noexcept {
     if (e->kind == timer_kind::send) {
       envelope* m = std::exchange(e->msg, nullptr);
       if (!e->name.empty()) {
-        pid to = pid();
-        {
-          std::shared_lock lk(names_mu);
-          auto it = names.find(e->name);
-          if (it != names.end()) to = it->second;
-        }
+        const pid to = names.whereis(e->name);
         if (to.is_null())
           destroy_envelope(m);
         else

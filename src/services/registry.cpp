@@ -35,7 +35,6 @@
 #include "otp/runtime/process.hpp"
 #include "otp/runtime/receive.hpp"
 #include "otp/runtime/spawn.hpp"
-#include "runtime/node_impl.hpp"
 
 namespace otp::detail {
 
@@ -121,9 +120,7 @@ bool registry_core::is_caller(pid p) noexcept {
   return me != nullptr && me->self() == p;
 }
 
-bool registry_core::alive(pid p) const noexcept {
-  return p.node() == node_->id && node_->table.find(p) != nullptr;
-}
+bool registry_core::alive(pid p) const noexcept { return is_alive(*node_, p); }
 
 start_result registry_core::start_link(const std::shared_ptr<registry_core>& self) {
   registry_core& c = *self;

@@ -55,6 +55,9 @@ struct spawn_result {
 spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& pr,
                         const spawn_request& req);
 
+/// True when `p` is a live process of node `n` (any thread).
+bool is_alive(const node_impl& n, pid p) noexcept;
+
 /// Delivers `e` to `to` (stamped with to's serial). Drops it when `to` is not
 /// alive; link and monitor signals to a dead process are answered with noproc.
 void send_envelope(node_impl& n, pid to, envelope* e) noexcept;
