@@ -57,25 +57,19 @@ void info_fn(process* target, void* arg) {
 node_impl::node_impl(node_options o)
     : id(g_next_node_id.fetch_add(1, std::memory_order_relaxed)),
       opts(std::move(o)),
-      manual(opts.manual),
       table(opts.max_processes +
             static_cast<std::uint32_t>(scheduler_count(opts) * process_table::kWorkerSlotCache)),
       names(table, id),
-      started(std::chrono::steady_clock::now()) {
+      blocking(opts.blocking_threads, [this](process& p) { schedule(p); }),
+      watchdog(workers, id, opts),
+      clock(opts.manual) {
   if (opts.reductions == 0) opts.reductions = 1;
   const unsigned n = scheduler_count(opts);
   for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(*this, i));
-  if (!manual) start_threads();
+  if (!clock.manual()) start_threads();
 }
 
 node_impl::~node_impl() = default;
-
-std::uint64_t node_impl::now_ms() const noexcept {
-  if (manual) return virtual_ms.load(std::memory_order_acquire);
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now() - started)
-                                        .count());
-}
 
 ref node_impl::new_ref() noexcept {
   thread_local std::uint64_t tag = g_next_thread_tag.fetch_add(1, std::memory_order_relaxed);
@@ -202,21 +196,21 @@ std::chrono::milliseconds node::now() const noexcept {
 
 std::size_t node::run_until_idle() {
   detail::node_impl& n = impl();
-  if (!n.manual) throw badarg("run_until_idle: the node is not in manual mode");
+  if (!n.clock.manual()) throw badarg("run_until_idle: the node is not in manual mode");
   if (detail::ctx().w != nullptr) throw badarg("run_until_idle: called from inside a process");
   return n.run_manual();
 }
 
 bool node::step() {
   detail::node_impl& n = impl();
-  if (!n.manual) throw badarg("step: the node is not in manual mode");
+  if (!n.clock.manual()) throw badarg("step: the node is not in manual mode");
   if (detail::ctx().w != nullptr) throw badarg("step: called from inside a process");
   return n.run_manual(1) == 1;
 }
 
 void node::advance(std::chrono::milliseconds d) {
   detail::node_impl& n = impl();
-  if (!n.manual) throw badarg("advance: the node is not in manual mode");
+  if (!n.clock.manual()) throw badarg("advance: the node is not in manual mode");
   if (d.count() < 0) throw badarg("advance: negative duration");
   if (detail::ctx().w != nullptr) throw badarg("advance: called from inside a process");
   detail::worker& w = *n.workers[0];
@@ -226,20 +220,20 @@ void node::advance(std::chrono::milliseconds d) {
     if (n.has_pending_timers.load(std::memory_order_acquire)) n.adopt_pending_timers(w);
     auto t = w.wheel.next_tick();
     if (!t || *t > target) break;
-    if (*t > n.now_ms()) n.virtual_ms.store(*t, std::memory_order_release);
+    if (*t > n.now_ms()) n.clock.advance_to(*t);
     detail::context saved = detail::ctx();
     detail::ctx() = detail::context{&n, nullptr, &w};
     n.run_timers(w, *t);
     detail::ctx() = saved;
     n.run_manual();
   }
-  n.virtual_ms.store(target, std::memory_order_release);
+  n.clock.advance_to(target);
   n.run_manual();
 }
 
 std::optional<std::chrono::milliseconds> node::next_timer() const {
   detail::node_impl& n = impl();
-  if (!n.manual) throw badarg("next_timer: the node is not in manual mode");
+  if (!n.clock.manual()) throw badarg("next_timer: the node is not in manual mode");
   detail::worker& w = *n.workers[0];
   if (n.has_pending_timers.load(std::memory_order_acquire)) n.adopt_pending_timers(w);
   std::optional<std::uint64_t> best;

@@ -18,10 +18,13 @@
 #include "otp/detail/runtime.hpp"
 #include "otp/detail/small_map.hpp"
 #include "otp/runtime/node.hpp"
+#include "runtime/blocking_pool.hpp"
 #include "runtime/name_table.hpp"
+#include "runtime/node_clock.hpp"
 #include "runtime/run_queue.hpp"
 #include "runtime/spawn_stack.hpp"
 #include "runtime/timer_wheel.hpp"
+#include "runtime/watchdog.hpp"
 
 namespace otp::detail {
 
@@ -144,7 +147,6 @@ class node_impl {
   // --- identity and settings ---
   const std::uint32_t id;
   node_options opts;
-  const bool manual;
 
   // --- processes ---
   process_table table;
@@ -178,24 +180,9 @@ class node_impl {
   std::mutex waiter_mu;
   std::vector<std::unique_ptr<thread_waiter>> waiters;  // one per slot ever used by a mailbox
 
-  // --- blocking pool ---
-  struct blocking_job {
-    void (*run)(void*);
-    void* arg;
-    process* p;
-  };
-  std::mutex blocking_mu;
-  std::condition_variable blocking_cv;
-  std::deque<blocking_job> blocking_jobs;
-  std::vector<std::thread> blocking_threads;
-  unsigned blocking_idle = 0;
-  bool blocking_halt = false;
-
-  // --- watchdog ---
-  std::thread watchdog;
-  std::mutex watchdog_mu;
-  std::condition_variable watchdog_cv;
-  bool watchdog_halt = false;
+  // --- blocking pool and watchdog ---
+  blocking_pool blocking;
+  class watchdog watchdog;
 
   // --- stop ---
   std::mutex stop_mu;
@@ -203,9 +190,8 @@ class node_impl {
   bool stopped = false;
 
   // --- clock ---
-  std::uint64_t now_ms() const noexcept;
-  std::chrono::steady_clock::time_point started;
-  std::atomic<std::uint64_t> virtual_ms{0};
+  node_clock clock;
+  std::uint64_t now_ms() const noexcept { return clock.now_ms(); }
 
   // --- operations (scheduler.cpp) ---
   void start_threads();
@@ -233,11 +219,6 @@ class node_impl {
   void free_timer(worker* w, timer_entry* e) noexcept;
   void fire_timer(worker& w, timer_entry* e) noexcept;
   void adopt_pending_timers(worker& w) noexcept;
-
-  // --- blocking pool and watchdog (blocking.cpp, watchdog.cpp) ---
-  void post_blocking(blocking_job job);
-  void blocking_loop();
-  void watchdog_loop();
 
   ref new_ref() noexcept;
 };

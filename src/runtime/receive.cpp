@@ -95,7 +95,7 @@ void rx_end(process& p, bool got_message) noexcept {
 
 void rx_wait_thread(process& p, void* awaiter, match_fn match, const timeout& t) {
   node_impl& n = *p.node;
-  if (n.manual) {
+  if (n.clock.manual()) {
     const std::uint64_t deadline = t.is_infinite() ? ~std::uint64_t{0} : n.now_ms() + t.ms();
     for (;;) {
       if (p.exit_pending) mailbox_died(p);
@@ -110,7 +110,7 @@ void rx_wait_thread(process& p, void* awaiter, match_fn match, const timeout& t)
       if (next == ~std::uint64_t{0})
         throw badarg(
             "receive: would wait forever: the manual node is idle and no timer is pending");
-      if (next > n.now_ms()) n.virtual_ms.store(next, std::memory_order_release);
+      if (next > n.now_ms()) n.clock.advance_to(next);
       context saved = ctx();
       ctx() = context{&n, nullptr, n.workers[0].get()};
       n.run_timers(*n.workers[0], next);

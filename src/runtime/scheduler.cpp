@@ -60,7 +60,7 @@ void node_impl::start_threads() {
     worker* wp = w.get();
     wp->thread = std::thread([this, wp] { worker_loop(*wp); });
   }
-  if (opts.long_schedule.count() > 0) watchdog = std::thread([this] { watchdog_loop(); });
+  watchdog.start();
 }
 
 void node_impl::push_local(worker& w, process& p) noexcept {
@@ -128,7 +128,7 @@ void node_impl::enqueue_new(process& p) noexcept {
 process* node_impl::find_work(worker& w) noexcept {
   ++w.tick;
   if (has_pending_timers.load(std::memory_order_acquire)) adopt_pending_timers(w);
-  if (!manual && w.wheel.size() != 0 && (w.tick & 15) == 0) run_timers(w, now_ms());
+  if (!clock.manual() && w.wheel.size() != 0 && (w.tick & 15) == 0) run_timers(w, now_ms());
   if (const std::uint32_t c = w.remote_cancels.load(std::memory_order_relaxed);
       c >= 64 && 2 * std::size_t{c} >= w.wheel.size()) {
     w.remote_cancels.store(0, std::memory_order_relaxed);
@@ -266,7 +266,7 @@ void node_impl::worker_loop(worker& w) {
         std::unique_lock lk(park_mu);
         if (wakeups == 0 && !halt.load(std::memory_order_acquire)) {
           if (auto t = w.wheel.next_tick())
-            park_cv.wait_until(lk, started + std::chrono::milliseconds(*t));
+            park_cv.wait_until(lk, clock.at(*t));
           else
             park_cv.wait(lk);
         }

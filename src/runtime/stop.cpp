@@ -55,7 +55,7 @@ std::size_t coroutines_alive(node_impl& n) {
 }
 
 bool wait_all_gone(node_impl& n, std::chrono::milliseconds grace) {
-  if (n.manual) {
+  if (n.clock.manual()) {
     n.run_manual();
     return coroutines_alive(n) == 0;
   }
@@ -71,7 +71,7 @@ bool stop_trees(node_impl& n) {
   const auto deadline = std::chrono::steady_clock::now() + n.opts.stop_grace;
   for (;;) {
     const bool any = signal_tops(n, signalled);
-    if (n.manual) {  // no time passes: run until nothing new can be signalled
+    if (n.clock.manual()) {  // no time passes: run until nothing new can be signalled
       if (wait_all_gone(n, {})) return true;
       if (!any) return false;
       continue;
@@ -106,19 +106,8 @@ void node::stop() {
   n.park_cv.notify_all();
   for (auto& w : n.workers)
     if (w->thread.joinable()) w->thread.join();
-  {
-    std::lock_guard lk(n.blocking_mu);
-    n.blocking_halt = true;
-  }
-  n.blocking_cv.notify_all();
-  for (auto& t : n.blocking_threads)
-    if (t.joinable()) t.join();
-  {
-    std::lock_guard lk(n.watchdog_mu);
-    n.watchdog_halt = true;
-  }
-  n.watchdog_cv.notify_all();
-  if (n.watchdog.joinable()) n.watchdog.join();
+  n.blocking.stop();  // a job that never returns keeps stop() waiting
+  n.watchdog.stop();
   // Whatever is still there (its blocking job finished but it was never
   // scheduled again, or it ignored shutdown and was queued behind the halt)
   // ends now; its frame is destroyed so RAII cleanup runs. Blocking jobs were

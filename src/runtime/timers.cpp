@@ -111,7 +111,7 @@ timer_ref start_timer(node_impl& n, timeout t, pid dest, std::string name, envel
 std::uint64_t node_impl::arm_timer(worker* w, timer_entry* e, const timeout& t) noexcept {
   const std::uint64_t gen = e->generation() + 1;
   // Real clocks: +1 ms, since now_ms() rounds down and the wait must be at least t.
-  e->deadline = now_ms() + t.ms() + (manual ? 0 : 1);
+  e->deadline = now_ms() + t.ms() + (clock.manual() ? 0 : 1);
   e->deadline_seen.store(e->deadline, std::memory_order_relaxed);
   e->state.store((gen << 2) | kTimerPending, std::memory_order_release);
   if (w != nullptr) {
@@ -124,7 +124,7 @@ std::uint64_t node_impl::arm_timer(worker* w, timer_entry* e, const timeout& t) 
     pending_timers.push_back(e);
     has_pending_timers.store(true, std::memory_order_release);
   }
-  if (!manual) {
+  if (!clock.manual()) {
     // A parked worker must adopt it to sleep with the right deadline.
     std::lock_guard lk(park_mu);
     if (wakeups < sleepers.load(std::memory_order_relaxed)) ++wakeups;
