@@ -60,6 +60,7 @@ node_impl::node_impl(node_options o)
       table(opts.max_processes +
             static_cast<std::uint32_t>(scheduler_count(opts) * process_table::kWorkerSlotCache)),
       names(table, id),
+      timers(*this),
       blocking(opts.blocking_threads, [this](process& p) { schedule(p); }),
       watchdog(workers, id, opts),
       clock(opts.manual) {
@@ -217,7 +218,7 @@ void node::advance(std::chrono::milliseconds d) {
   const std::uint64_t target = n.now_ms() + static_cast<std::uint64_t>(d.count());
   n.run_manual();
   for (;;) {
-    if (n.has_pending_timers.load(std::memory_order_acquire)) n.adopt_pending_timers(w);
+    if (n.timers.has_deferred()) n.timers.adopt(w);
     auto t = w.wheel.next_tick();
     if (!t || *t > target) break;
     if (*t > n.now_ms()) n.clock.advance_to(*t);
@@ -235,7 +236,7 @@ std::optional<std::chrono::milliseconds> node::next_timer() const {
   detail::node_impl& n = impl();
   if (!n.clock.manual()) throw badarg("next_timer: the node is not in manual mode");
   detail::worker& w = *n.workers[0];
-  if (n.has_pending_timers.load(std::memory_order_acquire)) n.adopt_pending_timers(w);
+  if (n.timers.has_deferred()) n.timers.adopt(w);
   std::optional<std::uint64_t> best;
   for (auto& wk : n.workers)
     if (auto t = wk->wheel.next_tick(); t && (!best || *t < *best)) best = t;

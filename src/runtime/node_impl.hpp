@@ -23,6 +23,7 @@
 #include "runtime/node_clock.hpp"
 #include "runtime/run_queue.hpp"
 #include "runtime/spawn_stack.hpp"
+#include "runtime/timer_store.hpp"
 #include "runtime/timer_wheel.hpp"
 #include "runtime/watchdog.hpp"
 
@@ -170,11 +171,7 @@ class node_impl {
   name_table names;
 
   // --- timers ---
-  std::mutex timer_mu;  // guards free_timers_global, pending_timers, timer_chunks
-  timer_entry* free_timers_global = nullptr;
-  std::vector<timer_entry*> pending_timers;  // started off-worker, adopted by worker 0
-  std::atomic<bool> has_pending_timers{false};
-  std::vector<std::unique_ptr<timer_entry[]>> timer_chunks;
+  timer_store timers;
 
   // --- thread mailboxes ---
   std::mutex waiter_mu;
@@ -212,13 +209,10 @@ class node_impl {
   std::size_t run_manual(std::size_t max_dispatches = ~std::size_t{0});
 
   // --- timers (timers.cpp) ---
-  timer_entry* alloc_timer(worker* w);
   /// Starts `e` (kind and target already set) to fire after `t`: on `w`'s
   /// wheel, or for adoption by a worker when `w` is null. Returns its generation.
   std::uint64_t arm_timer(worker* w, timer_entry* e, const timeout& t) noexcept;
-  void free_timer(worker* w, timer_entry* e) noexcept;
   void fire_timer(worker& w, timer_entry* e) noexcept;
-  void adopt_pending_timers(worker& w) noexcept;
 
   ref new_ref() noexcept;
 };

@@ -9,7 +9,7 @@ namespace otp::detail {
 namespace {
 void arm_timeout(node_impl& n, process& p, const timeout& t) {
   worker* w = worker_of(n);
-  timer_entry* e = n.alloc_timer(w);
+  timer_entry* e = n.timers.alloc(w);
   e->kind = timer_kind::receive_timeout;
   e->target = p.self();
   e->seq = p.rx_seq;
@@ -103,8 +103,7 @@ void rx_wait_thread(process& p, void* awaiter, match_fn match, const timeout& t)
       if (!drain(p)) mailbox_died(p);
       if (match(awaiter, p)) return;
       // Everything is idle: move virtual time to the next event.
-      if (n.has_pending_timers.load(std::memory_order_acquire))
-        n.adopt_pending_timers(*n.workers[0]);
+      if (n.timers.has_deferred()) n.timers.adopt(*n.workers[0]);
       std::uint64_t next = deadline;
       if (auto nt = n.workers[0]->wheel.next_tick(); nt && *nt < next) next = *nt;
       if (next == ~std::uint64_t{0})

@@ -127,12 +127,12 @@ void node_impl::enqueue_new(process& p) noexcept {
 
 process* node_impl::find_work(worker& w) noexcept {
   ++w.tick;
-  if (has_pending_timers.load(std::memory_order_acquire)) adopt_pending_timers(w);
+  if (timers.has_deferred()) timers.adopt(w);
   if (!clock.manual() && w.wheel.size() != 0 && (w.tick & 15) == 0) run_timers(w, now_ms());
   if (const std::uint32_t c = w.remote_cancels.load(std::memory_order_relaxed);
       c >= 64 && 2 * std::size_t{c} >= w.wheel.size()) {
     w.remote_cancels.store(0, std::memory_order_relaxed);
-    w.wheel.sweep_cancelled([&](timer_entry* e) { free_timer(&w, e); });
+    w.wheel.sweep_cancelled([&](timer_entry* e) { timers.free(&w, e); });
   }
   // Now and then look at the global queue first, so it cannot starve.
   if ((w.tick % 61) == 0 && inject_len.load(std::memory_order_acquire) != 0) {

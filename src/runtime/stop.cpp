@@ -127,15 +127,11 @@ void node::stop() {
     detail::timer_entry* e = w->wheel.take_all();
     while (e != nullptr) {
       detail::timer_entry* nx = e->next;
-      n.free_timer(nullptr, e);
+      n.timers.free(nullptr, e);
       e = nx;
     }
   }
-  std::lock_guard lk(n.timer_mu);
-  for (detail::timer_entry* e : n.pending_timers) {
-    if (e->msg != nullptr) detail::destroy_envelope(std::exchange(e->msg, nullptr));
-  }
-  n.pending_timers.clear();
+  n.timers.stop();
 }
 
 }  // namespace otp

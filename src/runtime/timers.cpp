@@ -1,4 +1,5 @@
-// send_after / cancel_timer and the timer entry pool.
+// send_after / cancel_timer, arming and firing timers, and the timer store
+// (timer_store.hpp).
 #include <memory>
 
 #include "runtime/node_impl.hpp"
@@ -9,30 +10,32 @@ namespace {
 constexpr std::size_t kTimerChunk = 256;
 }
 
-timer_entry* node_impl::alloc_timer(worker* w) {
+timer_store::~timer_store() = default;
+
+timer_entry* timer_store::alloc(worker* w) {
   if (w != nullptr && w->free_timers != nullptr) {
     timer_entry* e = w->free_timers;
     w->free_timers = e->next;
     e->next = nullptr;
     return e;
   }
-  std::lock_guard lk(timer_mu);
-  if (free_timers_global == nullptr) {
+  std::lock_guard lk(mu_);
+  if (free_ == nullptr) {
     auto chunk = std::make_unique<timer_entry[]>(kTimerChunk);
     for (std::size_t i = 0; i < kTimerChunk; ++i) {
-      chunk[i].home = this;
-      chunk[i].next = free_timers_global;
-      free_timers_global = &chunk[i];
+      chunk[i].home = &home_;
+      chunk[i].next = free_;
+      free_ = &chunk[i];
     }
-    timer_chunks.push_back(std::move(chunk));
+    chunks_.push_back(std::move(chunk));
   }
-  timer_entry* e = free_timers_global;
-  free_timers_global = e->next;
+  timer_entry* e = free_;
+  free_ = e->next;
   e->next = nullptr;
   return e;
 }
 
-void node_impl::free_timer(worker* w, timer_entry* e) noexcept {
+void timer_store::free(worker* w, timer_entry* e) noexcept {
   if (e->msg != nullptr) {
     destroy_envelope(e->msg);
     e->msg = nullptr;
@@ -46,9 +49,36 @@ void node_impl::free_timer(worker* w, timer_entry* e) noexcept {
     w->free_timers = e;
     return;
   }
-  std::lock_guard lk(timer_mu);
-  e->next = free_timers_global;
-  free_timers_global = e;
+  std::lock_guard lk(mu_);
+  e->next = free_;
+  free_ = e;
+}
+
+void timer_store::defer(timer_entry* e) {
+  std::lock_guard lk(mu_);
+  deferred_.push_back(e);
+  has_deferred_.store(true, std::memory_order_release);
+}
+
+void timer_store::adopt(worker& w) noexcept {
+  std::vector<timer_entry*> mine;
+  {
+    std::lock_guard lk(mu_);
+    mine.swap(deferred_);
+    has_deferred_.store(false, std::memory_order_release);
+  }
+  for (timer_entry* e : mine) {
+    e->owner.store(static_cast<int>(w.index), std::memory_order_relaxed);
+    w.wheel.insert(e);
+  }
+}
+
+void timer_store::stop() noexcept {
+  std::lock_guard lk(mu_);
+  for (timer_entry* e : deferred_)
+    if (e->msg != nullptr) destroy_envelope(std::exchange(e->msg, nullptr));
+  deferred_.clear();
+  has_deferred_.store(false, std::memory_order_release);
 }
 
 void node_impl::fire_timer(worker& w, timer_entry* e) noexcept {
@@ -71,20 +101,7 @@ void node_impl::fire_timer(worker& w, timer_entry* e) noexcept {
       send_signal(*this, e->target, signal_kind::timeout, pid(), e->seq);
     }
   }
-  free_timer(&w, e);
-}
-
-void node_impl::adopt_pending_timers(worker& w) noexcept {
-  std::vector<timer_entry*> mine;
-  {
-    std::lock_guard lk(timer_mu);
-    mine.swap(pending_timers);
-    has_pending_timers.store(false, std::memory_order_release);
-  }
-  for (timer_entry* e : mine) {
-    e->owner.store(static_cast<int>(w.index), std::memory_order_relaxed);
-    w.wheel.insert(e);
-  }
+  timers.free(&w, e);
 }
 
 timer_ref start_timer(node_impl& n, timeout t, pid dest, std::string name, envelope* msg) {
@@ -95,7 +112,7 @@ timer_ref start_timer(node_impl& n, timeout t, pid dest, std::string name, envel
   worker* w = worker_of(n);
   timer_entry* e;
   try {
-    e = n.alloc_timer(w);
+    e = n.timers.alloc(w);
   } catch (...) {
     destroy_envelope(msg);
     throw;
@@ -119,11 +136,7 @@ std::uint64_t node_impl::arm_timer(worker* w, timer_entry* e, const timeout& t) 
     w->wheel.insert(e);
     return gen;
   }
-  {
-    std::lock_guard lk(timer_mu);
-    pending_timers.push_back(e);
-    has_pending_timers.store(true, std::memory_order_release);
-  }
+  timers.defer(e);
   if (!clock.manual()) {
     // A parked worker must adopt it to sleep with the right deadline.
     std::lock_guard lk(park_mu);
@@ -146,7 +159,7 @@ bool cancel_timer_quiet(timer_ref t) noexcept {
   const int owner = e->owner.load(std::memory_order_relaxed);
   if (w != nullptr && owner == static_cast<int>(w->index)) {
     w->wheel.remove(e);
-    n->free_timer(w, e);
+    n->timers.free(w, e);
   } else if (owner >= 0) {
     n->workers[static_cast<std::size_t>(owner)]->remote_cancels.fetch_add(
         1, std::memory_order_relaxed);
