@@ -19,6 +19,8 @@
 #include "otp/detail/small_map.hpp"
 #include "otp/runtime/node.hpp"
 #include "runtime/blocking_pool.hpp"
+#include "runtime/global_queue.hpp"
+#include "runtime/idle_workers.hpp"
 #include "runtime/name_table.hpp"
 #include "runtime/node_clock.hpp"
 #include "runtime/run_queue.hpp"
@@ -156,16 +158,9 @@ class node_impl {
 
   // --- scheduling ---
   alignas(64) std::vector<std::unique_ptr<worker>> workers;
-  std::mutex inject_mu;
-  std::deque<process*> inject;
-  std::atomic<std::size_t> inject_len{0};
-  std::mutex park_mu;
-  std::condition_variable park_cv;
-  std::atomic<int> sleepers{0};       // workers parked or about to park
-  std::atomic<int> searching{0};      // workers spinning for work: they will find a push
-  int wakeups = 0;                    // permits, guarded by park_mu
+  global_queue global;
+  idle_workers idle;
   std::atomic<bool> accepting{true};  // false once stop() began
-  std::atomic<bool> halt{false};      // workers leave their loops
 
   // --- names ---
   name_table names;
@@ -198,7 +193,6 @@ class node_impl {
   void requeue_yielded(worker& w, process& p) noexcept;  // its time slice is used up
   void push_local(worker& w, process& p) noexcept;
   void push_global(process& p) noexcept;
-  void notify_one() noexcept;
   process* find_work(worker& w) noexcept;
   /// Prepares `p` to run on `w`: drains signals, matches a pending receive.
   /// Returns the handle to resume, or null when p parked again or exited.

@@ -7,16 +7,9 @@
 //     spawn, a yield, or a finished blocking job makes it runnable.
 //  2. `next` is owner-only and not stealable; it inherits the time slice, so
 //     a ping-pong pair cannot starve the local queue.
-//  3. Parking: a worker out of work first spins, counted in `searching`; to
-//     park it joins `sleepers`, leaves `searching`, looks for work once more
-//     (all seq_cst), then sleeps on park_cv unless a wakeup permit is
-//     pending. Pushers publish work, fence, and wake a sleeper only when
-//     there is one and nobody is searching (a searcher will find the work).
-//     By the fences, a searcher that leaves after the pusher looked sees the
-//     push in its last look; the last searcher that leaves because it found
-//     work wakes a sleeper for what may be left. So no push is missed, and a
-//     burst of pushes wakes one thread, not one per push.
+//  3. Parking and waking: see idle_workers.hpp.
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "runtime/node_impl.hpp"
@@ -68,28 +61,12 @@ void node_impl::push_local(worker& w, process& p) noexcept {
     push_global(p);
     return;
   }
-  notify_one();
+  idle.notify_one();
 }
 
 void node_impl::push_global(process& p) noexcept {
-  {
-    std::lock_guard lk(inject_mu);
-    inject.push_back(&p);
-    inject_len.store(inject.size(), std::memory_order_release);
-  }
-  notify_one();
-}
-
-void node_impl::notify_one() noexcept {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (sleepers.load(std::memory_order_seq_cst) == 0) return;
-  if (searching.load(std::memory_order_seq_cst) != 0) return;
-  {
-    std::lock_guard lk(park_mu);
-    if (wakeups >= sleepers.load(std::memory_order_relaxed)) return;  // enough on their way
-    ++wakeups;
-  }
-  park_cv.notify_one();
+  global.push(&p);
+  idle.notify_one();
 }
 
 void node_impl::schedule(process& p) noexcept {
@@ -107,7 +84,7 @@ void node_impl::schedule(process& p) noexcept {
 void node_impl::requeue_yielded(worker& w, process& p) noexcept {
   p.status.store(run_state::runnable, std::memory_order_relaxed);
   // Behind everything runnable: work waiting in the global queue included.
-  if (inject_len.load(std::memory_order_acquire) != 0)
+  if (global.maybe_nonempty())
     push_global(p);
   else
     push_local(w, p);
@@ -119,7 +96,7 @@ void node_impl::enqueue_new(process& p) noexcept {
   if (w == nullptr) {
     push_global(p);
   } else if (w->spawned.push(&p)) {
-    notify_one();
+    idle.notify_one();
   } else {
     push_local(*w, p);
   }
@@ -135,12 +112,8 @@ process* node_impl::find_work(worker& w) noexcept {
     w.wheel.sweep_cancelled([&](timer_entry* e) { timers.free(&w, e); });
   }
   // Now and then look at the global queue first, so it cannot starve.
-  if ((w.tick % 61) == 0 && inject_len.load(std::memory_order_acquire) != 0) {
-    std::lock_guard lk(inject_mu);
-    if (!inject.empty()) {
-      process* p = inject.front();
-      inject.pop_front();
-      inject_len.store(inject.size(), std::memory_order_release);
+  if ((w.tick % 61) == 0) {
+    if (process* p = global.pop()) {
       w.budget = static_cast<int>(opts.reductions);
       return p;
     }
@@ -159,15 +132,7 @@ process* node_impl::find_work(worker& w) noexcept {
   }
   if (process* p = w.spawned.pop()) return p;
   if (process* p = w.local.pop()) return p;
-  if (inject_len.load(std::memory_order_acquire) != 0) {
-    std::lock_guard lk(inject_mu);
-    if (!inject.empty()) {
-      process* p = inject.front();
-      inject.pop_front();
-      inject_len.store(inject.size(), std::memory_order_release);
-      return p;
-    }
-  }
+  if (process* p = global.pop()) return p;
   const std::size_t n = workers.size();
   for (std::size_t i = 1; i < n; ++i) {
     worker& v = *workers[(w.index + i) % n];
@@ -244,10 +209,10 @@ void node_impl::run_timers(worker& w, std::uint64_t now) noexcept {
 
 void node_impl::worker_loop(worker& w) {
   ctx() = context{this, nullptr, &w};
-  while (!halt.load(std::memory_order_acquire)) {
+  while (!idle.halted()) {
     process* p = find_work(w);
     if (p == nullptr) {
-      searching.fetch_add(1, std::memory_order_seq_cst);
+      idle.begin_search();
       for (int spin = 0; p == nullptr && spin < 64; ++spin) {
         cpu_relax();
         if ((spin & 7) == 7) std::this_thread::yield();
@@ -255,24 +220,17 @@ void node_impl::worker_loop(worker& w) {
       }
       // The last searcher to find work wakes a sleeper: pushes made while it
       // searched were not announced (they counted on a searcher).
-      if (p != nullptr && searching.fetch_sub(1, std::memory_order_seq_cst) == 1) notify_one();
+      if (p != nullptr && idle.end_search()) idle.notify_one();
     }
     if (p == nullptr) {
-      sleepers.fetch_add(1, std::memory_order_seq_cst);
-      searching.fetch_sub(1, std::memory_order_seq_cst);
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      idle.prepare_park();
       p = find_work(w);
       if (p == nullptr) {
-        std::unique_lock lk(park_mu);
-        if (wakeups == 0 && !halt.load(std::memory_order_acquire)) {
-          if (auto t = w.wheel.next_tick())
-            park_cv.wait_until(lk, clock.at(*t));
-          else
-            park_cv.wait(lk);
-        }
-        if (wakeups > 0) --wakeups;
+        std::optional<std::chrono::steady_clock::time_point> deadline;
+        if (auto t = w.wheel.next_tick()) deadline = clock.at(*t);
+        idle.park(deadline);
       }
-      sleepers.fetch_sub(1, std::memory_order_seq_cst);
+      idle.unpark();
       if (w.wheel.size() != 0) run_timers(w, now_ms());
       if (p == nullptr) continue;
     }

@@ -98,12 +98,7 @@ void node::stop() {
     wait_all_gone(n, std::chrono::milliseconds(1000));
   }
   // Stop the threads.
-  n.halt.store(true, std::memory_order_release);
-  {
-    std::lock_guard lk(n.park_mu);
-    n.wakeups += static_cast<int>(n.workers.size());
-  }
-  n.park_cv.notify_all();
+  n.idle.halt(static_cast<int>(n.workers.size()));
   for (auto& w : n.workers)
     if (w->thread.joinable()) w->thread.join();
   n.blocking.stop();  // a job that never returns keeps stop() waiting

@@ -139,9 +139,7 @@ std::uint64_t node_impl::arm_timer(worker* w, timer_entry* e, const timeout& t) 
   timers.defer(e);
   if (!clock.manual()) {
     // A parked worker must adopt it to sleep with the right deadline.
-    std::lock_guard lk(park_mu);
-    if (wakeups < sleepers.load(std::memory_order_relaxed)) ++wakeups;
-    park_cv.notify_one();
+    idle.wake_one();
   }
   return gen;
 }
