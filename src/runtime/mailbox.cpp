@@ -10,9 +10,7 @@ namespace {
 /// with the slot for the node's life (see process::waiter).
 void ensure_waiter(detail::node_impl& n, detail::process& p) {
   if (p.waiter.load(std::memory_order_acquire) != nullptr) return;
-  std::lock_guard lk(n.waiter_mu);
-  n.waiters.push_back(std::make_unique<detail::thread_waiter>());
-  p.waiter.store(n.waiters.back().get(), std::memory_order_release);
+  p.waiter.store(n.waiters.make(), std::memory_order_release);
 }
 }  // namespace
 

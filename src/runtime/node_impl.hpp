@@ -1,4 +1,6 @@
-// The node's private parts: workers, process table, names, timers, pools.
+// The node: the owner of the runtime's components (see
+// docs/internals/scheduler.md for the list), and the operations that span
+// them (scheduling, timers, signals, the exit procedure).
 #pragma once
 
 #include <atomic>
@@ -16,131 +18,20 @@
 
 #include "otp/detail/process.hpp"
 #include "otp/detail/runtime.hpp"
-#include "otp/detail/small_map.hpp"
 #include "otp/runtime/node.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/global_queue.hpp"
 #include "runtime/idle_workers.hpp"
 #include "runtime/name_table.hpp"
 #include "runtime/node_clock.hpp"
-#include "runtime/run_queue.hpp"
-#include "runtime/spawn_stack.hpp"
+#include "runtime/process_extras.hpp"
+#include "runtime/process_table.hpp"
+#include "runtime/thread_waiters.hpp"
 #include "runtime/timer_store.hpp"
-#include "runtime/timer_wheel.hpp"
 #include "runtime/watchdog.hpp"
+#include "runtime/worker.hpp"
 
 namespace otp::detail {
-
-/// The value of a set-like small_map.
-struct set_member {};
-
-struct monitor_entry {
-  pid target;
-  bool by_name = false;  // its name is in process_extras::monitor_names
-};
-
-/// Links and monitors of one process; allocated on first use (from the
-/// pool: see extras_of). Owner-only. Inline capacities fit the common case:
-/// a link to the parent and one call in flight.
-struct process_extras {
-  small_map<pid, set_member, 2> links;  // a supervisor, and often one more
-  /// Our unlinks not yet acknowledged, by peer: while one is in flight, an
-  /// unlink from that peer refers to the link we already removed and is
-  /// ignored, so it cannot remove a link we made again since (ERTS does the
-  /// same with UNLINK_ID / UNLINK_ID_ACK).
-  small_map<pid, std::uint64_t, 1> unlinking;
-  small_map<std::uint64_t, monitor_entry, 1> monitors;  // refs held -> target
-  small_map<std::uint64_t, pid, 1> monitored_by;        // refs on us -> watcher
-  small_map<std::uint64_t, set_member, 1> aliases;      // active alias ids
-  /// The registered names of the monitors made by name, for their DOWN.
-  std::vector<std::pair<std::uint64_t, std::string>> monitor_names;
-  void* behaviour = nullptr;  // see detail::behaviour_slot
-
-  /// A monitor removed by remove_monitor: its target and, when it was made
-  /// by name, that name.
-  struct removed_monitor {
-    pid target;
-    std::string name;
-  };
-  /// Removes monitor `r` held by this process (and its name); nullopt when
-  /// it holds no such monitor.
-  std::optional<removed_monitor> remove_monitor(std::uint64_t r) noexcept;
-};
-
-process_extras& extras_of(process& p);
-
-/// A blocked thread mailbox's wake-up point. Type-stable (pooled by the node).
-struct thread_waiter {
-  std::mutex mu;
-  std::condition_variable cv;
-};
-
-class worker {
- public:
-  worker(node_impl& n, unsigned index) : node(n), index(index) {}
-
-  node_impl& node;
-  const unsigned index;
-  run_queue local;                     // woken and yielded processes, oldest first
-  spawn_stack spawned;                 // new processes, newest first
-  process* next = nullptr;             // owner-only: run this one next (just woken)
-  timer_wheel wheel;                   // owner-only
-  timer_entry* free_timers = nullptr;  // owner-only cache
-  /// Timers of this wheel cancelled on other threads since the last sweep
-  /// (a process that moved to another worker cancels its receive timeout
-  /// there); past a threshold the owner sweeps them out, so they do not stay
-  /// until their deadline.
-  std::atomic<std::uint32_t> remote_cancels{0};
-  std::vector<std::uint32_t> free_slots;  // owner-only cache of process slots
-  int budget = 0;
-  int chain = 0;  // symmetric transfers since the loop last resumed a process
-  unsigned tick = 0;
-  std::atomic<std::uint64_t> dispatches{0};   // for the watchdog
-  std::atomic<std::uint64_t> running_pid{0};  // slot<<32|serial of the running process, 0 idle
-  std::thread thread;
-};
-
-class process_table {
- public:
-  static constexpr std::uint32_t kChunkBits = 12;
-  static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
-  /// Slots a worker keeps for itself; the table holds this many per worker
-  /// beyond the process limit, so cached slots never make a spawn fail.
-  static constexpr std::size_t kWorkerSlotCache = 1024;
-
-  explicit process_table(std::uint32_t capacity);
-  ~process_table();
-
-  /// The block of `slot`, or nullptr if that slot never existed.
-  process* at(std::uint32_t slot) const noexcept {
-    std::uint32_t c = slot >> kChunkBits;
-    if (c >= nchunks_) return nullptr;
-    process* chunk = chunks_[c].load(std::memory_order_acquire);
-    return chunk == nullptr ? nullptr : chunk + (slot & (kChunkSize - 1));
-  }
-  /// The live process `p` names, or nullptr.
-  process* find(pid p) const noexcept {
-    process* q = at(p.slot());
-    if (q == nullptr || q->serial_word.load(std::memory_order_acquire) != p.serial())
-      return nullptr;
-    return q;
-  }
-  /// A free slot (from `w`'s cache when given). Throws otp::system_limit.
-  std::uint32_t allocate(worker* w);
-  void release(worker* w, std::uint32_t slot) noexcept;
-  /// Slots handed out so far (upper bound for scans).
-  std::uint32_t high_water() const noexcept { return next_fresh_.load(std::memory_order_acquire); }
-
- private:
-  const std::uint32_t capacity_;
-  const std::uint32_t nchunks_;
-  std::unique_ptr<std::atomic<process*>[]> chunks_;
-  std::atomic<std::uint32_t> next_fresh_{0};
-  std::mutex grow_mu_;
-  std::mutex free_mu_;
-  std::vector<std::uint32_t> free_;
-  std::atomic<std::size_t> free_size_{0};  // free_.size(), readable without the lock
-};
 
 class node_impl {
  public:
@@ -169,8 +60,7 @@ class node_impl {
   timer_store timers;
 
   // --- thread mailboxes ---
-  std::mutex waiter_mu;
-  std::vector<std::unique_ptr<thread_waiter>> waiters;  // one per slot ever used by a mailbox
+  thread_waiters waiters;
 
   // --- blocking pool and watchdog ---
   blocking_pool blocking;
