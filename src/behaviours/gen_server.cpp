@@ -1,25 +1,15 @@
 // The non-template parts of the gen_server engine and client.
 #include "otp/behaviours/gen_server.hpp"
 
-#include <cxxabi.h>
-
 #include <cstdlib>
 #include <memory>
 #include <variant>
 
+#include "otp/detail/type_name.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/report.hpp"
 
 namespace otp::detail {
-
-namespace {
-std::string demangle(const std::type_info& t) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status),
-                                           std::free);
-  return status == 0 && d ? std::string(d.get()) : std::string(t.name());
-}
-}  // namespace
 
 void server_base::apply(server_result r) {
   switch (r.get_kind()) {
@@ -93,8 +83,8 @@ void server_base::unexpected(const any_message& m) {
   process& me = require_process("gen_server");
   if (!reports_enabled(*me.node)) return;
   report r = server_error(me, info, "received an unexpected message (dropped)");
-  r.fields.emplace_back("message_type", demangle(m.type()));
-  r.fields.emplace_back("callback", demangle(state_type()));
+  r.fields.emplace_back("message_type", type_name(m.type()));
+  r.fields.emplace_back("callback", type_name(state_type()));
   emit_report(*me.node, r);
 }
 
@@ -102,8 +92,8 @@ void server_base::refuse_call(const any_message& m) {
   process& me = require_process("gen_server");
   const call_traits& call = *m.envelope()->vt->call;
   const call_header& h = call.header(m.envelope());
-  const std::string request = demangle(*call.request);
-  const std::string server = demangle(state_type());
+  const std::string request = type_name(*call.request);
+  const std::string server = type_name(state_type());
   send_alias_dropping_monitor(
       h.caller, h.tag,
       call_refused{h.tag.id(), false,
@@ -111,7 +101,7 @@ void server_base::refuse_call(const any_message& m) {
   if (!reports_enabled(*me.node)) return;
   report r = server_error(me, info, "received a call it does not handle (refused)");
   r.fields.emplace_back("request", request);
-  r.fields.emplace_back("addressed_to", demangle(*call.server));
+  r.fields.emplace_back("addressed_to", type_name(*call.server));
   r.fields.emplace_back("caller", h.caller.to_string());
   r.fields.emplace_back("callback", server);
   emit_report(*me.node, r);
@@ -121,7 +111,7 @@ void server_base::report_crash(const exit_reason& reason) {
   if (reason.is_normal_termination()) return;
   process& me = require_process("gen_server");
   if (!reports_enabled(*me.node)) return;
-  proc_lib::crash_report(reason, last_type != nullptr ? demangle(*last_type) : "none",
+  proc_lib::crash_report(reason, last_type != nullptr ? type_name(*last_type) : "none",
                          format_state());
 }
 

@@ -248,8 +248,7 @@ class server {
     child* c = find(t.id);
     // Only a child still waiting: terminate_child may have stopped it since.
     if (c == nullptr || !c->restarting) co_return noreply();
-    if (!t.counted && !add_restart())
-      co_return co_await give_up(*c, exit_reason::other("try_again"));
+    if (!t.counted && !add_restart()) co_return co_await give_up(*c);
     // A counted try_again is the end of a back-off delay: start now.
     co_return co_await restart(index_of(*c), t.counted);
   }
@@ -344,7 +343,7 @@ class server {
       if (significant && should_auto_shutdown()) co_return stop(exit_reason::shutdown());
       co_return noreply();
     }
-    if (!add_restart()) co_return co_await give_up(c, reason);
+    if (!add_restart()) co_return co_await give_up(c);
     co_return co_await restart(i);
   }
 
@@ -355,9 +354,8 @@ class server {
         }));
   }
 
-  task<server_result> give_up(const child& c, const exit_reason& last) {
+  task<server_result> give_up(const child& c) {
     report("shutdown", exit_reason::other("reached_max_restart_intensity"), c);
-    (void)last;
     co_await stop_all();
     co_return stop(exit_reason::shutdown());
   }

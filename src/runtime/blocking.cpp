@@ -22,7 +22,7 @@ std::coroutine_handle<> blocking_suspend(process& p, std::coroutine_handle<> h, 
   try {
     n.blocking.post({run, arg, &p});
   } catch (...) {
-    std::abort();  // out of memory queueing a job
+    internal_error("out of memory (or threads) queueing an otp::blocking job");
   }
   return n.next_handle();
 }

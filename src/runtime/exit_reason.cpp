@@ -1,7 +1,5 @@
 #include "otp/runtime/exit_reason.hpp"
 
-#include <cxxabi.h>
-
 #include <backward.hpp>
 #include <cstdlib>
 #include <memory>
@@ -10,6 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "otp/detail/type_name.hpp"
 #include "otp/runtime/errors.hpp"
 #include "runtime/throw_trace.hpp"
 
@@ -19,15 +18,6 @@ struct exit_reason::payload {
   std::string text;
   exception_info exc;
 };
-
-namespace {
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
-                                             std::free);
-  return status == 0 && out ? std::string(out.get()) : std::string(name);
-}
-}  // namespace
 
 exit_reason exit_reason::shutdown(std::string detail) {
   if (detail.empty()) return shutdown();
@@ -51,11 +41,11 @@ exit_reason exit_reason::from_exception(std::exception_ptr e) {
     return x.reason();
   } catch (const std::exception& x) {
     p = std::make_shared<payload>();
-    p->exc.type = demangle(typeid(x).name());
+    p->exc.type = detail::type_name(typeid(x));
     p->exc.what = x.what();
   } catch (...) {
     p = std::make_shared<payload>();
-    p->exc.type = t != nullptr ? demangle(t->name()) : "unknown";
+    p->exc.type = t != nullptr ? detail::type_name(*t) : "unknown";
   }
   // Only a trace recorded for this very object (a throw on another thread,
   // e.g. in otp::blocking, leaves none here; better none than a wrong one).

@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 namespace otp::detail {
@@ -17,6 +19,12 @@ spdlog::logger& runtime_log() {
     }
   }();
   return *log;
+}
+
+void internal_error(const char* what) noexcept {
+  std::fprintf(stderr, "otp: internal error: %s\n", what);  // no allocation: memory may be out
+  std::fflush(stderr);
+  std::abort();
 }
 
 }  // namespace otp::detail

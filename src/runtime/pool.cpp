@@ -35,6 +35,7 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "otp/detail/runtime.hpp"
 #include "runtime/os_memory.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -449,7 +450,7 @@ void orphan_free(free_block* p, std::size_t c) noexcept {
   try {
     v.push_back({p, 1});
   } catch (...) {
-    std::abort();  // out of memory while freeing: cannot keep the block
+    internal_error("out of memory while freeing a pooled block");
   }
 }
 

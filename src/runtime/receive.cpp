@@ -61,7 +61,7 @@ std::coroutine_handle<> rx_suspend(process& p, std::coroutine_handle<> h, void* 
     try {
       arm_timeout(n, p, t);
     } catch (...) {
-      std::abort();  // out of memory arming a timer
+      internal_error("out of memory arming a receive timeout");
     }
   }
   for (;;) {

@@ -265,7 +265,7 @@ void send_signal(node_impl& n, pid to, signal_kind k, pid from, std::uint64_t re
   try {
     s = make_signal(k, from);
   } catch (...) {
-    std::abort();  // out of memory while delivering a signal: cannot keep the guarantees
+    internal_error("out of memory while delivering a signal: its guarantees cannot be kept");
   }
   s->ref = refid;
   s->reason = std::move(reason);

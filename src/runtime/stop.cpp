@@ -91,7 +91,9 @@ void node::stop() {
     if (n.stopped) return;
     n.stopped = true;
   }
-  if (detail::worker_of(n) != nullptr) std::terminate();  // stop() from one of its own processes
+  if (detail::worker_of(n) != nullptr)
+    detail::internal_error(
+        "node::stop called from one of the node's own processes (it would wait for itself)");
   n.accepting.store(false, std::memory_order_release);
   if (!stop_trees(n)) {
     signal_all(n, exit_reason::kill());

@@ -51,7 +51,7 @@ extern "C" void __cxa_throw(void* obj, void* type, void (*destructor)(void*)) {
     t.depth = n > 0 ? static_cast<std::size_t>(n) : 0;
   }
   cxa_throw_fn fn = real_cxa_throw();
-  if (fn == nullptr) std::abort();
+  if (fn == nullptr) otp::detail::internal_error("the C++ runtime's __cxa_throw was not found");
   fn(obj, type, destructor);
   __builtin_unreachable();
 }

@@ -66,10 +66,6 @@ class async_task;
 
 namespace detail {
 
-/// What a task of T carries in its reply: T, or std::monostate for void.
-template <class T>
-using async_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
-
 template <class R>
 struct async_value_of {
   using type = std::remove_cvref_t<R>;
@@ -117,7 +113,7 @@ struct async_access;
 template <class T>
 struct async_reply {
   otp::ref ref;
-  detail::async_value_t<T> value;  ///< std::monostate for void
+  detail::stored_t<T> value;  ///< std::monostate for void
 };
 
 /// What a finished task gave: its value, or the reason it exited without one.
@@ -127,7 +123,7 @@ struct async_reply {
 template <class T>
 class [[nodiscard]] async_result {
  public:
-  using value_type = detail::async_value_t<T>;
+  using value_type = detail::stored_t<T>;
 
   static async_result ok(value_type v) {
     return async_result(std::in_place_index<0>, std::move(v));
@@ -351,8 +347,8 @@ struct async_deadline {
 template <class T>
 struct many_event {
   std::size_t index = 0;
-  std::optional<async_value_t<T>> value;  // a reply
-  std::optional<exit_reason> down;        // a DOWN; neither: the deadline
+  std::optional<stored_t<T>> value;  // a reply
+  std::optional<exit_reason> down;   // a DOWN; neither: the deadline
 };
 
 /// The next reply or DOWN of a task in `pending` (tag -> index), or the
@@ -391,10 +387,10 @@ struct many_deadline {
 
 /// await_many's loop: the values of all `ts` (checked and closed), in order.
 template <class T>
-task<std::vector<async_value_t<T>>> await_all(std::vector<async_task<T>>& ts, timeout t) {
+task<std::vector<stored_t<T>>> await_all(std::vector<async_task<T>>& ts, timeout t) {
   std::unordered_map<ref, std::size_t> pending;
   for (std::size_t i = 0; i < ts.size(); ++i) pending.emplace(ts[i].ref(), i);
-  std::vector<std::optional<async_value_t<T>>> got(ts.size());
+  std::vector<std::optional<stored_t<T>>> got(ts.size());
   many_deadline deadline(t, !pending.empty());
   std::optional<exit_reason> failed;
   while (!pending.empty() && !failed) {
@@ -414,7 +410,7 @@ task<std::vector<async_value_t<T>>> await_all(std::vector<async_task<T>>& ts, ti
   for (const auto& [r, i] : pending) async_release(r, async_access::alias_of(ts[i]));
   co_await deadline.end();
   if (failed) otp::exit(std::move(*failed));
-  std::vector<async_value_t<T>> values;
+  std::vector<stored_t<T>> values;
   values.reserve(got.size());
   for (auto& v : got) values.push_back(std::move(*v));
   co_return values;

@@ -93,7 +93,7 @@ struct stream_slot {
   std::size_t index = 0;  // its input's position
   pid child;
   std::chrono::milliseconds deadline{0};
-  std::optional<async_value_t<T>> reply;  // its reply, until its DOWN comes
+  std::optional<stored_t<T>> reply;  // its reply, until its DOWN comes
 };
 
 /// What a stream's wait took: a reply or a DOWN of `tag`, or (neither) the
@@ -101,7 +101,7 @@ struct stream_slot {
 template <class T>
 struct stream_event {
   ref tag;
-  std::optional<async_value_t<T>> value;
+  std::optional<stored_t<T>> value;
   std::optional<exit_reason> down;
 };
 

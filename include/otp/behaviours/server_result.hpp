@@ -24,6 +24,7 @@
 #include "otp/detail/envelope.hpp"
 #include "otp/runtime/any_message.hpp"
 #include "otp/runtime/exit_reason.hpp"
+#include "otp/runtime/task.hpp"
 #include "otp/runtime/timeout.hpp"
 
 namespace otp {
@@ -129,7 +130,7 @@ stop_with_reply<std::decay_t<V>> stop(exit_reason reason, V&& value) {
 template <class R>
 class [[nodiscard]] call_result {
  public:
-  using value_type = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+  using value_type = detail::stored_t<R>;
 
   /// `{reply, V, State}`.
   template <class U = value_type>

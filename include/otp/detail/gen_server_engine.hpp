@@ -133,9 +133,6 @@ struct reply_type<S, Req> {
   using type = typename Req::reply;
 };
 
-template <class R>
-using stored_t = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
-
 class server_base;
 
 /// System operations every behaviour loop answers (see otp/behaviours/sys.hpp).
@@ -231,10 +228,6 @@ void send_reply(pid caller, ref tag, V&& v) {
   using M = reply_msg<std::decay_t<V>>;
   send_alias_dropping_monitor(caller, tag, M{tag.id(), false, std::forward<V>(v)});
 }
-
-/// The callback result types a gen_server accepts from handle_*.
-template <class T>
-inline constexpr bool is_result = std::is_same_v<T, server_result>;
 
 template <class S>
 inline constexpr char server_family = 0;

@@ -55,6 +55,11 @@ struct spawn_result {
 spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& pr,
                         const spawn_request& req);
 
+/// Stops the program on a state the runtime cannot go on from (out of
+/// memory where a guarantee would be lost, a misuse that would deadlock):
+/// prints "otp: internal error: " and `what` on standard error, then aborts.
+[[noreturn]] void internal_error(const char* what) noexcept;
+
 /// True when `p` is a live process of node `n` (any thread).
 bool is_alive(const node_impl& n, pid p) noexcept;
 

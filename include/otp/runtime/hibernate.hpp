@@ -78,7 +78,9 @@ struct [[nodiscard]] body_switch {
     hibernation* n = std::exchange(next, nullptr);
     return wait ? hibernate_now(proc, n) : continue_now(proc, n);
   }
-  [[noreturn]] void await_resume() const noexcept { std::terminate(); }  // never resumed
+  [[noreturn]] void await_resume() const noexcept {
+    internal_error("a body that hibernated or continued was resumed");
+  }
 };
 
 template <class F, class... A>

@@ -10,13 +10,20 @@
 #include <coroutine>
 #include <exception>
 #include <optional>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "otp/detail/pool.hpp"
 
 namespace otp {
 
 namespace detail {
+
+/// T as a value that can be stored and sent: T itself, or std::monostate
+/// for void (a call or task that answers nothing still answers).
+template <class T>
+using stored_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 struct process;
 /// Called by the top-level frame of a process when its body returns or throws;
 /// runs the exit procedure and returns the coroutine to run next.

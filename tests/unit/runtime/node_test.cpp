@@ -375,3 +375,25 @@ TEST(Node, StepRunsOneRunnableProcessUntilItSuspends) {
 }
 
 }  // namespace
+
+namespace {
+
+otp::proc stops_its_own_node(otp::node* n) {
+  n->stop();
+  co_return;
+}
+
+// node::stop from one of the node's own processes would wait for itself:
+// the program stops at once and says why (internal_error).
+TEST(NodeDeathTest, StopFromOneOfItsOwnProcessesStopsTheProgramAndSaysWhy) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        otp::node n({.manual = true});
+        n.spawn(stops_its_own_node, &n);
+        n.run_until_idle();
+      },
+      "otp: internal error: node::stop called from one of the node's own processes");
+}
+
+}  // namespace
