@@ -1,4 +1,5 @@
-// The otp:: free functions: they act for the calling process or mailbox.
+// The otp:: free functions of process.hpp: they act for the calling process
+// or mailbox.
 #include "otp/runtime/messages.hpp"
 #include "otp/runtime/node.hpp"
 #include "otp/runtime/process.hpp"
