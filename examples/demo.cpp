@@ -1,4 +1,5 @@
-// make demo: the runtime under load with injected crashes.
+// The runtime under load with injected crashes (build target `demo`; `make
+// demo` runs the order system, examples/order_system).
 //
 // A "keeper" process starts N workers, each monitored, and hands each one job
 // at a time; a job marked poison makes its worker throw. The crash becomes
