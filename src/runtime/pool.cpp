@@ -178,7 +178,7 @@ slab_index& the_index() {
   return *x;
 }
 
-void check_out(void* p, std::size_t size) noexcept {
+[[maybe_unused]] void check_out(void* p, std::size_t size) noexcept {
   slab_record* s = the_index().find(p);
   if (s == nullptr) misuse("allocation outside every slab (pool corrupted)", p, size, 0);
   const std::size_t i = static_cast<std::size_t>(static_cast<const char*>(p) - s->base) / s->block;
@@ -187,7 +187,7 @@ void check_out(void* p, std::size_t size) noexcept {
     misuse("block handed out twice (free list corrupted)", p, size, s->block);
 }
 
-void check_in(void* p, std::size_t size) noexcept {
+[[maybe_unused]] void check_in(void* p, std::size_t size) noexcept {
   slab_record* s = the_index().find(p);
   if (s == nullptr) misuse("free of a block the pool never handed out (foreign block)", p, size, 0);
   const std::size_t off = static_cast<std::size_t>(static_cast<const char*>(p) - s->base);

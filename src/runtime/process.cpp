@@ -1,8 +1,9 @@
 // The otp:: free functions of process.hpp: they act for the calling process
 // or mailbox.
+#include "otp/runtime/process.hpp"
+
 #include "otp/runtime/messages.hpp"
 #include "otp/runtime/node.hpp"
-#include "otp/runtime/process.hpp"
 #include "otp/runtime/receive.hpp"
 #include "runtime/node_impl.hpp"
 

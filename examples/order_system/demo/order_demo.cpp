@@ -505,8 +505,10 @@ void print_orders(const reconciliation& c) {
   };
   std::vector<std::pair<std::string, std::int64_t>> reasons(c.failed_by_reason.begin(),
                                                             c.failed_by_reason.end());
-  std::stable_sort(reasons.begin(), reasons.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::sort(reasons.begin(), reasons.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second
+                                : a.first < b.first;  // most first, then by name
+  });
   std::string why;
   for (const auto& [reason, n] : reasons)
     why += (why.empty() ? " (" : ", ") + (reason.empty() ? "?" : reason) + " " + std::to_string(n);
