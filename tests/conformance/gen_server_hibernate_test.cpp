@@ -220,7 +220,9 @@ TEST_F(GenServerHibernate, AHibernatedServerGivesItsFrameBack) {
   node.run_until_idle();
   const std::size_t after = otp::memory().pooled_in_use;
   ASSERT_LT(after, before);
-  EXPECT_GE((before - after) / kCount, std::size_t{400}) << before << " -> " << after;
+  // The frame's size depends on the compiler: 544 bytes under Clang 19,
+  // about 320 under Clang 14 (the pending body takes 32 of them back).
+  EXPECT_GE((before - after) / kCount, std::size_t{200}) << before << " -> " << after;
   for (auto& s : servers) EXPECT_TRUE(hibernated(s.get_pid()));
 }
 
