@@ -15,11 +15,6 @@ void async_check(pid owner, bool open, const char* what) {
                  "moved from)");
 }
 
-void async_release(ref tag, ref alias) {
-  demonitor(tag, {.flush = true});
-  unalias(alias);
-}
-
 bool async_ended_as_asked(const exit_reason& reason, bool brutal_kill) noexcept {
   if (brutal_kill) return reason.is(exit_reason::kind::killed);
   return reason.is_shutdown() && reason.detail().empty();

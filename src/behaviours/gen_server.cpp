@@ -5,7 +5,7 @@
 #include <memory>
 #include <variant>
 
-#include "otp/detail/type_name.hpp"
+#include "otp/runtime/detail/type_name.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/report.hpp"
 
@@ -94,10 +94,7 @@ void server_base::refuse_call(const any_message& m) {
   const call_header& h = call.header(m.envelope());
   const std::string request = type_name(*call.request);
   const std::string server = type_name(state_type());
-  send_alias_dropping_monitor(
-      h.caller, h.tag,
-      call_refused{h.tag.id(), false,
-                   exit_reason::other("{bad_call," + request + "," + server + "}")});
+  send_refusal(h.caller, h.tag, exit_reason::other("{bad_call," + request + "," + server + "}"));
   if (!reports_enabled(*me.node)) return;
   report r = server_error(me, info, "received a call it does not handle (refused)");
   r.fields.emplace_back("request", request);
@@ -212,14 +209,6 @@ task<void> wait_while_suspended(server_base& loop) {
 void call_server_down(const exit_reason& r) {
   if (r.is_normal()) exit(exit_reason::other("{normal,{gen_server,call}}"));
   exit(r);
-}
-
-void call_abandon(ref mon, bool monitor_dropped) noexcept {
-  if (monitor_dropped)
-    forget_monitor(require_process("call"), mon);
-  else
-    demonitor(mon, {.flush = true});
-  unalias(mon);
 }
 
 }  // namespace otp::detail

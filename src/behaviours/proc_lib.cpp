@@ -2,11 +2,12 @@
 //
 // Protocol of a start (proc_lib:start_link in OTP 26, where a failed start is
 // synchronous):
-//  1. The parent makes an alias `tag`, marks its queue, then spawns the child
-//     with a monitor (and a link for start_link). The mark comes first, so
-//     the ack and the DOWN are both newer than it.
+//  1. The parent adopts a reply channel (otp/runtime/detail/reply_channel.hpp),
+//     marks its queue, then spawns the child with the channel's ref as its
+//     monitor (and a link for start_link). The mark comes first, so the ack
+//     and the DOWN are both newer than it.
 //  2. The child registers its name, runs init, releases the name if init
-//     failed, and only then sends `start_ack` to the alias.
+//     failed, and only then replies its start_result on the channel.
 //  3. The parent waits for the ack, the DOWN, or the start timeout (then it
 //     unlinks first, so the kill cannot reach it, and kills the child). On
 //     anything but ok it waits for the DOWN, so the child is gone when
@@ -15,6 +16,7 @@
 //     it acks), except for start_monitor, which hands it to the caller.
 #include "otp/behaviours/proc_lib.hpp"
 
+#include "otp/runtime/detail/reply_channel.hpp"
 #include "otp/runtime/messages.hpp"
 #include "otp/runtime/receive.hpp"
 #include "otp/runtime/report.hpp"
@@ -52,68 +54,51 @@ task<start_result> sync_start(start_tie tie, const start_options& o,
                               void* ctx) {
   const bool link = tie == start_tie::link;
   const bool keep_monitor = tie == start_tie::monitor;
-  require_process(link ? "start_link" : keep_monitor ? "start_monitor" : "start");
-  const ref tag = alias();  // also the monitor: the child can drop it as it acks
+  process& me = require_process(link ? "start_link" : keep_monitor ? "start_monitor" : "start");
+  // The reply channel of the ack: its ref becomes the spawn's monitor.
+  const reply_channel ch = reply_channel::adopt(me);
   std::vector<pid> ancestors = ancestors_for_child();
   spawn_options so;
   so.link = link;
   so.monitor = true;
-  so.monitor_ref = tag;
+  so.monitor_ref = ch.tag();
   so.max_mailbox = o.max_mailbox;
   const receive_mark mark = mark_queue();
-  const spawned s = spawn(ctx, so, starter(self(), tag, std::move(ancestors), link, keep_monitor));
+  const spawned s =
+      spawn(ctx, so, starter(self(), ch.tag(), std::move(ancestors), link, keep_monitor));
 
-  enum class outcome { acked, died, timed_out };
-  struct waited {
-    outcome how;
-    start_result result;
-    bool monitor_dropped = false;
-  };
-  waited w =
-      co_await receive(
-          when([t = tag.id()](const start_ack& a) { return a.tag == t; },
-               [](start_ack&& a) {
-                 return waited{outcome::acked, std::move(a.result), a.monitor_dropped};
-               }),
-          when([m = s.monitor](const down_msg& d) { return d.monitor == m; },
-               [](down_msg&& d) {
-                 return waited{outcome::died, start_result::error(std::move(d.reason))};
-               }),
-          after(o.start_timeout,
-                [] {
-                  return waited{outcome::timed_out, start_result::error(exit_reason::timeout())};
-                }))
-          .starting_at(mark);
-  unalias(tag);
+  using outcome = reply_outcome<start_result>;
+  outcome w =
+      co_await receive_reply<start_result>(on_channel{ch.tag()}, o.start_timeout).starting_at(mark);
+  ch.close_alias();
   switch (w.how) {
-    case outcome::acked:
-      if (w.result.is_ok()) {
+    case outcome::kind::value:
+      if (w.value->is_ok()) {
         if (keep_monitor)
-          w.result.monitor = s.monitor;
-        else if (w.monitor_dropped)
-          forget_monitor(require_process("start_link"), s.monitor);
+          w.value->monitor = s.monitor;
         else
-          demonitor(s.monitor, {.flush = true});
-        co_return std::move(w.result);
+          ch.close(w.monitor_gone);
+        co_return std::move(*w.value);
       }
       co_await reap(s.child, s.monitor, link);
-      co_return std::move(w.result);
-    case outcome::died:
+      co_return std::move(*w.value);
+    case outcome::kind::down:
+    case outcome::kind::refused:
       if (link) {
         unlink(s.child);
         co_await receive(
             when([c = s.child](const exit_msg& e) { return e.from == c; }, [](exit_msg&&) {}),
             after(0));
       }
-      co_return std::move(w.result);
-    case outcome::timed_out:
+      co_return start_result::error(std::move(w.reason));
+    case outcome::kind::timeout:
       // Unlink first: the kill must not reach a caller that does not trap exits.
       if (link) unlink(s.child);
       exit(s.child, exit_reason::kill());
       co_await reap(s.child, s.monitor, link);
-      co_return std::move(w.result);
+      co_return start_result::error(exit_reason::timeout());
   }
-  co_return std::move(w.result);
+  co_return start_result::error(exit_reason::timeout());
 }
 
 }  // namespace detail
@@ -121,10 +106,10 @@ task<start_result> sync_start(start_tie tie, const start_options& o,
 void starter::ack(start_result r) {
   if (acked_) return;
   acked_ = true;
-  if (r.is_ok() && !monitored_)  // the starter returns now: its monitor of us is done
-    detail::send_alias_dropping_monitor(parent_, tag_, detail::start_ack{tag_.id(), std::move(r)});
-  else  // the starter keeps the monitor to wait for our exit
-    send_alias(parent_, tag_, detail::start_ack{tag_.id(), std::move(r)});
+  // On ok the starter returns now and its monitor of us is done; otherwise
+  // (or for start_monitor) it keeps the monitor to wait for our exit.
+  const bool drop_monitor = r.is_ok() && !monitored_;
+  detail::send_reply(parent_, tag_, std::move(r), drop_monitor);
 }
 
 void starter::fail(exit_reason reason) {

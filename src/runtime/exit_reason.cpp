@@ -8,7 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "otp/detail/type_name.hpp"
+#include "otp/runtime/detail/type_name.hpp"
 #include "otp/runtime/errors.hpp"
 #include "runtime/throw_trace.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <malloc.h>
 
-#include "otp/detail/pool.hpp"
+#include "otp/runtime/detail/pool.hpp"
 
 namespace otp {
 

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "otp/detail/process.hpp"
+#include "otp/runtime/detail/process.hpp"
 #include "otp/runtime/pid.hpp"
 
 namespace otp::detail {

@@ -16,8 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "otp/detail/process.hpp"
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/process.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/node.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/global_queue.hpp"

@@ -22,7 +22,7 @@
 //    slab has a bitmap of the blocks handed out; pool_free of a block that is
 //    not out (double free), of an address no slab holds (foreign block) or
 //    with a size of another class aborts with a message naming the block.
-#include "otp/detail/pool.hpp"
+#include "otp/runtime/detail/pool.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -35,7 +35,7 @@
 #include <shared_mutex>
 #include <vector>
 
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "runtime/os_memory.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)

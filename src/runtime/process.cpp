@@ -247,42 +247,7 @@ ref alias() {
   return r;
 }
 
-void detail::activate_alias(process& p, ref r) { extras_of(p).aliases.try_emplace(r.id(), {}); }
-
-bool detail::drop_caller_monitor(pid caller, ref tag) noexcept {
-  process* p = ctx().proc;
-  if (p == nullptr || p->extras == nullptr) return false;
-  const pid* watcher = p->extras->monitored_by.find(tag.id());
-  if (watcher == nullptr || *watcher != caller) return false;
-  p->extras->monitored_by.erase(tag.id());
-  return true;
-}
-
-void detail::monitor_and_send(process& p, pid to, ref r, envelope* request) {
-  signal_envelope* s = nullptr;
-  try {
-    process_extras& x = extras_of(p);
-    x.monitors.assign(r.id(), monitor_entry{to});
-    x.aliases.try_emplace(r.id(), {});
-    s = make_signal(signal_kind::monitor, p.self());
-  } catch (...) {
-    if (p.extras != nullptr) {
-      p.extras->monitors.erase(r.id());
-      p.extras->aliases.erase(r.id());
-    }
-    destroy_envelope(request);
-    throw;
-  }
-  s->ref = r.id();
-  s->payload = request;
-  send_envelope(*p.node, to, s);
-}
-
 void detail::end_with(process& p, exit_reason reason) noexcept { set_exit(p, std::move(reason)); }
-
-void detail::forget_monitor(process& p, ref mon) noexcept {
-  if (p.extras != nullptr) p.extras->remove_monitor(mon.id());
-}
 
 void* detail::behaviour_slot(const process& p) noexcept {
   return p.extras != nullptr ? p.extras->behaviour : nullptr;

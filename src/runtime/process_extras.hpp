@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "otp/detail/process.hpp"
-#include "otp/detail/small_map.hpp"
+#include "otp/runtime/detail/process.hpp"
+#include "otp/runtime/detail/small_map.hpp"
 #include "otp/runtime/pid.hpp"
 
 namespace otp::detail {

@@ -18,7 +18,7 @@
 #include <mutex>
 #include <vector>
 
-#include "otp/detail/process.hpp"
+#include "otp/runtime/detail/process.hpp"
 #include "otp/runtime/pid.hpp"
 
 namespace otp::detail {

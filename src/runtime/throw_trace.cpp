@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <typeinfo>
 
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/errors.hpp"
 
 namespace otp::detail {

@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "otp/detail/envelope.hpp"
+#include "otp/runtime/detail/envelope.hpp"
 #include "otp/runtime/pid.hpp"
 
 namespace otp::detail {

@@ -1,4 +1,4 @@
-#include "otp/detail/type_name.hpp"
+#include "otp/runtime/detail/type_name.hpp"
 
 #include <cxxabi.h>
 

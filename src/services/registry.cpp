@@ -30,11 +30,11 @@
 #include <utility>
 #include <vector>
 
-#include "otp/detail/registry_core.hpp"
 #include "otp/runtime/messages.hpp"
 #include "otp/runtime/process.hpp"
 #include "otp/runtime/receive.hpp"
 #include "otp/runtime/spawn.hpp"
+#include "otp/services/detail/registry_core.hpp"
 
 namespace otp::detail {
 

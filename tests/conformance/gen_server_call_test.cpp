@@ -26,6 +26,17 @@ using event = otp_test::server_event;
 
 struct go {};
 struct tick {};
+struct helper_is {
+  otp::pid pid;
+};
+
+/// Holds From until told, then replies on the server's behalf.
+otp::proc reply_when_told(otp::pid observer, otp::from<int> f) {
+  otp::send(observer, helper_is{otp::self()});
+  co_await otp::receive([](go) {});
+  otp::reply(f, 5);
+  otp::send(observer, event{"replied"});
+}
 
 /// Answers a deferred call from a process of its own.
 otp::proc reply_from_elsewhere(otp::from<int> f, int v) {
@@ -69,6 +80,9 @@ struct calls {
   struct touch_later {  // same, answered by `release`
     using reply = void;
   };
+  struct hand_off {  // a helper keeps From, the server stops
+    using reply = int;
+  };
 
   otp::pid observer;
   int v = 0;
@@ -87,6 +101,10 @@ struct calls {
     return otp::noreply();
   }
   otp::call_result<int> handle_call(stop_with s) { return otp::stop(s.reason, v); }
+  otp::server_result handle_call(hand_off, otp::from<int> f) {
+    otp::spawn(reply_when_told, observer, f);
+    return otp::stop(exit_reason::other("handed_off"));
+  }
   otp::server_result handle_call(quit) { return otp::stop(exit_reason::normal()); }
   otp::task<int> handle_call(slow) {
     co_await otp::receive([](go) {});
@@ -350,6 +368,19 @@ TEST_F(GenServerCall, ServerKilledMidCallExitsTheCallerWithKilled) {
       s.get_pid());
   auto r = exit_of([&] { (void)otp::call(s, calls::slow{}).get(); });
   EXPECT_TRUE(r.is(exit_reason::kind::killed)) << r;
+}
+
+// A caller whose server died before replying gives up the call's reply
+// route with it: a reply sent later on the server's behalf (by a process
+// holding From) never reaches the caller's mailbox.
+TEST_F(GenServerCall, AReplyForACallWhoseServerDiedIsDropped) {
+  auto s = start_calls();
+  auto r = exit_of([&] { (void)otp::call(s, calls::hand_off{}).get(); });
+  EXPECT_EQ(r.to_string(), "handed_off");
+  const helper_is h = mb.receive<helper_is>();
+  otp::send(h.pid, go{});
+  EXPECT_EQ(mb.receive<event>().what, "replied");  // sent after the reply
+  EXPECT_TRUE(nothing_queued());
 }
 
 // --- cast -------------------------------------------------------------------------------

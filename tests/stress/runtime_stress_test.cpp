@@ -25,8 +25,8 @@
 #include <utility>
 #include <vector>
 
-#include "otp/detail/pool.hpp"
 #include "otp/otp.hpp"
+#include "otp/runtime/detail/pool.hpp"
 #include "support/stress_seed.hpp"
 
 namespace {

@@ -17,17 +17,22 @@
 // | task_completed(value)             | Task.completed/1               |
 // | task_start(f, args...)            | Task.start/1,3                 |
 //
-// The protocol (also the building block for a task supervisor and async streams):
-//  1. The owner makes an alias A and spawns the task process (linked or not),
-//     monitoring it with ref R; it sends the task detail::async_start{owner, R, A}.
-//  2. The task's body waits for that message, runs f, sends
-//     async_reply<T>{R, value} to alias A and returns (exit `normal`). If f
-//     throws or exits, no reply is sent: the task's exit reason tells why.
+// The protocol (also the building block for a task supervisor and async
+// streams) is a reply channel (otp/runtime/detail/reply_channel.hpp):
+//  1. The owner adopts a channel R and spawns the task process (linked or
+//     not) with R as its monitor, giving it detail::async_start{owner, R} as
+//     its first argument. (A task started elsewhere, by a task supervisor or
+//     a stream's start function, is monitored after the start and gets
+//     async_start as its first message.)
+//  2. The task runs f, replies async_reply<T>{R, value} on the channel (one
+//     envelope, sent to the alias R; the owner's monitor stays, as in Elixir)
+//     and returns (exit `normal`). If f throws or exits, no reply is sent:
+//     the task's exit reason tells why.
 //  3. The owner waits for the reply tagged R or the down_msg of R. Once it is
 //     done with the task (a reply or DOWN taken, await timed out, shutdown,
-//     ignore) it demonitors R (flushing its DOWN) and deactivates A, so a
-//     reply that comes later is dropped on arrival: it never reaches the
-//     owner's mailbox. (Elixir does the same with a monitor alias.)
+//     ignore) it closes R: demonitored (its DOWN flushed) and no longer an
+//     alias, so a reply that comes later is dropped on arrival: it never
+//     reaches the owner's mailbox. (Elixir does the same with a monitor alias.)
 //
 // Long mailboxes. Each wait is one selective receive guarded by R: it looks
 // at the messages already queued once, then only at new ones (a receive keeps
@@ -49,6 +54,7 @@
 #include <vector>
 
 #include "otp/behaviours/shutdown.hpp"
+#include "otp/runtime/detail/reply_channel.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/messages.hpp"
@@ -84,17 +90,15 @@ template <class F, class... A>
 using async_value_for =
     typename async_value_of<std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>>::type;
 
-/// The first message a task process takes: who to answer, how.
+/// Who a task process answers: its owner, on the reply channel `tag` (the
+/// owner's monitor of the task and its alias).
 struct async_start {
   pid owner;
-  ref tag;    // the owner's monitor of the task: tags the reply
-  ref alias;  // the owner's alias the reply is sent to
+  ref tag;
 };
 
 /// Throws otp::badarg unless the calling process is `owner` and the task is open.
 void async_check(pid owner, bool open, const char* what);
-/// The owner is done with the task: demonitor(tag, flush) and unalias(alias).
-void async_release(ref tag, ref alias);
 /// True when `reason` is how a task ends when shut down as asked: `killed`
 /// for brutal_kill, exactly `shutdown` otherwise.
 bool async_ended_as_asked(const exit_reason& reason, bool brutal_kill) noexcept;
@@ -110,11 +114,10 @@ struct async_access;
 /// the monitor and the reply route and takes the DOWN if it is queued
 /// (returning exited(normal) for a task that replied and ended).
 /// @mirrors the `{Ref, Reply}` message of Task.async/1
+/// Fields: `ref` (the task's ref()), `value` (std::monostate for void) and
+/// `monitor_dropped` (runtime bookkeeping; always false for a task).
 template <class T>
-struct async_reply {
-  otp::ref ref;
-  detail::stored_t<T> value;  ///< std::monostate for void
-};
+using async_reply = detail::reply_msg<detail::stored_t<T>>;
 
 /// What a finished task gave: its value, or the reason it exited without one.
 ///
@@ -187,14 +190,13 @@ class [[nodiscard]] async_task {
   using value_type = T;
 
   async_task(async_task&& o) noexcept
-      : pid_(o.pid_), ref_(o.ref_), alias_(o.alias_), owner_(o.owner_), open_(o.open_) {
+      : pid_(o.pid_), ref_(o.ref_), owner_(o.owner_), open_(o.open_) {
     o.open_ = false;
   }
   async_task& operator=(async_task&& o) noexcept {
     if (this != &o) {
       pid_ = o.pid_;
       ref_ = o.ref_;
-      alias_ = o.alias_;
       owner_ = o.owner_;
       open_ = std::exchange(o.open_, false);
     }
@@ -214,12 +216,11 @@ class [[nodiscard]] async_task {
 
  private:
   friend struct detail::async_access;
-  async_task(otp::pid p, otp::ref r, otp::ref a, otp::pid owner) noexcept
-      : pid_(p), ref_(r), alias_(a), owner_(owner), open_(true) {}
+  async_task(otp::pid p, otp::ref r, otp::pid owner) noexcept
+      : pid_(p), ref_(r), owner_(owner), open_(true) {}
 
   otp::pid pid_;
   otp::ref ref_;
-  otp::ref alias_;
   otp::pid owner_;
   bool open_ = false;
 };
@@ -228,8 +229,8 @@ namespace detail {
 
 struct async_access {
   template <class T>
-  static async_task<T> make(pid p, ref r, ref a, pid owner) noexcept {
-    return async_task<T>(p, r, a, owner);
+  static async_task<T> make(pid p, ref r, pid owner) noexcept {
+    return async_task<T>(p, r, owner);
   }
   template <class T>
   static void check(const async_task<T>& t, const char* what) {
@@ -239,14 +240,22 @@ struct async_access {
   static void close(async_task<T>& t) noexcept {
     t.open_ = false;
   }
+  /// The owner is done with the task: its channel closed (the monitor
+  /// removed with its DOWN flushed, the alias deactivated).
   template <class T>
-  static ref alias_of(const async_task<T>& t) noexcept {
-    return t.alias_;
+  static void release(const async_task<T>& t) noexcept {
+    reply_channel(t.ref_).close();
+  }
+  /// Late replies of the task are dropped from now on; its monitor stays.
+  template <class T>
+  static void close_alias(const async_task<T>& t) noexcept {
+    reply_channel(t.ref_).close_alias();
   }
 };
 
-/// Runs f(a...) (awaiting it when it is a coroutine) and replies through the
-/// owner's alias named in `s`. f and a are the caller's: they are moved from.
+/// Runs f(a...) (awaiting it when it is a coroutine) and replies on the
+/// owner's channel named in `s`, keeping the owner's monitor. f and a are the
+/// caller's: they are moved from.
 template <class T, class Fn, class... A>
 task<void> async_run(async_start s, Fn& f, A&... a) {
   using R = std::invoke_result_t<Fn, A...>;
@@ -255,38 +264,49 @@ task<void> async_run(async_start s, Fn& f, A&... a) {
       co_await std::invoke(std::move(f), std::move(a)...);
     else
       std::invoke(std::move(f), std::move(a)...);
-    send_alias(s.owner, s.alias, async_reply<void>{s.tag, {}});
+    send_reply(s.owner, s.tag, std::monostate{}, false);
   } else if constexpr (is_task_v<R>) {
     T v = co_await std::invoke(std::move(f), std::move(a)...);
-    send_alias(s.owner, s.alias, async_reply<T>{s.tag, std::move(v)});
+    send_reply(s.owner, s.tag, std::move(v), false);
   } else {
-    send_alias(s.owner, s.alias, async_reply<T>{s.tag, std::invoke(std::move(f), std::move(a)...)});
+    send_reply(s.owner, s.tag, stored_t<T>(std::invoke(std::move(f), std::move(a)...)), false);
   }
 }
 
-/// The body of every task process: takes async_start, runs f(a...) (awaiting
-/// it when it is a coroutine) and replies through the owner's alias.
+/// The body of a task process started by otp::async: runs f(a...) (awaiting
+/// it when it is a coroutine) and replies on the channel `s`.
 template <class T, class Fn, class... A>
-task<void> async_body(Fn f, A... a) {
+task<void> async_body(async_start s, Fn f, A... a) {
+  task<void> run = async_run<T>(s, f, a...);
+  co_await run;
+}
+
+/// The body of a task process started by someone else (a task supervisor, a
+/// stream's start function): takes async_start from its owner first.
+template <class T, class Fn, class... A>
+task<void> attached_async_body(Fn f, A... a) {
   const async_start s = co_await receive<async_start>();
   task<void> run = async_run<T>(s, f, a...);
   co_await run;
 }
 
 /// Makes the calling process the owner of the task process `child`, which
-/// runs async_body and which it monitors with `tag`: sends it async_start.
+/// runs attached_async_body: monitors it with a reply channel and sends it
+/// async_start.
 template <class T>
-async_task<T> async_attach(pid child, ref tag, ref al) {
-  const pid owner = self();
+async_task<T> async_attach(pid child) {
+  process& me = require_process("otp::async");
+  const ref tag = monitor(child);
   try {
-    send(child, async_start{owner, tag, al});
+    reply_channel::adopt(me, tag);
+    send(child, async_start{me.self(), tag});
   } catch (...) {  // out of memory: do not leave the task waiting forever
     unlink(child);
     otp::exit(child, exit_reason::kill());
-    async_release(tag, al);
+    reply_channel(tag).close();
     throw;
   }
-  return async_access::make<T>(child, tag, al, owner);
+  return async_access::make<T>(child, tag, me.self());
 }
 
 /// The body of a task_start process: f(a...), awaited when it is a coroutine.
@@ -303,31 +323,33 @@ task<void> start_body(Fn f, A... a) {
 template <class F, class... A>
 async_task<async_value_for<F, A...>> spawn_async(spawn_request req, F&& f, A&&... a) {
   using T = async_value_for<F, A...>;
-  node_impl& n = require_node("otp::async");
-  const ref al = alias();
+  process& me = require_process("otp::async");
+  const reply_channel ch = reply_channel::adopt(me);
   req.monitor = true;
+  req.monitor_ref = ch.tag();
   spawn_result s;
   try {
-    s = spawn_on(n, req, &async_body<T, std::decay_t<F>, std::decay_t<A>...>, std::forward<F>(f),
-                 std::forward<A>(a)...);
+    s = spawn_on(*me.node, req, &async_body<T, std::decay_t<F>, std::decay_t<A>...>,
+                 async_start{me.self(), ch.tag()}, std::forward<F>(f), std::forward<A>(a)...);
   } catch (...) {
-    unalias(al);
+    ch.close_alias();
     throw;
   }
-  return async_attach<T>(s.child, s.monitor, al);
+  return async_access::make<T>(s.child, ch.tag(), me.self());
 }
 
-/// Waits up to `t` for the reply tagged `tag` or the DOWN of `tag`:
+/// Waits up to `t` for the reply on channel `tag` or the DOWN of `tag`:
 /// ok(value), exited(reason), or std::nullopt on timeout.
 template <class T>
 auto wait_reply(ref tag, timeout t) {
-  using R = std::optional<async_result<T>>;
-  return receive(
-      when([tag](const async_reply<T>& m) { return m.ref == tag; },
-           [](async_reply<T>&& m) -> R { return async_result<T>::ok(std::move(m.value)); }),
-      when([tag](const down_msg& d) { return d.monitor == tag; },
-           [](down_msg&& d) -> R { return async_result<T>::exited(std::move(d.reason)); }),
-      after(t, [] { return R(); }));
+  using O = reply_outcome<stored_t<T>>;
+  return receive_reply<stored_t<T>>(on_channel{tag}, t,
+                                    [](O&& o) -> std::optional<async_result<T>> {
+                                      if (o.how == O::kind::timeout) return std::nullopt;
+                                      if (o.how == O::kind::value)
+                                        return async_result<T>::ok(std::move(*o.value));
+                                      return async_result<T>::exited(std::move(o.reason));
+                                    });
 }
 
 /// Waits up to `t` for the DOWN of `tag`; its reason, or std::nullopt.
@@ -396,18 +418,18 @@ task<std::vector<stored_t<T>>> await_all(std::vector<async_task<T>>& ts, timeout
   while (!pending.empty() && !failed) {
     auto e = co_await wait_many<T>(pending, deadline.tag);
     if (e.value) {
-      async_release(ts[e.index].ref(), async_access::alias_of(ts[e.index]));
+      async_access::release(ts[e.index]);
       pending.erase(ts[e.index].ref());
       got[e.index] = std::move(e.value);
     } else if (e.down) {
-      unalias(async_access::alias_of(ts[e.index]));
+      async_access::close_alias(ts[e.index]);
       pending.erase(ts[e.index].ref());
       failed = std::move(e.down);
     } else {
       failed = exit_reason::timeout();
     }
   }
-  for (const auto& [r, i] : pending) async_release(r, async_access::alias_of(ts[i]));
+  for (const auto& [r, i] : pending) async_access::release(ts[i]);
   co_await deadline.end();
   if (failed) otp::exit(std::move(*failed));
   std::vector<stored_t<T>> values;
@@ -470,18 +492,16 @@ template <class T>
 task<T> await(async_task<T>& a, timeout t = std::chrono::milliseconds(5000)) {
   detail::async_access::check(a, "otp::await");
   detail::async_access::close(a);
-  const ref tag = a.ref();
-  const ref al = detail::async_access::alias_of(a);
-  std::optional<async_result<T>> r = co_await detail::wait_reply<T>(tag, t);
+  std::optional<async_result<T>> r = co_await detail::wait_reply<T>(a.ref(), t);
   if (!r) {
-    detail::async_release(tag, al);
+    detail::async_access::release(a);
     otp::exit(exit_reason::timeout());
   }
   if (r->is_exit()) {
-    unalias(al);
+    detail::async_access::close_alias(a);
     otp::exit(r->reason());
   }
-  detail::async_release(tag, al);
+  detail::async_access::release(a);
   if constexpr (std::is_void_v<T>)
     co_return;
   else
@@ -532,9 +552,9 @@ task<std::optional<async_result<T>>> task_yield(async_task<T>& a,
   if (r) {
     detail::async_access::close(a);
     if (r->is_ok())
-      detail::async_release(a.ref(), detail::async_access::alias_of(a));
+      detail::async_access::release(a);
     else
-      unalias(detail::async_access::alias_of(a));
+      detail::async_access::close_alias(a);
   }
   co_return r;
 }
@@ -560,7 +580,7 @@ task<std::optional<async_result<T>>> task_shutdown(
   const ref tag = a.ref();
   if (p.is_null()) {  // task_completed: no process, its reply is queued
     std::optional<async_result<T>> r = co_await detail::wait_reply<T>(tag, 0);
-    unalias(detail::async_access::alias_of(a));
+    detail::async_access::close_alias(a);
     co_return r;
   }
   unlink(p);
@@ -571,7 +591,7 @@ task<std::optional<async_result<T>>> task_shutdown(
     otp::exit(p, exit_reason::kill());
     down = co_await detail::wait_down(tag, infinity);
   }
-  unalias(detail::async_access::alias_of(a));
+  detail::async_access::close_alias(a);
   // A reply is sent before the DOWN, so it is queued by now if there is one.
   std::optional<async_result<T>> r = co_await detail::wait_reply<T>(tag, 0);
   if (r) co_return r;
@@ -593,10 +613,10 @@ task<std::optional<async_result<T>>> task_ignore(async_task<T>& a) {
   detail::async_access::close(a);
   std::optional<async_result<T>> r = co_await detail::wait_reply<T>(a.ref(), 0);
   if (r && r->is_exit()) {
-    unalias(detail::async_access::alias_of(a));
+    detail::async_access::close_alias(a);
   } else {
     if (!a.pid().is_null()) unlink(a.pid());
-    detail::async_release(a.ref(), detail::async_access::alias_of(a));
+    detail::async_access::release(a);
   }
   co_return r;
 }
@@ -625,10 +645,10 @@ task<std::vector<std::optional<async_result<T>>>> task_yield_many(
     pending.erase(a.ref());
     detail::async_access::close(a);
     if (e.value) {
-      detail::async_release(a.ref(), detail::async_access::alias_of(a));
+      detail::async_access::release(a);
       out[e.index] = async_result<T>::ok(std::move(*e.value));
     } else {
-      unalias(detail::async_access::alias_of(a));
+      detail::async_access::close_alias(a);
       out[e.index] = async_result<T>::exited(std::move(*e.down));
     }
   }
@@ -646,10 +666,10 @@ task<std::vector<std::optional<async_result<T>>>> task_yield_many(
 template <class V>
 async_task<std::decay_t<V>> task_completed(V&& value) {
   using T = std::decay_t<V>;
-  const ref al = alias();
-  const ref tag = make_ref();
-  send_alias(self(), al, async_reply<T>{tag, std::forward<V>(value)});
-  return detail::async_access::make<T>(pid(), tag, al, self());
+  detail::process& me = detail::require_process("otp::task_completed");
+  const ref tag = detail::reply_channel::adopt(me).tag();
+  detail::send_reply(me.self(), tag, detail::stored_t<T>(std::forward<V>(value)), false);
+  return detail::async_access::make<T>(pid(), tag, me.self());
 }
 
 /// Runs f(args...) in a new process that no one links to or monitors, for

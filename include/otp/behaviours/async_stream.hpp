@@ -20,9 +20,9 @@
 // task starts, so the range need not outlive the call.
 //
 // How it runs (in the caller, without Elixir's helper process): the caller
-// starts tasks (detail::async_body, waiting for async_start) until
-// max_concurrency run, monitors each and sends it async_start with one alias
-// shared by the stream; then it waits for a reply or a DOWN of any running
+// starts tasks (detail::attached_async_body, waiting for async_start) until
+// max_concurrency run, monitors each with a reply channel and sends it
+// async_start; then it waits for a reply or a DOWN of any running
 // task, or the deadline of the oldest one (deadlines are in start order, so
 // one receive timeout covers them all). A task holds its place until its
 // DOWN comes, also after its reply (as in Elixir), so at no moment do more
@@ -168,6 +168,7 @@ task<void> stop_stream_tasks(std::unordered_map<ref, stream_slot<T>>& live, bool
   while (!live.empty())
     co_await receive(when([&live](const down_msg& d) { return live.count(d.monitor) != 0; },
                           [&live](down_msg&& d) { live.erase(d.monitor); }));
+  for (const ref& t : tags) reply_channel(t).close_alias();  // every reply sent is queued
   task<void> drop = drop_replies<T>(tags);
   co_await drop;
   if (linked && trapping) {
@@ -177,7 +178,7 @@ task<void> stop_stream_tasks(std::unordered_map<ref, stream_slot<T>>& live, bool
 }
 
 /// Starts one task of a stream for the input it is given (moving from it):
-/// a process running async_body (or a variant waiting for async_start from
+/// a process running attached_async_body (or a variant waiting for async_start from
 /// the caller), linked to the caller for a linked stream.
 template <class S, class In>
 concept stream_starter = requires(S& s, In& x) {
@@ -204,7 +205,6 @@ task<std::vector<async_result<T>>> run_stream(std::vector<In> inputs, Start star
   std::unordered_map<ref, stream_slot<T>> live;  // the running tasks, by monitor
   std::deque<ref> oldest;                        // tasks in start order: deadline order
   std::vector<pid> ended;                        // linked tasks that may have left an exit_msg
-  const ref al = alias();
   std::size_t next = 0;
   std::optional<exit_reason> fail;
   std::exception_ptr error;
@@ -218,7 +218,8 @@ task<std::vector<async_result<T>>> run_stream(std::vector<In> inputs, Start star
           break;
         }
         const ref m = monitor(s.child);
-        send(s.child, async_start{me, m, al});
+        reply_channel::adopt(require_process("async_stream"), m);
+        send(s.child, async_start{me, m});
         std::chrono::milliseconds deadline{0};
         if (!o.timeout.is_infinite())
           deadline = monotonic_time() + std::chrono::milliseconds(o.timeout.ms());
@@ -266,6 +267,7 @@ task<std::vector<async_result<T>>> run_stream(std::vector<In> inputs, Start star
       }
       const stream_slot<T> done = std::move(live.at(e.tag));
       live.erase(e.tag);
+      reply_channel(e.tag).close_alias();  // its DOWN is taken: every reply it sent is queued
       if (trapping) {
         unlink(done.child);
         ended.push_back(done.child);
@@ -279,7 +281,6 @@ task<std::vector<async_result<T>>> run_stream(std::vector<In> inputs, Start star
     task<void> stop = stop_stream_tasks<T>(live, linked, trapping);
     co_await stop;
   }
-  unalias(al);
   if (!ended.empty()) {
     task<void> flush = flush_exits(std::move(ended));
     co_await flush;
@@ -356,7 +357,7 @@ requires std::copy_constructible<std::decay_t<F>> &&
     detail::spawn_request req;
     req.link = true;
     const pid p = detail::spawn_on(detail::require_node("otp::async_stream"), req,
-                                   &detail::async_body<T, Fn, In>, fn, std::move(x))
+                                   &detail::attached_async_body<T, Fn, In>, fn, std::move(x))
                       .child;
     return detail::started_ok(p);
   };

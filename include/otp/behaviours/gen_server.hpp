@@ -51,10 +51,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "otp/behaviours/detail/gen_server_engine.hpp"
+#include "otp/behaviours/from.hpp"
 #include "otp/behaviours/proc_lib.hpp"
 #include "otp/behaviours/server_ref.hpp"
 #include "otp/behaviours/server_result.hpp"
-#include "otp/detail/gen_server_engine.hpp"
+#include "otp/behaviours/types.hpp"
 #include "otp/runtime/any_message.hpp"
 #include "otp/runtime/messages.hpp"
 #include "otp/runtime/process.hpp"
@@ -87,14 +89,10 @@ namespace detail {
 /// reason, except `normal`, which becomes `{normal,{gen_server,call}}` so the
 /// caller does not end silently (as OTP wraps every such reason).
 [[noreturn]] void call_server_down(const exit_reason& r);
-/// Gives up a call: drops the monitor (and a DOWN already queued) and the
-/// alias. `monitor_dropped`: the server's reply said it removed the monitor
-/// already, so it is forgotten locally with no demonitor signal.
-void call_abandon(ref mon, bool monitor_dropped = false) noexcept;
 
-/// The awaitable behind otp::call and the sys requests: monitors the server
-/// (the monitor ref is also the reply alias), marks the queue, sends the
-/// request, then waits only for the reply or the server's DOWN.
+/// The awaitable behind otp::call and the sys requests: opens a reply
+/// channel to the server carrying the request (after marking the queue),
+/// then waits only for its answer, the server's DOWN or the timeout.
 template <class R, class Make>
 class [[nodiscard]] call_op {
  public:
@@ -110,23 +108,30 @@ class [[nodiscard]] call_op {
     if (to.is_null()) exit(exit_reason::noproc());
     if (to == me.self()) exit(exit_reason::calling_self());
     const receive_mark mark = mark_queue();  // before the monitor: a DOWN noproc is newer
-    mon_ = make_ref();
-    monitor_and_send(me, to, mon_, make_(me.self(), mon_));
-    rx_.emplace(std::move(
-        rx_t(after_clause<on_timeout>{t_, on_timeout{mon_}},
-             guarded<is_reply, take_reply>{is_reply{mon_.id()}, take_reply{&monitor_dropped_}},
-             guarded<is_down, on_down>{is_down{mon_}, on_down{}},
-             guarded<is_refusal, on_refusal>{is_refusal{mon_.id()}, on_refusal{mon_}})
-            .starting_at(mark)));
+    tag_ = make_ref();
+    reply_channel::open(me, to, tag_, make_(me.self(), tag_));
+    rx_.emplace(receive_reply<value_type>(on_channel{tag_}, t_).starting_at(mark));
     return rx_->await_ready();
   }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept {
     return rx_->await_suspend(h);
   }
   R await_resume() {
-    value_type v = rx_->await_resume();
-    call_abandon(mon_, monitor_dropped_);
-    if constexpr (!std::is_void_v<R>) return v;
+    reply_outcome<value_type> o = rx_->await_resume();
+    using kind = typename reply_outcome<value_type>::kind;
+    if (o.how != kind::timeout) {
+      reply_channel(tag_).close(o.monitor_gone);
+      if (o.how == kind::value) {
+        if constexpr (std::is_void_v<R>)
+          return;
+        else
+          return std::move(*o.value);
+      }
+      if (o.how == kind::down) call_server_down(o.reason);
+      exit(std::move(o.reason));  // refused
+    }
+    reply_channel(tag_).close();
+    exit(exit_reason::timeout());
   }
 
   /// Blocks a thread that owns an otp::mailbox until the call completes.
@@ -138,51 +143,13 @@ class [[nodiscard]] call_op {
   }
 
  private:
-  struct is_reply {
-    std::uint64_t tag;
-    bool operator()(const reply_msg<value_type>& r) const noexcept { return r.tag == tag; }
-  };
-  struct take_reply {
-    bool* monitor_dropped;
-    value_type operator()(reply_msg<value_type>&& r) const {
-      *monitor_dropped = r.monitor_dropped;
-      return std::move(r.value);
-    }
-  };
-  struct is_down {
-    ref mon;
-    bool operator()(const down_msg& d) const noexcept { return d.monitor == mon; }
-  };
-  struct on_down {
-    value_type operator()(down_msg&& d) const { call_server_down(d.reason); }
-  };
-  struct on_timeout {
-    ref mon;
-    value_type operator()() const {
-      call_abandon(mon);
-      exit(exit_reason::timeout());
-    }
-  };
-  struct is_refusal {
-    std::uint64_t tag;
-    bool operator()(const call_refused& r) const noexcept { return r.tag == tag; }
-  };
-  struct on_refusal {
-    ref mon;
-    value_type operator()(call_refused&& r) const {
-      call_abandon(mon, r.monitor_dropped);
-      exit(r.reason);
-    }
-  };
-  using rx_t = receive_op<value_type, after_clause<on_timeout>, guarded<is_reply, take_reply>,
-                          guarded<is_down, on_down>, guarded<is_refusal, on_refusal>>;
+  using rx_t = decltype(receive_reply<value_type>(on_channel{}, timeout(0)));
 
   pid to_;
   server_name name_;
   Make make_;
   timeout t_;
-  bool monitor_dropped_ = false;  // set by take_reply (after await_ready: no move since)
-  ref mon_;
+  ref tag_;  // the channel, once open
   std::optional<rx_t> rx_;
 };
 
@@ -284,77 +251,38 @@ send_request(const server_ref<S>& s, Req&& req) {
   detail::process& me = detail::require_process("send_request");
   pid to = s.resolve();
   if (to.is_null()) {  // nobody to ask: DOWN noproc at once
-    ref mon = monitor(to);
-    detail::activate_alias(me, mon);
+    const ref mon = monitor(to);
+    detail::reply_channel::adopt(me, mon);
     return {to, mon};
   }
   using M = detail::call_msg<S, Q>;
-  const ref mon = make_ref();
-  detail::monitor_and_send(me, to, mon,
-                           detail::make_message<M>(M{me.self(), mon, std::forward<Req>(req)}));
-  return {to, mon};
+  const ref tag = make_ref();
+  detail::reply_channel::open(me, to, tag,
+                              detail::make_message<M>(M{me.self(), tag, std::forward<Req>(req)}));
+  return {to, tag};
 }
 
 namespace detail {
 
-/// An answer to an outstanding request: its response, which request
-/// (0 for a timeout), and whether the server already dropped the monitor.
+/// The response an answer on a request's channel gives.
 template <class R>
-struct answer {
+response<R> response_of(reply_outcome<stored_t<R>>&& o) {
+  using kind = typename reply_outcome<stored_t<R>>::kind;
   response<R> r;
-  std::uint64_t tag = 0;
-  bool monitor_dropped = false;
-
-  static answer of(reply_msg<stored_t<R>>&& m) {
-    answer a;
-    a.r.state = response<R>::status::reply;
-    a.r.value.emplace(std::move(m.value));
-    a.tag = m.tag;
-    a.monitor_dropped = m.monitor_dropped;
-    return a;
+  switch (o.how) {
+    case kind::value:
+      r.state = response<R>::status::reply;
+      r.value = std::move(o.value);
+      break;
+    case kind::refused:
+    case kind::down:
+      r.state = response<R>::status::error;
+      r.reason = std::move(o.reason);
+      break;
+    case kind::timeout:
+      break;
   }
-  static answer of(down_msg&& d) {
-    answer a;
-    a.r.state = response<R>::status::error;
-    a.r.reason = std::move(d.reason);
-    a.tag = d.monitor.id();
-    return a;
-  }
-  static answer of(call_refused&& m) {
-    answer a;
-    a.r.state = response<R>::status::error;
-    a.r.reason = std::move(m.reason);
-    a.tag = m.tag;
-    a.monitor_dropped = m.monitor_dropped;
-    return a;
-  }
-};
-
-/// Waits up to `t` for the answer to a request whose tag `has(tag)` accepts:
-/// its reply, its server's DOWN, or the server's refusal of a call meant for
-/// another type. @returns the answer (a default one, status timeout, on expiry).
-template <class R, class Has>
-task<answer<R>> receive_answer(Has has, timeout t) {
-  using V = stored_t<R>;
-  co_return co_await receive(when([has](const reply_msg<V>& m) { return has(m.tag); },
-                                  [](reply_msg<V>&& m) { return answer<R>::of(std::move(m)); }),
-                             when([has](const down_msg& d) { return has(d.monitor.id()); },
-                                  [](down_msg&& d) { return answer<R>::of(std::move(d)); }),
-                             when([has](const call_refused& m) { return has(m.tag); },
-                                  [](call_refused&& m) { return answer<R>::of(std::move(m)); }),
-                             after(t, [] { return answer<R>{}; }));
-}
-
-/// The answer `m` is to a request whose tag `has(tag)` accepts, or nullopt.
-template <class R, class Has>
-std::optional<answer<R>> answer_in(any_message& m, Has has) {
-  if (auto* r = m.get_if<reply_msg<stored_t<R>>>(); r != nullptr && has(r->tag))
-    return answer<R>::of(std::move(*r));
-  if (auto* d = m.get_if<down_msg>(); d != nullptr && has(d->monitor.id()))
-    return answer<R>::of(std::move(*d));
-  if (auto* c = m.get_if<call_refused>(); c != nullptr && has(c->tag))
-    return answer<R>::of(std::move(*c));
-  return std::nullopt;
+  return r;
 }
 
 }  // namespace detail
@@ -364,11 +292,9 @@ std::optional<answer<R>> answer_in(any_message& m, Has has) {
 /// @mirrors gen_server:wait_response/2
 template <class R>
 task<response<R>> wait_response(request_id<R> id, timeout t) {
-  const std::uint64_t tag = id.mon.id();
-  detail::answer<R> a =
-      co_await detail::receive_answer<R>([tag](std::uint64_t x) { return x == tag; }, t);
-  if (a.r.state != response<R>::status::timeout) detail::call_abandon(id.mon, a.monitor_dropped);
-  co_return std::move(a.r);
+  auto o = co_await detail::receive_reply<detail::stored_t<R>>(detail::on_channel{id.mon}, t);
+  if (o.how != decltype(o)::kind::timeout) detail::reply_channel(id.mon).close(o.monitor_gone);
+  co_return detail::response_of<R>(std::move(o));
 }
 
 /// As wait_response, but a timeout abandons the request: its late reply is
@@ -377,7 +303,7 @@ task<response<R>> wait_response(request_id<R> id, timeout t) {
 template <class R>
 task<response<R>> receive_response(request_id<R> id, timeout t) {
   response<R> out = co_await wait_response(id, t);
-  if (out.state == response<R>::status::timeout) detail::call_abandon(id.mon);
+  if (out.state == response<R>::status::timeout) detail::reply_channel(id.mon).close();
   co_return out;
 }
 
@@ -388,12 +314,10 @@ task<response<R>> receive_response(request_id<R> id, timeout t) {
 /// @mirrors gen_server:check_response/2
 template <class R>
 std::optional<response<R>> check_response(any_message& m, request_id<R> id) {
-  const std::uint64_t tag = id.mon.id();
-  std::optional<detail::answer<R>> a =
-      detail::answer_in<R>(m, [tag](std::uint64_t x) { return x == tag; });
-  if (!a) return std::nullopt;
-  detail::call_abandon(id.mon, a->monitor_dropped);
-  return std::move(a->r);
+  auto o = detail::reply_in<detail::stored_t<R>>(m, detail::on_channel{id.mon});
+  if (!o) return std::nullopt;
+  detail::reply_channel(id.mon).close(o->monitor_gone);
+  return detail::response_of<R>(std::move(*o));
 }
 
 namespace detail {

@@ -67,17 +67,6 @@ struct behaviour_info {
   const char* kind = "proc_lib";  ///< "gen_server", "supervisor", ...
 };
 
-/// The ack a starting process sends to the process waiting in start_link.
-struct start_ack {
-  static constexpr bool otp_alias_tagged = true;  // sent to the alias `tag`
-  std::uint64_t tag = 0;
-  start_result result;
-  /// The child dropped the starter's monitor (tag) as it acked `ok`: the
-  /// starter forgets it without a demonitor signal that would wake the new
-  /// child once more.
-  bool monitor_dropped = false;
-};
-
 /// The ancestors a child of the calling process gets: [caller | caller's ancestors].
 std::vector<pid> ancestors_for_child();
 

@@ -69,22 +69,22 @@ class request_id_collection {
     return out;
   }
 
-  /// Whether a request with monitor tag `tag` is in the collection.
-  bool has(std::uint64_t tag) const noexcept { return entries_.count(tag) != 0; }
-  /// The labelled response for answer `a` of a request in the collection;
+  /// Whether the request whose channel is `tag` is in the collection.
+  bool has(ref tag) const noexcept { return entries_.count(tag.id()) != 0; }
+  /// The labelled response for answer `o` to a request in the collection;
   /// finishes that request and removes it when `del`.
-  labelled_response<R, L> finish(detail::answer<R>&& a, bool del) {
-    auto it = entries_.find(a.tag);
+  labelled_response<R, L> finish(detail::reply_outcome<detail::stored_t<R>>&& o, bool del) {
+    auto it = entries_.find(o.ref.id());
     labelled_response<R, L> out;
-    static_cast<response<R>&>(out) = std::move(a.r);
+    detail::reply_channel(o.ref).close(o.monitor_gone);
+    static_cast<response<R>&>(out) = detail::response_of<R>(std::move(o));
     out.label = it->second.second;
-    detail::call_abandon(it->second.first.mon, a.monitor_dropped);
     if (del) entries_.erase(it);
     return out;
   }
   /// Abandons every request (late replies are dropped) and empties the collection.
   void abandon_all() noexcept {
-    for (auto& [tag, e] : entries_) detail::call_abandon(e.first.mon);
+    for (auto& [tag, e] : entries_) detail::reply_channel(e.first.mon).close();
     entries_.clear();
   }
 
@@ -117,10 +117,10 @@ task<labelled_response<R, L>> wait_response(request_id_collection<R, L>& coll, t
     none.state = response<R>::status::no_request;
     co_return none;
   }
-  detail::answer<R> a =
-      co_await detail::receive_answer<R>([&coll](std::uint64_t tag) { return coll.has(tag); }, t);
-  if (a.r.state == response<R>::status::timeout) co_return labelled_response<R, L>{};
-  co_return coll.finish(std::move(a), del);
+  auto o = co_await detail::receive_reply<detail::stored_t<R>>(
+      [&coll](ref tag) { return coll.has(tag); }, t);
+  if (o.how == decltype(o)::kind::timeout) co_return labelled_response<R, L>{};
+  co_return coll.finish(std::move(o), del);
 }
 
 /// As wait_response, but a timeout abandons every request in `coll` (their
@@ -147,10 +147,9 @@ std::optional<labelled_response<R, L>> check_response(any_message& m,
     none.state = response<R>::status::no_request;
     return none;
   }
-  std::optional<detail::answer<R>> a =
-      detail::answer_in<R>(m, [&coll](std::uint64_t tag) { return coll.has(tag); });
-  if (!a) return std::nullopt;
-  return coll.finish(std::move(*a), del);
+  auto o = detail::reply_in<detail::stored_t<R>>(m, [&coll](ref tag) { return coll.has(tag); });
+  if (!o) return std::nullopt;
+  return coll.finish(std::move(*o), del);
 }
 
 }  // namespace otp

@@ -21,8 +21,8 @@
 #include <utility>
 #include <variant>
 
-#include "otp/detail/envelope.hpp"
 #include "otp/runtime/any_message.hpp"
+#include "otp/runtime/detail/envelope.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/task.hpp"
 #include "otp/runtime/timeout.hpp"

@@ -27,8 +27,9 @@
 // monitors the caller and waits for its async_start (it exits
 // `{shutdown, Reason}` if the caller dies first, so a caller killed between
 // the two steps leaves no task waiting forever). When start_child returns,
-// the caller links the task (async only), monitors it and sends async_start
-// (detail::async_attach); the task runs f and replies as otp::async's does,
+// the caller links the task (async only), monitors it with a reply channel
+// and sends async_start (detail::async_attach); the task runs f and replies
+// on the channel as otp::async's does,
 // so await, task_yield, task_shutdown and task_ignore work on the handle.
 //
 // start_child: the task runs f at once and replies to nobody; restart and
@@ -175,9 +176,7 @@ task<async_task<T>> supervised_async(task_supervisor::ref sup, child_spec spec, 
   task<start_result> starting = start_task_child(std::move(sup), std::move(spec), link);
   const start_result r = co_await starting;
   if (!r.is_ok()) otp::exit(r.is_error() ? r.reason : exit_reason::other("ignore"));
-  const ref tag = monitor(r.child);
-  const ref al = alias();
-  co_return async_attach<T>(r.child, tag, al);
+  co_return async_attach<T>(r.child);
 }
 
 /// async and async_nolink: the child spec running f(args...), then the

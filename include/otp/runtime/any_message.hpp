@@ -5,7 +5,7 @@
 #include <typeinfo>
 #include <utility>
 
-#include "otp/detail/envelope.hpp"
+#include "otp/runtime/detail/envelope.hpp"
 #include "otp/runtime/errors.hpp"
 
 namespace otp {

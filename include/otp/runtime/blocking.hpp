@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 
 namespace otp {
 

@@ -13,7 +13,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/spawn.hpp"
 #include "otp/runtime/task.hpp"
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <utility>
 
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/node.hpp"
 #include "otp/runtime/receive.hpp"
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/pid.hpp"
 #include "otp/runtime/process.hpp"

@@ -34,7 +34,7 @@
 #include <utility>
 #include <vector>
 
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/pid.hpp"
 #include "otp/runtime/process_info.hpp"
@@ -273,28 +273,6 @@ void send_alias(pid owner, ref a, T&& msg) {
   }
   detail::send_envelope(n, owner, s);
 }
-
-namespace detail {
-/// Sends `msg` (a type with `tag` == tag.id(), `monitor_dropped` and
-/// `otp_alias_tagged`) to alias `tag` of
-/// `owner`, the process that monitors the caller with the same ref: the
-/// caller drops that monitor as the message goes out and sets
-/// `monitor_dropped` when it did (see drop_caller_monitor), so `owner` can
-/// forget the monitor without a demonitor signal. Used for call replies and
-/// start acks.
-template <class M>
-void send_alias_dropping_monitor(pid owner, ref tag, M&& msg) {
-  using T = std::decay_t<M>;
-  static_assert(T::otp_alias_tagged, "T names its alias in `tag`");
-  auto& n = require_node("send_alias");
-  auto* m = static_cast<message_envelope<T>*>(make_message<T>(std::forward<M>(msg)));
-  m->kind = signal_kind::aliased_message;  // one envelope: the alias is m->value.tag
-  // Nothing can fail from here on: the monitor is dropped only for a
-  // message that is sent.
-  m->value.monitor_dropped = drop_caller_monitor(owner, tag);
-  send_envelope(n, owner, m);
-}
-}  // namespace detail
 
 /// Lets other processes run; signals sent to the caller take effect here.
 /// @mirrors erlang:yield/0

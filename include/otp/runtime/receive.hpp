@@ -19,8 +19,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "otp/detail/runtime.hpp"
 #include "otp/runtime/any_message.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/timeout.hpp"
 

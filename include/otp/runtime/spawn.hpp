@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/pid.hpp"
 #include "otp/runtime/task.hpp"
 

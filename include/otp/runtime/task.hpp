@@ -14,7 +14,7 @@
 #include <utility>
 #include <variant>
 
-#include "otp/detail/pool.hpp"
+#include "otp/runtime/detail/pool.hpp"
 
 namespace otp {
 

@@ -52,13 +52,13 @@
 #include "otp/behaviours/child_spec.hpp"
 #include "otp/behaviours/server_name.hpp"
 #include "otp/behaviours/start_result.hpp"
-#include "otp/detail/registry_core.hpp"
-#include "otp/detail/runtime.hpp"
+#include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/node.hpp"
 #include "otp/runtime/pid.hpp"
 #include "otp/runtime/process.hpp"
 #include "otp/runtime/task.hpp"
+#include "otp/services/detail/registry_core.hpp"
 #include "otp/services/register_result.hpp"
 
 namespace otp {

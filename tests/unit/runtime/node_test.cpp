@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "otp/detail/pool.hpp"
 #include "otp/otp.hpp"
+#include "otp/runtime/detail/pool.hpp"
 #include "support/bodies.hpp"
 
 using namespace std::chrono_literals;

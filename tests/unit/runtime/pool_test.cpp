@@ -1,6 +1,6 @@
 // The block pool: blocks handed out once, threads whose cache is gone, and
 // the checks that make misuse visible (checked frees, AddressSanitizer).
-#include "otp/detail/pool.hpp"
+#include "otp/runtime/detail/pool.hpp"
 
 #include <gtest/gtest.h>
 

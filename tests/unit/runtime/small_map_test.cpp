@@ -2,7 +2,7 @@
 // aliases: inline while small, open-addressed when large, inline again when
 // emptied. Checked against std::unordered_map on scripted and seeded
 // random operation sequences.
-#include "otp/detail/small_map.hpp"
+#include "otp/runtime/detail/small_map.hpp"
 
 #include <gtest/gtest.h>
 

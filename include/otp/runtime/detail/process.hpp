@@ -21,7 +21,7 @@
 #include <coroutine>
 #include <cstdint>
 
-#include "otp/detail/envelope.hpp"
+#include "otp/runtime/detail/envelope.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/pid.hpp"
 

@@ -12,7 +12,7 @@
 #include <typeinfo>
 #include <utility>
 
-#include "otp/detail/pool.hpp"
+#include "otp/runtime/detail/pool.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/pid.hpp"
 
@@ -72,7 +72,8 @@ struct message_vtable {
   const void* family;                               // null for ordinary messages
   void (*dispatch)(void* loop, message_header* m);  // set with family
   /// For types that name the alias they are sent to (T::otp_alias_tagged,
-  /// the alias id in T::tag): reads it. Null for the others.
+  /// the alias in T::ref: the answers of a reply channel): reads its id.
+  /// Null for the others.
   std::uint64_t (*alias_tag)(const message_header* m) noexcept;
   /// For call requests (T::otp_call): their traits. Null for the others.
   const call_traits* call;
@@ -101,7 +102,7 @@ template <class T>
 constexpr auto alias_tag_of() noexcept -> std::uint64_t (*)(const message_header*) noexcept {
   if constexpr (requires { T::otp_alias_tagged; })
     return [](const message_header* m) noexcept -> std::uint64_t {
-      return static_cast<const message_envelope<T>*>(m)->value.tag;
+      return static_cast<const message_envelope<T>*>(m)->value.ref.id();
     };
   else
     return nullptr;

@@ -19,11 +19,14 @@
 #include <utility>
 #include <variant>
 
+#include "otp/behaviours/from.hpp"
 #include "otp/behaviours/proc_lib.hpp"
 #include "otp/behaviours/server_name.hpp"
 #include "otp/behaviours/server_result.hpp"
-#include "otp/detail/envelope.hpp"
+#include "otp/behaviours/types.hpp"
 #include "otp/runtime/any_message.hpp"
+#include "otp/runtime/detail/envelope.hpp"
+#include "otp/runtime/detail/reply_channel.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/hibernate.hpp"
 #include "otp/runtime/messages.hpp"
@@ -33,21 +36,6 @@
 #include "otp/runtime/task.hpp"
 
 namespace otp {
-
-/// Where a call came from: the caller and the call's tag. Pass it to
-/// otp::reply to answer later (a deferred reply).
-/// @mirrors From in Module:handle_call(Request, From, State)
-template <class R>
-struct from {
-  pid caller;
-  ref tag;
-};
-
-/// A list of types, for declaring which messages handle_info or
-/// handle_continue take when they are overloaded:
-/// `using info = otp::types<otp::exit_msg, tick>;`
-template <class... T>
-struct types {};
 
 namespace detail {
 
@@ -82,16 +70,6 @@ struct task_value {
 template <class T>
 struct task_value<task<T>> {
   using type = T;
-};
-
-template <class V>
-struct reply_msg {
-  static constexpr bool otp_alias_tagged = true;  // sent to the alias `tag`
-  std::uint64_t tag = 0;
-  /// The server removed the caller's monitor as it replied (see
-  /// drop_caller_monitor): the caller forgets it without a demonitor signal.
-  bool monitor_dropped = false;
-  V value;
 };
 
 /// The reply type of request Req sent to S: Req::reply when declared, else
@@ -221,14 +199,6 @@ std::string format_status_crashed();
 /// How a state without format_status is shown: `#` and its type's name.
 std::string format_opaque_state(const std::type_info& type);
 
-/// Sends the reply `v` for call `tag` to `caller` (dropped there when the
-/// caller gave up: the tag is an alias).
-template <class V>
-void send_reply(pid caller, ref tag, V&& v) {
-  using M = reply_msg<std::decay_t<V>>;
-  send_alias_dropping_monitor(caller, tag, M{tag.id(), false, std::forward<V>(v)});
-}
-
 template <class S>
 inline constexpr char server_family = 0;
 
@@ -243,16 +213,6 @@ struct call_msg : call_header {
   static constexpr call_traits otp_call{&typeid(S), &typeid(Req), &otp_header};
   call_msg(pid caller, ref tag, Req r) : call_header{caller, tag}, req(std::move(r)) {}
   Req req;
-};
-
-/// The answer of a server to a call it does not handle (a call_msg of
-/// another server type): the caller's call exits with `reason`,
-/// `{bad_call,Request,Server}`. Sent to the call's alias, as a reply.
-struct call_refused {
-  static constexpr bool otp_alias_tagged = true;
-  std::uint64_t tag = 0;
-  bool monitor_dropped = false;  // as reply_msg::monitor_dropped
-  exit_reason reason;
 };
 
 template <class S, class Msg>

@@ -5,8 +5,8 @@
 #include <coroutine>
 #include <cstdint>
 
-#include "otp/detail/envelope.hpp"
-#include "otp/detail/process.hpp"
+#include "otp/runtime/detail/envelope.hpp"
+#include "otp/runtime/detail/process.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/pid.hpp"
 #include "otp/runtime/task.hpp"
@@ -94,34 +94,11 @@ void rx_wait_thread(process& p, void* awaiter, match_fn match, const timeout& t)
 bool reports_enabled(const node_impl& n) noexcept;
 /// Sends `r` to the node's report handler, or logs it.
 void emit_report(node_impl& n, const report& r) noexcept;
-/// Makes the existing ref `r` an active alias of `p` (one ref can then serve
-/// as a monitor and an alias, as `monitor(process, P, [{alias, ...}])` does).
-void activate_alias(process& p, ref r);
-/// Called by a server as it replies to a call from `caller` tagged `tag`:
-/// when the calling process holds the caller's monitor `tag` on it, removes
-/// that monitor and returns true. The reply tells the caller, which then
-/// forgets its side locally (forget_monitor) instead of sending a demonitor
-/// signal that would wake the server once more per call. Invisible to both:
-/// the caller takes the reply before any DOWN and drops the monitor anyway.
-/// False (nothing changed) outside a process or for a reply sent by another
-/// process than the one monitored.
-bool drop_caller_monitor(pid caller, ref tag) noexcept;
-/// Starts a call from `p` to `to`: `r` (fresh) becomes p's monitor of `to`
-/// and an active alias of p, and `request` (a message, owned) goes to `to`
-/// inside the monitor signal. One envelope and one push instead of two; the
-/// target installs the monitor and then queues the request, as if they had
-/// been sent one after the other (a dead target answers DOWN noproc and the
-/// request is dropped). Throws std::bad_alloc (request destroyed, nothing
-/// kept).
-void monitor_and_send(process& p, pid to, ref r, envelope* request);
 /// Fixes the exit reason of `p` (the calling process) to `reason`, taking
 /// effect when its body returns: what throwing exit_error(reason) out of the
 /// body does, without the cost of unwinding. An earlier decision (a kill
 /// that already arrived) wins, as it would over a throw.
 void end_with(process& p, exit_reason reason) noexcept;
-/// Removes monitor `mon` held by `p` without telling the target (which has
-/// already dropped it: see drop_caller_monitor).
-void forget_monitor(process& p, ref mon) noexcept;
 /// True when `p` is a live local process spawned with a link to a parent
 /// that is no longer alive: `p` has its parent's exit signal coming (or being
 /// handled) and, as a behaviour, is about to exit. Any thread of the node.

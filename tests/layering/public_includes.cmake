@@ -1,0 +1,30 @@
+# Fails when a header or source of one layer includes a header of a layer
+# above it (runtime < behaviours < services), public or detail: the layers of
+# include/otp/ and src/ depend downwards only.
+#   cmake -DROOT=<project or fixture root> -P public_includes.cmake
+set(_layers runtime behaviours services)
+set(_bad "")
+foreach(_i RANGE 0 1)
+  list(GET _layers ${_i} _layer)
+  math(EXPR _next "${_i} + 1")
+  list(SUBLIST _layers ${_next} -1 _above)
+  file(GLOB_RECURSE _files "${ROOT}/include/otp/${_layer}/*.hpp" "${ROOT}/src/${_layer}/*.hpp"
+       "${ROOT}/src/${_layer}/*.cpp")
+  foreach(_f IN LISTS _files)
+    file(STRINGS "${_f}" _lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]otp/")
+    foreach(_line IN LISTS _lines)
+      foreach(_up IN LISTS _above)
+        if(_line MATCHES "otp/${_up}/")
+          file(RELATIVE_PATH _rel "${ROOT}" "${_f}")
+          string(STRIP "${_line}" _line)
+          list(APPEND _bad "${_rel}: ${_line} (${_layer} may not include ${_up})")
+        endif()
+      endforeach()
+    endforeach()
+  endforeach()
+endforeach()
+if(_bad)
+  list(JOIN _bad "\n  " _msg)
+  message(FATAL_ERROR "upward includes:\n  ${_msg}")
+endif()
+message(STATUS "no upward include under ${ROOT}")
