@@ -72,23 +72,9 @@ class async_task;
 
 namespace detail {
 
-template <class R>
-struct async_value_of {
-  using type = std::remove_cvref_t<R>;
-};
-template <class U>
-struct async_value_of<task<U>> {
-  using type = U;
-};
-template <class R>
-inline constexpr bool is_task_v = false;
-template <class U>
-inline constexpr bool is_task_v<task<U>> = true;
-
 /// The T of async(f, args...): what f returns, or the U of a task<U> it returns.
 template <class F, class... A>
-using async_value_for =
-    typename async_value_of<std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>>::type;
+using async_value_for = awaited_value_t<std::invoke_result_t<std::decay_t<F>, std::decay_t<A>...>>;
 
 /// Who a task process answers: its owner, on the reply channel `tag` (the
 /// owner's monitor of the task and its alias).
@@ -253,19 +239,20 @@ struct async_access {
   }
 };
 
-/// Runs f(a...) (awaiting it when it is a coroutine) and replies on the
+/// Runs f(a...) (awaiting what it returns when that is awaitable: a task, a
+/// call) and replies on the
 /// owner's channel named in `s`, keeping the owner's monitor. f and a are the
 /// caller's: they are moved from.
 template <class T, class Fn, class... A>
 task<void> async_run(async_start s, Fn& f, A&... a) {
   using R = std::invoke_result_t<Fn, A...>;
   if constexpr (std::is_void_v<T>) {
-    if constexpr (is_task_v<R>)
+    if constexpr (member_awaitable<R>)
       co_await std::invoke(std::move(f), std::move(a)...);
     else
       std::invoke(std::move(f), std::move(a)...);
     send_reply(s.owner, s.tag, std::monostate{}, false);
-  } else if constexpr (is_task_v<R>) {
+  } else if constexpr (member_awaitable<R>) {
     T v = co_await std::invoke(std::move(f), std::move(a)...);
     send_reply(s.owner, s.tag, std::move(v), false);
   } else {
@@ -312,7 +299,7 @@ async_task<T> async_attach(pid child) {
 /// The body of a task_start process: f(a...), awaited when it is a coroutine.
 template <class Fn, class... A>
 task<void> start_body(Fn f, A... a) {
-  if constexpr (is_task_v<std::invoke_result_t<Fn, A...>>)
+  if constexpr (member_awaitable<std::invoke_result_t<Fn, A...>>)
     co_await std::invoke(std::move(f), std::move(a)...);
   else
     std::invoke(std::move(f), std::move(a)...);

@@ -120,7 +120,7 @@ task<void> supervised_async_body(pid owner, Fn f, A... a) {
 /// coroutine; its value, if any, is dropped.
 template <class Fn, class... A>
 task<void> supervised_body(Fn f, A... a) {
-  if constexpr (is_task_v<std::invoke_result_t<Fn, A...>>)
+  if constexpr (member_awaitable<std::invoke_result_t<Fn, A...>>)
     co_await std::invoke(std::move(f), std::move(a)...);
   else
     (void)std::invoke(std::move(f), std::move(a)...);

@@ -153,6 +153,33 @@ task<T> task_promise<T>::get_return_object() noexcept {
 inline task<void> task_promise<void>::get_return_object() noexcept {
   return task<void>(std::coroutine_handle<task_promise<void>>::from_promise(*this));
 }
+
+/// True for an otp::task<U>.
+template <class T>
+inline constexpr bool is_task_v = false;
+template <class U>
+inline constexpr bool is_task_v<task<U>> = true;
+
+/// Something to co_await with member await_ready / await_resume: an
+/// otp::task, an otp::call, a receive.
+template <class T>
+concept member_awaitable = requires(T& t) {
+  t.await_ready();
+  t.await_resume();
+};
+
+/// What a function returning T gives once awaited: what awaiting T gives
+/// when T is awaitable (U for a task<U>), else T; without cv and reference.
+template <class T>
+struct awaited_value {
+  using type = std::remove_cvref_t<T>;
+};
+template <member_awaitable T>
+struct awaited_value<T> {
+  using type = std::remove_cvref_t<decltype(std::declval<T&>().await_resume())>;
+};
+template <class T>
+using awaited_value_t = typename awaited_value<T>::type;
 }  // namespace detail
 
 /// The return type of a process body: `otp::proc worker(int n) { ... co_return; }`.

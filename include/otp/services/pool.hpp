@@ -144,23 +144,6 @@ class pool_server {
 };
 
 namespace detail {
-/// Something transaction co_awaits: an otp::task, an otp::call, any type
-/// with member await_ready / await_resume.
-template <class T>
-concept member_awaitable = requires(T& t) {
-  t.await_ready();
-  t.await_resume();
-};
-/// What f's result gives: itself, or what awaiting it gives.
-template <class T>
-struct awaited_value {
-  using type = T;
-};
-template <member_awaitable T>
-struct awaited_value<T> {
-  using type = std::remove_cvref_t<decltype(std::declval<T&>().await_resume())>;
-};
-
 /// checkout's body (shared by every pool<W>): the call, and on an exit the
 /// cancel_waiting cast before the exit goes on.
 task<std::optional<pid>> pool_checkout(server_ref<pool_server> p, bool block, timeout t);
@@ -245,7 +228,7 @@ class pool {
   /// @mirrors poolboy:transaction/3
   template <class F>
   auto transaction(F f, timeout t = std::chrono::milliseconds(5000)) const {
-    using R = typename detail::awaited_value<std::invoke_result_t<F&, worker>>::type;
+    using R = detail::awaited_value_t<std::invoke_result_t<F&, worker>>;
     return transaction_co<R>(ref_, std::move(f), t);
   }
 

@@ -58,20 +58,6 @@ concept declares_continues = requires {
 }
 &&is_types<typename S::continues>;
 
-template <class T>
-inline constexpr bool is_task = false;
-template <class T>
-inline constexpr bool is_task<task<T>> = true;
-
-template <class T>
-struct task_value {
-  using type = T;
-};
-template <class T>
-struct task_value<task<T>> {
-  using type = T;
-};
-
 /// The reply type of request Req sent to S: Req::reply when declared, else
 /// what S::handle_call returns (unwrapping task<> and call_result<>).
 template <class T>
@@ -269,7 +255,7 @@ auto continue_list() {
 /// class, so that a failed static_assert prints all three types first.
 template <class Request, class Reply, class Returned>
 struct handle_call_returns_reply {
-  using T = typename task_value<Returned>::type;
+  using T = awaited_value_t<Returned>;
   static constexpr bool value = (std::is_void_v<Reply> && std::is_void_v<T>) ||
                                 std::is_constructible_v<call_result<Reply>, T>;
 };
@@ -377,7 +363,7 @@ class server_loop final : public server_base {
   template <class Ret>
   void finish(Ret&& r) {
     using T = std::remove_cvref_t<Ret>;
-    if constexpr (is_task<T>) {
+    if constexpr (is_task_v<T>) {
       pending.emplace(await_then_apply(this, std::forward<Ret>(r)));
     } else {
       static_assert(std::is_same_v<T, server_result>,
@@ -398,7 +384,7 @@ class server_loop final : public server_base {
   template <class R, class Ret>
   void finish_call(const from<R>& f, Ret&& r) {
     using T = std::remove_cvref_t<Ret>;
-    if constexpr (is_task<T>) {
+    if constexpr (is_task_v<T>) {
       pending.emplace(await_then_reply<R>(this, f, std::forward<Ret>(r)));
     } else {
       apply_call<R>(f, to_call_result<R>(std::forward<Ret>(r)));
