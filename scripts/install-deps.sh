@@ -2,6 +2,7 @@
 # Installs the Debian packages the build needs. Fast no-op when all are present.
 #   scripts/install-deps.sh          the build and the tests
 #   scripts/install-deps.sh --bench  also the peers of bench/compare (Erlang/OTP, CAF)
+#   scripts/install-deps.sh --docs   also Doxygen, for `make docs`
 set -euo pipefail
 
 PACKAGES=(
@@ -28,9 +29,10 @@ PACKAGES=(
   libcli11-dev
   libsqlite3-dev
 )
-if [ "${1:-}" = "--bench" ]; then
-  PACKAGES+=(erlang-base libcaf-dev python3)
-fi
+case "${1:-}" in
+  --bench) PACKAGES+=(erlang-base libcaf-dev python3) ;;
+  --docs) PACKAGES+=(doxygen) ;;
+esac
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
