@@ -53,17 +53,17 @@ struct [[nodiscard]] start_result {
   static start_result error(exit_reason r) { return make(status::error, {}, std::move(r)); }
   /// `{error, {already_started, Holder}}`.
   static start_result already_started(pid holder) {
-    return make(status::error, holder, exit_reason::other("already_started"));
+    start_result r = make(status::error, holder, exit_reason::other("already_started"));
+    r.already_started_ = true;
+    return r;
   }
 
   bool is_ok() const noexcept { return state == status::ok; }
   bool is_ignore() const noexcept { return state == status::ignore; }
   bool is_error() const noexcept { return state == status::error; }
-  /// True for the `{error, {already_started, Pid}}` outcome.
-  bool is_already_started() const noexcept {
-    return is_error() && reason.is(exit_reason::kind::other) &&
-           reason.detail() == "already_started";
-  }
+  /// True for the `{error, {already_started, Pid}}` outcome (made by
+  /// already_started(), not by an error whose reason reads the same).
+  bool is_already_started() const noexcept { return is_error() && already_started_; }
   explicit operator bool() const noexcept { return is_ok(); }
 
   /// Erlang-like text: `{ok,<0.1.1>}`, `{ok,<0.1.1>,Info}` with an info
@@ -79,6 +79,7 @@ struct [[nodiscard]] start_result {
     out.reason = std::move(r);
     return out;
   }
+  bool already_started_ = false;
 };
 
 }  // namespace otp
