@@ -21,14 +21,14 @@
 namespace otp::detail {
 
 process_extras& extras_of(process& p) {
-  if (p.extras == nullptr) p.extras = ::new (pool_alloc(sizeof(process_extras))) process_extras();
+  if (p.extras == nullptr) p.extras = ::new (block_alloc(sizeof(process_extras))) process_extras();
   return *p.extras;
 }
 
 namespace {
 void free_extras(process_extras* x) noexcept {
   x->~process_extras();
-  pool_free(x, sizeof(process_extras));
+  block_free(x, sizeof(process_extras));
 }
 }  // namespace
 
@@ -51,7 +51,7 @@ std::optional<process_extras::removed_monitor> process_extras::remove_monitor(
 }
 
 signal_envelope* make_signal(signal_kind k, pid from) {
-  void* mem = pool_alloc(sizeof(signal_envelope));
+  void* mem = block_alloc(sizeof(signal_envelope));
   auto* s = ::new (mem) signal_envelope();
   s->kind = k;
   s->from = from;
@@ -66,7 +66,7 @@ void destroy_envelope(envelope* e) noexcept {
     auto* s = static_cast<signal_envelope*>(e);
     if (s->payload != nullptr) destroy_envelope(s->payload);
     s->~signal_envelope();
-    pool_free(s, sizeof(signal_envelope));
+    block_free(s, sizeof(signal_envelope));
   }
 }
 

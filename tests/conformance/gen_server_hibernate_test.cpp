@@ -215,10 +215,10 @@ TEST_F(GenServerHibernate, AHibernatedServerGivesItsFrameBack) {
   std::vector<otp::server_ref<sleeper>> servers;
   for (int i = 0; i < kCount; ++i) servers.push_back(start());
   node.run_until_idle();
-  const std::size_t before = otp::memory().pooled_in_use;
+  const std::size_t before = otp::memory().blocks_in_use;
   for (auto& s : servers) otp::cast(s, sleeper::add_and_hibernate{1});
   node.run_until_idle();
-  const std::size_t after = otp::memory().pooled_in_use;
+  const std::size_t after = otp::memory().blocks_in_use;
   ASSERT_LT(after, before);
   // The frame's size depends on the compiler: 544 bytes under Clang 19,
   // about 320 under Clang 14 (the pending body takes 32 of them back).

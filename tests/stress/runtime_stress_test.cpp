@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
-#include "otp/runtime/detail/pool.hpp"
+#include "otp/runtime/detail/block_alloc.hpp"
 #include "support/stress_seed.hpp"
 
 namespace {
@@ -225,11 +225,11 @@ bool allowed_soup_reason(const exit_reason& r) {
   }
 }
 
-TEST(RuntimeStress, RandomProcessSoupKeepsMonitorsTableAndPoolsConsistent) {
+TEST(RuntimeStress, RandomProcessSoupKeepsMonitorsTableAndBlocksConsistent) {
   const std::uint32_t seed = pick_seed();
   SCOPED_TRACE(seed_note(seed));
   std::mt19937 rng(seed);
-  const std::size_t pool_before = otp::detail::pool_bytes_in_use();
+  const std::size_t pool_before = otp::detail::block_bytes_in_use();
   soup_shared sh;
   long respawns = 0;
   {
@@ -326,7 +326,7 @@ TEST(RuntimeStress, RandomProcessSoupKeepsMonitorsTableAndPoolsConsistent) {
     EXPECT_EQ(n.process_count(), 1u) << "every DOWN has arrived, yet process_count() still counts "
                                         "processes that processes() no longer lists";
   }
-  const std::size_t pool_after = otp::detail::pool_bytes_in_use();
+  const std::size_t pool_after = otp::detail::block_bytes_in_use();
   const std::size_t drift =
       pool_after > pool_before ? pool_after - pool_before : pool_before - pool_after;
   EXPECT_LE(drift, 16u * 1024) << "pool bytes before " << pool_before << " after " << pool_after;

@@ -28,8 +28,8 @@ struct hibernation {
   hibernation(const hibernation&) = delete;
   hibernation& operator=(const hibernation&) = delete;
   virtual ~hibernation() = default;
-  static void* operator new(std::size_t n) { return pool_alloc(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
+  static void* operator new(std::size_t n) { return block_alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { block_free(p, n); }
   /// Makes the new body's (unstarted) frame. Called once.
   virtual task<void> wake() = 0;
 };

@@ -4,7 +4,7 @@
 // coroutines that receive or wait return task<T> and are awaited with
 // `co_await`; awaiting transfers control straight into the child (symmetric
 // transfer) and an exception in the child is rethrown at the co_await.
-// Frames come from per-thread pools.
+// Frames come from the block allocator (per-thread free lists).
 #pragma once
 
 #include <coroutine>
@@ -14,7 +14,7 @@
 #include <utility>
 #include <variant>
 
-#include "otp/runtime/detail/pool.hpp"
+#include "otp/runtime/detail/block_alloc.hpp"
 
 namespace otp {
 
@@ -39,8 +39,8 @@ struct promise_base {
   process* top_of = nullptr;  // set when this frame is a process body
   std::exception_ptr exception;
 
-  static void* operator new(std::size_t n) { return pool_alloc(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
+  static void* operator new(std::size_t n) { return block_alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { block_free(p, n); }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 

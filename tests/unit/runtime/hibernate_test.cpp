@@ -211,7 +211,7 @@ TEST(Hibernate, AThreadMailboxCannotHibernate) {
 volatile char g_fill = 1;
 
 // Rule: hibernation gives the frames back to the runtime's pools.
-TEST(Hibernate, TheFramesGoBackToThePool) {
+TEST(Hibernate, TheFramesGoBackToTheBlockAllocator) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
   otp::trap_exit(true);
@@ -229,10 +229,10 @@ TEST(Hibernate, TheFramesGoBackToThePool) {
         },
         mb.self()));
   n.run_until_idle();
-  const std::size_t before = otp::memory().pooled_in_use;
+  const std::size_t before = otp::memory().blocks_in_use;
   for (otp::pid p : ps) n.send(p, unreceived{});
   n.run_until_idle();
-  const std::size_t after = otp::memory().pooled_in_use;
+  const std::size_t after = otp::memory().blocks_in_use;
   ASSERT_LT(after, before);
   EXPECT_GE(before - after, std::size_t{kCount} * 400) << before << " -> " << after;
   for (otp::pid p : ps) EXPECT_TRUE(hibernated(n, p));

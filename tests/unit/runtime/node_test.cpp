@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
-#include "otp/runtime/detail/pool.hpp"
+#include "otp/runtime/detail/block_alloc.hpp"
 #include "support/bodies.hpp"
 
 using namespace std::chrono_literals;
@@ -326,7 +326,7 @@ TEST(Node, TheRuntimeLogsToStandardErrorNeverToStandardOutput) {
   EXPECT_NE(err.find("long_schedule: " + spinner.to_string()), std::string::npos) << err;
 }
 
-TEST(Node, AMillionWaitingProcessesEndWithoutLeakingPoolMemory) {
+TEST(Node, AMillionWaitingProcessesEndWithoutLeakingBlockMemory) {
   // Rule: a process costs nothing once it has ended: the table empties and every pooled
   // frame, message and signal is given back.
 #if OTP_SANITIZED
@@ -335,19 +335,19 @@ TEST(Node, AMillionWaitingProcessesEndWithoutLeakingPoolMemory) {
   constexpr std::size_t kCount = 1'000'000;
 #endif
   otp::node n({.manual = true});
-  const std::size_t before = otp::detail::pool_bytes_in_use();
+  const std::size_t before = otp::detail::block_bytes_in_use();
   std::vector<otp::pid> pids;
   pids.reserve(kCount);
   for (std::size_t i = 0; i < kCount; ++i) pids.push_back(n.spawn(otp_test::wait_for_stop));
   n.run_until_idle();
   ASSERT_EQ(n.process_count(), kCount);
-  EXPECT_GT(otp::detail::pool_bytes_in_use(), before);
+  EXPECT_GT(otp::detail::block_bytes_in_use(), before);
 
   for (otp::pid p : pids) n.send(p, stop{});
   n.run_until_idle();
   EXPECT_EQ(n.process_count(), 0u);
   EXPECT_TRUE(n.processes().empty());
-  const std::size_t after = otp::detail::pool_bytes_in_use();
+  const std::size_t after = otp::detail::block_bytes_in_use();
   const std::size_t drift = after > before ? after - before : before - after;
   EXPECT_LE(drift, 4096u) << "before " << before << " after " << after;
 }

@@ -125,8 +125,8 @@ class server_base {
   virtual ~server_base() = default;
   // On the heap, so that it outlives the frames a hibernation destroys; from
   // the runtime's pools, as the frames are.
-  static void* operator new(std::size_t n) { return pool_alloc(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
+  static void* operator new(std::size_t n) { return block_alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { block_free(p, n); }
 
   /// The callback object, type-erased (sys).
   virtual void* state_ptr() noexcept = 0;

@@ -12,7 +12,7 @@
 #include <typeinfo>
 #include <utility>
 
-#include "otp/runtime/detail/pool.hpp"
+#include "otp/runtime/detail/block_alloc.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/pid.hpp"
 
@@ -121,7 +121,7 @@ inline constexpr message_vtable message_vtable_for{
     [](envelope* e) noexcept {
       auto* m = static_cast<message_envelope<T>*>(e);
       m->~message_envelope<T>();
-      pool_free(m, sizeof(message_envelope<T>));
+      block_free(m, sizeof(message_envelope<T>));
     },
     &typeid(T),
     family_of<T>(),
@@ -152,11 +152,11 @@ constexpr const message_vtable* type_key() noexcept {
 
 template <class T, class... A>
 message_header* make_message(A&&... a) {
-  void* mem = pool_alloc(sizeof(message_envelope<T>));
+  void* mem = block_alloc(sizeof(message_envelope<T>));
   try {
     return ::new (mem) message_envelope<T>(std::forward<A>(a)...);
   } catch (...) {
-    pool_free(mem, sizeof(message_envelope<T>));
+    block_free(mem, sizeof(message_envelope<T>));
     throw;
   }
 }

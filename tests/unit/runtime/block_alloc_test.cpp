@@ -1,6 +1,6 @@
-// The block pool: blocks handed out once, threads whose cache is gone, and
+// The block allocator: blocks handed out once, threads whose cache is gone, and
 // the checks that make misuse visible (checked frees, AddressSanitizer).
-#include "otp/runtime/detail/pool.hpp"
+#include "otp/runtime/detail/block_alloc.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,20 +17,20 @@
 
 namespace {
 
-using otp::detail::pool_alloc;
-using otp::detail::pool_free;
+using otp::detail::block_alloc;
+using otp::detail::block_free;
 
 constexpr std::size_t kSize = 1000;  // the largest size class: few other users
 
-// Blocks allocated by a thread_local destructor that runs after the pool's
+// Blocks allocated by a thread_local destructor that runs after the allocator's
 // own cache for that thread has been destroyed.
 std::vector<void*>* g_late_blocks = nullptr;
 
 struct allocates_when_destroyed {
   ~allocates_when_destroyed() {
-    for (int i = 0; i < 200; ++i) g_late_blocks->push_back(pool_alloc(kSize));
+    for (int i = 0; i < 200; ++i) g_late_blocks->push_back(block_alloc(kSize));
     for (int i = 0; i < 50; ++i) {  // and frees some, also without a cache
-      pool_free(g_late_blocks->back(), kSize);
+      block_free(g_late_blocks->back(), kSize);
       g_late_blocks->pop_back();
     }
   }
@@ -40,39 +40,39 @@ struct allocates_when_destroyed {
 // allocates from a thread_local destructor that runs after its cache is gone
 // (the order service's HTTP threads did, through a thread_local mailbox, and
 // got blocks the cache had already given back: two owners, a corrupt free list).
-TEST(BlockPool, AThreadAllocatingAfterItsCacheIsGoneGetsBlocksNoOneElseHolds) {
-  const std::size_t before = otp::detail::pool_bytes_in_use();
+TEST(BlockAlloc, AThreadAllocatingAfterItsCacheIsGoneGetsBlocksNoOneElseHolds) {
+  const std::size_t before = otp::detail::block_bytes_in_use();
   std::vector<void*> late;
   g_late_blocks = &late;
   std::thread t([] {
     thread_local allocates_when_destroyed first;  // constructed before the cache: destroyed after
     (void)&first;
     std::vector<void*> warm;
-    for (int i = 0; i < 300; ++i) warm.push_back(pool_alloc(kSize));
-    for (void* p : warm) pool_free(p, kSize);  // the cache holds these when the thread ends
+    for (int i = 0; i < 300; ++i) warm.push_back(block_alloc(kSize));
+    for (void* p : warm) block_free(p, kSize);  // the cache holds these when the thread ends
   });
   t.join();
   ASSERT_EQ(late.size(), 150u);
 
   std::vector<void*> mine;
-  for (int i = 0; i < 20'000; ++i) mine.push_back(pool_alloc(kSize));
+  for (int i = 0; i < 20'000; ++i) mine.push_back(block_alloc(kSize));
   const std::set<void*> held(late.begin(), late.end());
   EXPECT_EQ(held.size(), late.size()) << "a block was handed out twice to the late thread";
   for (void* p : mine) EXPECT_EQ(held.count(p), 0u) << "block " << p << " has two owners";
-  for (void* p : mine) pool_free(p, kSize);
-  for (void* p : late) pool_free(p, kSize);
-  EXPECT_EQ(otp::detail::pool_bytes_in_use(), before);
+  for (void* p : mine) block_free(p, kSize);
+  for (void* p : late) block_free(p, kSize);
+  EXPECT_EQ(otp::detail::block_bytes_in_use(), before);
 }
 
 // The same through the public API: a thread keeps its mailbox in a
 // thread_local (as an HTTP handler thread does); when the thread ends, the
-// mailbox's exit sends its link exit and frees its state after the pool's
+// mailbox's exit sends its link exit and frees its state after the allocator's
 // cache for that thread is gone.
-TEST(BlockPool, AMailboxInAThreadLocalEndsCleanlyWithItsThread) {
+TEST(BlockAlloc, AMailboxInAThreadLocalEndsCleanlyWithItsThread) {
   otp::node n({.schedulers = 2});
   otp::mailbox me(n);
   otp::trap_exit(true);
-  const std::size_t before = otp::detail::pool_bytes_in_use();
+  const std::size_t before = otp::detail::block_bytes_in_use();
   otp::pid gone;
   std::thread t([&] {
     thread_local std::unique_ptr<otp::mailbox> mb;
@@ -84,42 +84,42 @@ TEST(BlockPool, AMailboxInAThreadLocalEndsCleanlyWithItsThread) {
   const auto exit = me.receive<otp::exit_msg>();
   EXPECT_EQ(exit.from, gone);
   std::vector<void*> mine;
-  for (int i = 0; i < 20'000; ++i) mine.push_back(pool_alloc(sizeof(otp::exit_msg) + 64));
-  for (void* p : mine) pool_free(p, sizeof(otp::exit_msg) + 64);
-  EXPECT_LE(otp::detail::pool_bytes_in_use(), before + 4096);
+  for (int i = 0; i < 20'000; ++i) mine.push_back(block_alloc(sizeof(otp::exit_msg) + 64));
+  for (void* p : mine) block_free(p, sizeof(otp::exit_msg) + 64);
+  EXPECT_LE(otp::detail::block_bytes_in_use(), before + 4096);
 }
 
-// Rule: with checked frees on, a double free, a block the pool never handed
+// Rule: with checked frees on, a double free, a block the allocator never handed
 // out, and a free with another size class's size each stop the program with a
 // message naming the misuse (instead of corrupting the free list).
-TEST(BlockPoolDeathTest, CheckedFreesReportMisuse) {
-  if (!otp::detail::pool_checks_enabled()) GTEST_SKIP() << "built without OTP_POOL_CHECKS";
+TEST(BlockAllocDeathTest, CheckedFreesReportMisuse) {
+  if (!otp::detail::block_checks_enabled()) GTEST_SKIP() << "built without OTP_BLOCK_CHECKS";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        void* p = pool_alloc(64);
-        pool_free(p, 64);
-        pool_free(p, 64);
+        void* p = block_alloc(64);
+        block_free(p, 64);
+        block_free(p, 64);
       },
-      "pool misuse: double free");
+      "block allocator misuse: double free");
   EXPECT_DEATH(
       {
-        static char not_pooled[64];
-        pool_free(not_pooled, 64);
+        static char not_a_block[64];
+        block_free(not_a_block, 64);
       },
-      "pool misuse: free of a block the pool never handed out");
+      "block allocator misuse: free of a block the allocator never handed out");
   EXPECT_DEATH(
       {
-        void* p = pool_alloc(64);
-        pool_free(p, 200);
+        void* p = block_alloc(64);
+        block_free(p, 200);
       },
-      "pool misuse: free with the size of another class");
+      "block allocator misuse: free with the size of another class");
   EXPECT_DEATH(
       {
-        auto* p = static_cast<char*>(pool_alloc(64));
-        pool_free(p + 16, 64);
+        auto* p = static_cast<char*>(block_alloc(64));
+        block_free(p + 16, 64);
       },
-      "pool misuse: free of an address inside a block");
+      "block allocator misuse: free of an address inside a block");
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -130,23 +130,23 @@ TEST(BlockPoolDeathTest, CheckedFreesReportMisuse) {
 #endif
 #endif
 
-// Rule: AddressSanitizer sees through the pool: a write to a freed block, or
+// Rule: AddressSanitizer sees through the allocator: a write to a freed block, or
 // past the bytes asked for, is reported.
-TEST(BlockPoolDeathTest, AddressSanitizerReportsUseAfterFreeAndOverflowOfPooledBlocks) {
+TEST(BlockAllocDeathTest, AddressSanitizerReportsUseAfterFreeAndOverflowOfBlocks) {
 #ifndef OTP_TEST_ASAN
   GTEST_SKIP() << "not an AddressSanitizer build";
 #else
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        auto* p = static_cast<char*>(pool_alloc(64));
-        pool_free(p, 64);
+        auto* p = static_cast<char*>(block_alloc(64));
+        block_free(p, 64);
         std::memset(p + 8, 1, 8);
       },
       "use-after-poison");
   EXPECT_DEATH(
       {
-        auto* p = static_cast<char*>(pool_alloc(40));  // its class holds 64 bytes
+        auto* p = static_cast<char*>(block_alloc(40));  // its class holds 64 bytes
         std::memset(p + 40, 1, 8);
       },
       "use-after-poison");
@@ -155,8 +155,8 @@ TEST(BlockPoolDeathTest, AddressSanitizerReportsUseAfterFreeAndOverflowOfPooledB
 
 // Rule: once every block of a slab is free in the depot, release_free_memory
 // gives the slab back to the system; a slab with one block still in use
-// stays, that block stays valid, and the pool goes on handing out blocks.
-TEST(BlockPool, FreeSlabsGoBackToTheSystemAndUsedOnesStay) {
+// stays, that block stays valid, and the allocator goes on handing out blocks.
+TEST(BlockAlloc, FreeSlabsGoBackToTheSystemAndUsedOnesStay) {
   // 1,000-byte blocks (class 1,024: 256 to a 256 KiB slab) on a thread of
   // their own, whose cache goes to the depot when it ends. What earlier
   // tests of this process left is given back first; blocks they left in
@@ -165,65 +165,65 @@ TEST(BlockPool, FreeSlabsGoBackToTheSystemAndUsedOnesStay) {
   constexpr std::size_t kSlab = 256 * 1024;
   constexpr std::size_t kBlocks = 256 * 16;
   (void)otp::release_free_memory();
-  const std::size_t held_before = otp::memory().pooled_held;
+  const std::size_t held_before = otp::memory().blocks_held;
   std::size_t held_full = 0;
   void* kept = nullptr;
   std::thread([&] {
     std::vector<void*> blocks;
-    for (std::size_t i = 0; i < kBlocks; ++i) blocks.push_back(otp::detail::pool_alloc(kSize));
-    held_full = otp::memory().pooled_held;
+    for (std::size_t i = 0; i < kBlocks; ++i) blocks.push_back(otp::detail::block_alloc(kSize));
+    held_full = otp::memory().blocks_held;
     kept = blocks.back();
     std::memset(kept, 0x5a, kSize);
     blocks.pop_back();
-    for (void* p : blocks) otp::detail::pool_free(p, kSize);
+    for (void* p : blocks) otp::detail::block_free(p, kSize);
   }).join();
   ASSERT_GE(held_full, held_before + 8 * kSlab) << "the blocks came from fresh slabs";
   const std::size_t released = otp::release_free_memory();
   // Every fresh slab but the one holding `kept` is wholly free.
   EXPECT_GE(released + kSlab, held_full - held_before);
-  EXPECT_LE(otp::memory().pooled_held, held_before + kSlab);
+  EXPECT_LE(otp::memory().blocks_held, held_before + kSlab);
   for (std::size_t i = 0; i < kSize; ++i)
     ASSERT_EQ(static_cast<unsigned char*>(kept)[i], 0x5a) << "the block in use was released";
-  // The pool still works: new blocks (from a fresh slab), then everything back.
+  // The allocator still works: new blocks (from a fresh slab), then everything back.
   std::vector<void*> again;
-  for (std::size_t i = 0; i < 512; ++i) again.push_back(otp::detail::pool_alloc(kSize));
+  for (std::size_t i = 0; i < 512; ++i) again.push_back(otp::detail::block_alloc(kSize));
   for (void* p : again) {
     std::memset(p, 1, kSize);
-    otp::detail::pool_free(p, kSize);
+    otp::detail::block_free(p, kSize);
   }
-  otp::detail::pool_free(kept, kSize);
+  otp::detail::block_free(kept, kSize);
 }
 
 // Rule: a release asks every thread for its cache: a thread gives it at its
 // next allocation or free, and the slabs its cached blocks pinned go at the
 // next release.
-TEST(BlockPool, AThreadGivesItsCacheAtItsNextOperationAfterARelease) {
+TEST(BlockAlloc, AThreadGivesItsCacheAtItsNextOperationAfterARelease) {
 #ifdef OTP_TEST_ASAN
   GTEST_SKIP() << "AddressSanitizer builds keep freed blocks in a quarantine, not the cache";
 #endif
   constexpr std::size_t kSize = 1000;
   constexpr std::size_t kSlab = 256 * 1024;
   (void)otp::release_free_memory();
-  const std::size_t held_before = otp::memory().pooled_held;
+  const std::size_t held_before = otp::memory().blocks_held;
   std::mutex mu;
   std::condition_variable cv;
   int step = 0;  // 1: blocks freed, some cached; 2: released once; 3: one more free done
   std::size_t cached_before = 0;
   std::size_t cached_after = 0;
   std::thread t([&] {
-    void* spare = otp::detail::pool_alloc(kSize);
+    void* spare = otp::detail::block_alloc(kSize);
     std::vector<void*> blocks;
-    for (std::size_t i = 0; i < 256 * 8; ++i) blocks.push_back(otp::detail::pool_alloc(kSize));
+    for (std::size_t i = 0; i < 256 * 8; ++i) blocks.push_back(otp::detail::block_alloc(kSize));
     // The last blocks freed (128 to 255 of them) stay in this thread's
     // cache: they pin the last slab.
-    for (void* p : blocks) otp::detail::pool_free(p, kSize);
-    cached_before = otp::detail::pool_cached_blocks();
+    for (void* p : blocks) otp::detail::block_free(p, kSize);
+    cached_before = otp::detail::cached_blocks();
     std::unique_lock l(mu);
     step = 1;
     cv.notify_all();
     cv.wait(l, [&] { return step == 2; });
-    otp::detail::pool_free(spare, kSize);  // its next operation: a free
-    cached_after = otp::detail::pool_cached_blocks();
+    otp::detail::block_free(spare, kSize);  // its next operation: a free
+    cached_after = otp::detail::cached_blocks();
     step = 3;
     cv.notify_all();
     cv.wait(l, [&] { return step == 4; });
@@ -232,7 +232,7 @@ TEST(BlockPool, AThreadGivesItsCacheAtItsNextOperationAfterARelease) {
   cv.wait(l, [&] { return step == 1; });
   const std::size_t first = otp::release_free_memory();
   EXPECT_GE(first, 6 * kSlab);
-  const std::size_t held_pinned = otp::memory().pooled_held;
+  const std::size_t held_pinned = otp::memory().blocks_held;
   EXPECT_GE(held_pinned, held_before + kSlab) << "no slab pinned by the thread's cache";
   step = 2;
   cv.notify_all();
@@ -241,7 +241,7 @@ TEST(BlockPool, AThreadGivesItsCacheAtItsNextOperationAfterARelease) {
   EXPECT_EQ(cached_after, 1u) << "the cache was not given to the depot";
   const std::size_t second = otp::release_free_memory();
   EXPECT_GE(second, kSlab);
-  EXPECT_LT(otp::memory().pooled_held, held_pinned);
+  EXPECT_LT(otp::memory().blocks_held, held_pinned);
   step = 4;
   cv.notify_all();
   l.unlock();
@@ -249,22 +249,22 @@ TEST(BlockPool, AThreadGivesItsCacheAtItsNextOperationAfterARelease) {
 }
 
 // Rule: a burst of processes that has ended leaves its memory to be given
-// back: after release_free_memory the pools hold no more than a small part
+// back: after release_free_memory the block allocator hold no more than a small part
 // of what the burst needed.
-TEST(BlockPool, ANodeGivesBackTheMemoryOfABurstOfProcesses) {
+TEST(BlockAlloc, ANodeGivesBackTheMemoryOfABurstOfProcesses) {
   std::size_t peak = 0;
   std::thread([&] {
     otp::node n({.manual = true});
     std::vector<otp::pid> pids;
     for (int i = 0; i < 20'000; ++i) pids.push_back(n.spawn(otp_test::wait_for_stop));
     n.run_until_idle();
-    peak = otp::memory().pooled_held;
+    peak = otp::memory().blocks_held;
     for (otp::pid p : pids) n.send(p, otp_test::stop{});
     n.run_until_idle();
   }).join();
   const std::size_t released = otp::release_free_memory();
   EXPECT_GT(released, 0u);
-  EXPECT_LT(otp::memory().pooled_held, peak / 2) << "peak " << peak << ", released " << released;
+  EXPECT_LT(otp::memory().blocks_held, peak / 2) << "peak " << peak << ", released " << released;
 }
 
 }  // namespace

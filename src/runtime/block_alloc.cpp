@@ -1,28 +1,28 @@
-// Per-thread block pools with a process-wide depot.
+// Per-thread block allocators with a process-wide depot.
 //
 // Invariants:
 //  1. A thread's cache is touched by that thread only. Blocks move between
 //     threads only through the depot, in batches, under its mutex.
 //  2. A freed block is reused by the next allocation of its size class on
 //     some thread. A slab goes back to the system only through
-//     pool_release_free_slabs(), and only when every one of its blocks lies
+//     release_free_slabs(), and only when every one of its blocks lies
 //     in the depot (none handed out, none in a thread's cache or quarantine).
 //  3. A free block's first word is the free-list link; nothing else of it is
 //     read or written until it is handed out again.
 //
-// Sanitizer builds keep the pool (so the tests exercise the code that ships)
+// Sanitizer builds keep the allocator (so the tests exercise the code that ships)
 // and make it visible:
 //  - AddressSanitizer: every free block is poisoned, the link word included
-//    (it is unpoisoned only for the instant the pool reads or writes it); a
+//    (it is unpoisoned only for the instant the allocator reads or writes it); a
 //    handed-out block is unpoisoned for the bytes asked for only, so an
 //    overflow into the rest of its size class is reported; a freed block waits
 //    in a per-thread quarantine before it can be reused, so a use after free
 //    is caught while the block is still unused.
-//  - OTP_POOL_CHECKS (on in every sanitizer build, see CMakeLists.txt): each
-//    slab has a bitmap of the blocks handed out; pool_free of a block that is
+//  - OTP_BLOCK_CHECKS (on in every sanitizer build, see CMakeLists.txt): each
+//    slab has a bitmap of the blocks handed out; block_free of a block that is
 //    not out (double free), of an address no slab holds (foreign block) or
 //    with a size of another class aborts with a message naming the block.
-#include "otp/runtime/detail/pool.hpp"
+#include "otp/runtime/detail/block_alloc.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -39,24 +39,24 @@
 #include "runtime/os_memory.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
-#define OTP_POOL_ASAN 1
+#define OTP_BLOCK_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define OTP_POOL_ASAN 1
+#define OTP_BLOCK_ASAN 1
 #endif
 #endif
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define OTP_POOL_SANITIZER_STACK 1
+#define OTP_BLOCK_SANITIZER_STACK 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define OTP_POOL_SANITIZER_STACK 1
+#define OTP_BLOCK_SANITIZER_STACK 1
 #endif
 #endif
 
-#ifdef OTP_POOL_ASAN
+#ifdef OTP_BLOCK_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
-#ifdef OTP_POOL_SANITIZER_STACK
+#ifdef OTP_BLOCK_SANITIZER_STACK
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -64,7 +64,7 @@ namespace otp::detail {
 
 namespace {
 
-constexpr std::size_t kClasses = kMaxPooled / kPoolGranule;
+constexpr std::size_t kClasses = kMaxBlock / kBlockGranule;
 constexpr std::size_t kBatch = 128;
 constexpr std::size_t kSlabBytes = 256 * 1024;
 
@@ -73,14 +73,14 @@ struct free_block {
 };
 
 std::size_t class_of(std::size_t size) noexcept {
-  return (size + kPoolGranule - 1) / kPoolGranule - 1;
+  return (size + kBlockGranule - 1) / kBlockGranule - 1;
 }
-std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kPoolGranule; }
+std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kBlockGranule; }
 
 // --- AddressSanitizer poisoning -------------------------------------------
 
 void poison(void* p, std::size_t n) noexcept {
-#ifdef OTP_POOL_ASAN
+#ifdef OTP_BLOCK_ASAN
   ASAN_POISON_MEMORY_REGION(p, n);
 #else
   (void)p;
@@ -89,7 +89,7 @@ void poison(void* p, std::size_t n) noexcept {
 }
 
 void unpoison(void* p, std::size_t n) noexcept {
-#ifdef OTP_POOL_ASAN
+#ifdef OTP_BLOCK_ASAN
   ASAN_UNPOISON_MEMORY_REGION(p, n);
 #else
   (void)p;
@@ -111,20 +111,21 @@ void set_next(free_block* b, free_block* n) noexcept {
   poison(b, sizeof(free_block));
 }
 
-// --- Checked frees (OTP_POOL_CHECKS) --------------------------------------
+// --- Checked frees (OTP_BLOCK_CHECKS) --------------------------------------
 
 [[noreturn]] void misuse(const char* what, const void* p, std::size_t size,
                          std::size_t block) noexcept {
-  std::fprintf(stderr,
-               "otp: pool misuse: %s: block %p, size %zu (its slab's blocks hold %zu bytes)\n",
-               what, p, size, block);
-#ifdef OTP_POOL_SANITIZER_STACK
+  std::fprintf(
+      stderr,
+      "otp: block allocator misuse: %s: block %p, size %zu (its slab's blocks hold %zu bytes)\n",
+      what, p, size, block);
+#ifdef OTP_BLOCK_SANITIZER_STACK
   __sanitizer_print_stack_trace();
 #endif
   std::abort();
 }
 
-#ifdef OTP_POOL_CHECKS
+#ifdef OTP_BLOCK_CHECKS
 constexpr bool kChecks = true;
 #else
 constexpr bool kChecks = false;
@@ -139,7 +140,7 @@ struct slab_record {
   slab_record(const char* b, std::size_t blk)
       : base(b),
         block(blk),
-        out(new std::atomic<std::uint64_t>[kSlabBytes / kPoolGranule / 64]()) {}
+        out(new std::atomic<std::uint64_t>[kSlabBytes / kBlockGranule / 64]()) {}
 };
 
 /// Every slab, ordered by address. Written when a slab is made, read on every
@@ -180,7 +181,7 @@ slab_index& the_index() {
 
 [[maybe_unused]] void check_out(void* p, std::size_t size) noexcept {
   slab_record* s = the_index().find(p);
-  if (s == nullptr) misuse("allocation outside every slab (pool corrupted)", p, size, 0);
+  if (s == nullptr) misuse("allocation outside every slab (allocator corrupted)", p, size, 0);
   const std::size_t i = static_cast<std::size_t>(static_cast<const char*>(p) - s->base) / s->block;
   const std::uint64_t bit = std::uint64_t{1} << (i % 64);
   if (s->out[i / 64].fetch_or(bit, std::memory_order_relaxed) & bit)
@@ -189,7 +190,8 @@ slab_index& the_index() {
 
 [[maybe_unused]] void check_in(void* p, std::size_t size) noexcept {
   slab_record* s = the_index().find(p);
-  if (s == nullptr) misuse("free of a block the pool never handed out (foreign block)", p, size, 0);
+  if (s == nullptr)
+    misuse("free of a block the allocator never handed out (foreign block)", p, size, 0);
   const std::size_t off = static_cast<std::size_t>(static_cast<const char*>(p) - s->base);
   if (s->block != class_bytes(class_of(size)))
     misuse("free with the size of another class (size mismatch)", p, size, s->block);
@@ -254,9 +256,9 @@ batch take_batch(std::size_t c) {
 
 struct thread_cache;
 
-// Bumped by pool_release_free_slabs: every thread gives its whole cache to the
+// Bumped by release_free_slabs: every thread gives its whole cache to the
 // depot at its next allocation or free, so the slabs its cached blocks pin
-// can go at a later release. Read on every pool operation (a read-mostly
+// can go at a later release. Read on every allocator operation (a read-mostly
 // line), written only by a release.
 std::atomic<unsigned> g_flush_epoch{0};
 
@@ -273,7 +275,7 @@ usage& the_usage() {
   return *u;
 }
 
-#ifdef OTP_POOL_ASAN
+#ifdef OTP_BLOCK_ASAN
 /// Freed blocks waiting (poisoned) before they may be reused: a FIFO ring.
 struct quarantine {
   static constexpr std::size_t kSlots = 8192;
@@ -292,7 +294,7 @@ struct thread_cache {
   std::size_t count[kClasses] = {};
   std::atomic<std::int64_t> used{0};
   unsigned epoch = g_flush_epoch.load(std::memory_order_relaxed);
-#ifdef OTP_POOL_ASAN
+#ifdef OTP_BLOCK_ASAN
   quarantine held;
 #endif
 
@@ -309,7 +311,7 @@ struct thread_cache {
       u.retired += used.load(std::memory_order_relaxed);
       std::erase(u.threads, this);
     }
-#ifdef OTP_POOL_ASAN
+#ifdef OTP_BLOCK_ASAN
     while (held.size != 0) release_oldest();
 #endif
     give_all();
@@ -355,7 +357,7 @@ struct thread_cache {
   /// Takes a freed block (already poisoned) back: at once, or after it has
   /// waited its turn in the quarantine.
   void take_back(free_block* b, std::size_t c) noexcept {
-#ifdef OTP_POOL_ASAN
+#ifdef OTP_BLOCK_ASAN
     if (held.size == quarantine::kSlots) release_oldest();
     held.ring[(held.first + held.size) % quarantine::kSlots] = {b, c};
     ++held.size;
@@ -364,7 +366,7 @@ struct thread_cache {
 #endif
   }
 
-#ifdef OTP_POOL_ASAN
+#ifdef OTP_BLOCK_ASAN
   void release_oldest() noexcept {
     const quarantine::entry e = held.ring[held.first];
     held.first = (held.first + 1) % quarantine::kSlots;
@@ -450,15 +452,15 @@ void orphan_free(free_block* p, std::size_t c) noexcept {
   try {
     v.push_back({p, 1});
   } catch (...) {
-    internal_error("out of memory while freeing a pooled block");
+    internal_error("out of memory while freeing a block");
   }
 }
 
 }  // namespace
 
-void* pool_alloc(std::size_t size) {
+void* block_alloc(std::size_t size) {
   thread_cache* tc = cache();
-  if (size > kMaxPooled) {
+  if (size > kMaxBlock) {
     void* p = ::operator new(size);
     if (tc != nullptr)
       tc->account(static_cast<std::int64_t>(size));
@@ -484,10 +486,10 @@ void* pool_alloc(std::size_t size) {
   return b;
 }
 
-void pool_free(void* p, std::size_t size) noexcept {
+void block_free(void* p, std::size_t size) noexcept {
   if (p == nullptr) return;
   thread_cache* tc = cache();
-  if (size > kMaxPooled) {
+  if (size > kMaxBlock) {
     if (tc != nullptr)
       tc->account(-static_cast<std::int64_t>(size));
     else
@@ -508,8 +510,8 @@ void pool_free(void* p, std::size_t size) noexcept {
   }
 }
 
-std::size_t pool_release_free_slabs() {
-  // Every thread's cache goes to the depot at its next pool operation; this
+std::size_t release_free_slabs() {
+  // Every thread's cache goes to the depot at its next allocator operation; this
   // thread's goes now.
   const unsigned e = g_flush_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
   if (thread_cache* tc = cache(); tc != nullptr) {
@@ -589,7 +591,7 @@ std::size_t pool_release_free_slabs() {
   return gone.size() * kSlabBytes;
 }
 
-std::size_t pool_cached_blocks() noexcept {
+std::size_t cached_blocks() noexcept {
   thread_cache* tc = t_cache;
   if (tc == nullptr) return 0;
   std::size_t n = 0;
@@ -597,15 +599,15 @@ std::size_t pool_cached_blocks() noexcept {
   return n;
 }
 
-std::size_t pool_slab_bytes() noexcept {
+std::size_t slab_bytes() noexcept {
   depot& d = the_depot();
   std::lock_guard lk(d.mu);
   return d.slabs.size() * kSlabBytes;
 }
 
-bool pool_checks_enabled() noexcept { return kChecks; }
+bool block_checks_enabled() noexcept { return kChecks; }
 
-std::size_t pool_bytes_in_use() noexcept {
+std::size_t block_bytes_in_use() noexcept {
   usage& u = the_usage();
   std::lock_guard lk(u.mu);
   std::int64_t sum = u.retired;

@@ -1,6 +1,6 @@
-// Per-thread block pools for coroutine frames, messages and signals.
+// Per-thread block allocators for coroutine frames, messages and signals.
 //
-// Blocks up to kMaxPooled bytes come from per-thread free lists (size classes
+// Blocks up to kMaxBlock bytes come from per-thread free lists (size classes
 // of 32 bytes) refilled in batches from a process-wide depot, so the hot paths
 // reuse warm memory instead of touching fresh pages. Larger blocks use
 // ::operator new. A block may be freed on any thread, and a thread may
@@ -8,34 +8,34 @@
 // cache is gone: such blocks go to and from the depot directly).
 //
 // AddressSanitizer builds poison every free block and hold freed blocks in a
-// quarantine before reuse; builds with OTP_POOL_CHECKS (every sanitizer
+// quarantine before reuse; builds with OTP_BLOCK_CHECKS (every sanitizer
 // build) check each free and abort with a message on a double free, a
-// foreign block or a size of another class. See src/runtime/pool.cpp.
+// foreign block or a size of another class. See src/runtime/block_alloc.cpp.
 #pragma once
 
 #include <cstddef>
 
 namespace otp::detail {
 
-inline constexpr std::size_t kPoolGranule = 32;
-inline constexpr std::size_t kMaxPooled = 1024;
+inline constexpr std::size_t kBlockGranule = 32;
+inline constexpr std::size_t kMaxBlock = 1024;
 
 /// Allocates `size` bytes (aligned to 16). Throws std::bad_alloc.
-void* pool_alloc(std::size_t size);
-/// Returns a block from pool_alloc(size); `size` must be the same value.
-void pool_free(void* p, std::size_t size) noexcept;
+void* block_alloc(std::size_t size);
+/// Returns a block from block_alloc(size); `size` must be the same value.
+void block_free(void* p, std::size_t size) noexcept;
 
-/// True when this build checks every free (CMake option OTP_POOL_CHECKS).
-bool pool_checks_enabled() noexcept;
+/// True when this build checks every free (CMake option OTP_BLOCK_CHECKS).
+bool block_checks_enabled() noexcept;
 
-/// Bytes currently handed out by the pools (for leak checks and process_info).
-std::size_t pool_bytes_in_use() noexcept;
+/// Bytes currently handed out by the block allocator (for leak checks and process_info).
+std::size_t block_bytes_in_use() noexcept;
 
 /// Free blocks in the calling thread's cache, all classes (for tests and diagnostics).
-std::size_t pool_cached_blocks() noexcept;
+std::size_t cached_blocks() noexcept;
 
-/// Bytes of slabs the pools hold from the system (handed out, cached or free).
-std::size_t pool_slab_bytes() noexcept;
+/// Bytes of slabs the block allocator hold from the system (handed out, cached or free).
+std::size_t slab_bytes() noexcept;
 
 /// Gives back to the system every slab whose blocks all lie free in the
 /// depot. The calling thread's cache goes to the depot first; every other
@@ -43,6 +43,6 @@ std::size_t pool_slab_bytes() noexcept;
 /// cached blocks pin go at a later call. Walks every free block in the
 /// depot under its mutex: for idle moments, not hot paths.
 /// @returns the bytes given back.
-std::size_t pool_release_free_slabs();
+std::size_t release_free_slabs();
 
 }  // namespace otp::detail
