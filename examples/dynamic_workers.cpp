@@ -56,9 +56,9 @@ int main() {
   auto sup = dsup::start_link({.intensity = 5, .period = 1000ms, .max_children = 2}).get();
   if (!st || !sup) return 1;
 
-  auto a = dsup::start_child<connection>(sup.ref(), std::string("10.0.0.1"), st.handle()).get();
-  auto b = dsup::start_child<connection>(sup.ref(), std::string("10.0.0.2"), st.handle()).get();
-  auto c = dsup::start_child<connection>(sup.ref(), std::string("10.0.0.3"), st.handle()).get();
+  auto a = dsup::start_child<connection>(sup.ref(), std::string("10.0.0.1"), st.ref()).get();
+  auto b = dsup::start_child<connection>(sup.ref(), std::string("10.0.0.2"), st.ref()).get();
+  auto c = dsup::start_child<connection>(sup.ref(), std::string("10.0.0.3"), st.ref()).get();
   std::printf("third connection: %s\n", dsup::is_max_children(c) ? "max_children" : "started");
   // [end]
   if (!a || !b || !dsup::is_max_children(c)) return 1;
@@ -80,7 +80,7 @@ int main() {
   // [terminate]
   (void)dsup::terminate_child(sup.ref(), b.child).get();  // by pid; not restarted
   counts = dsup::count_children(sup.ref()).get();
-  const stats s = st.handle().get().get();
+  const stats s = st.ref().get().get();
   std::printf("after terminate_child: %zu children; opened %d, crashed %d\n", counts.specs,
               s.opened, s.crashed);
   // [end]

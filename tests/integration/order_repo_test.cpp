@@ -50,7 +50,7 @@ TEST(OrderRepo, ProcessesWriteThroughThePoolAndEveryConnectionSeesIt) {
   const std::string path = (t.dir / "orders.db").string();
   auto started = repo::start_link({.size = 2, .max_overflow = 0}, path).get();
   ASSERT_TRUE(started.is_ok()) << started.to_string();
-  const repo r = started.handle();
+  const repo r = started.ref();
   n.spawn(writer, r, std::string("a"), 50, mb.self());
   n.spawn(writer, r, std::string("b"), 50, mb.self());
   EXPECT_EQ(mb.receive<int>() + mb.receive<int>(), 100);

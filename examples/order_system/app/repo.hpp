@@ -3,7 +3,7 @@
 // pool, so a slow disk never holds a scheduler thread.
 //
 //   auto repo = co_await order_system::repo::start_link({.size = 4, .max_overflow = 0}, path);
-//   bool stored = co_await repo.handle().transaction([&](order_system::repo::worker c) {
+//   bool stored = co_await repo.ref().transaction([&](order_system::repo::worker c) {
 //     return otp::call(c, order_system::db_conn::insert_order{order});
 //   });
 #pragma once

@@ -14,9 +14,9 @@
 // | agent<T>::child_spec(id, v, [o]) | a supervisor starts it            | Agent.child_spec/1    |
 //
 //   auto a = co_await otp::agent<int>::start_link(0);
-//   a.handle().cast([](int n) { return n + 1; });
-//   int v = co_await a.handle().get();                              // 1
-//   int old = co_await a.handle().get_and_update(
+//   a.ref().cast([](int n) { return n + 1; });
+//   int v = co_await a.ref().get();                              // 1
+//   int old = co_await a.ref().get_and_update(
 //       [](int n) { return std::pair{n, n * 10}; });                // 1; now 10
 //
 // get, update and get_and_update are calls: `co_await` them in a process, or
@@ -136,14 +136,10 @@ struct copy_state {
 template <class T>
 class agent;
 
-/// What agent<T>::start_link returns: the start_result and the agent handle.
+/// What agent<T>::start_link returns: the start_result, and ref(), the
+/// agent<T> handle.
 template <class T>
-struct started_agent : start_result {
-  started_agent() = default;
-  started_agent(start_result r) : start_result(std::move(r)) {}  // NOLINT: implicit
-  /// The started agent (a null handle unless ok).
-  agent<T> handle() const { return agent<T>(child); }
-};
+using started_agent = started_with<agent<T>>;
 
 /// A handle on an agent process holding a T.
 /// @threadsafe Plain value; any process or mailbox thread may use it.

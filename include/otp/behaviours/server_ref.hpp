@@ -44,13 +44,9 @@ server_ref<S> whereis(server_name name) {
   return server_ref<S>(std::move(name));
 }
 
-/// What gen_server::start_link returns: the start_result, plus a typed ref.
+/// What gen_server::start_link returns: the start_result, and ref(), a
+/// server_ref<S> on the started pid.
 template <class S>
-struct started : start_result {
-  started() = default;
-  started(start_result r) : start_result(std::move(r)) {}  // NOLINT: implicit
-  /// A ref on the started pid (null ref unless ok).
-  server_ref<S> ref() const { return server_ref<S>(child); }
-};
+using started = started_with<server_ref<S>>;
 
 }  // namespace otp

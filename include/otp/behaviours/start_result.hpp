@@ -82,4 +82,15 @@ struct [[nodiscard]] start_result {
   bool already_started_ = false;
 };
 
+/// What a typed start returns: its start_result, plus the typed handle H of
+/// the started process (server_ref<S> for gen_server::start_link, agent<T>,
+/// pool<W>). Converts from the plain start_result.
+template <class H>
+struct started_with : start_result {
+  started_with() = default;
+  started_with(start_result r) : start_result(std::move(r)) {}  // NOLINT: implicit
+  /// The handle on the started process (a null handle unless ok).
+  H ref() const { return H(child); }
+};
+
 }  // namespace otp

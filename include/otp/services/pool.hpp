@@ -12,7 +12,7 @@
 // | gen_server::stop(p.ref())                   | poolboy:stop/1                    |
 //
 //   auto p = co_await otp::pool<db_conn>::start_link({.size = 4, .max_overflow = 2}, "orders.db");
-//   int n = co_await p.handle().transaction([](otp::server_ref<db_conn> c) {
+//   int n = co_await p.ref().transaction([](otp::server_ref<db_conn> c) {
 //     return otp::call(c, db_conn::count_orders{});   // awaited inside
 //   });
 //
@@ -152,13 +152,10 @@ task<std::optional<pid>> pool_checkout(server_ref<pool_server> p, bool block, ti
 template <class W>
 class pool;
 
-/// What pool<W>::start_link returns: the start_result and the pool handle.
+/// What pool<W>::start_link returns: the start_result, and ref(), the pool<W>
+/// handle.
 template <class W>
-struct started_pool : start_result {
-  started_pool() = default;
-  started_pool(start_result r) : start_result(std::move(r)) {}  // NOLINT: implicit
-  pool<W> handle() const { return pool<W>(child); }
-};
+using started_pool = started_with<pool<W>>;
 
 /// A handle to a pool of W workers: a pid, copyable, usable from any process.
 template <class W>

@@ -25,8 +25,8 @@ TEST(Agent, StartsWithAValueAndGetReturnsACopy) {
   otp::mailbox mb(n);
   auto a = otp::agent<std::vector<int>>::start_link(std::vector<int>{1, 2}).get();
   ASSERT_TRUE(a.is_ok()) << a.to_string();
-  EXPECT_EQ(a.handle().get().get(), (std::vector<int>{1, 2}));
-  EXPECT_EQ(a.handle().get([](const std::vector<int>& v) { return v.size(); }).get(), 2u);
+  EXPECT_EQ(a.ref().get().get(), (std::vector<int>{1, 2}));
+  EXPECT_EQ(a.ref().get([](const std::vector<int>& v) { return v.size(); }).get(), 2u);
 }
 
 // Rule (Agent.start_link with a fun): the initial state is computed in the
@@ -37,7 +37,7 @@ TEST(Agent, InitFunctionRunsInTheAgentAndItsExceptionFailsTheStart) {
   otp::trap_exit(true);
   auto a = otp::agent<otp::pid>::start_link(otp::init_with([] { return otp::self(); })).get();
   ASSERT_TRUE(a.is_ok());
-  EXPECT_EQ(a.handle().get().get(), a.child);
+  EXPECT_EQ(a.ref().get().get(), a.child);
   auto bad = otp::agent<int>::start_link(otp::init_with([]() -> int {
                throw std::runtime_error("no state");
              })).get();
@@ -49,7 +49,7 @@ TEST(Agent, InitFunctionRunsInTheAgentAndItsExceptionFailsTheStart) {
 TEST(Agent, UpdateReplacesOrChangesTheState) {
   otp::node n(quiet());
   otp::mailbox mb(n);
-  otp::agent<int> a = otp::agent<int>::start_link(1).get().handle();
+  otp::agent<int> a = otp::agent<int>::start_link(1).get().ref();
   a.update([](int x) { return x + 41; }).get();
   EXPECT_EQ(a.get().get(), 42);
   a.update([](int& x) { x *= 2; }).get();
@@ -61,7 +61,7 @@ TEST(Agent, UpdateReplacesOrChangesTheState) {
 TEST(Agent, GetAndUpdateRepliesAndReplacesTheState) {
   otp::node n(quiet());
   otp::mailbox mb(n);
-  otp::agent<std::string> a = otp::agent<std::string>::start_link(std::string("ab")).get().handle();
+  otp::agent<std::string> a = otp::agent<std::string>::start_link(std::string("ab")).get().ref();
   std::size_t len = a.get_and_update([](std::string s) {
                        return std::pair{s.size(), s + "c"};
                      }).get();
@@ -92,7 +92,7 @@ TEST(Agent, ChildSpecStartsItUnderASupervisorByName) {
 TEST(Agent, CastUpdatesWithoutWaiting) {
   otp::node n(quiet());
   otp::mailbox mb(n);
-  otp::agent<int> a = otp::agent<int>::start_link(0).get().handle();
+  otp::agent<int> a = otp::agent<int>::start_link(0).get().ref();
   for (int i = 0; i < 10; ++i) a.cast([](int x) { return x + 1; });
   EXPECT_EQ(a.get().get(), 10);
 }
@@ -101,7 +101,7 @@ TEST(Agent, CastUpdatesWithoutWaiting) {
 TEST(Agent, CallsAreAwaitedInsideAProcess) {
   otp::node n(quiet());
   otp::mailbox mb(n);
-  otp::agent<int> a = otp::agent<int>::start_link(5).get().handle();
+  otp::agent<int> a = otp::agent<int>::start_link(5).get().ref();
   n.spawn(
       [](otp::agent<int> ag, otp::pid to) -> otp::proc {
         co_await ag.update([](int x) { return x * 3; });
@@ -119,7 +119,7 @@ TEST(Agent, ThrowingFunctionCrashesTheAgentAndTheCallerExits) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   otp::trap_exit(true);
-  otp::agent<int> a = otp::agent<int>::start_link(0).get().handle();
+  otp::agent<int> a = otp::agent<int>::start_link(0).get().ref();
   otp::ref m = otp::monitor(a.get_pid());
   try {
     (void)a.get([](int) -> int { throw std::runtime_error("bad fun"); }).get();
@@ -136,7 +136,7 @@ TEST(Agent, ThrowingFunctionCrashesTheAgentAndTheCallerExits) {
 TEST(Agent, StopEndsTheAgent) {
   otp::node n(quiet());
   otp::mailbox mb(n);
-  otp::agent<int> a = otp::agent<int>::start_link(0).get().handle();
+  otp::agent<int> a = otp::agent<int>::start_link(0).get().ref();
   const otp::pid p = a.get_pid();
   a.stop().get();
   EXPECT_FALSE(otp::is_alive(p));

@@ -77,7 +77,7 @@ TEST_F(NaturalCoroutineCode, APoolTransactionWithACapturingLambda) {
             });
         otp::send(to, r);
       },
-      p.handle(), mb.self());
+      p.ref(), mb.self());
   EXPECT_EQ(mb.receive<std::string>(), kLong + kShort);
 }
 

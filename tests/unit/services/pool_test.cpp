@@ -37,7 +37,7 @@ using conn_pool = otp::pool<conn>;
 conn_pool start(otp::pool_options o) {
   auto s = conn_pool::start_link(o, std::string("test.db")).get();
   EXPECT_TRUE(s.is_ok()) << s.to_string();
-  return s.handle();
+  return s.ref();
 }
 
 otp::pid pid_of(const std::optional<conn_pool::worker>& w) { return w->resolve(); }
