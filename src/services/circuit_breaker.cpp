@@ -21,7 +21,7 @@
 
 namespace otp {
 
-const char* to_string(circuit_state s) noexcept {
+std::string_view to_string(circuit_state s) noexcept {
   switch (s) {
     case circuit_state::closed:
       return "closed";

@@ -38,6 +38,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -47,7 +48,7 @@ namespace otp {
 enum class circuit_state : unsigned char { closed, open, half_open };
 
 /// `closed`, `open` or `half_open`.
-const char* to_string(circuit_state s) noexcept;
+std::string_view to_string(circuit_state s) noexcept;
 
 /// One state change of a circuit breaker.
 struct circuit_event {

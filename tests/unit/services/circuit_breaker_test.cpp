@@ -35,7 +35,8 @@ struct fixture {
   void advance(std::chrono::milliseconds d) const { *t += d; }
   std::string transitions() const {
     std::string s;
-    for (const auto& e : *events) s += std::string(to_string(e.from)) + ">" + to_string(e.to) + " ";
+    for (const auto& e : *events)
+      s += std::string(to_string(e.from)) + ">" + std::string(to_string(e.to)) + " ";
     return s;
   }
 };
