@@ -21,23 +21,25 @@ mailbox::mailbox(node& nd) : p_(nullptr), saved_(detail::ctx()) {
   if (saved_.proc != nullptr)
     throw badarg("mailbox: the thread already has a mailbox (" + saved_.proc->self().to_string() +
                  ")");
-  if (!n.accepting.load(std::memory_order_acquire)) throw badarg("mailbox: the node is stopped");
-  if (n.live.fetch_add(1, std::memory_order_relaxed) >= n.opts.max_processes) {
-    n.live.fetch_sub(1, std::memory_order_relaxed);
-    throw system_limit("mailbox: node_options::max_processes processes are alive");
+  switch (n.people.admit(true, n.opts.max_processes)) {
+    case detail::population::admission::admitted:
+      break;
+    case detail::population::admission::stopped:
+      throw badarg("mailbox: the node is stopped");
+    case detail::population::admission::full:
+      throw system_limit("mailbox: node_options::max_processes processes are alive");
   }
   std::uint32_t slot;
   try {
     slot = n.table.allocate(nullptr);
   } catch (...) {
-    n.live.fetch_sub(1, std::memory_order_relaxed);
+    n.people.cancel(true);
     throw;
   }
   detail::process& p = *n.table.at(slot);
   ensure_waiter(n, p);
   detail::init_process(n, p, slot, true);
   p.status.store(detail::run_state::running, std::memory_order_relaxed);
-  n.live_external.fetch_add(1, std::memory_order_relaxed);
   p_ = &p;
   self_ = p.self();
   detail::ctx() = detail::context{&n, &p, nullptr};

@@ -165,9 +165,7 @@ pid node::whereis(std::string_view name) const { return impl().names.whereis(nam
 
 std::vector<pid> node::processes() const { return detail::live_pids(impl()); }
 
-std::size_t node::process_count() const noexcept {
-  return impl_->live.load(std::memory_order_acquire);
-}
+std::size_t node::process_count() const noexcept { return impl_->people.count(); }
 
 std::optional<otp::process_info> node::process_info(pid p) {
   detail::node_impl& n = impl();

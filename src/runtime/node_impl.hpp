@@ -24,6 +24,7 @@
 #include "runtime/idle_workers.hpp"
 #include "runtime/name_table.hpp"
 #include "runtime/node_clock.hpp"
+#include "runtime/population.hpp"
 #include "runtime/process_extras.hpp"
 #include "runtime/process_table.hpp"
 #include "runtime/thread_waiters.hpp"
@@ -44,14 +45,12 @@ class node_impl {
 
   // --- processes ---
   process_table table;
-  alignas(64) std::atomic<std::size_t> live{0};
-  std::atomic<std::size_t> live_external{0};  // thread mailboxes among `live`
+  population people;
 
   // --- scheduling ---
   alignas(64) std::vector<std::unique_ptr<worker>> workers;
   global_queue global;
   idle_workers idle;
-  std::atomic<bool> accepting{true};  // false once stop() began
 
   // --- names ---
   name_table names;
@@ -65,11 +64,6 @@ class node_impl {
   // --- blocking pool and watchdog ---
   blocking_pool blocking;
   class watchdog watchdog;
-
-  // --- stop ---
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;  // signalled when live drops during stop
-  bool stopped = false;
 
   // --- clock ---
   node_clock clock;

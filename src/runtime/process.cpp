@@ -30,18 +30,19 @@ node_impl& require_node(const char* what) {
 
 spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& pr,
                         const spawn_request& req) {
-  if (!n.accepting.load(std::memory_order_acquire)) {
+  context& c = ctx();
+  process* parent = c.node == &n ? c.proc : nullptr;
+  const population::admission a = n.people.admit(false, n.opts.max_processes);
+  if (a == population::admission::stopped) {
     h.destroy();
     throw badarg("spawn: the node is stopped");
   }
-  context& c = ctx();
-  process* parent = c.node == &n ? c.proc : nullptr;
   if ((req.link || req.monitor) && parent == nullptr) {
+    if (a == population::admission::admitted) n.people.cancel(false);
     h.destroy();
     throw badarg("spawn: link and monitor need a calling process or mailbox");
   }
-  if (n.live.fetch_add(1, std::memory_order_relaxed) >= n.opts.max_processes) {
-    n.live.fetch_sub(1, std::memory_order_relaxed);
+  if (a == population::admission::full) {
     h.destroy();
     throw system_limit("spawn: " + std::to_string(n.opts.max_processes) +
                        " processes are alive (node_options::max_processes)");
@@ -50,7 +51,7 @@ spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& p
   try {
     slot = n.table.allocate(worker_of(n));
   } catch (...) {
-    n.live.fetch_sub(1, std::memory_order_relaxed);
+    n.people.cancel(false);
     h.destroy();
     throw;
   }

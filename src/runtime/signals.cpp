@@ -325,13 +325,7 @@ void finish_process(process& p) noexcept {
   }
   // No longer counted before anyone is told: whoever gets the DOWN or EXIT
   // sees process_count() without it.
-  if (p.external.load(std::memory_order_relaxed))
-    n.live_external.fetch_sub(1, std::memory_order_relaxed);
-  if (n.live.fetch_sub(1, std::memory_order_acq_rel) == 1 ||
-      !n.accepting.load(std::memory_order_acquire)) {
-    std::lock_guard lk(n.stop_mu);
-    n.stop_cv.notify_all();
-  }
+  n.people.depart(p.external.load(std::memory_order_relaxed));
   if (process_extras* x = std::exchange(p.extras, nullptr)) {
     x->links.for_each([&](const pid& l, set_member) {
       send_signal(n, l, signal_kind::link_exit, me, 0, reason);

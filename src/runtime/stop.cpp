@@ -50,17 +50,12 @@ bool signal_tops(node_impl& n, std::unordered_set<pid>& signalled) {
   return any;
 }
 
-std::size_t coroutines_alive(node_impl& n) {
-  return n.live.load(std::memory_order_acquire) - n.live_external.load(std::memory_order_acquire);
-}
-
 bool wait_all_gone(node_impl& n, std::chrono::milliseconds grace) {
   if (n.clock.manual()) {
     n.run_manual();
-    return coroutines_alive(n) == 0;
+    return n.people.coroutines() == 0;
   }
-  std::unique_lock lk(n.stop_mu);
-  return n.stop_cv.wait_for(lk, grace, [&] { return coroutines_alive(n) == 0; });
+  return n.people.wait_coroutines_gone(grace);
 }
 
 /// Shuts the trees down from their tops, round after round (a round every
@@ -78,7 +73,7 @@ bool stop_trees(node_impl& n) {
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return coroutines_alive(n) == 0;
+    if (left.count() <= 0) return n.people.coroutines() == 0;
     if (wait_all_gone(n, std::min(left, std::chrono::milliseconds(50)))) return true;
   }
 }
@@ -86,15 +81,10 @@ bool stop_trees(node_impl& n) {
 
 void node::stop() {
   node_impl& n = impl();
-  {
-    std::lock_guard lk(n.stop_mu);
-    if (n.stopped) return;
-    n.stopped = true;
-  }
+  if (!n.people.begin_stop()) return;
   if (detail::worker_of(n) != nullptr)
     detail::internal_error(
         "node::stop called from one of the node's own processes (it would wait for itself)");
-  n.accepting.store(false, std::memory_order_release);
   if (!stop_trees(n)) {
     signal_all(n, exit_reason::kill());
     wait_all_gone(n, std::chrono::milliseconds(1000));
