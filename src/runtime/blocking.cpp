@@ -24,7 +24,7 @@ std::coroutine_handle<> blocking_suspend(process& p, std::coroutine_handle<> h, 
   } catch (...) {
     internal_error("out of memory (or threads) queueing an otp::blocking job");
   }
-  return n.next_handle();
+  return n.sched.next_handle();
 }
 
 void blocking_pool::post(job j) {

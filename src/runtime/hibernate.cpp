@@ -68,7 +68,7 @@ std::coroutine_handle<> continue_now(process& p, hibernation* next) noexcept {
   drop_body(p);
   if (start_next(p, next)) return p.resume_point;
   finish_process(p);
-  return p.node->next_handle();
+  return p.node->sched.next_handle();
 }
 
 bool is_hibernated(const process& p) noexcept { return p.rx_match == &wake_match; }

@@ -59,15 +59,17 @@ node_impl::node_impl(node_options o)
       opts(std::move(o)),
       table(opts.max_processes +
             static_cast<std::uint32_t>(scheduler_count(opts) * process_table::kWorkerSlotCache)),
+      sched(*this, scheduler_count(opts)),
       names(table, id),
       timers(*this),
-      blocking(opts.blocking_threads, [this](process& p) { schedule(p); }),
-      watchdog(workers, id, opts),
+      blocking(opts.blocking_threads, [this](process& p) { sched.schedule(p); }),
+      watchdog(sched.workers(), id, opts),
       clock(opts.manual) {
   if (opts.reductions == 0) opts.reductions = 1;
-  const unsigned n = scheduler_count(opts);
-  for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(*this, i));
-  if (!clock.manual()) start_threads();
+  if (!clock.manual()) {
+    sched.start();
+    watchdog.start();
+  }
 }
 
 node_impl::~node_impl() = default;
@@ -197,14 +199,14 @@ std::size_t node::run_until_idle() {
   detail::node_impl& n = impl();
   if (!n.clock.manual()) throw badarg("run_until_idle: the node is not in manual mode");
   if (detail::ctx().w != nullptr) throw badarg("run_until_idle: called from inside a process");
-  return n.run_manual();
+  return n.sched.run_manual();
 }
 
 bool node::step() {
   detail::node_impl& n = impl();
   if (!n.clock.manual()) throw badarg("step: the node is not in manual mode");
   if (detail::ctx().w != nullptr) throw badarg("step: called from inside a process");
-  return n.run_manual(1) == 1;
+  return n.sched.run_manual(1) == 1;
 }
 
 void node::advance(std::chrono::milliseconds d) {
@@ -212,9 +214,9 @@ void node::advance(std::chrono::milliseconds d) {
   if (!n.clock.manual()) throw badarg("advance: the node is not in manual mode");
   if (d.count() < 0) throw badarg("advance: negative duration");
   if (detail::ctx().w != nullptr) throw badarg("advance: called from inside a process");
-  detail::worker& w = *n.workers[0];
+  detail::worker& w = n.sched.at(0);
   const std::uint64_t target = n.now_ms() + static_cast<std::uint64_t>(d.count());
-  n.run_manual();
+  n.sched.run_manual();
   for (;;) {
     if (n.timers.has_deferred()) n.timers.adopt(w);
     auto t = w.wheel.next_tick();
@@ -222,21 +224,21 @@ void node::advance(std::chrono::milliseconds d) {
     if (*t > n.now_ms()) n.clock.advance_to(*t);
     detail::context saved = detail::ctx();
     detail::ctx() = detail::context{&n, nullptr, &w};
-    n.run_timers(w, *t);
+    n.sched.run_timers(w, *t);
     detail::ctx() = saved;
-    n.run_manual();
+    n.sched.run_manual();
   }
   n.clock.advance_to(target);
-  n.run_manual();
+  n.sched.run_manual();
 }
 
 std::optional<std::chrono::milliseconds> node::next_timer() const {
   detail::node_impl& n = impl();
   if (!n.clock.manual()) throw badarg("next_timer: the node is not in manual mode");
-  detail::worker& w = *n.workers[0];
+  detail::worker& w = n.sched.at(0);
   if (n.timers.has_deferred()) n.timers.adopt(w);
   std::optional<std::uint64_t> best;
-  for (auto& wk : n.workers)
+  for (auto& wk : n.sched.workers())
     if (auto t = wk->wheel.next_tick(); t && (!best || *t < *best)) best = t;
   if (!best) return std::nullopt;
   return std::chrono::milliseconds(*best);

@@ -1,6 +1,7 @@
-// The node: the owner of the runtime's components (see
-// docs/internals/scheduler.md for the list), and the operations that span
-// them (scheduling, timers, signals, the exit procedure).
+// The node: the owner of the runtime's components (docs/internals/README.md
+// lists them, one page each), and the operations that span them (timers,
+// signals, the exit procedure). Members are built in declaration order and
+// node::stop (stop.cpp) stops them in reverse.
 #pragma once
 
 #include <atomic>
@@ -20,13 +21,12 @@
 #include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/node.hpp"
 #include "runtime/blocking_pool.hpp"
-#include "runtime/global_queue.hpp"
-#include "runtime/idle_workers.hpp"
 #include "runtime/name_table.hpp"
 #include "runtime/node_clock.hpp"
 #include "runtime/population.hpp"
 #include "runtime/process_extras.hpp"
 #include "runtime/process_table.hpp"
+#include "runtime/scheduler.hpp"
 #include "runtime/thread_waiters.hpp"
 #include "runtime/timer_store.hpp"
 #include "runtime/watchdog.hpp"
@@ -48,9 +48,7 @@ class node_impl {
   population people;
 
   // --- scheduling ---
-  alignas(64) std::vector<std::unique_ptr<worker>> workers;
-  global_queue global;
-  idle_workers idle;
+  alignas(64) scheduler sched;
 
   // --- names ---
   name_table names;
@@ -68,23 +66,6 @@ class node_impl {
   // --- clock ---
   node_clock clock;
   std::uint64_t now_ms() const noexcept { return clock.now_ms(); }
-
-  // --- operations (scheduler.cpp) ---
-  void start_threads();
-  void worker_loop(worker& w);
-  void schedule(process& p) noexcept;     // made runnable by a push or a blocking job
-  void enqueue_new(process& p) noexcept;  // a new process
-  void requeue_yielded(worker& w, process& p) noexcept;  // its time slice is used up
-  void push_local(worker& w, process& p) noexcept;
-  void push_global(process& p) noexcept;
-  process* find_work(worker& w) noexcept;
-  /// Prepares `p` to run on `w`: drains signals, matches a pending receive.
-  /// Returns the handle to resume, or null when p parked again or exited.
-  std::coroutine_handle<> dispatch(worker& w, process* p) noexcept;
-  /// The next process to switch to directly from a suspending one.
-  std::coroutine_handle<> next_handle() noexcept;
-  void run_timers(worker& w, std::uint64_t now) noexcept;
-  std::size_t run_manual(std::size_t max_dispatches = ~std::size_t{0});
 
   // --- timers (timers.cpp) ---
   /// Starts `e` (kind and target already set) to fire after `t`: on `w`'s

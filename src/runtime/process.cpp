@@ -74,7 +74,7 @@ spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& p
     extras_of(p).monitored_by.assign(r.monitor.id(), parent->self());
     extras_of(*parent).monitors.assign(r.monitor.id(), monitor_entry{r.child});
   }
-  n.enqueue_new(p);
+  n.sched.enqueue_new(p);
   return r;
 }
 
@@ -238,7 +238,7 @@ std::chrono::milliseconds monotonic_time() {
 }
 
 unsigned schedulers_online() {
-  return static_cast<unsigned>(detail::require_node("schedulers_online").workers.size());
+  return static_cast<unsigned>(detail::require_node("schedulers_online").sched.size());
 }
 
 ref alias() {

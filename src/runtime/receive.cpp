@@ -49,11 +49,11 @@ std::coroutine_handle<> rx_suspend(process& p, std::coroutine_handle<> h, void* 
   p.resume_point = h;
   if (p.exit_pending) {
     finish_process(p);
-    return n.next_handle();
+    return n.sched.next_handle();
   }
   if (matched) {  // time slice used up: go to the back of the queue
-    n.requeue_yielded(*ctx().w, p);
-    return n.next_handle();
+    n.sched.requeue_yielded(*ctx().w, p);
+    return n.sched.next_handle();
   }
   p.rx_awaiter = awaiter;
   p.rx_match = match;
@@ -69,16 +69,16 @@ std::coroutine_handle<> rx_suspend(process& p, std::coroutine_handle<> h, void* 
     envelope* expected = nullptr;
     if (p.inbox.compare_exchange_strong(expected, kWaiting, std::memory_order_release,
                                         std::memory_order_relaxed))
-      return n.next_handle();  // parked: p is not ours any more
+      return n.sched.next_handle();  // parked: p is not ours any more
     p.status.store(run_state::running, std::memory_order_relaxed);
     if (!drain(p)) {
       finish_process(p);
-      return n.next_handle();
+      return n.sched.next_handle();
     }
     if (match(awaiter, p)) return p.resume_point;  // h, or a hibernated process's new body
     if (p.exit_pending) {                          // a hibernated process could not wake
       finish_process(p);
-      return n.next_handle();
+      return n.sched.next_handle();
     }
   }
 }
@@ -99,23 +99,23 @@ void rx_wait_thread(process& p, void* awaiter, match_fn match, const timeout& t)
     const std::uint64_t deadline = t.is_infinite() ? ~std::uint64_t{0} : n.now_ms() + t.ms();
     for (;;) {
       if (p.exit_pending) mailbox_died(p);
-      n.run_manual();
+      n.sched.run_manual();
       if (!drain(p)) mailbox_died(p);
       if (match(awaiter, p)) return;
       // Everything is idle: move virtual time to the next event.
-      if (n.timers.has_deferred()) n.timers.adopt(*n.workers[0]);
+      if (n.timers.has_deferred()) n.timers.adopt(n.sched.at(0));
       std::uint64_t next = deadline;
-      if (auto nt = n.workers[0]->wheel.next_tick(); nt && *nt < next) next = *nt;
+      if (auto nt = n.sched.at(0).wheel.next_tick(); nt && *nt < next) next = *nt;
       if (next == ~std::uint64_t{0})
         throw badarg(
             "receive: would wait forever: the manual node is idle and no timer is pending");
       if (next > n.now_ms()) n.clock.advance_to(next);
       context saved = ctx();
-      ctx() = context{&n, nullptr, n.workers[0].get()};
-      n.run_timers(*n.workers[0], next);
+      ctx() = context{&n, nullptr, &n.sched.at(0)};
+      n.sched.run_timers(n.sched.at(0), next);
       ctx() = saved;
       if (next >= deadline) {
-        n.run_manual();
+        n.sched.run_manual();
         if (!drain(p)) mailbox_died(p);
         if (match(awaiter, p)) return;
         p.rx_timed_out = true;

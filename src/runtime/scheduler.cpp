@@ -1,13 +1,7 @@
-// Workers: run queues, the "next" slot, stealing, parking, symmetric transfer.
-//
-// Invariants (see docs/internals/scheduler.md):
-//  1. A process is in at most one place: a run queue, a worker's `next`
-//     slot, running on one thread, or parked (inbox tagged kWaiting, or
-//     waiting for a blocking job). Only the push that replaces kWaiting, a
-//     spawn, a yield, or a finished blocking job makes it runnable.
-//  2. `next` is owner-only and not stealable; it inherits the time slice, so
-//     a ping-pong pair cannot starve the local queue.
-//  3. Parking and waking: see idle_workers.hpp.
+// The scheduler (scheduler.hpp): run queues, the "next" slot, stealing,
+// parking, symmetric transfer.
+#include "runtime/scheduler.hpp"
+
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -48,30 +42,40 @@ worker* worker_of(node_impl& n) noexcept {
   return (w != nullptr && &w->node == &n) ? w : nullptr;
 }
 
-void node_impl::start_threads() {
-  for (auto& w : workers) {
+scheduler::scheduler(node_impl& n, unsigned count) : n_(n) {
+  workers_.reserve(count);
+  for (unsigned i = 0; i < count; ++i) workers_.push_back(std::make_unique<worker>(n, i));
+}
+
+void scheduler::start() {
+  for (auto& w : workers_) {
     worker* wp = w.get();
     wp->thread = std::thread([this, wp] { worker_loop(*wp); });
   }
-  watchdog.start();
 }
 
-void node_impl::push_local(worker& w, process& p) noexcept {
+void scheduler::stop() {
+  idle_.halt(static_cast<int>(workers_.size()));
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+void scheduler::push_local(worker& w, process& p) noexcept {
   if (!w.local.push(&p)) {
     push_global(p);
     return;
   }
-  idle.notify_one();
+  idle_.notify_one();
 }
 
-void node_impl::push_global(process& p) noexcept {
-  global.push(&p);
-  idle.notify_one();
+void scheduler::push_global(process& p) noexcept {
+  global_.push(&p);
+  idle_.notify_one();
 }
 
-void node_impl::schedule(process& p) noexcept {
+void scheduler::schedule(process& p) noexcept {
   p.status.store(run_state::runnable, std::memory_order_relaxed);
-  worker* w = worker_of(*this);
+  worker* w = worker_of(n_);
   if (w == nullptr) {
     push_global(p);
     return;
@@ -81,40 +85,40 @@ void node_impl::schedule(process& p) noexcept {
   if (displaced != nullptr) push_local(*w, *displaced);
 }
 
-void node_impl::requeue_yielded(worker& w, process& p) noexcept {
+void scheduler::requeue_yielded(worker& w, process& p) noexcept {
   p.status.store(run_state::runnable, std::memory_order_relaxed);
   // Behind everything runnable: work waiting in the global queue included.
-  if (global.maybe_nonempty())
+  if (global_.maybe_nonempty())
     push_global(p);
   else
     push_local(w, p);
 }
 
-void node_impl::enqueue_new(process& p) noexcept {
+void scheduler::enqueue_new(process& p) noexcept {
   p.status.store(run_state::runnable, std::memory_order_relaxed);
-  worker* w = worker_of(*this);
+  worker* w = worker_of(n_);
   if (w == nullptr) {
     push_global(p);
   } else if (w->spawned.push(&p)) {
-    idle.notify_one();
+    idle_.notify_one();
   } else {
     push_local(*w, p);
   }
 }
 
-process* node_impl::find_work(worker& w) noexcept {
+process* scheduler::find_work(worker& w) noexcept {
   ++w.tick;
-  if (timers.has_deferred()) timers.adopt(w);
-  if (!clock.manual() && w.wheel.size() != 0 && (w.tick & 15) == 0) run_timers(w, now_ms());
+  if (n_.timers.has_deferred()) n_.timers.adopt(w);
+  if (!n_.clock.manual() && w.wheel.size() != 0 && (w.tick & 15) == 0) run_timers(w, n_.now_ms());
   if (const std::uint32_t c = w.remote_cancels.load(std::memory_order_relaxed);
       c >= 64 && 2 * std::size_t{c} >= w.wheel.size()) {
     w.remote_cancels.store(0, std::memory_order_relaxed);
-    w.wheel.sweep_cancelled([&](timer_entry* e) { timers.free(&w, e); });
+    w.wheel.sweep_cancelled([&](timer_entry* e) { n_.timers.free(&w, e); });
   }
   // Now and then look at the global queue first, so it cannot starve.
   if ((w.tick % 61) == 0) {
-    if (process* p = global.pop()) {
-      w.budget = static_cast<int>(opts.reductions);
+    if (process* p = global_.pop()) {
+      w.budget = static_cast<int>(n_.opts.reductions);
       return p;
     }
   }
@@ -124,7 +128,7 @@ process* node_impl::find_work(worker& w) noexcept {
     if (w.budget > 0) return p;  // inherits the slice
     if (!w.local.push(p)) push_global(*p);
   }
-  w.budget = static_cast<int>(opts.reductions);
+  w.budget = static_cast<int>(n_.opts.reductions);
   // New processes first (depth-first trees), but every 8th pick the woken
   // ones go first, so a process that keeps spawning cannot starve them.
   if ((w.tick & 7) == 0) {
@@ -132,17 +136,17 @@ process* node_impl::find_work(worker& w) noexcept {
   }
   if (process* p = w.spawned.pop()) return p;
   if (process* p = w.local.pop()) return p;
-  if (process* p = global.pop()) return p;
-  const std::size_t n = workers.size();
+  if (process* p = global_.pop()) return p;
+  const std::size_t n = workers_.size();
   for (std::size_t i = 1; i < n; ++i) {
-    worker& v = *workers[(w.index + i) % n];
+    worker& v = *workers_[(w.index + i) % n];
     if (process* p = v.spawned.steal()) return p;
     if (process* p = v.local.pop()) return p;
   }
   return nullptr;
 }
 
-std::coroutine_handle<> node_impl::dispatch(worker& w, process* p) noexcept {
+std::coroutine_handle<> scheduler::dispatch(worker& w, process* p) noexcept {
   context& c = ctx();
   c.proc = p;
   w.dispatches.store(w.dispatches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -180,7 +184,7 @@ std::coroutine_handle<> node_impl::dispatch(worker& w, process* p) noexcept {
   }
 }
 
-std::coroutine_handle<> node_impl::next_handle() noexcept {
+std::coroutine_handle<> scheduler::next_handle() noexcept {
   context& c = ctx();
   c.proc = nullptr;
   worker* w = c.w;
@@ -189,30 +193,28 @@ std::coroutine_handle<> node_impl::next_handle() noexcept {
     process* q = w->next;
     w->next = nullptr;
     ++w->chain;
-    if (auto h = w->node.dispatch(*w, q)) return h;
+    if (auto h = dispatch(*w, q)) return h;
   }
   return std::noop_coroutine();
 }
 
-namespace {
-void run_one(node_impl& n, worker& w, process* p) {
+void scheduler::run_one(worker& w, process* p) {
   w.chain = 0;
-  if (auto h = n.dispatch(w, p)) h.resume();
+  if (auto h = dispatch(w, p)) h.resume();
   ctx().proc = nullptr;
   w.running_pid.store(0, std::memory_order_relaxed);
 }
-}  // namespace
 
-void node_impl::run_timers(worker& w, std::uint64_t now) noexcept {
-  w.wheel.advance(now, [&](timer_entry* e) { fire_timer(w, e); });
+void scheduler::run_timers(worker& w, std::uint64_t now) noexcept {
+  w.wheel.advance(now, [&](timer_entry* e) { n_.fire_timer(w, e); });
 }
 
-void node_impl::worker_loop(worker& w) {
-  ctx() = context{this, nullptr, &w};
-  while (!idle.halted()) {
+void scheduler::worker_loop(worker& w) {
+  ctx() = context{&n_, nullptr, &w};
+  while (!idle_.halted()) {
     process* p = find_work(w);
     if (p == nullptr) {
-      idle.begin_search();
+      idle_.begin_search();
       for (int spin = 0; p == nullptr && spin < 64; ++spin) {
         cpu_relax();
         if ((spin & 7) == 7) std::this_thread::yield();
@@ -220,34 +222,34 @@ void node_impl::worker_loop(worker& w) {
       }
       // The last searcher to find work wakes a sleeper: pushes made while it
       // searched were not announced (they counted on a searcher).
-      if (p != nullptr && idle.end_search()) idle.notify_one();
+      if (p != nullptr && idle_.end_search()) idle_.notify_one();
     }
     if (p == nullptr) {
-      idle.prepare_park();
+      idle_.prepare_park();
       p = find_work(w);
       if (p == nullptr) {
         std::optional<std::chrono::steady_clock::time_point> deadline;
-        if (auto t = w.wheel.next_tick()) deadline = clock.at(*t);
-        idle.park(deadline);
+        if (auto t = w.wheel.next_tick()) deadline = n_.clock.at(*t);
+        idle_.park(deadline);
       }
-      idle.unpark();
-      if (w.wheel.size() != 0) run_timers(w, now_ms());
+      idle_.unpark();
+      if (w.wheel.size() != 0) run_timers(w, n_.now_ms());
       if (p == nullptr) continue;
     }
-    run_one(*this, w, p);
+    run_one(w, p);
   }
   ctx() = context{};
 }
 
-std::size_t node_impl::run_manual(std::size_t max_dispatches) {
-  worker& w = *workers[0];
+std::size_t scheduler::run_manual(std::size_t max_dispatches) {
+  worker& w = *workers_[0];
   context saved = ctx();
-  ctx() = context{this, nullptr, &w};
+  ctx() = context{&n_, nullptr, &w};
   std::size_t count = 0;
   while (count < max_dispatches) {
     process* p = find_work(w);
     if (p == nullptr) break;
-    run_one(*this, w, p);
+    run_one(w, p);
     ++count;
   }
   ctx() = saved;

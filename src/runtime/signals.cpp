@@ -105,7 +105,7 @@ bool push(node_impl& n, process& p, envelope* e) noexcept {
       break;
   }
   if (old == kWaiting) {
-    n.schedule(p);  // we took the wake-up: nobody else can run p until we queue it
+    n.sched.schedule(p);  // we took the wake-up: nobody else can run p until we queue it
   } else if (old == kWaitingThread) {
     // The mailbox thread may already be gone (timed out) and its slot reused:
     // touch only the slot's never-freed waiter.
@@ -388,7 +388,7 @@ std::coroutine_handle<> on_body_done(process* p) noexcept {
   set_exit(*p, exit_reason::normal());
   node_impl& n = *p->node;
   finish_process(*p);
-  return n.next_handle();
+  return n.sched.next_handle();
 }
 
 void on_body_exception(process* p) noexcept {

@@ -52,7 +52,7 @@ bool signal_tops(node_impl& n, std::unordered_set<pid>& signalled) {
 
 bool wait_all_gone(node_impl& n, std::chrono::milliseconds grace) {
   if (n.clock.manual()) {
-    n.run_manual();
+    n.sched.run_manual();
     return n.people.coroutines() == 0;
   }
   return n.people.wait_coroutines_gone(grace);
@@ -77,28 +77,11 @@ bool stop_trees(node_impl& n) {
     if (wait_all_gone(n, std::min(left, std::chrono::milliseconds(50)))) return true;
   }
 }
-}  // namespace
-
-void node::stop() {
-  node_impl& n = impl();
-  if (!n.people.begin_stop()) return;
-  if (detail::worker_of(n) != nullptr)
-    detail::internal_error(
-        "node::stop called from one of the node's own processes (it would wait for itself)");
-  if (!stop_trees(n)) {
-    signal_all(n, exit_reason::kill());
-    wait_all_gone(n, std::chrono::milliseconds(1000));
-  }
-  // Stop the threads.
-  n.idle.halt(static_cast<int>(n.workers.size()));
-  for (auto& w : n.workers)
-    if (w->thread.joinable()) w->thread.join();
-  n.blocking.stop();  // a job that never returns keeps stop() waiting
-  n.watchdog.stop();
-  // Whatever is still there (its blocking job finished but it was never
-  // scheduled again, or it ignored shutdown and was queued behind the halt)
-  // ends now; its frame is destroyed so RAII cleanup runs. Blocking jobs were
-  // joined above: a job that never returns keeps stop() waiting.
+/// Ends in place whatever coroutine process is still there once the threads
+/// have stopped (its blocking job finished but it was never scheduled again,
+/// or it ignored shutdown and was queued behind the halt): `killed`, its
+/// frame destroyed so RAII cleanup runs.
+void end_leftovers(node_impl& n) {
   detail::context saved = detail::ctx();
   const std::uint32_t hw = n.table.high_water();
   for (std::uint32_t s = 0; s < hw; ++s) {
@@ -110,7 +93,11 @@ void node::stop() {
     detail::finish_process(*p);
   }
   detail::ctx() = saved;
-  for (auto& w : n.workers) {
+}
+
+/// Gives every timer still on a wheel back to the timer store, then stops it.
+void stop_timers(node_impl& n) {
+  for (auto& w : n.sched.workers()) {
     detail::timer_entry* e = w->wheel.take_all();
     while (e != nullptr) {
       detail::timer_entry* nx = e->next;
@@ -119,6 +106,28 @@ void node::stop() {
     }
   }
   n.timers.stop();
+}
+}  // namespace
+
+// The components stop in the reverse order of their start: the processes
+// (from the tops of their trees), the scheduler threads, the blocking pool
+// (a job that never returns keeps stop() waiting), the watchdog, then what
+// is left of the processes and the timers.
+void node::stop() {
+  node_impl& n = impl();
+  if (!n.people.begin_stop()) return;
+  if (detail::worker_of(n) != nullptr)
+    detail::internal_error(
+        "node::stop called from one of the node's own processes (it would wait for itself)");
+  if (!stop_trees(n)) {
+    signal_all(n, exit_reason::kill());
+    wait_all_gone(n, std::chrono::milliseconds(1000));
+  }
+  n.sched.stop();
+  n.blocking.stop();
+  n.watchdog.stop();
+  end_leftovers(n);
+  stop_timers(n);
 }
 
 }  // namespace otp

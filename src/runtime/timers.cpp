@@ -139,7 +139,7 @@ std::uint64_t node_impl::arm_timer(worker* w, timer_entry* e, const timeout& t) 
   timers.defer(e);
   if (!clock.manual()) {
     // A parked worker must adopt it to sleep with the right deadline.
-    idle.wake_one();
+    sched.wake_one();
   }
   return gen;
 }
@@ -159,8 +159,8 @@ bool cancel_timer_quiet(timer_ref t) noexcept {
     w->wheel.remove(e);
     n->timers.free(w, e);
   } else if (owner >= 0) {
-    n->workers[static_cast<std::size_t>(owner)]->remote_cancels.fetch_add(
-        1, std::memory_order_relaxed);
+    n->sched.at(static_cast<std::size_t>(owner))
+        .remote_cancels.fetch_add(1, std::memory_order_relaxed);
   }
   return true;
 }

@@ -1,5 +1,5 @@
 // One scheduler thread's state: its run queues, its `next` slot, its timer
-// wheel and caches. Invariants of the queues: see scheduler.cpp and
+// wheel and caches. Invariants of the queues: see scheduler.hpp and
 // docs/internals/scheduler.md.
 //
 // Invariants:
