@@ -14,6 +14,7 @@ PACKAGES=(
   libclang-rt-19-dev
   clang-14
   clang-format
+  clang-tidy-19
   libgtest-dev
   libgmock-dev
   googletest

@@ -42,9 +42,12 @@ class server_name {
  public:
   server_name() = default;
   /// `{local, Name}`. An empty string means no name.
-  server_name(std::string local) : local_(std::move(local)) {}  // NOLINT: implicit on purpose
-  server_name(const char* local) : local_(local) {}             // NOLINT
-  server_name(via_name via) : via_(std::move(via.impl)) {}      // NOLINT
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit on purpose
+  server_name(std::string local) : local_(std::move(local)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  server_name(const char* local) : local_(local) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  server_name(via_name via) : via_(std::move(via.impl)) {}
 
   bool empty() const noexcept { return local_.empty() && via_ == nullptr; }
   bool is_local() const noexcept { return !local_.empty(); }

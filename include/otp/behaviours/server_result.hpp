@@ -134,13 +134,15 @@ class [[nodiscard]] call_result {
 
   /// `{reply, V, State}`.
   template <class U = value_type>
-  requires std::is_convertible_v<U, value_type> call_result(U&& v)  // NOLINT: implicit
-      : reply_(std::forward<U>(v)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit
+  requires std::is_convertible_v<U, value_type> call_result(U&& v) : reply_(std::forward<U>(v)) {}
   /// No reply now (`noreply`), or stop without a reply.
-  call_result(server_result r) : base_(std::move(r)) {}  // NOLINT: implicit
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit
+  call_result(server_result r) : base_(std::move(r)) {}
   /// `{stop, Reason, Reply, State}`.
   template <class V>
-  requires std::is_convertible_v<V, value_type> call_result(stop_with_reply<V> s)  // NOLINT
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  requires std::is_convertible_v<V, value_type> call_result(stop_with_reply<V> s)
       : reply_(std::move(s.value)), base_(server_result::stop(std::move(s.reason))) {}
 
   static call_result reply(value_type v) { return call_result(std::move(v)); }

@@ -26,13 +26,17 @@ inline constexpr brutal_kill_t brutal_kill{};
 ///   Task.shutdown/2
 class shutdown_spec {
  public:
-  constexpr shutdown_spec(brutal_kill_t) noexcept : grace_(0), brutal_(true) {}  // NOLINT
-  constexpr shutdown_spec(timeout grace) noexcept : grace_(grace) {}             // NOLINT
-  constexpr shutdown_spec(infinity_t) noexcept : grace_(infinity) {}             // NOLINT
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  constexpr shutdown_spec(brutal_kill_t) noexcept : grace_(0), brutal_(true) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  constexpr shutdown_spec(timeout grace) noexcept : grace_(grace) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  constexpr shutdown_spec(infinity_t) noexcept : grace_(infinity) {}
   template <class Rep, class Period>
-  constexpr shutdown_spec(std::chrono::duration<Rep, Period> grace)  // NOLINT: implicit by design
-      : grace_(grace) {}
-  constexpr shutdown_spec(int ms) : grace_(ms) {}  // NOLINT: implicit by design
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  constexpr shutdown_spec(std::chrono::duration<Rep, Period> grace) : grace_(grace) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  constexpr shutdown_spec(int ms) : grace_(ms) {}
 
   /// True for brutal_kill.
   constexpr bool is_brutal_kill() const noexcept { return brutal_; }

@@ -88,7 +88,8 @@ struct [[nodiscard]] start_result {
 template <class H>
 struct started_with : start_result {
   started_with() = default;
-  started_with(start_result r) : start_result(std::move(r)) {}  // NOLINT: implicit
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit
+  started_with(start_result r) : start_result(std::move(r)) {}
   /// The handle on the started process (a null handle unless ok).
   H ref() const { return H(child); }
 };

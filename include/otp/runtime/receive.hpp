@@ -139,7 +139,7 @@ struct envelope_guard {
 template <class R, class After, class... H>
 class [[nodiscard]] receive_op {
  public:
-  receive_op(After a, H... h) : hs_(std::move(h)...), after_(std::move(a)) {}
+  explicit receive_op(After a, H... h) : hs_(std::move(h)...), after_(std::move(a)) {}
 
   bool await_ready() {
     p_ = &require_process("receive");
@@ -294,8 +294,11 @@ template <class Tuple, std::size_t... I>
 auto make_receive_with_after(Tuple&& t, std::index_sequence<I...>) {
   using Last = std::tuple_element_t<sizeof...(I), std::remove_reference_t<Tuple>>;
   using R = receive_result_t<Last, std::tuple_element_t<I, std::remove_reference_t<Tuple>>...>;
+  // Each std::get moves a different element out of `t`.
+  // NOLINTBEGIN(bugprone-use-after-move): distinct elements
   return receive_op<R, Last, std::tuple_element_t<I, std::remove_reference_t<Tuple>>...>(
       std::get<sizeof...(I)>(std::move(t)), std::get<I>(std::move(t))...);
+  // NOLINTEND(bugprone-use-after-move)
 }
 
 }  // namespace detail

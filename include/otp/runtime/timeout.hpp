@@ -26,13 +26,17 @@ inline constexpr infinity_t infinity{};
 /// @throws otp::badarg for a negative timeout or one above kMaxTimeoutMs.
 class timeout {
  public:
-  constexpr timeout(infinity_t) noexcept : ms_(kInfinite) {}  // NOLINT: implicit by design
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  constexpr timeout(infinity_t) noexcept : ms_(kInfinite) {}
   template <class Rep, class Period>
-  constexpr timeout(std::chrono::duration<Rep, Period> d)  // NOLINT: implicit by design
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  constexpr timeout(std::chrono::duration<Rep, Period> d)
       : ms_(check(std::chrono::ceil<std::chrono::milliseconds>(d).count())) {}
   /// `ms` milliseconds.
-  constexpr timeout(long long ms) : ms_(check(ms)) {}  // NOLINT: implicit by design
-  constexpr timeout(int ms) : ms_(check(ms)) {}        // NOLINT: implicit by design
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  constexpr timeout(long long ms) : ms_(check(ms)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+  constexpr timeout(int ms) : ms_(check(ms)) {}
 
   constexpr bool is_infinite() const noexcept { return ms_ == kInfinite; }
   /// Milliseconds; meaningless when infinite.

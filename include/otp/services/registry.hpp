@@ -134,7 +134,8 @@ class registry {
 
   /// A registry of node `n`; nothing runs until start_link().
   /// @throws otp::badarg when `opts.partitions` is 0.
-  registry(node& n, registry_options opts = {}) : s_(std::make_shared<state>(n.impl(), opts)) {}
+  explicit registry(node& n, registry_options opts = {})
+      : s_(std::make_shared<state>(n.impl(), opts)) {}
   /// A registry of the calling process's (or mailbox thread's) node.
   /// @throws otp::badarg outside a process or mailbox thread, or when
   ///   `opts.partitions` is 0.
