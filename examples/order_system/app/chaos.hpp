@@ -6,7 +6,7 @@
 // endpoint (killing it only drops connections). A share of the kills
 // (`supervisor_share`, 5% by default) hits a supervisor instead: the services
 // supervisor, the orders dynamic supervisor, the order registry or the
-// notifications task supervisor. Killing one kills everything under it at
+// notifications async supervisor. Killing one kills everything under it at
 // once and its parent restarts it; the restarted children wait for their
 // orphaned predecessors to release their registered names (see
 // gen_server's start), so a supervisor kill costs its parent one restart.

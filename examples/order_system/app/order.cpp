@@ -220,7 +220,7 @@ otp::task<void> order_process::notify(std::string what) {
   std::string line = "order " + id_ + " " + what;
   try {
     const auto sup = otp::whereis<otp::dynamic_supervisor::server>(notifications_name);
-    const otp::start_result r = co_await otp::task_supervisor::start_child(
+    const otp::start_result r = co_await otp::async_supervisor::start_child(
         sup, write_notification, ctx_->notifications_log, std::move(line));
     if (!r.is_ok()) ++ctx_->stats->notifications_dropped;
   } catch (const otp::exit_error&) {

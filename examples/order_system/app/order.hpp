@@ -59,7 +59,7 @@ struct order_context {
 
 /// The name the order supervisor registers under.
 inline constexpr const char* orders_name = "orders";
-/// The name the notifications task supervisor registers under.
+/// The name the notifications async supervisor registers under.
 inline constexpr const char* notifications_name = "notifications";
 
 /// The order process (a gen_server: it does its work in handle_continue).

@@ -29,9 +29,9 @@ std::vector<otp::child_spec> services(const service_config& c) {
   return {
       otp::named_worker<inventory>("inventory", inventory_name, c.items),
       otp::named_worker<payment>("payment", payment_name, c.payment, c.orders->stats),
-      otp::task_supervisor::child_spec("notifications",
-                                       {.intensity = 3, .period = std::chrono::milliseconds(5000)},
-                                       notifications),
+      otp::async_supervisor::child_spec("notifications",
+                                        {.intensity = 3, .period = std::chrono::milliseconds(5000)},
+                                        notifications),
   };
 }
 

@@ -4,26 +4,29 @@
 //   ...                                      // the caller goes on meanwhile
 //   int price = co_await otp::await(t);      // or otp::await(t).get() on a mailbox thread
 //
-// | ours                              | Elixir                         |
-// |-----------------------------------|--------------------------------|
-// | async(f, args...)                 | Task.async/1,3                 |
-// | async_nolink(f, args...)          | Task.Supervisor.async_nolink/3 |
-// | co_await await(t, timeout)        | Task.await/2                   |
-// | co_await await_many(ts, timeout)  | Task.await_many/2              |
-// | co_await task_yield(t, timeout)   | Task.yield/2                   |
-// | co_await task_shutdown(t, how)    | Task.shutdown/2                |
-// | co_await task_ignore(t)           | Task.ignore/1                  |
-// | co_await task_yield_many(ts, t)   | Task.yield_many/2              |
-// | task_completed(value)             | Task.completed/1               |
-// | task_start(f, args...)            | Task.start/1,3                 |
+// | ours                             | Elixir                         |
+// |----------------------------------|--------------------------------|
+// | async(f, args...)                | Task.async/1,3                 |
+// | async_nolink(f, args...)         | Task.Supervisor.async_nolink/3 |
+// | co_await await(t, timeout)       | Task.await/2                   |
+// | co_await await_many(ts, timeout) | Task.await_many/2              |
+// | co_await async_yield(t, timeout) | Task.yield/2                   |
+// | co_await async_shutdown(t, how)  | Task.shutdown/2                |
+// | co_await async_ignore(t)         | Task.ignore/1                  |
+// | co_await async_yield_many(ts, t) | Task.yield_many/2              |
+// | async_completed(value)           | Task.completed/1               |
+// | async_start(f, args...)          | Task.start/1,3                 |
 //
-// The protocol (also the building block for a task supervisor and async
+// Elixir's Task is `async` here throughout (async_task<T>, async_yield, the
+// async supervisor): `otp::task<T>` is the coroutine type.
+//
+// The protocol (also the building block for an async supervisor and async
 // streams) is a reply channel (otp/runtime/detail/reply_channel.hpp):
 //  1. The owner adopts a channel R and spawns the task process (linked or
-//     not) with R as its monitor, giving it detail::async_start{owner, R} as
-//     its first argument. (A task started elsewhere, by a task supervisor or
+//     not) with R as its monitor, giving it detail::async_origin{owner, R} as
+//     its first argument. (A task started elsewhere, by an async supervisor or
 //     a stream's start function, is monitored after the start and gets
-//     async_start as its first message.)
+//     async_origin as its first message.)
 //  2. The task runs f, replies async_reply<T>{R, value} on the channel (one
 //     envelope, sent to the alias R; the owner's monitor stays, as in Elixir)
 //     and returns (exit `normal`). If f throws or exits, no reply is sent:
@@ -78,7 +81,7 @@ using async_value_for = awaited_value_t<std::invoke_result_t<std::decay_t<F>, st
 
 /// Who a task process answers: its owner, on the reply channel `tag` (the
 /// owner's monitor of the task and its alias).
-struct async_start {
+struct async_origin {
   pid owner;
   ref tag;
 };
@@ -96,7 +99,7 @@ struct async_access;
 /// The message a task sends its owner when f returns: `{Ref, Reply}`, tagged
 /// with the task's ref(). A process may take it (or the task's down_msg) in
 /// its own receive loop instead of awaiting, matching async_task::ref(); it
-/// then finishes with the task by calling task_ignore on it, which removes
+/// then finishes with the task by calling async_ignore on it, which removes
 /// the monitor and the reply route and takes the DOWN if it is queued
 /// (returning exited(normal) for a task that replied and ended).
 /// @mirrors the `{Ref, Reply}` message of Task.async/1
@@ -160,13 +163,13 @@ class [[nodiscard]] async_result {
 /// the process that started it (its owner).
 ///
 /// Move-only: one handle, one await. A task is *open* until await returns or
-/// exits, a task_yield gets a result, or task_shutdown / task_ignore is
+/// exits, a async_yield gets a result, or async_shutdown / async_ignore is
 /// called; after that (and in a moved-from handle) every function taking it
 /// throws otp::badarg. Dropping an open handle leaves the task running (and
 /// linked, for async): its reply and DOWN still arrive in the owner's mailbox,
-/// as in Elixir; use task_ignore or task_shutdown instead.
+/// as in Elixir; use async_ignore or async_shutdown instead.
 ///
-/// Do not demonitor ref() yourself: await, task_yield and task_shutdown wait
+/// Do not demonitor ref() yourself: await, async_yield and async_shutdown wait
 /// for the reply or the DOWN it tags.
 /// @threadsafe Owner only.
 /// @mirrors %Task{pid, ref, owner}
@@ -244,7 +247,7 @@ struct async_access {
 /// owner's channel named in `s`, keeping the owner's monitor. f and a are the
 /// caller's: they are moved from.
 template <class T, class Fn, class... A>
-task<void> async_run(async_start s, Fn& f, A&... a) {
+task<void> async_run(async_origin s, Fn& f, A&... a) {
   using R = std::invoke_result_t<Fn, A...>;
   if constexpr (std::is_void_v<T>) {
     if constexpr (member_awaitable<R>)
@@ -263,30 +266,30 @@ task<void> async_run(async_start s, Fn& f, A&... a) {
 /// The body of a task process started by otp::async: runs f(a...) (awaiting
 /// it when it is a coroutine) and replies on the channel `s`.
 template <class T, class Fn, class... A>
-task<void> async_body(async_start s, Fn f, A... a) {
+task<void> async_body(async_origin s, Fn f, A... a) {
   task<void> run = async_run<T>(s, f, a...);
   co_await run;
 }
 
-/// The body of a task process started by someone else (a task supervisor, a
-/// stream's start function): takes async_start from its owner first.
+/// The body of a task process started by someone else (an async supervisor, a
+/// stream's start function): takes async_origin from its owner first.
 template <class T, class Fn, class... A>
 task<void> attached_async_body(Fn f, A... a) {
-  const async_start s = co_await receive<async_start>();
+  const async_origin s = co_await receive<async_origin>();
   task<void> run = async_run<T>(s, f, a...);
   co_await run;
 }
 
 /// Makes the calling process the owner of the task process `child`, which
 /// runs attached_async_body: monitors it with a reply channel and sends it
-/// async_start.
+/// async_origin.
 template <class T>
 async_task<T> async_attach(pid child) {
   process& me = require_process("otp::async");
   const ref tag = monitor(child);
   try {
     reply_channel::adopt(me, tag);
-    send(child, async_start{me.self(), tag});
+    send(child, async_origin{me.self(), tag});
   } catch (...) {  // out of memory: do not leave the task waiting forever
     unlink(child);
     otp::exit(child, exit_reason::kill());
@@ -296,7 +299,7 @@ async_task<T> async_attach(pid child) {
   return async_access::make<T>(child, tag, me.self());
 }
 
-/// The body of a task_start process: f(a...), awaited when it is a coroutine.
+/// The body of a async_start process: f(a...), awaited when it is a coroutine.
 template <class Fn, class... A>
 task<void> start_body(Fn f, A... a) {
   if constexpr (member_awaitable<std::invoke_result_t<Fn, A...>>)
@@ -317,7 +320,7 @@ async_task<async_value_for<F, A...>> spawn_async(spawn_request req, F&& f, A&&..
   spawn_result s;
   try {
     s = spawn_on(*me.node, req, &async_body<T, std::decay_t<F>, std::decay_t<A>...>,
-                 async_start{me.self(), ch.tag()}, std::forward<F>(f), std::forward<A>(a)...);
+                 async_origin{me.self(), ch.tag()}, std::forward<F>(f), std::forward<A>(a)...);
   } catch (...) {
     ch.close_alias();
     throw;
@@ -450,7 +453,7 @@ requires std::invocable<std::decay_t<F>, std::decay_t<A>...>
 }
 
 /// As async, but not linked: a task that crashes does not take the owner
-/// down; await then exits with its reason, and task_yield returns it.
+/// down; await then exits with its reason, and async_yield returns it.
 /// Parameters, return value, errors and thread safety as async.
 /// @mirrors Task.Supervisor.async_nolink/3, without a supervisor
 template <class F, class... A>
@@ -532,9 +535,9 @@ task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> await_many(
 /// @threadsafe Owner only.
 /// @mirrors Task.yield/2
 template <class T>
-task<std::optional<async_result<T>>> task_yield(async_task<T>& a,
-                                                timeout t = std::chrono::milliseconds(5000)) {
-  detail::async_access::check(a, "otp::task_yield");
+task<std::optional<async_result<T>>> async_yield(async_task<T>& a,
+                                                 timeout t = std::chrono::milliseconds(5000)) {
+  detail::async_access::check(a, "otp::async_yield");
   std::optional<async_result<T>> r = co_await detail::wait_reply<T>(a.ref(), t);
   if (r) {
     detail::async_access::close(a);
@@ -559,13 +562,13 @@ task<std::optional<async_result<T>>> task_yield(async_task<T>& a,
 /// @threadsafe Owner only.
 /// @mirrors Task.shutdown/2
 template <class T>
-task<std::optional<async_result<T>>> task_shutdown(
+task<std::optional<async_result<T>>> async_shutdown(
     async_task<T>& a, shutdown_spec how = std::chrono::milliseconds(5000)) {
-  detail::async_access::check(a, "otp::task_shutdown");
+  detail::async_access::check(a, "otp::async_shutdown");
   detail::async_access::close(a);
   const pid p = a.pid();
   const ref tag = a.ref();
-  if (p.is_null()) {  // task_completed: no process, its reply is queued
+  if (p.is_null()) {  // async_completed: no process, its reply is queued
     std::optional<async_result<T>> r = co_await detail::wait_reply<T>(tag, 0);
     detail::async_access::close_alias(a);
     co_return r;
@@ -595,8 +598,8 @@ task<std::optional<async_result<T>>> task_shutdown(
 /// @threadsafe Owner only.
 /// @mirrors Task.ignore/1
 template <class T>
-task<std::optional<async_result<T>>> task_ignore(async_task<T>& a) {
-  detail::async_access::check(a, "otp::task_ignore");
+task<std::optional<async_result<T>>> async_ignore(async_task<T>& a) {
+  detail::async_access::check(a, "otp::async_ignore");
   detail::async_access::close(a);
   std::optional<async_result<T>> r = co_await detail::wait_reply<T>(a.ref(), 0);
   if (r && r->is_exit()) {
@@ -618,9 +621,9 @@ task<std::optional<async_result<T>>> task_ignore(async_task<T>& a) {
 /// @threadsafe Owner only.
 /// @mirrors Task.yield_many/2 (results by position instead of {task, result} pairs)
 template <class T>
-task<std::vector<std::optional<async_result<T>>>> task_yield_many(
+task<std::vector<std::optional<async_result<T>>>> async_yield_many(
     std::vector<async_task<T>>& ts, timeout t = std::chrono::milliseconds(5000)) {
-  for (const auto& a : ts) detail::async_access::check(a, "otp::task_yield_many");
+  for (const auto& a : ts) detail::async_access::check(a, "otp::async_yield_many");
   std::unordered_map<ref, std::size_t> pending;
   for (std::size_t i = 0; i < ts.size(); ++i) pending.emplace(ts[i].ref(), i);
   std::vector<std::optional<async_result<T>>> out(ts.size());
@@ -644,16 +647,16 @@ task<std::vector<std::optional<async_result<T>>>> task_yield_many(
 }
 
 /// A task that has already finished with `value`, with no process behind
-/// it: await and task_yield return the value at once.
+/// it: await and async_yield return the value at once.
 /// @param value the result (copied or moved).
 /// @returns an open task owned by the caller; its pid() is null.
 /// @throws otp::badarg outside a process or mailbox thread.
 /// @threadsafe Acts for the calling process.
 /// @mirrors Task.completed/1
 template <class V>
-async_task<std::decay_t<V>> task_completed(V&& value) {
+async_task<std::decay_t<V>> async_completed(V&& value) {
   using T = std::decay_t<V>;
-  detail::process& me = detail::require_process("otp::task_completed");
+  detail::process& me = detail::require_process("otp::async_completed");
   const ref tag = detail::reply_channel::adopt(me).tag();
   detail::send_reply(me.self(), tag, detail::stored_t<T>(std::forward<V>(value)), false);
   return detail::async_access::make<T>(pid(), tag, me.self());
@@ -667,8 +670,8 @@ async_task<std::decay_t<V>> task_completed(V&& value) {
 ///   is stopping; otp::system_limit when the process table is full.
 /// @mirrors Task.start/1,3
 template <class F, class... A>
-requires std::invocable<std::decay_t<F>, std::decay_t<A>...> pid task_start(F&& f, A&&... args) {
-  detail::node_impl& n = detail::require_node("otp::task_start");
+requires std::invocable<std::decay_t<F>, std::decay_t<A>...> pid async_start(F&& f, A&&... args) {
+  detail::node_impl& n = detail::require_node("otp::async_start");
   return detail::spawn_on(n, detail::spawn_request{},
                           &detail::start_body<std::decay_t<F>, std::decay_t<A>...>,
                           std::forward<F>(f), std::forward<A>(args)...)

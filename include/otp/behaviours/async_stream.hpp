@@ -8,8 +8,8 @@
 // | ours                                          | Elixir                                  |
 // |-----------------------------------------------|-----------------------------------------|
 // | co_await async_stream(inputs, f, o)           | Task.async_stream/3 + Enum.to_list      |
-// | co_await task_supervisor::async_stream(…)     | Task.Supervisor.async_stream/4          |
-// | co_await task_supervisor::async_stream_nolink | Task.Supervisor.async_stream_nolink/4   |
+// | co_await async_supervisor::async_stream(…)     | Task.Supervisor.async_stream/4          |
+// | co_await async_supervisor::async_stream_nolink | Task.Supervisor.async_stream_nolink/4   |
 // | async_stream_options{max_concurrency,         | max_concurrency:, ordered:, timeout:,   |
 // |   ordered, timeout, on_timeout, shutdown}     |   on_timeout:, shutdown:                |
 //
@@ -20,9 +20,9 @@
 // task starts, so the range need not outlive the call.
 //
 // How it runs (in the caller, without Elixir's helper process): the caller
-// starts tasks (detail::attached_async_body, waiting for async_start) until
+// starts tasks (detail::attached_async_body, waiting for async_origin) until
 // max_concurrency run, monitors each with a reply channel and sends it
-// async_start; then it waits for a reply or a DOWN of any running
+// async_origin; then it waits for a reply or a DOWN of any running
 // task, or the deadline of the oldest one (deadlines are in start order, so
 // one receive timeout covers them all). A task holds its place until its
 // DOWN comes, also after its reply (as in Elixir), so at no moment do more
@@ -68,7 +68,7 @@ enum class stream_on_timeout : std::uint8_t {
   kill_task,  ///< kill it; its result is exited(timeout); the stream goes on
 };
 
-/// Options of async_stream and its task_supervisor variants.
+/// Options of async_stream and its async_supervisor variants.
 /// @mirrors the options of Task.async_stream/3 and Task.Supervisor.async_stream/4
 struct async_stream_options {
   /// At most this many tasks run at once; 0 (the default) means
@@ -80,7 +80,7 @@ struct async_stream_options {
   otp::timeout timeout = std::chrono::milliseconds(5000);
   /// What happens to a task that runs past `timeout`.
   stream_on_timeout on_timeout = stream_on_timeout::exit;
-  /// How the task supervisor stops a task when it stops (task_supervisor
+  /// How the async supervisor stops a task when it stops (async_supervisor
   /// variants only; ignored by otp::async_stream).
   shutdown_spec shutdown = std::chrono::milliseconds(5000);
 };
@@ -178,7 +178,7 @@ task<void> stop_stream_tasks(std::unordered_map<ref, stream_slot<T>>& live, bool
 }
 
 /// Starts one task of a stream for the input it is given (moving from it):
-/// a process running attached_async_body (or a variant waiting for async_start from
+/// a process running attached_async_body (or a variant waiting for async_origin from
 /// the caller), linked to the caller for a linked stream.
 template <class S, class In>
 concept stream_starter = requires(S& s, In& x) {
@@ -219,7 +219,7 @@ task<std::vector<async_result<T>>> run_stream(std::vector<In> inputs, Start star
         }
         const ref m = monitor(s.child);
         reply_channel::adopt(require_process("async_stream"), m);
-        send(s.child, async_start{me, m});
+        send(s.child, async_origin{me, m});
         std::chrono::milliseconds deadline{0};
         if (!o.timeout.is_infinite())
           deadline = monotonic_time() + std::chrono::milliseconds(o.timeout.ms());

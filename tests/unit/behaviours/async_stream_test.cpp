@@ -289,7 +289,7 @@ TEST(AsyncStream, PlainVoidAndCoroutineFunctionsOverAnyRange) {
   EXPECT_TRUE(mailbox_is_empty(mb));
 }
 
-// --- the guide's example (docs/guide/task.md) -------------------------------
+// --- the guide's example (docs/guide/async.md) -------------------------------
 
 std::size_t fetch(const std::string& url) { return url.size(); }
 

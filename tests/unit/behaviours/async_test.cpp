@@ -155,17 +155,17 @@ TEST(Async, YieldGivesNothingWhileTheTaskRunsThenItsValue) {
   otp::mailbox mb(n);
   auto t = otp::async(add_received, 10);
   const auto start = n.now();
-  EXPECT_FALSE(otp::task_yield(t, 50ms).get().has_value());
+  EXPECT_FALSE(otp::async_yield(t, 50ms).get().has_value());
   EXPECT_EQ(n.now() - start, 50ms);
   EXPECT_TRUE(t.is_open());
   otp::send(t.pid(), 5);
-  std::optional<otp::async_result<int>> r = otp::task_yield(t).get();
+  std::optional<otp::async_result<int>> r = otp::async_yield(t).get();
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->is_ok());
   EXPECT_EQ(r->value(), 15);
   EXPECT_THROW((void)r->reason(), otp::badarg);
   EXPECT_FALSE(t.is_open());
-  EXPECT_THROW((void)otp::task_yield(t).get(), otp::badarg);
+  EXPECT_THROW((void)otp::async_yield(t).get(), otp::badarg);
 }
 
 // Rule (Task.yield): a task that ended without replying gives {exit, Reason}.
@@ -174,7 +174,7 @@ TEST(Async, YieldOfACrashedNolinkTaskGivesItsExitReason) {
   otp::mailbox mb(n);
   auto t = otp::async_nolink(add_received, 0);
   otp::send(t.pid(), -1);
-  auto r = otp::task_yield(t).get();
+  auto r = otp::async_yield(t).get();
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->is_exit());
   EXPECT_TRUE(is_boom(r->reason()));
@@ -192,7 +192,7 @@ TEST(Async, BrutalShutdownBeforeCompletionKillsTheTaskAndReturnsNothing) {
     co_return 0;
   });
   n.run_until_idle();
-  EXPECT_FALSE(otp::task_shutdown(t, otp::brutal_kill).get().has_value());
+  EXPECT_FALSE(otp::async_shutdown(t, otp::brutal_kill).get().has_value());
   EXPECT_FALSE(n.is_alive(t.pid()));
   EXPECT_FALSE(t.is_open());
   EXPECT_TRUE(mailbox_is_empty(mb));
@@ -205,7 +205,7 @@ TEST(Async, ShutdownEndsANonTrappingTaskAtOnceAndReturnsNothing) {
   otp::mailbox mb(n);
   auto t = otp::async(add_received, 0);
   const auto start = n.now();
-  EXPECT_FALSE(otp::task_shutdown(t).get().has_value());
+  EXPECT_FALSE(otp::async_shutdown(t).get().has_value());
   EXPECT_EQ(n.now(), start);
   EXPECT_FALSE(n.is_alive(t.pid()));
   EXPECT_TRUE(mailbox_is_empty(mb));
@@ -223,7 +223,7 @@ TEST(Async, ShutdownKillsATrappingTaskAfterTheGraceTime) {
   });
   n.run_until_idle();  // it traps exits now
   const auto start = n.now();
-  auto r = otp::task_shutdown(t, 30ms).get();
+  auto r = otp::async_shutdown(t, 30ms).get();
   EXPECT_EQ(n.now() - start, 30ms);
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->is_exit());
@@ -238,7 +238,7 @@ TEST(Async, ShutdownAfterCompletionReturnsTheValue) {
   otp::mailbox mb(n);
   auto t = otp::async([] { return 7; });
   n.run_until_idle();  // it replied and ended
-  auto r = otp::task_shutdown(t).get();
+  auto r = otp::async_shutdown(t).get();
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->is_ok());
   EXPECT_EQ(r->value(), 7);
@@ -252,7 +252,7 @@ TEST(Async, ShutdownOfACrashedNolinkTaskGivesItsReason) {
   auto t = otp::async_nolink(add_received, 0);
   otp::send(t.pid(), -1);
   n.run_until_idle();
-  auto r = otp::task_shutdown(t, otp::brutal_kill).get();
+  auto r = otp::async_shutdown(t, otp::brutal_kill).get();
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->is_exit());
   EXPECT_TRUE(is_boom(r->reason()));
@@ -272,8 +272,8 @@ TEST(Async, AwaitByAProcessOtherThanTheOwnerIsBadarg) {
   auto t = mb.receive<otp::async_task<int>>();
   EXPECT_EQ(t.owner(), owner);
   EXPECT_THROW((void)otp::await(t).get(), otp::badarg);
-  EXPECT_THROW((void)otp::task_yield(t).get(), otp::badarg);
-  EXPECT_THROW((void)otp::task_shutdown(t).get(), otp::badarg);
+  EXPECT_THROW((void)otp::async_yield(t).get(), otp::badarg);
+  EXPECT_THROW((void)otp::async_shutdown(t).get(), otp::badarg);
   EXPECT_TRUE(t.is_open());
 }
 
@@ -353,7 +353,7 @@ TEST(Async, YieldManyGivesEachResultByPositionAndLeavesRunningTasksOpen) {
   otp::send(ts[0].pid(), 1);
   otp::send(ts[1].pid(), -1);
   const auto start = n.now();
-  auto got = otp::task_yield_many(ts, 40ms).get();
+  auto got = otp::async_yield_many(ts, 40ms).get();
   EXPECT_EQ(n.now() - start, 40ms);
   ASSERT_EQ(got.size(), 3u);
   ASSERT_TRUE(got[0] && got[0]->is_ok());
@@ -375,15 +375,15 @@ TEST(Async, YieldManyGivesEachResultByPositionAndLeavesRunningTasksOpen) {
 TEST(Async, ACompletedTaskGivesItsValueAtOnce) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
-  auto a = otp::task_completed(std::string("ready"));
+  auto a = otp::async_completed(std::string("ready"));
   EXPECT_TRUE(a.pid().is_null());
   EXPECT_EQ(otp::await(a).get(), "ready");
-  auto b = otp::task_completed(7);
-  auto y = otp::task_yield(b, 0).get();
+  auto b = otp::async_completed(7);
+  auto y = otp::async_yield(b, 0).get();
   ASSERT_TRUE(y && y->is_ok());
   EXPECT_EQ(y->value(), 7);
-  auto c = otp::task_completed(8);
-  auto sd = otp::task_shutdown(c).get();
+  auto c = otp::async_completed(8);
+  auto sd = otp::async_shutdown(c).get();
   ASSERT_TRUE(sd && sd->is_ok());
   EXPECT_EQ(sd->value(), 8);
   EXPECT_TRUE(mailbox_is_empty(mb));
@@ -391,14 +391,14 @@ TEST(Async, ACompletedTaskGivesItsValueAtOnce) {
 
 // Rule (Task.start): the function runs in a process nobody links to or
 // monitors: its crash does not reach the starter.
-TEST(Async, TaskStartRunsUnlinkedAndUnmonitored) {
+TEST(Async, AsyncStartRunsUnlinkedAndUnmonitored) {
   otp::node n({.manual = true, .on_report = [](const otp::report&) {}});
   otp::mailbox mb(n);
-  const otp::pid p = otp::task_start([](otp::pid to, int v) { otp::send(to, v); }, mb.self(), 5);
+  const otp::pid p = otp::async_start([](otp::pid to, int v) { otp::send(to, v); }, mb.self(), 5);
   EXPECT_EQ(mb.receive<int>(), 5);
   n.run_until_idle();
   EXPECT_FALSE(n.is_alive(p));
-  (void)otp::task_start([]() -> int { throw std::runtime_error("boom"); });
+  (void)otp::async_start([]() -> int { throw std::runtime_error("boom"); });
   n.run_until_idle();
   EXPECT_TRUE(mailbox_is_empty(mb));  // no exit signal, no DOWN: the mailbox lives
 }
@@ -409,7 +409,7 @@ TEST(Async, IgnoreLetsTheTaskRunOnUnlinked) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
   auto t = otp::async(add_received, 0);
-  EXPECT_FALSE(otp::task_ignore(t).get().has_value());
+  EXPECT_FALSE(otp::async_ignore(t).get().has_value());
   EXPECT_FALSE(t.is_open());
   otp::ref watch = otp::monitor(t.pid());
   otp::send(t.pid(), -1);  // it crashes now
@@ -420,7 +420,7 @@ TEST(Async, IgnoreLetsTheTaskRunOnUnlinked) {
 }
 
 // Rule (Task message format): a process may take the {Ref, Reply} message in
-// its own receive, matching the task's ref; task_ignore then releases the
+// its own receive, matching the task's ref; async_ignore then releases the
 // task and takes its DOWN (normal), so nothing is left behind.
 TEST(Async, ReplyTakenInOwnReceiveThenIgnoreLeavesNothingBehind) {
   otp::node n({.manual = true});
@@ -431,7 +431,7 @@ TEST(Async, ReplyTakenInOwnReceiveThenIgnoreLeavesNothingBehind) {
                                [](otp::async_reply<int>&& m) { return m.value; }));
   EXPECT_EQ(v, 5);
   n.run_until_idle();  // the task has ended: its DOWN is queued
-  auto r = otp::task_ignore(t).get();
+  auto r = otp::async_ignore(t).get();
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->is_exit() && r->reason().is_normal());
   EXPECT_TRUE(mailbox_is_empty(mb));
@@ -449,10 +449,10 @@ otp::proc uses_every_wait(otp::pid report) {
   });
   int sum = co_await otp::await(a);
   for (int v : co_await otp::await_many(many)) sum += v;
-  auto none = co_await otp::task_yield(slow, 5ms);
+  auto none = co_await otp::async_yield(slow, 5ms);
   otp::send(slow.pid(), 0);
-  auto got = co_await otp::task_yield(slow);
-  auto ended = co_await otp::task_shutdown(stuck);
+  auto got = co_await otp::async_yield(slow);
+  auto ended = co_await otp::async_shutdown(stuck);
   otp::send(report, std::vector<int>{sum, none ? -1 : 0, got && got->is_ok() ? got->value() : -1,
                                      ended ? -1 : 0});
 }
@@ -478,7 +478,7 @@ TEST(AsyncThreaded, ManyTasksOnSchedulerThreadsEachReplyOnce) {
   EXPECT_EQ(otp::await_many(ts, otp::infinity).get(), want);
   for (int i = 0; i < 50; ++i) {
     auto t = otp::async_nolink([]() -> int { throw std::runtime_error("boom"); });
-    auto r = otp::task_yield(t, otp::infinity).get();
+    auto r = otp::async_yield(t, otp::infinity).get();
     ASSERT_TRUE(r.has_value());
     EXPECT_TRUE(is_boom(r->reason()));
   }
@@ -487,7 +487,7 @@ TEST(AsyncThreaded, ManyTasksOnSchedulerThreadsEachReplyOnce) {
 
 }  // namespace
 
-// --- The examples of docs/guide/task.md, kept compiling and passing here ---
+// --- The examples of docs/guide/async.md, kept compiling and passing here ---
 
 int price_of(const std::string& item) { return static_cast<int>(item.size()) * 100; }
 
@@ -509,8 +509,8 @@ TEST(AsyncGuide, AsyncAndAwaitInAProcess) {
 
 // guide: yield, then shut down
 otp::task<std::optional<int>> price_within(otp::async_task<int>& t, otp::timeout limit) {
-  auto r = co_await otp::task_yield(t, limit);
-  if (!r) r = co_await otp::task_shutdown(t);  // still running: stop it, keep a late reply
+  auto r = co_await otp::async_yield(t, limit);
+  if (!r) r = co_await otp::async_shutdown(t);  // still running: stop it, keep a late reply
   if (r && r->is_ok()) co_return r->value();
   co_return std::nullopt;  // it crashed, or had no answer in time
 }

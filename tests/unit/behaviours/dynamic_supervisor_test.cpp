@@ -162,7 +162,7 @@ namespace {
 // starts its process under a supervisor as a permanent child of type
 // supervisor with the given name, is restarted when it dies, and stops with
 // its parent.
-TEST(DynamicSupervisor, ChildSpecsStartSupervisorsRegistriesAndTaskSupervisorsUnderASupervisor) {
+TEST(DynamicSupervisor, ChildSpecsStartSupervisorsRegistriesAndAsyncSupervisorsUnderASupervisor) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   otp::trap_exit(true);
@@ -174,7 +174,7 @@ TEST(DynamicSupervisor, ChildSpecsStartSupervisorsRegistriesAndTaskSupervisorsUn
   auto sup =
       otp::supervisor::start_link({.strategy = otp::one_for_one, .intensity = 3},
                                   {reg.child_spec("reg"), dsup::child_spec("dyn", {}, dyn_name),
-                                   otp::task_supervisor::child_spec("tasks", {}, tasks_name)})
+                                   otp::async_supervisor::child_spec("tasks", {}, tasks_name)})
           .get();
   ASSERT_TRUE(sup.is_ok()) << sup.to_string();
   auto children = [&] {

@@ -1,12 +1,12 @@
-// task_supervisor: the non-template parts. Everything supervisor-side is the
+// async_supervisor: the non-template parts. Everything supervisor-side is the
 // dynamic supervisor's; these only start tasks through it and link to them.
-#include "otp/behaviours/task_supervisor.hpp"
+#include "otp/behaviours/async_supervisor.hpp"
 
 namespace otp {
 
 namespace detail {
 
-task<start_result> start_task_child(task_supervisor::ref sup, child_spec spec, bool link) {
+task<start_result> start_task_child(async_supervisor::ref sup, child_spec spec, bool link) {
   start_result r = co_await dynamic_supervisor::start_child(std::move(sup), std::move(spec));
   if (r.is_ok() && link) otp::link(r.child);
   co_return r;
@@ -14,9 +14,9 @@ task<start_result> start_task_child(task_supervisor::ref sup, child_spec spec, b
 
 }  // namespace detail
 
-namespace task_supervisor {
+namespace async_supervisor {
 
-// A task supervisor is a dynamic supervisor: these only forward.
+// An async supervisor is a dynamic supervisor: these only forward.
 task<started<server>> start_link(dynamic_supervisor_flags flags, start_options o) {
   return dynamic_supervisor::start_link(flags, std::move(o));
 }
@@ -38,5 +38,5 @@ task<child_result> terminate_child(ref sup, pid child) {
   return dynamic_supervisor::terminate_child(std::move(sup), child);
 }
 
-}  // namespace task_supervisor
+}  // namespace async_supervisor
 }  // namespace otp

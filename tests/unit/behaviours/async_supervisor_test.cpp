@@ -1,4 +1,4 @@
-#include "otp/behaviours/task_supervisor.hpp"
+#include "otp/behaviours/async_supervisor.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include "support/exit_of.hpp"
 
 using namespace std::chrono_literals;
-namespace tsup = otp::task_supervisor;
+namespace tsup = otp::async_supervisor;
 
 namespace {
 
@@ -48,7 +48,7 @@ otp::proc wait_forever() { co_await otp::receive<never>(); }
 // Rule (async): the task is a child of the supervisor, linked to and
 // monitored by the caller; await gives its value, and the temporary child
 // is gone once it ended.
-TEST(TaskSupervisor, AsyncRunsAChildLinkedToAndMonitoredByTheCaller) {
+TEST(AsyncSupervisor, AsyncRunsAChildLinkedToAndMonitoredByTheCaller) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -67,7 +67,7 @@ TEST(TaskSupervisor, AsyncRunsAChildLinkedToAndMonitoredByTheCaller) {
 }
 
 // Rule (async_nolink): the task is monitored, not linked.
-TEST(TaskSupervisor, AsyncNolinkTaskIsMonitoredNotLinked) {
+TEST(AsyncSupervisor, AsyncNolinkTaskIsMonitoredNotLinked) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -88,7 +88,7 @@ otp::proc awaits_a_crashing_async(tsup::ref sup) {
 
 // Rule (async links): a crashing task takes its non-trapping caller down
 // with its reason; the supervisor lives and does not restart it.
-TEST(TaskSupervisor, CrashOfAnAsyncTaskEndsANonTrappingCaller) {
+TEST(AsyncSupervisor, CrashOfAnAsyncTaskEndsANonTrappingCaller) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -102,7 +102,7 @@ TEST(TaskSupervisor, CrashOfAnAsyncTaskEndsANonTrappingCaller) {
 
 // Rule (async_nolink): a crash does not reach the caller; await exits with
 // the task's reason, and the DOWN is tagged with the task's ref.
-TEST(TaskSupervisor, CrashOfAnAsyncNolinkTaskExitsAwaitAndTheCallerLives) {
+TEST(AsyncSupervisor, CrashOfAnAsyncNolinkTaskExitsAwaitAndTheCallerLives) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -112,13 +112,13 @@ TEST(TaskSupervisor, CrashOfAnAsyncNolinkTaskExitsAwaitAndTheCallerLives) {
   auto down = mb.receive<otp::down_msg>();
   EXPECT_EQ(down.monitor, u.ref());
   EXPECT_TRUE(is_boom(down.reason)) << down.reason;
-  EXPECT_FALSE(otp::task_ignore(u).get().has_value());  // the DOWN was taken by hand
+  EXPECT_FALSE(otp::async_ignore(u).get().has_value());  // the DOWN was taken by hand
   EXPECT_TRUE(mailbox_is_empty(mb));
   EXPECT_TRUE(n.is_alive(sup.child));
 }
 
 // Rule: arguments that can only be moved are moved into an async task.
-TEST(TaskSupervisor, AsyncMovesMoveOnlyArgumentsThrough) {
+TEST(AsyncSupervisor, AsyncMovesMoveOnlyArgumentsThrough) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -130,7 +130,7 @@ TEST(TaskSupervisor, AsyncMovesMoveOnlyArgumentsThrough) {
 
 // Rule (max_children): async beyond max_children exits with max_children;
 // start_child returns {error, max_children}.
-TEST(TaskSupervisor, StartsBeyondMaxChildrenFail) {
+TEST(AsyncSupervisor, StartsBeyondMaxChildrenFail) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link({.max_children = 1}).get();
@@ -166,7 +166,7 @@ otp::exit_reason end_run(otp::mailbox& mb, const run_report& r) {
 
 // Rule (start_child restart: :temporary, the default): a task that crashes
 // is not restarted and leaves the supervisor.
-TEST(TaskSupervisor, TemporaryTaskIsNotRestartedAfterACrash) {
+TEST(AsyncSupervisor, TemporaryTaskIsNotRestartedAfterACrash) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -183,7 +183,7 @@ TEST(TaskSupervisor, TemporaryTaskIsNotRestartedAfterACrash) {
 
 // Rule (start_child restart: :transient): restarted after an abnormal exit,
 // with the same arguments; not after a normal one.
-TEST(TaskSupervisor, TransientTaskIsRestartedAfterAnAbnormalExitOnly) {
+TEST(AsyncSupervisor, TransientTaskIsRestartedAfterAnAbnormalExitOnly) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -207,7 +207,7 @@ TEST(TaskSupervisor, TransientTaskIsRestartedAfterAnAbnormalExitOnly) {
 // Rule (children, terminate_child): children lists the running tasks;
 // terminate_child stops one (reason shutdown) and a second call is
 // not_found.
-TEST(TaskSupervisor, ChildrenListsTasksAndTerminateChildStopsOne) {
+TEST(AsyncSupervisor, ChildrenListsTasksAndTerminateChildStopsOne) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -227,7 +227,7 @@ TEST(TaskSupervisor, ChildrenListsTasksAndTerminateChildStopsOne) {
 
 // Rule (supervisor stop): stopping the supervisor stops its tasks; an
 // awaiting nolink caller gets the task's shutdown.
-TEST(TaskSupervisor, StoppingTheSupervisorStopsItsTasks) {
+TEST(AsyncSupervisor, StoppingTheSupervisorStopsItsTasks) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   otp::trap_exit(true);
@@ -244,8 +244,8 @@ TEST(TaskSupervisor, StoppingTheSupervisorStopsItsTasks) {
 }
 
 // Rule (owner watch): a supervised async task whose owner dies before
-// sending async_start ends with {shutdown, Reason} instead of waiting forever.
-TEST(TaskSupervisor, TaskWhoseOwnerDiesBeforeItsStartEnds) {
+// sending async_origin ends with {shutdown, Reason} instead of waiting forever.
+TEST(AsyncSupervisor, TaskWhoseOwnerDiesBeforeItsStartEnds) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -265,7 +265,7 @@ TEST(TaskSupervisor, TaskWhoseOwnerDiesBeforeItsStartEnds) {
 
 // Rule (Task.Supervisor.async_stream): every task is a child of the
 // supervisor; the results come in input order.
-TEST(TaskSupervisor, AsyncStreamRunsEveryTaskAsAChild) {
+TEST(AsyncSupervisor, AsyncStreamRunsEveryTaskAsAChild) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -290,7 +290,7 @@ int crash_on_one(int i) {
 
 // Rule (async_stream_nolink): a crash is the result {exit, Reason}; the
 // caller, not trapping exits, lives.
-TEST(TaskSupervisor, AsyncStreamNolinkGivesExitedForACrashAndTheCallerLives) {
+TEST(AsyncSupervisor, AsyncStreamNolinkGivesExitedForACrashAndTheCallerLives) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -311,7 +311,7 @@ otp::proc streams_a_crash_under(tsup::ref sup) {
 
 // Rule (Task.Supervisor.async_stream links): a crashing task takes a
 // non-trapping caller down with its reason.
-TEST(TaskSupervisor, AsyncStreamCrashEndsANonTrappingCaller) {
+TEST(AsyncSupervisor, AsyncStreamCrashEndsANonTrappingCaller) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
@@ -322,24 +322,24 @@ TEST(TaskSupervisor, AsyncStreamCrashEndsANonTrappingCaller) {
   EXPECT_TRUE(n.is_alive(sup.child));
 }
 
-// --- the guide's example (docs/guide/task.md) -------------------------------
+// --- the guide's example (docs/guide/async.md) -------------------------------
 
 int price_of(const std::string& item) { return static_cast<int>(item.size()) * 100; }
 void audit(otp::pid customer) { otp::send(customer, std::string("audited")); }
 
 // guide: Task.Supervisor
-otp::proc risky_work(otp::task_supervisor::ref sup, otp::pid customer) {
-  auto t = co_await otp::task_supervisor::async_nolink(sup, price_of, std::string("pear"));
-  auto r = co_await otp::task_yield(t, 1000);  // a crash would be {exit, Reason}; we live
-  if (!r) r = co_await otp::task_shutdown(t);
+otp::proc risky_work(otp::async_supervisor::ref sup, otp::pid customer) {
+  auto t = co_await otp::async_supervisor::async_nolink(sup, price_of, std::string("pear"));
+  auto r = co_await otp::async_yield(t, 1000);  // a crash would be {exit, Reason}; we live
+  if (!r) r = co_await otp::async_shutdown(t);
   otp::send(customer, r && r->is_ok() ? r->value() : -1);
   // fire and forget, restarted after a crash:
-  (void)co_await otp::task_supervisor::start_child(sup, {.restart = otp::transient}, audit,
-                                                   customer);
+  (void)co_await otp::async_supervisor::start_child(sup, {.restart = otp::transient}, audit,
+                                                    customer);
 }
 
 // Rule: the guide's example runs as described.
-TEST(TaskSupervisorGuide, AsyncNolinkAndStartChildInAProcess) {
+TEST(AsyncSupervisorGuide, AsyncNolinkAndStartChildInAProcess) {
   otp::node n(quiet());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();

@@ -1,36 +1,36 @@
-// otp::task_supervisor: Elixir's Task.Supervisor, a dynamic supervisor whose
+// otp::async_supervisor: Elixir's Task.Supervisor, a dynamic supervisor whose
 // children are tasks.
 //
-//   auto sup = co_await otp::task_supervisor::start_link();
-//   auto t = co_await otp::task_supervisor::async_nolink(sup.ref(), fetch, url);
+//   auto sup = co_await otp::async_supervisor::start_link();
+//   auto t = co_await otp::async_supervisor::async_nolink(sup.ref(), fetch, url);
 //   int v = co_await otp::await(t);   // a crash exits here; the caller lives
 //
 // | ours                                             | Elixir                                  |
 // |--------------------------------------------------|-----------------------------------------|
-// | task_supervisor::start_link(flags, o)            | Task.Supervisor.start_link/1            |
-// | task_supervisor::async(s, [o,] f, args…)         | Task.Supervisor.async/3,5               |
-// | task_supervisor::async_nolink(s, [o,] f, args…)  | Task.Supervisor.async_nolink/3,5        |
-// | task_supervisor::start_child(s, [o,] f, args…)   | Task.Supervisor.start_child/3,5         |
-// | task_supervisor::children(s)                     | Task.Supervisor.children/1              |
-// | task_supervisor::terminate_child(s, pid)         | Task.Supervisor.terminate_child/2       |
-// | task_supervisor::async_stream(s, in, f, o)       | Task.Supervisor.async_stream/4          |
-// | task_supervisor::async_stream_nolink(s, in, f, o)| Task.Supervisor.async_stream_nolink/4   |
-// | task_supervisor::stop(s, reason, t)              | Supervisor.stop/3                       |
+// | async_supervisor::start_link(flags, o)            | Task.Supervisor.start_link/1            |
+// | async_supervisor::async(s, [o,] f, args…)         | Task.Supervisor.async/3,5               |
+// | async_supervisor::async_nolink(s, [o,] f, args…)  | Task.Supervisor.async_nolink/3,5        |
+// | async_supervisor::start_child(s, [o,] f, args…)   | Task.Supervisor.start_child/3,5         |
+// | async_supervisor::children(s)                     | Task.Supervisor.children/1              |
+// | async_supervisor::terminate_child(s, pid)         | Task.Supervisor.terminate_child/2       |
+// | async_supervisor::async_stream(s, in, f, o)       | Task.Supervisor.async_stream/4          |
+// | async_supervisor::async_stream_nolink(s, in, f, o)| Task.Supervisor.async_stream_nolink/4   |
+// | async_supervisor::stop(s, reason, t)              | Supervisor.stop/3                       |
 //
-// A task supervisor *is* a dynamic_supervisor (the same server type, so
+// An async supervisor *is* a dynamic_supervisor (the same server type, so
 // every dynamic_supervisor function and sys request works on it): each task
 // is a child started by a child spec whose start function spawn_links the
 // task process from the supervisor and returns ok(pid) at once.
 //
 // async, async_nolink and the streams: the caller asks the supervisor to
 // start a temporary child running detail::supervised_async_body, which
-// monitors the caller and waits for its async_start (it exits
+// monitors the caller and waits for its async_origin (it exits
 // `{shutdown, Reason}` if the caller dies first, so a caller killed between
 // the two steps leaves no task waiting forever). When start_child returns,
 // the caller links the task (async only), monitors it with a reply channel
-// and sends async_start (detail::async_attach); the task runs f and replies
+// and sends async_origin (detail::async_attach); the task runs f and replies
 // on the channel as otp::async's does,
-// so await, task_yield, task_shutdown and task_ignore work on the handle.
+// so await, async_yield, async_shutdown and async_ignore work on the handle.
 //
 // start_child: the task runs f at once and replies to nobody; restart and
 // shutdown as asked (a restarted task runs f again on copies of the same
@@ -65,11 +65,11 @@
 #include "otp/runtime/task.hpp"
 
 namespace otp {
-namespace task_supervisor {
+namespace async_supervisor {
 
 /// The supervisor's gen_server callback type: a dynamic_supervisor's.
 using server = dynamic_supervisor::server;
-/// How a task supervisor is named in calls: a dynamic_supervisor ref.
+/// How an async supervisor is named in calls: a dynamic_supervisor ref.
 using ref = dynamic_supervisor::ref;
 
 /// Options of async and async_nolink. @mirrors async_opts of Task.Supervisor
@@ -88,22 +88,22 @@ struct child_options {
   shutdown_spec shutdown = std::chrono::milliseconds(5000);
 };
 
-}  // namespace task_supervisor
+}  // namespace async_supervisor
 
 namespace detail {
 
-/// The owner-watching start of a supervised task: waits for async_start from
+/// The owner-watching start of a supervised task: waits for async_origin from
 /// `owner` (exiting `{shutdown, Reason}` when the owner dies first), then runs
 /// f(a...) and replies as async_body does.
 template <class T, class Fn, class... A>
 task<void> supervised_async_body(pid owner, Fn f, A... a) {
   struct got {
-    std::optional<async_start> start;
+    std::optional<async_origin> start;
     exit_reason owner_down;
   };
   const ref watch = monitor(owner);
-  got g = co_await receive(when([owner](const async_start& m) { return m.owner == owner; },
-                                [](async_start&& m) {
+  got g = co_await receive(when([owner](const async_origin& m) { return m.owner == owner; },
+                                [](async_origin&& m) {
                                   return got{m, {}};
                                 }),
                            when([watch](const down_msg& d) { return d.monitor == watch; },
@@ -135,7 +135,7 @@ child_spec async_child_spec(pid owner, shutdown_spec how, Fn f, A... a) {
   c.restart = temporary;
   c.shutdown = how;
   c.start = [owner, held] {
-    node_impl& n = require_node("otp::task_supervisor");
+    node_impl& n = require_node("otp::async_supervisor");
     spawn_request req;
     req.link = true;
     const pid p = std::apply(
@@ -153,14 +153,14 @@ child_spec async_child_spec(pid owner, shutdown_spec how, Fn f, A... a) {
 /// The child spec of a start_child task: every start (and restart) runs f
 /// on copies of f and a.
 template <class Fn, class... A>
-child_spec task_child_spec(task_supervisor::child_options o, Fn f, A... a) {
+child_spec task_child_spec(async_supervisor::child_options o, Fn f, A... a) {
   child_spec c;
   c.restart = o.restart;
   c.shutdown = o.shutdown;
   c.start = [f = std::move(f), ... a = std::move(a)] {
     spawn_request req;
     req.link = true;
-    return started_ok(spawn_on(require_node("otp::task_supervisor::start_child"), req,
+    return started_ok(spawn_on(require_node("otp::async_supervisor::start_child"), req,
                                &supervised_body<Fn, A...>, f, a...)
                           .child);
   };
@@ -168,11 +168,11 @@ child_spec task_child_spec(task_supervisor::child_options o, Fn f, A... a) {
 }
 
 /// Asks `sup` to start `spec`; links the caller to the task when `link`.
-task<start_result> start_task_child(task_supervisor::ref sup, child_spec spec, bool link);
+task<start_result> start_task_child(async_supervisor::ref sup, child_spec spec, bool link);
 
 /// The caller's side of async and async_nolink.
 template <class T>
-task<async_task<T>> supervised_async(task_supervisor::ref sup, child_spec spec, bool link) {
+task<async_task<T>> supervised_async(async_supervisor::ref sup, child_spec spec, bool link) {
   task<start_result> starting = start_task_child(std::move(sup), std::move(spec), link);
   const start_result r = co_await starting;
   if (!r.is_ok()) otp::exit(r.is_error() ? r.reason : exit_reason::other("ignore"));
@@ -182,8 +182,8 @@ task<async_task<T>> supervised_async(task_supervisor::ref sup, child_spec spec, 
 /// async and async_nolink: the child spec running f(args...), then the
 /// caller's side.
 template <class F, class... A>
-task<async_task<async_value_for<F, A...>>> start_async(task_supervisor::ref sup,
-                                                       const task_supervisor::async_options& o,
+task<async_task<async_value_for<F, A...>>> start_async(async_supervisor::ref sup,
+                                                       const async_supervisor::async_options& o,
                                                        bool link, F&& f, A&&... args) {
   using T = async_value_for<F, A...>;
   child_spec spec = async_child_spec<T>(self(), o.shutdown, std::decay_t<F>(std::forward<F>(f)),
@@ -193,7 +193,7 @@ task<async_task<async_value_for<F, A...>>> start_async(task_supervisor::ref sup,
 
 /// async_stream and async_stream_nolink under `sup`.
 template <class R, class F>
-auto supervised_stream(task_supervisor::ref sup, R&& inputs, F&& f, async_stream_options o,
+auto supervised_stream(async_supervisor::ref sup, R&& inputs, F&& f, async_stream_options o,
                        bool link) {
   using T = stream_value_for<F, R>;
   using In = std::ranges::range_value_t<R>;
@@ -208,9 +208,9 @@ auto supervised_stream(task_supervisor::ref sup, R&& inputs, F&& f, async_stream
 
 }  // namespace detail
 
-namespace task_supervisor {
+namespace async_supervisor {
 
-/// Starts a task supervisor linked to the caller, with no tasks.
+/// Starts an async supervisor linked to the caller, with no tasks.
 /// @param flags intensity and period (for restarted start_child tasks),
 ///   max_children (tasks at once; none by default).
 /// @param o name and start options.
@@ -224,7 +224,7 @@ task<started<server>> start_link(dynamic_supervisor_flags flags, start_options o
 /// start_link without start options.
 task<started<server>> start_link(dynamic_supervisor_flags flags = {});
 
-/// A child spec that starts a task supervisor with `flags` and `o` under a
+/// A child spec that starts an async supervisor with `flags` and `o` under a
 /// supervisor: type supervisor, permanent, shutdown infinity.
 /// @mirrors the child spec Task.Supervisor.child_spec/1 returns
 otp::child_spec child_spec(std::string id, dynamic_supervisor_flags flags, start_options o = {});
@@ -233,7 +233,7 @@ otp::child_spec child_spec(std::string id, dynamic_supervisor_flags flags, start
 /// by the caller, and returns its handle (await it, or yield, shut down,
 /// ignore it as an otp::async task).
 ///
-/// @param sup the task supervisor.
+/// @param sup the async supervisor.
 /// @param o the task's shutdown (5000 ms by default).
 /// @param f a callable taking `args...`; it returns T, void or otp::task<T>.
 /// @param args moved or copied into the task (move-only values are fine).
@@ -258,12 +258,12 @@ requires std::invocable<std::decay_t<F>, std::decay_t<A>...>
 template <class F, class... A>
 requires std::invocable<std::decay_t<F>, std::decay_t<A>...>
     task<async_task<detail::async_value_for<F, A...>>> async(ref sup, F&& f, A&&... args) {
-  return task_supervisor::async(std::move(sup), async_options{}, std::forward<F>(f),
-                                std::forward<A>(args)...);
+  return async_supervisor::async(std::move(sup), async_options{}, std::forward<F>(f),
+                                 std::forward<A>(args)...);
 }
 
 /// As async, but the task is only monitored, not linked: when it crashes
-/// the caller lives; await exits with the reason, task_yield returns it, and
+/// the caller lives; await exits with the reason, async_yield returns it, and
 /// a process receiving by hand gets the down_msg tagged with the task's ref.
 /// Parameters, return value, errors as async.
 /// @mirrors Task.Supervisor.async_nolink/3,5
@@ -278,8 +278,8 @@ requires std::invocable<std::decay_t<F>, std::decay_t<A>...>
 template <class F, class... A>
 requires std::invocable<std::decay_t<F>, std::decay_t<A>...>
     task<async_task<detail::async_value_for<F, A...>>> async_nolink(ref sup, F&& f, A&&... args) {
-  return task_supervisor::async_nolink(std::move(sup), async_options{}, std::forward<F>(f),
-                                       std::forward<A>(args)...);
+  return async_supervisor::async_nolink(std::move(sup), async_options{}, std::forward<F>(f),
+                                        std::forward<A>(args)...);
 }
 
 /// Starts `f(args...)` as a task of `sup` that replies to nobody; it is
@@ -310,8 +310,8 @@ requires std::copy_constructible<std::decay_t<F>> &&
     (std::copy_constructible<std::decay_t<A>>&&...) &&
     std::invocable<std::decay_t<F>, std::decay_t<A>...> task<start_result> start_child(
         ref sup, F&& f, A&&... args) {
-  return task_supervisor::start_child(std::move(sup), child_options{}, std::forward<F>(f),
-                                      std::forward<A>(args)...);
+  return async_supervisor::start_child(std::move(sup), child_options{}, std::forward<F>(f),
+                                       std::forward<A>(args)...);
 }
 
 /// The pids of the running tasks, in no particular order (tasks waiting to
@@ -327,7 +327,7 @@ task<std::vector<pid>> children(ref sup);
 /// @threadsafe Any process or mailbox thread.
 /// @mirrors Task.Supervisor.terminate_child/2
 task<child_result> terminate_child(ref sup, pid child);
-/// Stops the task supervisor (its tasks are its children) with `reason`: its children stop in
+/// Stops the async supervisor (its tasks are its children) with `reason`: its children stop in
 /// reverse start order, each by its shutdown spec, then it exits. Waits up to `t` for that. A
 /// caller linked to it (it was started with start_link) that does not trap exits dies with it
 /// unless `reason` is normal: call otp::trap_exit(true) first, or stop it with
@@ -368,5 +368,5 @@ requires std::copy_constructible<std::decay_t<F>> &&
                                    false);
 }
 
-}  // namespace task_supervisor
+}  // namespace async_supervisor
 }  // namespace otp
