@@ -51,7 +51,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "otp/behaviours/detail/gen_server_engine.hpp"
+#include "otp/behaviours/detail/server_main.hpp"
 #include "otp/behaviours/from.hpp"
 #include "otp/behaviours/proc_lib.hpp"
 #include "otp/behaviours/server_ref.hpp"

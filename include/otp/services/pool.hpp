@@ -208,7 +208,7 @@ class pool {
   /// @mirrors poolboy:checkout/3
   task<std::optional<worker>> checkout(bool block = true,
                                        timeout t = std::chrono::milliseconds(5000)) const {
-    return checkout_co(ref_, block, t);
+    return checkout_from(ref_, block, t);
   }
 
   /// Returns a worker taken with checkout. Returns at once (a cast); a worker
@@ -226,18 +226,21 @@ class pool {
   template <class F>
   auto transaction(F f, timeout t = std::chrono::milliseconds(5000)) const {
     using R = detail::awaited_value_t<std::invoke_result_t<F&, worker>>;
-    return transaction_co<R>(ref_, std::move(f), t);
+    return transaction_on<R>(ref_, std::move(f), t);
   }
 
   /// @returns the pool's status.
   /// @exits as otp::call (noproc, timeout).
   /// @mirrors poolboy:status/1
-  task<pool_status> status() const { return status_co(ref_); }
+  task<pool_status> status() const { return status_of(ref_); }
 
   /// The pool process.
   const server_ref<pool_server>& ref() const noexcept { return ref_; }
 
  private:
+  // The coroutines behind the members are static and take the pool's ref by
+  // value: a task kept past the caller's full-expression must not point into
+  // a handle that was a temporary (docs/decisions/0005-compiler-policy.md).
   template <class... A>
   static task<started_pool<W>> start_impl(pool_options o, start_options so, A... args) {
     std::function<task<start_result>()> start = [args...]() -> task<start_result> {
@@ -246,18 +249,19 @@ class pool {
     co_return co_await gen_server::start_link<pool_server>(std::move(so), o, std::move(start));
   }
 
-  static task<pool_status> status_co(server_ref<pool_server> p) {
+  static task<pool_status> status_of(server_ref<pool_server> p) {
     co_return co_await call(p, pool_server::status_req{});
   }
 
-  static task<std::optional<worker>> checkout_co(server_ref<pool_server> p, bool block, timeout t) {
+  static task<std::optional<worker>> checkout_from(server_ref<pool_server> p, bool block,
+                                                   timeout t) {
     const std::optional<pid> w = co_await detail::pool_checkout(std::move(p), block, t);
     if (!w) co_return std::nullopt;
     co_return worker(*w);
   }
 
   template <class R, class F>
-  static task<R> transaction_co(server_ref<pool_server> p, F f, timeout t) {
+  static task<R> transaction_on(server_ref<pool_server> p, F f, timeout t) {
     const std::optional<pid> got = co_await detail::pool_checkout(p, true, t);
     const worker w(*got);  // a blocking checkout returns a worker or exits
     std::exception_ptr failed;
