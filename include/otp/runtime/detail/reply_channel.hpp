@@ -51,6 +51,11 @@ namespace otp::detail {
 template <class V>
 struct reply_msg {
   static constexpr bool otp_alias_tagged = true;  // sent to the alias `ref`
+  reply_msg() = default;
+  /// The reply `v` on channel `r` (built in place in its envelope).
+  template <class U>
+  reply_msg(otp::ref r, U&& v) : ref(r), value(std::forward<U>(v)) {}
+
   otp::ref ref;
   V value;
   /// Set by the runtime: the replier removed the requester's monitor as it
@@ -91,6 +96,8 @@ struct reply_outcome {
   static reply_outcome of(reply_refused&& m) {
     return {kind::refused, m.monitor_dropped, m.ref, std::nullopt, std::move(m.reason)};
   }
+  /// No answer within the wait.
+  static reply_outcome of() { return {}; }
   static reply_outcome of(down_msg&& d) {
     return {kind::down, true, d.monitor, std::nullopt, std::move(d.reason)};
   }
@@ -135,17 +142,16 @@ class reply_channel {
 /// process or when the caller is not the monitored process.
 bool drop_requester_monitor(pid requester, otp::ref tag) noexcept;
 
-/// Sends an answer M (reply_msg or reply_refused) on channel `msg.ref` of
-/// `requester`, one envelope; with `drop_monitor`, the calling process drops
-/// the requester's monitor of it as the answer goes out (only when it holds
-/// it: see drop_requester_monitor).
+/// Sends an answer T (reply_msg or reply_refused, built in its envelope
+/// from `a`) on its channel of `requester`, one envelope; with `drop_monitor`, the calling process
+/// drops the requester's monitor of it as the answer goes out (only when it holds it: see
+/// drop_requester_monitor).
 /// @throws std::bad_alloc (nothing sent).
-template <class M>
-void send_answer(pid requester, M&& msg, bool drop_monitor) {
-  using T = std::decay_t<M>;
+template <class T, class... A>
+void send_answer(pid requester, bool drop_monitor, A&&... a) {
   static_assert(T::otp_alias_tagged, "an answer names its channel in `ref`");
   node_impl& n = require_node("reply");
-  auto* m = static_cast<message_envelope<T>*>(make_message<T>(std::forward<M>(msg)));
+  auto* m = static_cast<message_envelope<T>*>(make_message<T>(std::forward<A>(a)...));
   m->kind = signal_kind::aliased_message;
   // Nothing can fail from here on: the monitor is dropped only for an answer
   // that is sent.
@@ -157,12 +163,12 @@ void send_answer(pid requester, M&& msg, bool drop_monitor) {
 /// requester has closed the channel).
 template <class V>
 void send_reply(pid requester, otp::ref tag, V&& v, bool drop_monitor = true) {
-  send_answer(requester, reply_msg<std::decay_t<V>>{tag, std::forward<V>(v)}, drop_monitor);
+  send_answer<reply_msg<std::decay_t<V>>>(requester, drop_monitor, tag, std::forward<V>(v));
 }
 
 /// Refuses the request on channel `tag` of `requester` with `reason`.
 inline void send_refusal(pid requester, otp::ref tag, exit_reason reason) {
-  send_answer(requester, reply_refused{tag, std::move(reason)}, true);
+  send_answer<reply_refused>(requester, true, reply_refused{tag, std::move(reason)});
 }
 
 /// Whether a channel ref is one the waiter waits on.
@@ -177,13 +183,8 @@ struct on_channel {
   bool operator()(otp::ref r) const noexcept { return r == tag; }
 };
 
-/// Passes an outcome through unchanged (receive_reply's default map).
-struct as_outcome {
-  template <class O>
-  O operator()(O&& o) const {
-    return std::forward<O>(o);
-  }
-};
+/// receive_reply's default: give the reply_outcome itself.
+struct as_outcome {};
 
 /// Receives the answer to a channel that `has` accepts: its reply_msg<V>,
 /// its refusal, or the DOWN of its monitor; after `t`, a timeout outcome. The
@@ -194,13 +195,20 @@ struct as_outcome {
 template <class V, channel_filter Has, class Map = as_outcome>
 auto receive_reply(Has has, timeout t, Map map = {}) {
   using O = reply_outcome<V>;
+  // Without a map the outcome is built where the receive keeps it (no move).
+  auto give = [&] {
+    if constexpr (std::is_same_v<Map, as_outcome>)
+      return [](auto&&... a) { return O::of(std::forward<decltype(a)>(a)...); };
+    else
+      return [map](auto&&... a) { return map(O::of(std::forward<decltype(a)>(a)...)); };
+  }();
   return receive(when([has](const reply_msg<V>& m) { return has(m.ref); },
-                      [map](reply_msg<V>&& m) { return map(O::of(std::move(m))); }),
+                      [give](reply_msg<V>&& m) { return give(std::move(m)); }),
                  when([has](const down_msg& d) { return has(d.monitor); },
-                      [map](down_msg&& d) { return map(O::of(std::move(d))); }),
+                      [give](down_msg&& d) { return give(std::move(d)); }),
                  when([has](const reply_refused& m) { return has(m.ref); },
-                      [map](reply_refused&& m) { return map(O::of(std::move(m))); }),
-                 after(t, [map] { return map(O{}); }));
+                      [give](reply_refused&& m) { return give(std::move(m)); }),
+                 after(t, [give] { return give(); }));
 }
 
 /// The answer `m` holds to a channel that `has` accepts (the value is moved
