@@ -93,7 +93,7 @@ body_switch switch_body(const char* what, bool wait, F&& f, A&&... args) {
 /// Replaces the calling process's body by `f(args...)` at once: the call
 /// stack is destroyed as by hibernate, and the new body starts without
 /// waiting for a message (a tail call). `co_await` never returns.
-/// @throws as hibernate.
+/// @throws otp::badarg as hibernate does.
 template <class F, class... A>
 requires process_body<F, A...> body_switch continue_as(F&& f, A&&... args) {
   return switch_body("continue_as", false, std::forward<F>(f), std::forward<A>(args)...);

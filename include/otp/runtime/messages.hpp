@@ -8,14 +8,14 @@
 
 namespace otp {
 
-/// `{'EXIT', From, Reason}`: an exit signal turned into a message because the
+/// ``{'EXIT', From, Reason}``: an exit signal turned into a message because the
 /// receiving process traps exits.
 struct exit_msg {
   pid from;
   exit_reason reason;
 };
 
-/// `{'DOWN', Ref, process, Object, Reason}`: the monitored process ended.
+/// ``{'DOWN', Ref, process, Object, Reason}``: the monitored process ended.
 /// `name` is set when the monitor was made by registered name.
 struct down_msg {
   ref monitor;
