@@ -5,6 +5,7 @@
 #include "otp/behaviours/async.hpp"
 #include "otp/behaviours/async_stream.hpp"
 #include "otp/behaviours/async_supervisor.hpp"
+#include "otp/behaviours/async_task.hpp"
 #include "otp/behaviours/child_spec.hpp"
 #include "otp/behaviours/dynamic_supervisor.hpp"
 #include "otp/behaviours/from.hpp"
