@@ -29,6 +29,7 @@ PACKAGES=(
   nlohmann-json3-dev
   libcli11-dev
   libsqlite3-dev
+  libtomlplusplus-dev
 )
 case "${1:-}" in
   --bench) PACKAGES+=(erlang-base libcaf-dev python3) ;;
