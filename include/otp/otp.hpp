@@ -2,6 +2,9 @@
 #pragma once
 
 #include "otp/behaviours/agent.hpp"
+#include "otp/behaviours/app_env.hpp"
+#include "otp/behaviours/application.hpp"
+#include "otp/behaviours/application_spec.hpp"
 #include "otp/behaviours/async.hpp"
 #include "otp/behaviours/async_stream.hpp"
 #include "otp/behaviours/async_supervisor.hpp"
@@ -12,6 +15,7 @@
 #include "otp/behaviours/gen_server.hpp"
 #include "otp/behaviours/proc_lib.hpp"
 #include "otp/behaviours/request_ids.hpp"
+#include "otp/behaviours/restart_type.hpp"
 #include "otp/behaviours/server_name.hpp"
 #include "otp/behaviours/server_ref.hpp"
 #include "otp/behaviours/server_result.hpp"

@@ -20,18 +20,6 @@ bool auto_shutdown_due(enum auto_shutdown a, bool significant_running) noexcept 
   return false;
 }
 
-const char* restart_name(restart_type r) noexcept {
-  switch (r) {
-    case restart_type::permanent:
-      return "permanent";
-    case restart_type::transient:
-      return "transient";
-    case restart_type::temporary:
-      return "temporary";
-  }
-  return "?";
-}
-
 void supervisor_report(const char* context, const exit_reason& reason, const child_report& c) {
   process& me = require_process("supervisor");
   if (!reports_enabled(*me.node)) return;
@@ -48,7 +36,7 @@ void supervisor_report(const char* context, const exit_reason& reason, const chi
   r.fields.emplace_back("reason", reason.to_string());
   r.fields.emplace_back("id", std::string(c.id));
   r.fields.emplace_back("pid", c.child.to_string());
-  r.fields.emplace_back("restart_type", restart_name(c.restart));
+  r.fields.emplace_back("restart_type", std::string(to_string(c.restart)));
   r.fields.emplace_back("shutdown", c.shutdown.to_string());
   r.fields.emplace_back("child_type", c.type == child_type::supervisor ? "supervisor" : "worker");
   emit_report(*me.node, r);

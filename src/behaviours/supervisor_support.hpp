@@ -39,9 +39,6 @@ std::optional<exit_reason> check_intensity_flags(int intensity, std::chrono::mil
 /// never. @mirrors the auto_shutdown flag of supervisor
 bool auto_shutdown_due(enum auto_shutdown a, bool significant_running) noexcept;
 
-/// `permanent`, `transient` or `temporary`.
-const char* restart_name(restart_type r) noexcept;
-
 /// The restarts within the last `period`, for the intensity check.
 /// @threadsafe Owner only (the supervisor process).
 class restart_window {

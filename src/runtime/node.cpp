@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "otp/runtime/detail/node_slot.hpp"
 #include "otp/runtime/mailbox.hpp"
 #include "otp/runtime/receive.hpp"
 #include "runtime/node_impl.hpp"
@@ -73,6 +74,11 @@ node_impl::node_impl(node_options o)
 }
 
 node_impl::~node_impl() = default;
+
+std::shared_ptr<void> node_slot(node_impl& n, const void* key,
+                                std::shared_ptr<void> (*make)(node_impl& n)) {
+  return n.slots.get(n, key, make);
+}
 
 ref node_impl::new_ref() noexcept {
   thread_local std::uint64_t tag = g_next_thread_tag.fetch_add(1, std::memory_order_relaxed);

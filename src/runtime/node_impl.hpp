@@ -23,6 +23,7 @@
 #include "runtime/blocking_pool.hpp"
 #include "runtime/name_table.hpp"
 #include "runtime/node_clock.hpp"
+#include "runtime/node_slots.hpp"
 #include "runtime/population.hpp"
 #include "runtime/process_extras.hpp"
 #include "runtime/process_table.hpp"
@@ -42,6 +43,9 @@ class node_impl {
   // --- identity and settings ---
   const std::uint32_t id;
   node_options opts;
+
+  // --- objects of the layers above (destroyed last but one) ---
+  node_slots slots;
 
   // --- processes ---
   process_table table;

@@ -10,22 +10,13 @@
 #include <utility>
 
 #include "otp/behaviours/gen_server.hpp"
+#include "otp/behaviours/restart_type.hpp"
 #include "otp/behaviours/shutdown.hpp"
 #include "otp/behaviours/start_result.hpp"
 #include "otp/runtime/task.hpp"
 #include "otp/runtime/timeout.hpp"
 
 namespace otp {
-
-/// When a terminated child is restarted. @mirrors restart() of supervisor
-enum class restart_type : std::uint8_t {
-  permanent,  ///< always
-  transient,  ///< only after an abnormal exit (not normal, shutdown, {shutdown, _})
-  temporary,  ///< never; the child leaves the child list when it ends
-};
-inline constexpr restart_type permanent = restart_type::permanent;
-inline constexpr restart_type transient = restart_type::transient;
-inline constexpr restart_type temporary = restart_type::temporary;
 
 /// Whether a child is a worker or a supervisor (sets the shutdown default).
 enum class child_type : std::uint8_t { worker, supervisor };
