@@ -28,9 +28,12 @@ namespace otp::config {
 class config_error : public std::runtime_error {
  public:
   /// @param where the place of the bad input (see the table above).
-  /// @param message what is wrong with it, one line.
+  /// @param message what is wrong with it. A line break in either (from a
+  ///   quoted key, a flag's text) is written `\n`, so what() stays one line.
   config_error(const std::string& where, const std::string& message)
-      : std::runtime_error(where + ": " + message), where_(where), message_(message) {}
+      : std::runtime_error(one_line(where) + ": " + one_line(message)),
+        where_(one_line(where)),
+        message_(one_line(message)) {}
 
   /// The place of the bad input: `FILE:LINE:COLUMN`, `FILE`, a variable name or a flag.
   const std::string& where() const noexcept { return where_; }
@@ -38,6 +41,20 @@ class config_error : public std::runtime_error {
   const std::string& message() const noexcept { return message_; }
 
  private:
+  static std::string one_line(const std::string& s) {
+    std::string out;
+    for (char ch : s) {
+      if (ch == '\n') {
+        out += "\\n";
+      } else if (ch == '\r') {
+        out += "\\r";
+      } else {
+        out += ch;
+      }
+    }
+    return out;
+  }
+
   std::string where_;
   std::string message_;
 };

@@ -129,6 +129,9 @@ TEST(ConfigSet, ErrorsNameTheFlag) {
   EXPECT_EQ(load_error(known, {.sets = {"order_system.repo.pool_size=many"}}),
             "--set order_system.repo.pool_size=many: order_system.repo.pool_size: expected an "
             "integer, got a string");
+  // A line break in the flag is written \n: the message stays one line.
+  EXPECT_EQ(load_error(known, {.sets = {"order_system.port=a\nb"}}),
+            "--set order_system.port=a\\nb: order_system.port: expected an integer, got a string");
 }
 
 }  // namespace
