@@ -45,9 +45,10 @@ std::string print(const config_set& set) {
   for (const auto& [app, env] : set) {
     if (!out.empty()) out += "\n";
     out += "[" + detail::toml_key(app) + "]\n";
-    for (const auto& [key, e] : env) {
+    for (const auto& kv : env) {
+      const entry& e = kv.second;  // Clang 14 cannot capture a structured binding
       detail::for_each_leaf(
-          e.value, "", detail::toml_key(key),
+          e.value, "", detail::toml_key(kv.first),
           [&](const std::string& pointer, const std::string& name, const json& v) {
             const std::string line = name + " = " + toml_value(v);
             out +=

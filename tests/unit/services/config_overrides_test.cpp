@@ -35,6 +35,13 @@ TEST(ConfigEnvironment, ValuesAreTomlValuesOrPlainStrings) {
   EXPECT_EQ(env.at("empty"), "");
 }
 
+// Rule: a value is one TOML value; text that would add keys is a plain string.
+TEST(ConfigEnvironment, TextThatIsMoreThanOneValueIsAString) {
+  const auto env = env_with({.environment = {{"OTP__ORDER_SYSTEM__NOTE", "1\nport = 2"}}});
+  EXPECT_EQ(env.at("note"), "1\nport = 2");
+  EXPECT_EQ(env.at("port"), 4000);
+}
+
 // Rule (names): only OTP__ names are read; app and keys are matched ignoring
 // case, keys against the defaults' spelling, at every level.
 TEST(ConfigEnvironment, NamesMapToDefaultKeysIgnoringCase) {

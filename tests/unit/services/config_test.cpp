@@ -125,6 +125,16 @@ TEST(ConfigLoad, LoggerTableIsPassedThrough) {
   EXPECT_EQ(otp::config::env_of(set, "logger"), json({{"level", "debug"}}));
 }
 
+// Rule (logger): a schema named logger replaces the implicit one.
+TEST(ConfigLoad, LoggerSchemaGivenByTheCallerIsUsed) {
+  config_dir dir;
+  const auto file = dir.write("app.toml", "[logger]\nlevle = \"debug\"\n");
+  const otp::config::app_schema logger{
+      .name = "logger", .defaults = {{"level", "info"}}, .declared_keys_only = true};
+  EXPECT_EQ(load_error({logger}, {.file = file}),
+            file.string() + ":2:1: unknown key 'levle' of application 'logger' (its keys: level)");
+}
+
 // Rule (open schemas): without declared_keys_only a key without a default is kept.
 TEST(ConfigLoad, KeysWithoutDefaultsAreKeptUnlessKeysAreDeclared) {
   config_dir dir;
