@@ -44,7 +44,6 @@
 #include "otp/runtime/timer.hpp"
 #include "otp/services/circuit_breaker.hpp"
 #include "otp/services/config.hpp"
-#include "otp/services/config_change.hpp"
 #include "otp/services/config_error.hpp"
 #include "otp/services/pool.hpp"
 #include "otp/services/rate_limiter.hpp"
