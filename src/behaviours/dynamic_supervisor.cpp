@@ -191,6 +191,7 @@ class server {
     } catch (...) {
       r = start_result::error(detail::reason_of_current_exception());
     }
+    if (r.is_ok()) detail::progress_report({"undefined", r.child, c.restart, c.shutdown, c.type});
     co_return r;
   }
 

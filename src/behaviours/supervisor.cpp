@@ -292,6 +292,9 @@ class server {
     if (child* now = find(id)) {
       now->restarting = false;
       now->pid = r.is_ok() ? r.child : otp::pid();
+      if (r.is_ok())
+        detail::progress_report({now->spec.id, r.child, now->spec.restart,
+                                 now->spec.effective_shutdown(), now->spec.type});
     }
     co_return r;
   }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "otp/behaviours/proc_lib.hpp"
+#include "otp/runtime/logger.hpp"
 #include "otp/runtime/process.hpp"
 #include "otp/runtime/report.hpp"
 
@@ -37,6 +38,28 @@ void supervisor_report(const char* context, const exit_reason& reason, const chi
   r.fields.emplace_back("id", std::string(c.id));
   r.fields.emplace_back("pid", c.child.to_string());
   r.fields.emplace_back("restart_type", std::string(to_string(c.restart)));
+  r.fields.emplace_back("shutdown", c.shutdown.to_string());
+  r.fields.emplace_back("child_type", c.type == child_type::supervisor ? "supervisor" : "worker");
+  emit_report(*me.node, r);
+}
+
+void progress_report(const child_report& c) {
+  static const logger::named otp_log("otp");
+  if (!otp_log.allows(log_level::info)) return;  // the common case: nothing built
+  process& me = require_process("supervisor");
+  if (!reports_enabled(*me.node)) return;
+  const auto* info = static_cast<const behaviour_info*>(behaviour_slot(me));
+  otp::report r;
+  r.what = otp::report::kind::progress;
+  r.severity = log_level::info;
+  r.from = me.self();
+  const std::string name =
+      info != nullptr && !info->name.empty() ? info->name : me.self().to_string();
+  r.headline = "supervisor " + name + " started child " + std::string(c.id);
+  r.fields.emplace_back("supervisor", name);
+  r.fields.emplace_back("started", c.child.to_string());
+  r.fields.emplace_back("id", std::string(c.id));
+  r.fields.emplace_back("restart_type", restart_name(c.restart));
   r.fields.emplace_back("shutdown", c.shutdown.to_string());
   r.fields.emplace_back("child_type", c.type == child_type::supervisor ? "supervisor" : "worker");
   emit_report(*me.node, r);

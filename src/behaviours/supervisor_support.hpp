@@ -1,4 +1,4 @@
-// What supervisor and dynamic_supervisor share: the supervisor report, the
+// What supervisor and dynamic_supervisor share: the supervisor and progress reports, the
 // restart-intensity window and the auto_shutdown rule. Private to src/behaviours.
 #pragma once
 
@@ -28,6 +28,12 @@ struct child_report {
 /// shutdown_error or shutdown.
 /// @mirrors the supervisor_report of supervisor:report_error/4
 void supervisor_report(const char* context, const exit_reason& reason, const child_report& c);
+
+/// Emits a progress report "supervisor S started child Id" from the calling
+/// supervisor process, built only when reports are on and the "otp" logger
+/// allows info (off by default, as in OTP since 21).
+/// @mirrors the progress report of supervisor:report_progress/2
+void progress_report(const child_report& c);
 
 /// The start error for an invalid intensity (< 0) or period (<= 0):
 /// `{bad_flags, {intensity|period, V}}`; nothing when both are valid.

@@ -69,6 +69,9 @@ spawn_result spawn_impl(node_impl& n, std::coroutine_handle<> h, promise_base& p
     extras_of(p).links.try_emplace(parent->self(), {});
     extras_of(*parent).links.try_emplace(r.child, {});
   }
+  // The application tag is inherited (one branch when the parent has none).
+  if (parent != nullptr && parent->extras != nullptr && parent->extras->application)
+    extras_of(p).application = parent->extras->application;
   if (req.monitor) {
     r.monitor = req.monitor_ref.is_null() ? n.new_ref() : req.monitor_ref;
     extras_of(p).monitored_by.assign(r.monitor.id(), parent->self());

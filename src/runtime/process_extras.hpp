@@ -1,5 +1,5 @@
-// A process's links, monitors, aliases and behaviour slot: the part of its
-// state that most processes never need, allocated on first use.
+// A process's links, monitors, aliases, behaviour slot and application tag:
+// the part of its state that most processes never need, allocated on first use.
 //
 // Invariants:
 //  1. Owner-only: only the thread running the process touches it.
@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -43,6 +44,10 @@ struct process_extras {
   /// The registered names of the monitors made by name, for their DOWN.
   std::vector<std::pair<std::uint64_t, std::string>> monitor_names;
   void* behaviour = nullptr;  // see detail::behaviour_slot
+  /// The application this process belongs to (otp::get_application):
+  /// copied from the parent at spawn when the parent has one. Immutable
+  /// strings, shared by the whole tree.
+  std::shared_ptr<const std::string> application;
 
   /// A monitor removed by remove_monitor: its target and, when it was made
   /// by name, that name.

@@ -2,8 +2,9 @@
 #include "runtime/watchdog.hpp"
 
 #include <algorithm>
+#include <string>
 
-#include "runtime/log.hpp"
+#include "otp/runtime/logger.hpp"
 #include "runtime/node_impl.hpp"
 
 namespace otp::detail {
@@ -31,6 +32,7 @@ void watchdog::loop() {
     bool reported = false;
   };
   std::vector<seen> last(workers_.size());
+  const logger::named otp_log("otp");
   std::unique_lock lk(mu_);
   while (!halt_) {
     cv_.wait_for(lk, interval);
@@ -51,9 +53,11 @@ void watchdog::loop() {
       long_schedule_event ev{pid(node_, static_cast<std::uint32_t>(bits >> 32),
                                  static_cast<std::uint32_t>(bits & 0xFFFF'FFFFu)),
                              static_cast<unsigned>(i), held};
-      runtime_log().warn(
-          "long_schedule: {} has held scheduler {} for {} ms without a scheduling point",
-          ev.process.to_string(), ev.scheduler, ev.held.count());
+      const std::string who = ev.process.to_string();
+      otp_log.warning(
+          {{"process", who}},
+          "long_schedule: {} has held scheduler {} for {} ms without a scheduling point", who,
+          ev.scheduler, ev.held.count());
       if (opts_.on_long_schedule) opts_.on_long_schedule(ev);
     }
   }

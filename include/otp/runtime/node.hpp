@@ -47,8 +47,8 @@ struct node_options {
   /// a scheduling point is reported. Zero turns the watchdog off.
   std::chrono::milliseconds long_schedule{100};
   /// Called (on the watchdog thread) for each long_schedule report, besides
-  /// the warning logged through the spdlog logger named "otp" (standard
-  /// error unless the program registered that logger). Must not block.
+  /// the warning logged through otp::logger (named logger "otp"). Must not
+  /// block.
   std::function<void(const long_schedule_event&)> on_long_schedule{};
   /// Capacity of the process table (live processes at once).
   std::uint32_t max_processes = 1u << 22;
@@ -60,10 +60,9 @@ struct node_options {
   /// Whether behaviours build and emit crash and supervisor reports.
   bool reports = true;
   /// Where reports go (called on the reporting process's thread; must not
-  /// block). When empty, reports are logged at error level through the
-  /// spdlog logger named "otp": the program's, if it registered one under
-  /// that name before the node first logs, otherwise one on standard error
-  /// (never standard output, which belongs to the program).
+  /// block). When empty, reports go to otp::logger (see otp::report), whose
+  /// default handler writes to standard error (never standard output, which
+  /// belongs to the program).
   std::function<void(const report&)> on_report{};
 };
 
