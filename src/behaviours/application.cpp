@@ -256,17 +256,10 @@ namespace otp::detail {
 void app_report(node_impl& n, const std::string& name, const exit_reason* exited,
                 restart_type type) {
   if (!reports_enabled(n)) return;
-  report r;
-  r.what = report::kind::error;  // TODO(logger): kind::application, info/notice levels
-  r.from = self();
-  r.headline = exited ? "application exited" : "application started";
-  r.fields.emplace_back("application", name);
-  if (exited) {
-    r.fields.emplace_back("exited", exited->to_string());
-    r.reason = *exited;
-  }
-  r.fields.emplace_back("type", std::string(to_string(type)));
-  emit_report(n, r);
+  emit_report(
+      n, exited
+             ? report::application_exited(self(), name, *exited, std::string(to_string(type)))
+             : report::application_started(self(), name, "node " + std::to_string(self().node())));
 }
 
 }  // namespace otp::detail

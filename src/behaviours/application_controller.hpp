@@ -120,8 +120,8 @@ class app_controller {
 /// The calling node's controller, started on first use.
 task<server_ref<app_controller>> app_controller_ref();
 
-/// Reports that application `name` started or exited (report::kind::error
-/// for an abnormal exit, info otherwise).
+/// Reports that application `name` started (info) or exited (notice, or
+/// error for an abnormal end of a permanent or transient application).
 void app_report(node_impl& n, const std::string& name, const exit_reason* exited,
                 restart_type type);
 

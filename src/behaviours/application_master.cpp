@@ -4,6 +4,7 @@
 
 #include "behaviours/application_controller.hpp"
 #include "otp/behaviours/detail/server_main.hpp"
+#include "otp/runtime/application_tag.hpp"
 #include "otp/runtime/detail/process.hpp"
 #include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/process.hpp"
@@ -37,6 +38,7 @@ enum class master_event : std::uint8_t { stop, root_ended, controller_ended };
 
 proc app_master(std::shared_ptr<const application_spec> spec, pid controller) {
   trap_exit(true);
+  set_application(spec->name);  // the whole tree carries the name (get_application, log events)
   start_result r;
   try {
     r = co_await spec->start(start_type::normal);

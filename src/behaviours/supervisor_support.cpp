@@ -59,7 +59,7 @@ void progress_report(const child_report& c) {
   r.fields.emplace_back("supervisor", name);
   r.fields.emplace_back("started", c.child.to_string());
   r.fields.emplace_back("id", std::string(c.id));
-  r.fields.emplace_back("restart_type", restart_name(c.restart));
+  r.fields.emplace_back("restart_type", std::string(to_string(c.restart)));
   r.fields.emplace_back("shutdown", c.shutdown.to_string());
   r.fields.emplace_back("child_type", c.type == child_type::supervisor ? "supervisor" : "worker");
   emit_report(*me.node, r);

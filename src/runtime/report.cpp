@@ -43,7 +43,8 @@ report report::application_started(pid from, std::string app, std::string node) 
 report report::application_exited(pid from, std::string app, exit_reason reason, std::string type) {
   report r;
   r.what = kind::application;
-  r.severity = reason.is_normal() || type == "temporary" ? log_level::notice : log_level::error;
+  const bool quiet = reason.is_normal() || reason.to_string() == "stopped" || type == "temporary";
+  r.severity = quiet ? log_level::notice : log_level::error;
   r.from = from;
   r.headline = "application " + app + " exited: " + reason.to_string();
   r.fields.emplace_back("application", std::move(app));

@@ -13,6 +13,8 @@
 
 #include "otp/behaviours/app_env.hpp"
 #include "otp/behaviours/application.hpp"
+#include "otp/runtime/logger_config.hpp"
+#include "otp/runtime/logger_handler.hpp"
 #include "otp/runtime/mailbox.hpp"
 #include "otp/runtime/process.hpp"
 #include "otp/services/config.hpp"
@@ -110,7 +112,9 @@ int run(boot_options& o, node& n, const config::config_set& initial, const confi
     if (g_stop.load() != 0) break;
     if (g_reload.exchange(false)) {
       try {
-        application::change_config(n, envs_of(config::load(schemas_of(o.applications), src)));
+        const config::config_set fresh = config::load(schemas_of(o.applications), src);
+        logger::configure(config::env_of(fresh, "logger"));
+        application::change_config(n, envs_of(fresh));
       } catch (const std::exception& e) {
         say(o, std::string("configuration not reloaded: ") + e.what());
       }
@@ -146,6 +150,7 @@ int boot(int argc, char** argv, boot_options o) {
   config::config_set cfg;
   try {
     cfg = config::load(schemas_of(o.applications), src);
+    logger::configure(config::env_of(cfg, "logger"));
   } catch (const std::exception& e) {
     say(o, e.what());
     return boot_bad_config;
@@ -160,6 +165,7 @@ int boot(int argc, char** argv, boot_options o) {
   node n(o.node);
   const int status = run(o, n, cfg, src);
   n.stop();
+  logger::flush();
   std::fflush(stdout);
   return status;
 }

@@ -60,8 +60,9 @@ struct report {
   static report application_started(pid from, std::string app, std::string node);
   /// The report "application `app` exited" with `reason`, fields
   /// application, exited and type (`type` is permanent, transient or
-  /// temporary). Its severity: notice when the reason is normal or the
-  /// application temporary (nothing else stops with it), error otherwise.
+  /// temporary). Its severity: notice when the reason is normal or
+  /// `stopped` (application:stop) or the application temporary (nothing
+  /// else stops with it), error otherwise.
   /// @mirrors the application controller's "Application ~p exited with
   ///   reason ~p" report
   static report application_exited(pid from, std::string app, exit_reason reason, std::string type);
