@@ -196,25 +196,31 @@ void app_controller::begin_stop_all(std::optional<exit_reason> halt) {
   }
 }
 
+std::optional<std::pair<std::string, pid>> app_controller::take_last_running() {
+  std::unique_lock lock(t_.mu);
+  t_.shutting_down = true;
+  if (t_.running.empty()) return std::nullopt;
+  const std::string& name = t_.running.back();
+  app_entry& e = t_.apps.find(name)->second;
+  e.state = app_entry::phase::stopping;
+  return std::pair{name, e.master};
+}
+
 bool app_controller::stop_next() {
   for (;;) {
-    std::string name;
-    pid master;
     {
-      std::unique_lock lock(t_.mu);
+      std::shared_lock lock(t_.mu);
       for (const auto& n : t_.running)  // one stop at a time
         if (t_.apps.find(n)->second.state == app_entry::phase::stopping) return false;
       if (t_.running.empty()) return starting_.empty();
-      name = t_.running.back();
-      app_entry& e = t_.apps.find(name)->second;
-      e.state = app_entry::phase::stopping;
-      master = e.master;
     }
-    if (!master.is_null()) {
-      send(master, app_master_stop{});
+    auto last = take_last_running();
+    if (!last) continue;
+    if (!last->second.is_null()) {
+      send(last->second, app_master_stop{});
       return false;
     }
-    ended(name, exit_reason::other("stopped"));  // a library application
+    ended(last->first, exit_reason::other("stopped"));  // a library application
   }
 }
 
@@ -239,25 +245,15 @@ server_result app_controller::all_stopped_check() {
 task<void> app_controller::terminate(const exit_reason&) {
   // The node stops (the controller's parent's exit): the applications stop
   // one at a time, the last started first, before the controller ends.
-  for (;;) {
-    std::string name;
-    pid master;
-    {
-      std::unique_lock lock(t_.mu);
-      t_.shutting_down = true;
-      if (t_.running.empty()) break;
-      name = t_.running.back();
-      app_entry& e = t_.apps.find(name)->second;
-      e.state = app_entry::phase::stopping;
-      master = e.master;
-    }
+  while (auto last = take_last_running()) {
+    const pid master = last->second;
     if (!master.is_null()) {
       send(master, app_master_stop{});
       co_await receive(
           when([&](const exit_msg& e) { return e.from == master; }, [](const exit_msg&) {}));
       masters_.erase(master);
     }
-    ended(name, exit_reason::other("stopped"));
+    ended(last->first, exit_reason::other("stopped"));
   }
 }
 

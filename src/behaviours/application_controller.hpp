@@ -12,6 +12,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "otp/behaviours/application.hpp"
@@ -104,6 +105,9 @@ class app_controller {
   void begin_stop_all(std::optional<exit_reason> halt);
   /// Stops the last started running application; true when none is left.
   bool stop_next();
+  /// Marks the last started running application stopping (and the node
+  /// shutting down): its name and master, or nullopt when none runs.
+  std::optional<std::pair<std::string, pid>> take_last_running();
   server_result all_stopped_check();
   /// Application `name` is no longer running: reports it, answers its stop waiters.
   void ended(const std::string& name, const exit_reason& reason);
