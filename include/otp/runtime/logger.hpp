@@ -41,9 +41,9 @@ struct format_at {
   fmt::format_string<Args...> text;
   call_site at;
 
-  // NOLINTNEXTLINE(google-explicit-constructor): a string literal is the format
   template <class S>
   requires std::convertible_to<const S&, std::string_view>
+  // NOLINTNEXTLINE(google-explicit-constructor): a string literal is the format
   consteval format_at(const S& s, call_site where = call_site::current()) : text(s), at(where) {}
   /// A format string known only at run time: `fmt::runtime(text)` (a bad
   /// format then shows as "FORMAT ERROR" in the message).
