@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -69,6 +70,23 @@ std::vector<config::app_schema> schemas_of(const std::vector<application_spec>& 
   return known;
 }
 
+/// Configures the logger from the `logger` table of `set`. A refused
+/// setting is rethrown as a config_error at the place it came from (the
+/// logger names the key path, "logger.level: ...").
+void configure_logger(const config::config_set& set) {
+  try {
+    logger::configure(config::env_of(set, "logger"));
+  } catch (const logger::config_error& e) {
+    std::string_view path = e.what();
+    path.remove_prefix(std::min(path.size(), std::string_view("logger.").size()));
+    const std::string key(path.substr(0, path.find_first_of(".[:")));
+    const auto& env = set.at("logger");
+    const auto it = env.find(key);
+    if (it == env.end() || it->second.from.where.empty()) throw;
+    throw config::config_error(it->second.from.where, e.what());
+  }
+}
+
 /// Every application's environment, as change_config takes it.
 nlohmann::json envs_of(const config::config_set& set) {
   nlohmann::json envs = nlohmann::json::object();
@@ -113,7 +131,7 @@ int run(boot_options& o, node& n, const config::config_set& initial, const confi
     if (g_reload.exchange(false)) {
       try {
         const config::config_set fresh = config::load(schemas_of(o.applications), src);
-        logger::configure(config::env_of(fresh, "logger"));
+        configure_logger(fresh);
         application::change_config(n, envs_of(fresh));
       } catch (const std::exception& e) {
         say(o, std::string("configuration not reloaded: ") + e.what());
@@ -150,7 +168,7 @@ int boot(int argc, char** argv, boot_options o) {
   config::config_set cfg;
   try {
     cfg = config::load(schemas_of(o.applications), src);
-    logger::configure(config::env_of(cfg, "logger"));
+    configure_logger(cfg);
   } catch (const std::exception& e) {
     say(o, e.what());
     return boot_bad_config;

@@ -93,6 +93,16 @@ TEST(Boot, WrongTypeAndUnknownKeyAreRefused) {
       << b.standard_error();
 }
 
+// Rule: a [logger] setting the logger refuses is an error at its place in the file.
+TEST(Boot, BadLoggerSettingIsAnErrorAtItsPlaceInTheFile) {
+  const std::string f = temp_file("boot_logger.toml", "[logger]\nlevel = \"loud\"\n");
+  os_process p(OTP_BOOT_SERVICE, {"--config", f});
+  EXPECT_EQ(exit_status(p.wait(kWait)), 2);
+  const std::string err = p.standard_error();
+  EXPECT_EQ(err.rfind("boot_service: " + f + ":2:9: logger.level", 0), 0U) << err;
+  std::filesystem::remove(f);
+}
+
 // Rule: --print-config shows the merged values and where each came from.
 TEST(Boot, PrintConfigShowsValuesAndOrigins) {
   const std::string f = temp_file("boot_print.toml", "[svc]\nlevel = 5\n");

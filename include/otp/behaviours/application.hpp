@@ -12,6 +12,7 @@
 // | application::which_applications()           | application:which_applications/0     |
 // | application::loaded_applications()          | application:loaded_applications/0    |
 // | application::change_config(envs)           | application_controller:config_change/1 |
+// | otp::get_application() (application_tag.hpp) | application:get_application/0        |
 //
 // Each started application has a master process: it calls the spec's start
 // callback (so the root supervisor is linked to it), traps exits, and on a
