@@ -24,13 +24,17 @@ namespace otp {
 
 namespace {
 
-/// The first stop signal (SIGTERM / SIGINT), or 0. A second one ends the
-/// program at once.
-std::atomic<int> g_stop{0};
+/// Set when the orderly stop is asked for: by SIGTERM / SIGINT, or by the
+/// end of standard input under --stop-on-eof.
+std::atomic<bool> g_stop{false};
+/// Stop signals received: a second one ends the program at once (the end of
+/// standard input is not a signal, so a SIGTERM after it is still a first).
+std::atomic<int> g_signals{0};
 std::atomic<bool> g_reload{false};
 
-extern "C" void on_stop_signal(int sig) {
-  if (g_stop.exchange(sig) != 0) _exit(boot_forced);  // async-signal-safe
+extern "C" void on_stop_signal(int) {
+  if (g_signals.fetch_add(1) != 0) _exit(boot_forced);  // async-signal-safe
+  g_stop.store(true);
 }
 extern "C" void on_hangup(int) { g_reload.store(true); }
 
@@ -55,8 +59,7 @@ void stop_on_stdin_eof() {
       const ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
       if (n == 0 || (n < 0 && errno != EINTR)) break;
     }
-    int none = 0;
-    g_stop.compare_exchange_strong(none, SIGTERM);
+    g_stop.store(true);
   }).detach();
 }
 
@@ -127,7 +130,7 @@ int run(boot_options& o, node& n, const config::config_set& initial, const confi
       say(o, h->to_string());
       return boot_halted;
     }
-    if (g_stop.load() != 0) break;
+    if (g_stop.load()) break;
     if (g_reload.exchange(false)) {
       try {
         const config::config_set fresh = config::load(schemas_of(o.applications), src);

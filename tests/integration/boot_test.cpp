@@ -46,6 +46,20 @@ TEST(Boot, SigtermStopsApplicationsInReverseOrderAndExitsZero) {
   EXPECT_EQ(exit_status(p.wait(kWait)), 0) << p.standard_error();
 }
 
+// Rule: with --stop-on-eof the end of standard input is an orderly stop,
+// and a SIGTERM after it does not force the exit.
+TEST(Boot, EndOfStdinStopsInOrderAndALaterSigtermDoesNotForce) {
+  os_process p(OTP_BOOT_SERVICE, {"--stop-on-eof"});
+  p.lines_until("ready", kWait);
+  p.close_stdin();
+  p.lines_until("prep_stop svc", kWait);
+  p.signal(SIGTERM);
+  std::vector<std::string> rest;
+  while (auto l = p.read_line(kWait)) rest.push_back(*l);
+  EXPECT_EQ(rest.back(), "stop base");
+  EXPECT_EQ(exit_status(p.wait(kWait)), 0) << p.standard_error();
+}
+
 // Rule: a permanent application's end stops the others and ends the program
 // with status 3 and the reason on stderr.
 TEST(Boot, PermanentApplicationEndExitsThreeWithTheReason) {

@@ -26,7 +26,9 @@
 //     in reverse start order, each root supervisor stopping its children in
 //     reverse start order within their shutdown specs, prep_stop and stop
 //     called; then the log is flushed and boot returns 0. A second SIGINT or
-//     SIGTERM during that stop ends the program at once (_exit, status 130).
+//     SIGTERM during that stop ends the program at once (_exit, status 130);
+//     the end of standard input is not a signal, so a SIGTERM after it is a
+//     first one.
 //     SIGHUP reads the configuration again and calls config_change on the
 //     running applications whose environment changed (a bad configuration
 //     is logged and the old one kept).
