@@ -95,6 +95,9 @@ call_result<application_outcome> app_controller::handle_call(app_stop_all_req,
                                                              from<application_outcome> f) {
   stop_all_waiters_.push_back(f);
   begin_stop_all(std::nullopt);
+  // Nothing running (or only library applications, stopped at once): no
+  // master exit will come to answer the caller, so answer now.
+  (void)all_stopped_check();
   return noreply();
 }
 

@@ -154,7 +154,11 @@ std::string_view to_string(process_status s) noexcept {
   return "unknown";
 }
 
-node::node(node_options opts) : impl_(std::make_unique<detail::node_impl>(std::move(opts))) {}
+node::node(node_options opts) : impl_(std::make_unique<detail::node_impl>(std::move(opts))) {
+  impl_->owner = this;
+}
+
+node& this_node() { return *detail::require_node("this_node").owner; }
 
 node::~node() { stop(); }
 

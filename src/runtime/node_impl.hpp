@@ -43,6 +43,8 @@ class node_impl {
   // --- identity and settings ---
   const std::uint32_t id;
   node_options opts;
+  /// The node object that owns this (set once by its constructor).
+  node* owner = nullptr;
 
   // --- objects of the layers above (destroyed last but one) ---
   node_slots slots;

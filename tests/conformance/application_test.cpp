@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,24 @@ TEST_F(Application, StopAllStopsInReverseStartOrder) {
   EXPECT_TRUE(running(n).empty());
   // After stop_all the node takes no more starts.
   EXPECT_EQ(otp::application::start("a").get().error, otp::application_error::shutting_down);
+}
+
+// Rule: stop_all answers at once when nothing is running: after a start
+// that failed (otp::boot stops all then) or with only library applications.
+TEST_F(Application, StopAllWithNothingRunningAnswersAtOnce) {
+  otp::application_spec bad = logged_app("bad", mb.self());
+  bad.start = [](otp::start_type) -> otp::task<otp::start_result> {
+    throw std::runtime_error("no start");
+    co_return otp::start_result{};
+  };
+  load(std::move(bad));
+  otp::application_spec lib;
+  lib.name = "lib";
+  load(std::move(lib));
+  ASSERT_TRUE(otp::application::start("lib").get());
+  EXPECT_FALSE(otp::application::start("bad").get());
+  ASSERT_TRUE(otp::application::stop_all().get());
+  EXPECT_TRUE(running(n).empty());
 }
 
 // Rule: start of an application that was never loaded is unknown_application.

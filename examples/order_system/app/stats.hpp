@@ -52,7 +52,8 @@ class service_stats {
 
   /// Counts what a report says: a permanent or transient child of a static
   /// supervisor that terminated (it is restarted), a supervisor that gave up,
-  /// a crashed order process. Meant to be called from node_options::on_report.
+  /// a crashed order process. order_service calls it from a logger handler
+  /// (see applications.cpp); a test may call it from node_options::on_report.
   void count(const otp::report& r);
 
  private:

@@ -3,7 +3,8 @@
 // when the object goes. The child also stops by itself when this process
 // dies without stopping it (`--stop-on-eof`: its standard input is a pipe
 // whose only write end is held here). The demo driver and the integration
-// tests use it.
+// tests use it. payment_gateway takes its port as `--port N`, order_service
+// (an otp::boot release) as `--set order_system.port=N`: see port_flag.
 #pragma once
 
 #include <fcntl.h>
@@ -27,14 +28,27 @@ extern char** environ;
 
 namespace order_system {
 
+/// How a server is told the port to listen on: `FLAG PREFIXPORT`.
+struct port_flag {
+  std::string flag = "--port";
+  std::string prefix;
+
+  /// payment_gateway's own flag: `--port N`.
+  static port_flag gateway() { return {}; }
+  /// order_service's: the port key of its application, `--set order_system.port=N`.
+  static port_flag service() { return {"--set", "order_system.port="}; }
+  std::vector<std::string> args(int port) const { return {flag, prefix + std::to_string(port)}; }
+};
+
 class child_process {
  public:
-  /// Runs `exe` with `--port PORT --stop-on-eof` and `args`, and waits for
-  /// the first line it prints, which must end in ":PORT" ("... listening on
-  /// HOST:PORT"). Its stderr is this process's stderr.
+  /// Runs `exe` with its port flag (`how`), `--stop-on-eof` and `args`, and
+  /// waits for the first line it prints, which must end in ":PORT" ("...
+  /// listening on HOST:PORT"). Its stderr is this process's stderr.
   /// @param port the port to listen on; 0 lets the child pick a free one.
   /// @throws std::runtime_error when it cannot start or prints no port.
-  child_process(const std::string& exe, std::vector<std::string> args, int port = 0) {
+  child_process(const std::string& exe, std::vector<std::string> args, int port = 0,
+                const port_flag& how = port_flag::gateway()) {
     // Close-on-exec, so that no other child inherits these ends; dup2 onto
     // the child's stdin and stdout clears the flag there.
     int in[2];
@@ -49,7 +63,9 @@ class child_process {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-    std::vector<std::string> all{exe, "--port", std::to_string(port), "--stop-on-eof"};
+    std::vector<std::string> all{exe};
+    for (std::string& a : how.args(port)) all.push_back(std::move(a));
+    all.emplace_back("--stop-on-eof");
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
@@ -117,14 +133,20 @@ class child_process {
 
   /// Sends SIGTERM and waits for it to exit. @returns its wait status
   /// (-1 when it was already stopped).
+  /// Its standard input is closed only after it exited: with --stop-on-eof,
+  /// the end of input is itself a stop request, and otp::boot takes a
+  /// SIGTERM after one as the second request, which ends it at once (130).
   int stop() {
-    close_stdin();
     const pid_t pid = pid_;
-    if (pid <= 0) return -1;
+    if (pid <= 0) {
+      close_stdin();
+      return -1;
+    }
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
     pid_ = -1;
+    close_stdin();
     return status;
   }
 

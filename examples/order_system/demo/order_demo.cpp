@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "common/child_process.hpp"
+#include "common/set_flag.hpp"
 #include "servers.hpp"
 #include "soak.hpp"
 #include "store.hpp"
@@ -81,6 +82,7 @@ struct options {
   std::string db;
   std::string data = ORDER_DEMO_DATA;
   std::string service = ORDER_DEMO_SERVICE;
+  std::string config = ORDER_DEMO_CONFIG;
   std::string gateway = ORDER_DEMO_GATEWAY;
   double rate = 20;
   int burst = 20;
@@ -122,6 +124,7 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--db", o.db, "the service's database (a fresh file; default: in a temp dir)");
   app.add_option("--data", o.data, "directory with catalogue.json and orders.jsonl");
   app.add_option("--service", o.service, "order_service executable");
+  app.add_option("--config", o.config, "order_service's configuration file");
   app.add_option("--gateway", o.gateway, "payment_gateway executable");
   app.add_option("--rate", o.rate, "per-customer rate limit, requests per s")
       ->check(CLI::PositiveNumber);
@@ -606,24 +609,22 @@ std::vector<std::string> gateway_args(const options& o, const fs::path& ledger) 
   return a;
 }
 
-/// The service's command line (after `--port 0`).
+/// The service's command line (after its port flag): the configuration
+/// file, and `--set` for what the demo varies.
 std::vector<std::string> service_args(const options& o, const std::string& db,
                                       const fs::path& catalogue, int gateway_port) {
-  return {"--admin",
-          "--db",
-          db,
-          "--gateway",
-          "http://127.0.0.1:" + std::to_string(gateway_port),
-          "--catalogue",
-          catalogue.string(),
-          "--chaos-rate",
-          num(o.chaos_rate),
-          "--chaos-supervisors",
-          num(o.chaos_supervisors),
-          "--rate",
-          num(o.rate),
-          "--burst",
-          std::to_string(o.burst)};
+  using order_system::set_string;
+  using order_system::set_value;
+  std::vector<std::string> a{"--config", o.config};
+  set_value(a, "order_system.admin", "true");
+  set_string(a, "order_system.db_path", db);
+  set_string(a, "order_system.gateway_url", "http://127.0.0.1:" + std::to_string(gateway_port));
+  set_string(a, "order_system.catalogue_path", catalogue.string());
+  set_value(a, "order_system.limit.rate_per_second", num(o.rate));
+  set_value(a, "order_system.limit.burst", std::to_string(o.burst));
+  set_value(a, "order_chaos.rate", num(o.chaos_rate));
+  set_value(a, "order_chaos.supervisors", num(o.chaos_supervisors));
+  return a;
 }
 
 /// The whole run: start, replay, drain, collect, reconcile, report.
@@ -633,6 +634,7 @@ int run(const options& o) {
   const fs::path catalogue = data / "catalogue.json";
   const std::vector<std::string> bodies = read_orders(data / "orders.jsonl", o.orders);
   if (!fs::is_regular_file(catalogue)) throw setup_error("no catalogue at " + catalogue.string());
+  if (!fs::is_regular_file(o.config)) throw setup_error("no configuration at " + o.config);
   for (const std::string& exe : {o.gateway, o.service})
     if (access(exe.c_str(), X_OK) != 0)
       throw setup_error(exe + " is not an executable (build it, or pass its path)");

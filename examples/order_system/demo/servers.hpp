@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/child_process.hpp"
+#include "otp/services/boot.hpp"
 
 namespace order_demo {
 
@@ -37,9 +38,10 @@ class setup_error : public std::runtime_error {
 /// @throws setup_error when it cannot start or reports no port.
 /// @param port the port it listens on (0: any free one).
 /// @param append add to `log` instead of starting it afresh.
+/// @param how how `exe` takes its port (payment_gateway's `--port` by default).
 inline std::unique_ptr<order_system::child_process> start_server(
     const std::string& exe, const std::vector<std::string>& args, const fs::path& log, int port = 0,
-    bool append = false) {
+    bool append = false, const order_system::port_flag& how = order_system::port_flag::gateway()) {
   const int fd =
       open(log.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
   if (fd < 0) throw setup_error("cannot write " + log.string());
@@ -52,7 +54,7 @@ inline std::unique_ptr<order_system::child_process> start_server(
     close(saved);
   };
   try {
-    auto p = std::make_unique<order_system::child_process>(exe, args, port);
+    auto p = std::make_unique<order_system::child_process>(exe, args, port, how);
     restore();
     return p;
   } catch (const std::exception& e) {
@@ -82,8 +84,9 @@ inline int stop_within(order_system::child_process& p, std::chrono::seconds grac
   return status;
 }
 
-/// The exit status order_service ends with when its supervision tree gives up.
-constexpr int kTreeGaveUp = 3;
+/// The exit status order_service ends with when its supervision tree gives
+/// up (otp::boot's, for a permanent application that ended).
+constexpr int kTreeGaveUp = otp::boot_halted;
 
 /// Keeps order_service running as a service manager would (systemd's
 /// Restart=on-failure, for that one status): when the service exits with
@@ -94,7 +97,7 @@ class service_keeper {
  public:
   service_keeper(std::string exe, std::vector<std::string> args, fs::path log)
       : exe_(std::move(exe)), args_(std::move(args)), log_(std::move(log)) {
-    child_ = start_server(exe_, args_, log_);
+    child_ = start_server(exe_, args_, log_, 0, false, order_system::port_flag::service());
     port_ = child_->port();
     watcher_ = std::thread([this] { watch(); });
   }
@@ -149,10 +152,10 @@ class service_keeper {
       }
       std::vector<std::string> args = args_;
       if (chaos_off_.load())
-        for (std::size_t i = 0; i + 1 < args.size(); ++i)
-          if (args[i] == "--chaos-rate") args[i + 1] = "0";
+        for (std::string& a : args)
+          if (a.rfind("order_chaos.rate=", 0) == 0) a = "order_chaos.rate=0";
       try {
-        child_ = start_server(exe_, args, log_, port_, true);
+        child_ = start_server(exe_, args, log_, port_, true, order_system::port_flag::service());
         ++restarts_;
       } catch (const std::exception&) {
         final_status_ = *st;

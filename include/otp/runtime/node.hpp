@@ -180,6 +180,14 @@ class node {
   std::unique_ptr<detail::node_impl> impl_;
 };
 
+/// The node of the calling process or mailbox thread: what a callback that
+/// is handed no node (an application's start, say) builds node-bound objects
+/// (an otp::mailbox, an otp::registry) with.
+/// @throws otp::badarg outside a process or a thread with an otp::mailbox.
+/// @threadsafe Yes. @mirrors erlang:node/0 (which names the node; here the
+///   node object itself)
+node& this_node();
+
 template <class T>
 void node::send(std::string_view name, T&& msg) {
   detail::send_named(impl(), name, detail::make_message<std::decay_t<T>>(std::forward<T>(msg)));

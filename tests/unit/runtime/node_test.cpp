@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -111,6 +112,24 @@ TEST(Node, StopOnAThreadedNodeEndsEveryProcessAndRunsTheirDestructors) {
   n.stop();
   EXPECT_EQ(destroyed.load(), kPlain + 1);
   EXPECT_EQ(n.process_count(), 0u);
+}
+
+// Rule: this_node() is the node of the calling process or mailbox thread
+// (two nodes in one binary each see their own), and badarg elsewhere.
+TEST(Node, ThisNodeIsTheCallersNode) {
+  otp::node a({.schedulers = 1});
+  otp::node b({.schedulers = 1});
+  {
+    otp::mailbox mb(b);
+    EXPECT_EQ(&otp::this_node(), &b);
+  }
+  std::promise<otp::node*> seen;
+  a.spawn([&seen]() -> otp::proc {
+    seen.set_value(&otp::this_node());
+    co_return;
+  });
+  EXPECT_EQ(seen.get_future().get(), &a);
+  EXPECT_THROW((void)otp::this_node(), otp::badarg);
 }
 
 TEST(Node, DestroyingTheNodeStopsIt) {
