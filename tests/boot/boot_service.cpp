@@ -8,10 +8,11 @@
 // with intensity 0, so the root supervisor gives up: a permanent
 // application's end) and `hang_in_prep_stop` (true: prep_stop never returns,
 // to test the forced exit of a second SIGINT).
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <thread>
 
 #include "otp/otp.hpp"
 #include "otp/services/boot.hpp"
@@ -51,7 +52,7 @@ otp::application_spec app(const std::string& name, std::vector<std::string> deps
   s.prep_stop = [name] {
     line("prep_stop " + name);
     if (otp::get_env<bool>(name, "hang_in_prep_stop", false))
-      for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+      for (;;) pause();  // until the second signal's handler ends the program
   };
   s.stop = [name] { line("stop " + name); };
   s.config_change = [name](const otp::config_changes& c) {

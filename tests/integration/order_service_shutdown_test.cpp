@@ -3,12 +3,16 @@
 // from its configuration file), real HTTP, a real SQLite file.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -78,6 +82,33 @@ void client(int port, const std::vector<std::string>& bodies, std::size_t first,
   }
 }
 
+/// Writes to the files of a directory (the database and its WAL), as a
+/// descriptor a test can wait on instead of sleeping between checks.
+class dir_writes {
+ public:
+  explicit dir_writes(const std::filesystem::path& dir)
+      : fd_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+    inotify_add_watch(fd_, dir.c_str(), IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
+  }
+  dir_writes(const dir_writes&) = delete;
+  dir_writes& operator=(const dir_writes&) = delete;
+  ~dir_writes() { close(fd_); }
+  /// Waits until a file of the directory was written, or `until` passes;
+  /// drains the events.
+  void wait(std::chrono::steady_clock::time_point until) const {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (left.count() > 0) poll(&p, 1, static_cast<int>(left.count()));
+    char buf[4096];
+    while (read(fd_, buf, sizeof buf) > 0) {
+    }
+  }
+
+ private:
+  int fd_;
+};
+
 /// The paid or failed state of every order in `ids`, read from `db`;
 /// an order missing from the database is "missing", one not finished "unfinished".
 std::map<std::string, std::string> states(const std::string& db,
@@ -143,14 +174,16 @@ TEST(OrderServiceShutdown, SigtermMidTrafficLosesNoAcknowledgedOrderAndChargesNo
   RecordProperty("unfinished_after_stop", static_cast<int>(count(after_stop, "unfinished")));
 
   // Started again on the same database, the reconciler finishes what the
-  // stop left pending or reserved. Polled with a deadline.
+  // stop left pending or reserved. Checked after each write to the
+  // database's directory, with a deadline.
+  const dir_writes writes(dir.path);
   auto again = start_logged(OTP_ORDER_SERVICE, service_args(db, gateway.port(), limits), log);
   std::map<std::string, std::string> final_states;
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   do {
     final_states = states(db.string(), ids);
     if (count(final_states, "paid") + count(final_states, "failed") == ids.size()) break;
-    std::this_thread::sleep_for(50ms);
+    writes.wait(deadline);
   } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(count(final_states, "paid") + count(final_states, "failed"), ids.size())
       << count(final_states, "unfinished") << " of " << ids.size() << " orders still unfinished";
