@@ -83,7 +83,7 @@ void client(int port, const std::vector<std::string>& bodies, std::size_t first,
 }
 
 /// Writes to the files of a directory (the database and its WAL), as a
-/// descriptor a test can wait on instead of sleeping between checks.
+/// descriptor a test can wait on between checks, instead of a timer.
 class dir_writes {
  public:
   explicit dir_writes(const std::filesystem::path& dir)
