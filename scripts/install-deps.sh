@@ -30,6 +30,7 @@ PACKAGES=(
   libcli11-dev
   libsqlite3-dev
   libtomlplusplus-dev
+  libabsl-dev
 )
 case "${1:-}" in
   --bench) PACKAGES+=(erlang-base libcaf-dev python3) ;;

@@ -19,6 +19,7 @@
 
 #include "otp/runtime/detail/process.hpp"
 #include "otp/runtime/detail/runtime.hpp"
+#include "otp/runtime/detail/table_owners.hpp"
 #include "otp/runtime/node.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/name_table.hpp"
@@ -58,6 +59,9 @@ class node_impl {
 
   // --- names ---
   name_table names;
+
+  // --- tables: what a table owner's exit runs (detail/table_owners.hpp) ---
+  std::atomic<owner_exit_fn> owner_exit{nullptr};
 
   // --- timers ---
   timer_store timers;

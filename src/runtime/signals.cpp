@@ -304,6 +304,11 @@ void finish_process(process& p) noexcept {
   p.status.store(run_state::exiting, std::memory_order_relaxed);
   p.serial_word.store(p.serial | kDeadBit, std::memory_order_seq_cst);
   if (p.has_name.load(std::memory_order_seq_cst)) n.names.drop(p);
+  // Its tables go to their heirs or are deleted before anyone hears of the
+  // exit (ERTS does the same): a DOWN's receiver finds them transferred.
+  if (p.owns_tables.load(std::memory_order_seq_cst)) {
+    if (owner_exit_fn f = n.owner_exit.load(std::memory_order_acquire)) f(n, me);
+  }
   if (p.rx_timer != nullptr) {
     cancel_timer_quiet(timer_ref(p.rx_timer, p.rx_timer_gen));
     p.rx_timer = nullptr;
@@ -376,6 +381,7 @@ void init_process(node_impl& n, process& p, std::uint32_t slot, bool external) {
   p.rx_seq = 0;
   p.rx_timer = nullptr;
   p.rx_timed_out = false;
+  p.owns_tables.store(false, std::memory_order_relaxed);
   p.extras = nullptr;
   p.link_parent.store(0, std::memory_order_relaxed);
   p.has_name.store(false, std::memory_order_relaxed);

@@ -81,8 +81,11 @@ struct process {
   envelope* save_head = nullptr;
   envelope** save_tail = &save_head;
   std::uint32_t max_mailbox = 0;
-  bool exit_pending = false;     // a signal decided this process must exit
-  bool rx_timed_out = false;     // the pending receive's timeout fired
+  bool exit_pending = false;  // a signal decided this process must exit
+  bool rx_timed_out = false;  // the pending receive's timeout fired
+  /// Owns (or is being given) a table: its exit runs the node's owner-exit
+  /// hook (detail/table_owners.hpp). Set by any thread, read at exit.
+  std::atomic<bool> owns_tables{false};
   std::uint64_t reductions = 0;  // messages handled
   std::coroutine_handle<> resume_point;
   std::coroutine_handle<> top;
