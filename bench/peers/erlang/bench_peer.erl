@@ -1,6 +1,7 @@
 %% The bench workloads of bench/otp_bench, written for Erlang/OTP the way an
 %% Erlang programmer would write them: plain processes, gen_server,
-%% supervisor (simple_one_for_one for the dynamic supervisor).
+%% supervisor (simple_one_for_one for the dynamic supervisor), and ets tables
+%% used from processes (the ets_* workloads, in bench_ets).
 %%
 %%   erl -noshell +P 2000000 -pa DIR -run bench_peer main WORKLOAD [RUNS]
 %%
@@ -54,7 +55,7 @@ main([Workload, Runs]) ->
 workloads() ->
     [spawn_idle, skynet, ping_pong, ring, fan_in_send, call_seq, call_conc, fan_in_cast,
      sup_restart, sup_restart_reports, call_crash, call_crash_reports, dynsup_start,
-     dynsup_hibernate].
+     dynsup_hibernate] ++ bench_ets:workloads().
 
 %% Each run in a process of its own, so what one leaves in its mailbox or
 %% heap does not reach the next.
@@ -274,7 +275,12 @@ workload(dynsup_hibernate, _Run) ->
     Rss1 = rss(),
     stop_sup(Sup),
     fmt("children=~b us_per_start=~.3f bytes_per_child=~b",
-        [?DYN_LARGE, (T1 - T0) / 1000 / ?DYN_LARGE, round((Rss1 - Rss0) / ?DYN_LARGE)]).
+        [?DYN_LARGE, (T1 - T0) / 1000 / ?DYN_LARGE, round((Rss1 - Rss0) / ?DYN_LARGE)]);
+
+%% --- ets (bench_ets) -------------------------------------------------------------
+
+workload(W, Run) ->
+    bench_ets:workload(W, Run).
 
 %% --- workload parts --------------------------------------------------------------
 
