@@ -6,7 +6,8 @@
 // WORKLOAD is one of spawn_idle, skynet, ping_pong, ring, fan_in_send,
 // call_seq, call_conc, fan_in_cast, sup_restart, sup_restart_reports,
 // call_crash, call_crash_reports, dynsup_start,
-// dynsup_hibernate. Each run uses a fresh otp::node and prints
+// dynsup_hibernate, ets_insert, ets_lookup, ets_lookup_par, ets_mixed_par,
+// ets_counter_par, ets_ordered, ets_select, ets_bytes. Each run uses a fresh otp::node and prints
 // one `RESULT system=otp ...` line; run=N numbers the runs within one OS
 // process (run=1 is the cold one).
 // `all` runs every workload in its own child process (this program again), so
@@ -50,13 +51,28 @@ struct workload {
 };
 
 constexpr workload kWorkloads[] = {
-    {"spawn_idle", spawn_idle},     {"skynet", skynet},
-    {"ping_pong", ping_pong},       {"ring", ring},
-    {"fan_in_send", fan_in_send},   {"call_seq", call_seq},
-    {"call_conc", call_conc},       {"fan_in_cast", fan_in_cast},
-    {"sup_restart", sup_restart},   {"sup_restart_reports", sup_restart_reports},
-    {"call_crash", call_crash},     {"call_crash_reports", call_crash_reports},
-    {"dynsup_start", dynsup_start}, {"dynsup_hibernate", dynsup_hibernate},
+    {"spawn_idle", spawn_idle},
+    {"skynet", skynet},
+    {"ping_pong", ping_pong},
+    {"ring", ring},
+    {"fan_in_send", fan_in_send},
+    {"call_seq", call_seq},
+    {"call_conc", call_conc},
+    {"fan_in_cast", fan_in_cast},
+    {"sup_restart", sup_restart},
+    {"sup_restart_reports", sup_restart_reports},
+    {"call_crash", call_crash},
+    {"call_crash_reports", call_crash_reports},
+    {"dynsup_start", dynsup_start},
+    {"dynsup_hibernate", dynsup_hibernate},
+    {"ets_insert", ets_insert},
+    {"ets_lookup", ets_lookup},
+    {"ets_lookup_par", ets_lookup_par},
+    {"ets_mixed_par", ets_mixed_par},
+    {"ets_counter_par", ets_counter_par},
+    {"ets_ordered", ets_ordered},
+    {"ets_select", ets_select},
+    {"ets_bytes", ets_bytes},
 };
 
 [[noreturn]] void usage(const char* argv0) {

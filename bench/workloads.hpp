@@ -63,6 +63,26 @@ void call_crash_reports(const options& o);
 void dynsup_start(const options& o);
 void dynsup_hibernate(const options& o);
 
+// --- table workloads (ets_bench.cpp; bench/peers/erlang/bench_ets.erl) ---
+
+/// 1M inserts into a set: inserts per second.
+void ets_insert(const options& o);
+/// 1M lookups of present keys in a set: lookups per second.
+void ets_lookup(const options& o);
+/// 2 processes x 1M lookups in a read_concurrency set: lookups per second.
+void ets_lookup_par(const options& o);
+/// 2 processes x 1M ops, 90 % lookups / 10 % inserts: ops per second.
+void ets_mixed_par(const options& o);
+/// 2 processes x 1M update_counter on 16 shared keys: ops per second.
+void ets_counter_par(const options& o);
+/// ordered_set: 1M inserts and a first/next walk from one process; then 1M
+/// inserts from 2 and from 4 writers (write_concurrency).
+void ets_ordered(const options& o);
+/// select of the 1 % key range of a 1M ordered_set: ms (mean of 5).
+void ets_select(const options& o);
+/// Bytes per (int64, int64) object in a 1M set (info().memory / N).
+void ets_bytes(const options& o);
+
 // --- measurement helpers (otp_bench.cpp) ---
 
 /// Resident set size now (VmRSS), bytes.

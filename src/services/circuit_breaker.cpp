@@ -60,6 +60,27 @@ struct circuit_breaker_state {
     while (!failures.empty() && t - failures.front() >= o.window) failures.pop_front();
   }
 
+  /// Writes the state to the store, if any. A store that refuses (deleted,
+  /// or not writable by this caller) leaves the breaker working in memory.
+  void persist() noexcept {
+    if (!o.store) return;
+    try {
+      o.store->insert(o.name, circuit_record{state, {failures.begin(), failures.end()}, opened_at});
+    } catch (const std::exception&) {
+      o.store.reset();
+    }
+  }
+
+  /// Takes the state the store holds for this name, if any.
+  void restore() {
+    if (!o.store) return;
+    if (auto r = o.store->lookup(o.name)) {
+      state = r->state;
+      failures.assign(r->failures.begin(), r->failures.end());
+      opened_at = r->opened_at;
+    }
+  }
+
   void move_to(circuit_state to, std::chrono::milliseconds t) {
     if (to == state) return;
     events.push_back(circuit_event{o.name, state, to, t, failures.size()});
@@ -67,6 +88,7 @@ struct circuit_breaker_state {
     if (to == circuit_state::open) opened_at = t;
     if (to != circuit_state::closed) failures.clear();
     if (to != circuit_state::half_open) probe_out = false;
+    persist();
   }
 
   /// Open for reset_timeout: turn half open (under mu).
@@ -103,7 +125,10 @@ struct circuit_breaker_state {
         // after, do not move it: the probe decides.
         forget_old(t);
         failures.push_back(t);
-        if (failures.size() >= o.max_failures) move_to(circuit_state::open, t);
+        if (failures.size() >= o.max_failures)
+          move_to(circuit_state::open, t);
+        else
+          persist();
       }
     }
     emit();
@@ -152,6 +177,7 @@ circuit_breaker::circuit_breaker(circuit_breaker_options o)
           std::chrono::steady_clock::now().time_since_epoch());
     };
   s_->o = std::move(o);
+  s_->restore();
 }
 
 circuit_breaker::~circuit_breaker() {
@@ -206,6 +232,7 @@ void circuit_breaker::reset() {
     std::lock_guard l(s_->mu);
     s_->move_to(circuit_state::closed, s_->now());
     s_->failures.clear();
+    s_->persist();
   }
   s_->emit();
 }

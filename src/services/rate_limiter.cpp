@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -26,10 +27,7 @@ namespace {
 
 constexpr std::size_t kStripes = 16;
 
-struct bucket {
-  double tokens = 0;
-  std::chrono::milliseconds at{0};
-};
+using bucket = rate_bucket;
 
 /// Transparent hashing, so lookups by string_view build no string.
 struct key_hash {
@@ -63,6 +61,7 @@ struct rate_limiter::state {
   rate_limit limit;
   clock_fn now;
   std::array<stripe, kStripes> stripes;
+  std::optional<table<std::string, rate_bucket>> tab;  // the buckets, when given one
 
   stripe& stripe_of(std::string_view key) { return stripes[key_hash{}(key) % kStripes]; }
   const stripe& stripe_of(std::string_view key) const {
@@ -75,19 +74,46 @@ struct rate_limiter::state {
         static_cast<double>(std::max<std::int64_t>(0, (t - b.at).count())) / 1000.0;
     return std::min(limit.burst, b.tokens + elapsed_s * limit.rate_per_second);
   }
+
+  /// Takes `cost` tokens from `b` at time `t` if it holds them.
+  rate_decision take(bucket& b, std::chrono::milliseconds t, double cost) const {
+    b.tokens = tokens_at(b, t);
+    b.at = std::max(b.at, t);
+    rate_decision d;
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
+      d.allowed = true;
+    } else {
+      const double wait_ms = (cost - b.tokens) / limit.rate_per_second * 1000.0;
+      d.retry_after = std::chrono::milliseconds(
+          std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(wait_ms))));
+    }
+    d.remaining = b.tokens;
+    return d;
+  }
 };
 
-rate_limiter::rate_limiter(rate_limit limit)
-    : rate_limiter(limit, [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now().time_since_epoch());
-      }) {}
+namespace {
+std::chrono::milliseconds steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+}
+}  // namespace
+
+rate_limiter::rate_limiter(rate_limit limit) : rate_limiter(limit, steady_ms) {}
 
 rate_limiter::rate_limiter(rate_limit limit, clock_fn now) : s_(std::make_unique<state>()) {
   check_limit(limit);
   if (!now) throw badarg("rate_limiter: empty clock");
   s_->limit = limit;
   s_->now = std::move(now);
+}
+
+rate_limiter::rate_limiter(rate_limit limit, table<std::string, rate_bucket> buckets, clock_fn now)
+    : rate_limiter(limit, now ? std::move(now) : clock_fn(steady_ms)) {
+  if (!buckets.info())
+    throw table_error(table_error::kind::deleted, "rate_limiter: the buckets' table was deleted");
+  s_->tab = std::move(buckets);
 }
 
 rate_limiter::~rate_limiter() = default;
@@ -97,29 +123,24 @@ rate_decision rate_limiter::check(std::string_view key, double cost) {
     throw badarg("rate_limiter::check: cost must be > 0 and <= burst (" +
                  std::to_string(s_->limit.burst) + "), got " + std::to_string(cost));
   const auto t = s_->now();
+  if (s_->tab)
+    return s_->tab->update(
+        std::string(key), [&](bucket& b) { return s_->take(b, t, cost); },
+        bucket{s_->limit.burst, t});
   stripe& st = s_->stripe_of(key);
   std::lock_guard lock(st.mu);
   auto it = st.buckets.find(key);
   if (it == st.buckets.end())
     it = st.buckets.emplace(std::string(key), bucket{s_->limit.burst, t}).first;
-  bucket& b = it->second;
-  b.tokens = s_->tokens_at(b, t);
-  b.at = std::max(b.at, t);
-  rate_decision d;
-  if (b.tokens >= cost) {
-    b.tokens -= cost;
-    d.allowed = true;
-  } else {
-    const double wait_ms = (cost - b.tokens) / s_->limit.rate_per_second * 1000.0;
-    d.retry_after = std::chrono::milliseconds(
-        std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(wait_ms))));
-  }
-  d.remaining = b.tokens;
-  return d;
+  return s_->take(it->second, t, cost);
 }
 
 double rate_limiter::peek(std::string_view key) const {
   const auto t = s_->now();
+  if (s_->tab) {
+    const auto b = s_->tab->lookup(std::string(key));
+    return b ? s_->tokens_at(*b, t) : s_->limit.burst;
+  }
   const stripe& st = s_->stripe_of(key);
   std::lock_guard lock(st.mu);
   auto it = st.buckets.find(key);
@@ -127,6 +148,7 @@ double rate_limiter::peek(std::string_view key) const {
 }
 
 void rate_limiter::reset(std::string_view key) {
+  if (s_->tab) return s_->tab->erase(std::string(key));
   stripe& st = s_->stripe_of(key);
   std::lock_guard lock(st.mu);
   if (auto it = st.buckets.find(key); it != st.buckets.end()) st.buckets.erase(it);
@@ -134,6 +156,10 @@ void rate_limiter::reset(std::string_view key) {
 
 std::size_t rate_limiter::sweep() {
   const auto t = s_->now();
+  if (s_->tab)
+    return s_->tab->select_delete([&](const std::string&, const bucket& b) {
+      return s_->tokens_at(b, t) >= s_->limit.burst;
+    });
   std::size_t dropped = 0;
   for (stripe& st : s_->stripes) {
     std::lock_guard lock(st.mu);
@@ -144,6 +170,7 @@ std::size_t rate_limiter::sweep() {
 }
 
 std::size_t rate_limiter::size() const {
+  if (s_->tab) return s_->tab->info().value_or(table_info{}).size;
   std::size_t n = 0;
   for (const stripe& st : s_->stripes) {
     std::lock_guard lock(st.mu);

@@ -3,6 +3,7 @@
 // update_counter/3,4 and update_element/3 for each table type.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -146,6 +147,26 @@ TEST(EtsInsert, ManyKeysThroughGrowthAndErase) {
   for (long i = 0; i < kN; i += 2) t.erase(i * 7919);
   for (long i = 0; i < kN; ++i) ASSERT_EQ(t.member(i * 7919), i % 2 == 1) << i;
   EXPECT_EQ(t.info()->size, static_cast<std::size_t>(kN / 2));
+}
+
+// Rule (table::update, a C++ addition): fn changes a copy that replaces the
+// value atomically; a missing key starts from the default; when fn throws
+// nothing changes.
+TEST(EtsUpdate, ReadModifyWriteIsAtomicAndAllOrNothing) {
+  otp::node n;
+  otp::mailbox mb(n);
+  auto t = otp::table<int, session>::create();
+  EXPECT_THROW(t.update(1, [](session& s) { ++s.requests; }), otp::table_error);
+  EXPECT_EQ(t.update(
+                1, [](session& s) { return ++s.requests; }, session{"ann", 0}),
+            1);
+  EXPECT_THROW(t.update(1,
+                        [](session& s) {
+                          s.user = "half-done";
+                          throw std::runtime_error("no");
+                        }),
+               std::runtime_error);
+  EXPECT_EQ(t.lookup(1), (session{"ann", 1}));
 }
 
 }  // namespace

@@ -44,6 +44,7 @@ struct service_setup {
   std::chrono::milliseconds reconcile_every{100};
   bool admin = false;  ///< serve the /admin routes
   std::int64_t max_backlog = 5000;
+  otp::rate_limit limit{.rate_per_second = 1000, .burst = 1000};
 };
 
 class service_under_test {
@@ -79,7 +80,7 @@ class service_under_test {
     cfg_.payment.reset_timeout = s.breaker_reset;
     cfg_.http.threads = 8;
     cfg_.http.admin = s.admin;
-    cfg_.limit = {.rate_per_second = 1000, .burst = 1000};
+    cfg_.limit = s.limit;
     cfg_.reconcile_every = s.reconcile_every;
     order_system::prepare(node_, cfg_, stats_);
     cfg_.orders->payment_deadline = s.payment_deadline;

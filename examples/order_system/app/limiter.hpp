@@ -1,7 +1,9 @@
 // The rate_limiter process: per-customer token buckets for the endpoint.
-// It owns an otp::rate_limiter and forgets full buckets on a timer, so the
-// number of buckets stays bounded by the customers active recently. When it
-// restarts, every bucket starts full again (its known-good state).
+// Its otp::rate_limiter keeps them in the keepers' table (table_keeper.hpp),
+// so a restarted limiter finds every customer's bucket as it was: killing it
+// mid-burst does not let the burst through. It forgets full buckets on a
+// timer, so the number of buckets stays bounded by the customers active
+// recently.
 #pragma once
 
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "otp/otp.hpp"
+#include "table_keeper.hpp"
 
 namespace order_system {
 
@@ -27,7 +30,9 @@ class rate_limit_server {
 
   explicit rate_limit_server(otp::rate_limit limit,
                              std::chrono::milliseconds sweep_every = std::chrono::seconds(10))
-      : limiter_(std::make_unique<otp::rate_limiter>(limit)), sweep_every_(sweep_every) {}
+      : limiter_(
+            std::make_unique<otp::rate_limiter>(limit, bucket_table::named(bucket_table_name))),
+        sweep_every_(sweep_every) {}
 
   otp::server_result init() {
     otp::send_after(sweep_every_, otp::self(), sweep{});

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "table_keeper.hpp"
+
 namespace order_system {
 
 const char* to_string(charge_outcome::kind k) noexcept {
@@ -127,6 +129,8 @@ payment::payment(payment_options o, std::shared_ptr<service_stats> stats)
   bo.max_failures = o_.max_failures;
   bo.window = o_.window;
   bo.reset_timeout = o_.reset_timeout;
+  bo.store =
+      breaker_table::named(breaker_table_name);  // an open circuit stays open across a restart
   bo.on_state_change = [s = stats_](const otp::circuit_event& e) {
     if (e.to == otp::circuit_state::open) ++s->circuit_openings;
   };

@@ -5,6 +5,7 @@
 #include "limiter.hpp"
 #include "reconciler.hpp"
 #include "repo.hpp"
+#include "table_keeper.hpp"
 
 namespace order_system {
 
@@ -46,6 +47,11 @@ otp::task<otp::start_result> start_link(otp::node& node, const service_config& c
   otp::start_options orders_opt;
   orders_opt.name = orders_name;
   std::vector<otp::child_spec> children{
+      // First: the tables the limiter and the breaker keep their state in.
+      otp::named_worker<table_keeper>("table_keeper_a", keeper_a_name, std::string(keeper_a_name),
+                                      std::string(keeper_b_name)),
+      otp::named_worker<table_keeper>("table_keeper_b", keeper_b_name, std::string(keeper_b_name),
+                                      std::string(keeper_a_name)),
       repo::child_spec(repo_name, {.size = c.db_connections, .max_overflow = 0},
                        otp::start_options{.name = repo_name}, c.db_path),
       otp::supervisor_child("services",

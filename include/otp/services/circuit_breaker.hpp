@@ -41,6 +41,9 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
+
+#include "otp/services/table.hpp"
 
 namespace otp {
 
@@ -61,6 +64,14 @@ struct circuit_event {
   std::size_t failures = 0;
 };
 
+/// What a breaker keeps in its store: its state, the times of the failures
+/// in its window and when it opened (on its clock).
+struct circuit_record {
+  circuit_state state = circuit_state::closed;
+  std::vector<std::chrono::milliseconds> failures;
+  std::chrono::milliseconds opened_at{0};
+};
+
 /// How a circuit breaker trips and recovers.
 struct circuit_breaker_options {
   /// Shown in events and errors.
@@ -76,6 +87,13 @@ struct circuit_breaker_options {
   /// The clock, in milliseconds (tests pass one they advance by hand); empty
   /// for std::chrono::steady_clock.
   std::function<std::chrono::milliseconds()> now;
+  /// Where the state is kept across restarts (none: in this object only).
+  /// The breaker reads its record, by name, when made, and writes it on
+  /// every change: a server restarted with a breaker of the same name finds
+  /// its circuit as the crashed one left it (an open circuit stays open). A
+  /// probe in flight when the old breaker went is forgotten: the new one
+  /// lets another through. One live breaker per name and table.
+  std::optional<table<std::string, circuit_record>> store;
 };
 
 class circuit_breaker;

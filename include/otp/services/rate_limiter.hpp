@@ -16,7 +16,9 @@
 // Each key's bucket holds at most `burst` tokens and refills continuously at
 // `rate_per_second`; a key seen for the first time starts full. The buckets
 // are split over independently locked stripes, so checks of different keys
-// rarely contend. A bucket that has refilled to `burst` is the same as no
+// rarely contend. Given a table, the buckets live there instead: they then
+// outlive the limiter object and the process holding it, so a restarted
+// server keeps every client's limit. A bucket that has refilled to `burst` is the same as no
 // bucket, so sweep() drops those; call it now and then (the order system's
 // rate_limiter process does it on a timer).
 //
@@ -33,7 +35,16 @@
 #include <string>
 #include <string_view>
 
+#include "otp/services/table.hpp"
+
 namespace otp {
+
+/// One key's bucket: its tokens when last touched, and when (on the
+/// limiter's clock). What a limiter keeps in a table.
+struct rate_bucket {
+  double tokens = 0;
+  std::chrono::milliseconds at{0};
+};
 
 /// How a rate_limiter refills.
 struct rate_limit {
@@ -73,6 +84,12 @@ class rate_limiter {
   /// A limiter refilling by `now` (for tests: a clock they advance by hand).
   /// @throws otp::badarg as above, or for an empty `now`.
   rate_limiter(rate_limit limit, clock_fn now);
+  /// A limiter keeping its buckets in `buckets`, which the callers of check
+  /// must be allowed to write (a public table, say, owned by a process that
+  /// does nothing else): the buckets outlive this object. `now` as above;
+  /// empty: std::chrono::steady_clock.
+  /// @throws otp::badarg as above; table_error deleted for a deleted table.
+  rate_limiter(rate_limit limit, table<std::string, rate_bucket> buckets, clock_fn now = {});
   ~rate_limiter();
   rate_limiter(const rate_limiter&) = delete;
   rate_limiter& operator=(const rate_limiter&) = delete;

@@ -1,31 +1,12 @@
 // otp::table: ETS for C++. A typed table of (key, value) objects owned by
 // a process, shared with others by its access rights, given to its heir or
 // deleted when the owner exits. docs/guide/tables.md has the guide and the
-// ets-to-otp name table.
-//
-// | ets                          | otp::table<K, V, Type>                 |
-// |------------------------------|----------------------------------------|
-// | new/2                        | create(options)                        |
-// | whereis/1 (named_table)      | named(name)                            |
-// | insert/2, insert_new/2       | insert, insert_new (one or a vector)   |
-// | lookup/2, member/2, take/2   | lookup, member, take                   |
-// | delete/2, delete_object/2    | erase(key), erase_object(key, value)   |
-// | update_counter/3,4           | update_counter                         |
-// | update_element/3             | update_element                         |
-// | first/next/prev/last         | first, next, prev, last                |
-// | select/2,3,1, select_count/2 | select, select_count (a predicate)     |
-// | select_delete/2              | select_delete                          |
-// | foldl/3, tab2list/1          | foldl, tab2list                        |
-// | delete_all_objects/1         | delete_all_objects                     |
-// | delete/1                     | erase_table                            |
-// | give_away/3, setopts heir    | give_away, set_heir                    |
-// | info/1                       | info                                   |
+// table of ets functions with their members here.
 #pragma once
 
 #include <any>
 #include <concepts>
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,23 +16,14 @@
 #include <vector>
 
 #include "otp/runtime/process.hpp"
+#include "otp/services/counter_op.hpp"
 #include "otp/services/detail/table_impl.hpp"
+#include "otp/services/detail/table_walks.hpp"
 #include "otp/services/ets_transfer.hpp"
 #include "otp/services/table_error.hpp"
 #include "otp/services/table_options.hpp"
-#include "otp/services/table_select.hpp"
 
 namespace otp {
-
-/// The change update_counter makes: add `incr`; then, with a threshold, a
-/// result past it (above for incr >= 0, below for incr < 0) becomes
-/// `set_value`.
-/// @mirrors ets:update_counter's {Pos, Incr} and {Pos, Incr, Threshold, SetValue}
-struct counter_op {
-  long long incr = 1;
-  std::optional<long long> threshold{};
-  long long set_value = 0;
-};
 
 /// A handle on a table (ets:tid()): cheap to copy, usable from any process
 /// or thread the access rights allow. Each operation on one key is atomic
@@ -66,8 +38,10 @@ struct counter_op {
 /// @threadsafe From any thread.
 /// @mirrors an ets table
 template <class K, class V, table_type Type = table_type::set>
-class table {
+class table : public detail::table_walks<table<K, V, Type>, K, V, Type> {
   using impl = detail::table_impl<K, V, Type>;
+  using walks = detail::table_walks<table<K, V, Type>, K, V, Type>;
+  friend walks;
   static constexpr bool one_per_key = !impl::is_bag;
 
  public:
@@ -76,7 +50,7 @@ class table {
   using object = std::pair<K, V>;
   /// What lookup and take return: the value, or every value of the key.
   using values = std::conditional_t<one_per_key, std::optional<V>, std::vector<V>>;
-  using predicate = std::function<bool(const K&, const V&)>;
+  using predicate = typename detail::table_walks<table, K, V, Type>::predicate;
 
   /// A null handle; every operation on it throws table_error `deleted`.
   table() = default;
@@ -186,6 +160,32 @@ class table {
       return true;
     });
   }
+  /// Calls fn(V&) on a copy of key `k`'s value and stores the copy, under
+  /// the key's lock: atomic and isolated, and when fn throws nothing
+  /// changes. A missing key starts from `default_value`; without one it
+  /// throws table_error no_key. Returns what fn returns.
+  /// @mirrors no ets function (ETS keeps no code in tables): what an Erlang
+  ///   program does with a process serialising its read-modify-writes
+  template <class F>
+  decltype(auto) update(const K& k, F&& fn,
+                        std::optional<V> default_value = std::nullopt) requires one_per_key
+      && std::invocable<F&, V&> {
+    core().check_write("table::update");
+    return t_->modify(k, [&](V* v, auto&& insert) -> decltype(auto) {
+      if (v == nullptr && !default_value)
+        throw table_error(table_error::kind::no_key,
+                          "table::update: no object has this key and no default was given");
+      V next = v != nullptr ? *v : std::move(*default_value);
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, V&>>) {
+        fn(next);
+        store(v, insert, std::move(next));
+      } else {
+        auto r = fn(next);
+        store(v, insert, std::move(next));
+        return r;
+      }
+    });
+  }
   /// Removes every object.
   /// @mirrors ets:delete_all_objects/1
   void delete_all_objects() {
@@ -216,85 +216,6 @@ class table {
     t_->read(k, [&](const V&) { found = true; });
     return found;
   }
-  /// The first key (in key order for ordered_set, in the table's hash
-  /// order otherwise), nullopt when empty.
-  /// @mirrors ets:first/1
-  std::optional<K> first() const { return key_after(nullptr, "table::first"); }
-  /// The key after `k`, whether or not `k` is still present; nullopt at the
-  /// end. Safe while others write: a key present for the whole walk is
-  /// returned exactly once (no safe_fixtable needed).
-  /// @mirrors ets:next/2
-  std::optional<K> next(const K& k) const { return key_after(&k, "table::next"); }
-  /// The last key (ordered_set); first() for the other kinds, as in ETS.
-  /// @mirrors ets:last/1
-  std::optional<K> last() const {
-    if constexpr (Type == table_type::ordered_set) {
-      core().check_read("table::last");
-      return t_->key_before(nullptr);
-    } else {
-      return first();
-    }
-  }
-  /// The key before `k` (ordered_set); next(k) for the other kinds, as in ETS.
-  /// @mirrors ets:prev/2
-  std::optional<K> prev(const K& k) const {
-    if constexpr (Type == table_type::ordered_set) {
-      core().check_read("table::prev");
-      return t_->key_before(&k);
-    } else {
-      return next(k);
-    }
-  }
-
-  /// Every object for which `pred(key, value)`, in table order.
-  /// @mirrors ets:select/2
-  std::vector<object> select(const predicate& pred) const {
-    std::vector<object> out;
-    walk("table::select", nullptr, nullptr, [&](const object& o) {
-      if (pred(o.first, o.second)) out.push_back(o);
-      return true;
-    });
-    return out;
-  }
-  /// Up to `limit` matching objects and a continuation for the rest.
-  /// @mirrors ets:select/3
-  select_page<K, V> select(const predicate& pred, std::size_t limit) const {
-    return select(select_continuation<K, V>{pred, limit, std::nullopt, std::nullopt});
-  }
-  /// The objects with lo <= key < hi matching `pred`, up to `limit`
-  /// (ordered_set): only that range of the tree is visited.
-  /// @mirrors ets:select/3 with a bound key range in the match head
-  select_page<K, V> select_range(K lo, K hi, const predicate& pred, std::size_t limit) const
-      requires(Type == table_type::ordered_set) {
-    core().check_read("table::select_range");
-    return select(select_continuation<K, V>{pred, limit, t_->key_before_range(lo), std::move(hi)});
-  }
-  /// The next page of a select.
-  /// @mirrors ets:select/1
-  select_page<K, V> select(const select_continuation<K, V>& c) const {
-    select_page<K, V> page;
-    std::optional<K> last;
-    const bool done = walk("table::select", c.after ? &*c.after : nullptr, c.hi ? &*c.hi : nullptr,
-                           [&](const object& o) {
-                             if (page.objects.size() >= c.limit && !(last && *last == o.first))
-                               return false;
-                             last = o.first;
-                             if (c.pred(o.first, o.second)) page.objects.push_back(o);
-                             return true;
-                           });
-    if (!done) page.rest = select_continuation<K, V>{c.pred, c.limit, last, c.hi};
-    return page;
-  }
-  /// How many objects match `pred`.
-  /// @mirrors ets:select_count/2
-  std::size_t select_count(const predicate& pred) const {
-    std::size_t n = 0;
-    walk("table::select_count", nullptr, nullptr, [&](const object& o) {
-      n += pred(o.first, o.second) ? 1 : 0;
-      return true;
-    });
-    return n;
-  }
   /// Removes the objects matching `pred` and returns how many, stripe by
   /// stripe under its lock: `pred` must not use this table.
   /// @mirrors ets:select_delete/2
@@ -302,22 +223,6 @@ class table {
     core().check_write("table::select_delete");
     return t_->remove_all_if(pred);
   }
-  /// fn(acc, key, value) over every object, in table order.
-  /// @mirrors ets:foldl/3
-  template <class Acc, class F>
-  Acc foldl(F&& fn, Acc acc) const {
-    walk("table::foldl", nullptr, nullptr, [&](const object& o) {
-      acc = fn(std::move(acc), o.first, o.second);
-      return true;
-    });
-    return acc;
-  }
-  /// Every object, in table order.
-  /// @mirrors ets:tab2list/1
-  std::vector<object> tab2list() const {
-    return select([](const K&, const V&) { return true; });
-  }
-
   // --- the table itself ---
 
   /// Deletes the table and its objects (a write: the owner, or anyone for
@@ -354,35 +259,18 @@ class table {
     if (!t_) throw table_error(table_error::kind::deleted, "table: a null table handle");
     return *t_;
   }
+  template <class Insert>
+  static void store(V* v, Insert& insert, V&& next) {
+    if (v != nullptr)
+      *v = std::move(next);
+    else
+      insert(std::move(next));
+  }
   static values to_values(std::vector<V> vs) {
     if constexpr (one_per_key)
       return vs.empty() ? values() : values(std::move(vs.front()));
     else
       return vs;
-  }
-  std::optional<K> key_after(const K* k, const char* op) const {
-    core().check_read(op);
-    std::vector<object> one;
-    t_->chunk(k, 1, one);
-    if (one.empty()) return std::nullopt;
-    return one.front().first;
-  }
-  /// Calls f(object) in table order after `after`, below `hi`, chunk by
-  /// chunk (no lock held while f runs); stops when f returns false.
-  /// Returns true when the end was reached.
-  template <class F>
-  bool walk(const char* op, const K* after, const K* hi, F&& f) const {
-    core().check_read(op);
-    std::vector<object> chunk;
-    std::optional<K> from = after ? std::optional<K>(*after) : std::nullopt;
-    for (;;) {
-      chunk.clear();
-      const bool end = t_->chunk(from ? &*from : nullptr, 256, chunk, hi);
-      for (const object& o : chunk)
-        if (!f(o)) return false;
-      if (end || chunk.empty()) return true;
-      from = chunk.back().first;
-    }
   }
   template <class C, class Get>
   C update_counter_at(const K& k, counter_op op, std::optional<V> dflt, Get get) {
@@ -392,15 +280,7 @@ class table {
         throw table_error(table_error::kind::no_key,
                           "table::update_counter: no object has this key and no default was given");
       V* target = v != nullptr ? v : &*dflt;  // the default goes in only once updated
-      C& c = get(*target);
-      C next{};
-      if (__builtin_add_overflow(c, op.incr, &next))
-        throw table_error(table_error::kind::overflow,
-                          "table::update_counter: the counter overflows");
-      if (op.threshold &&
-          ((op.incr >= 0 && next > *op.threshold) || (op.incr < 0 && next < *op.threshold)))
-        next = static_cast<C>(op.set_value);
-      c = next;
+      const C next = get(*target) = apply_counter_op(get(*target), op);
       if (v == nullptr) insert(std::move(*dflt));
       return next;
     });

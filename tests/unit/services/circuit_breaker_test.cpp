@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "otp/runtime/errors.hpp"
+#include "otp/runtime/mailbox.hpp"
+#include "otp/runtime/node.hpp"
 
 using namespace std::chrono_literals;
 
@@ -213,6 +215,34 @@ TEST(CircuitBreaker, ConcurrentAsksWhileHalfOpenGrantOneProbe) {
   for (auto& p : held) p.success();
   EXPECT_EQ(b.state(), otp::circuit_state::closed);
   EXPECT_EQ(f.transitions(), "closed>open open>half_open half_open>closed ");
+}
+
+// Rule (store): a breaker made with the name of one that opened finds its
+// circuit open (its failures and opening time kept in the table); a store it
+// may not write leaves it working in memory.
+TEST(CircuitBreaker, StateKeptInAStoreSurvivesTheBreaker) {
+  fixture f;
+  otp::node n;
+  otp::mailbox mb(n);
+  auto store = otp::table<std::string, otp::circuit_record>::create();
+  {
+    auto o = f.options(2);
+    o.store = store;
+    otp::circuit_breaker b(o);
+    b.melt();
+    b.melt();
+    EXPECT_EQ(b.state(), otp::circuit_state::open);
+  }
+  auto o = f.options(2);
+  o.store = store;
+  otp::circuit_breaker again(o);
+  EXPECT_EQ(again.state(), otp::circuit_state::open);
+  EXPECT_FALSE(again.ask().granted());
+  f.advance(5000ms);
+  otp::circuit_permit probe = again.ask();  // the reset timeout counts from the first opening
+  EXPECT_TRUE(probe.granted());
+  probe.success();
+  EXPECT_EQ(store.lookup("gateway")->state, otp::circuit_state::closed);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "otp/runtime/errors.hpp"
+#include "otp/runtime/mailbox.hpp"
+#include "otp/runtime/node.hpp"
 
 using namespace std::chrono_literals;
 
@@ -116,6 +118,33 @@ TEST(RateLimiter, ConcurrentChecksNeverOverspend) {
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(allowed.load(), 1000);
+}
+
+// Rule (buckets in a table): the buckets outlive the limiter object and the
+// process that made it; a new limiter over the same table goes on refusing a
+// customer who spent the burst, and sweep/size/reset work through the table.
+TEST(RateLimiter, BucketsKeptInATableOutliveTheLimiter) {
+  manual_clock clock;
+  otp::node n;
+  otp::mailbox mb(n);
+  auto buckets =
+      otp::table<std::string, otp::rate_bucket>::create({.access = otp::table_access::public_});
+  {
+    otp::rate_limiter first({.rate_per_second = 1, .burst = 2}, buckets, clock.fn());
+    EXPECT_TRUE(first.check("ann").allowed);
+    EXPECT_TRUE(first.check("ann").allowed);
+  }
+  otp::rate_limiter second({.rate_per_second = 1, .burst = 2}, buckets, clock.fn());
+  const otp::rate_decision d = second.check("ann");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.retry_after, 1000ms);
+  EXPECT_EQ(second.size(), 1u);
+  EXPECT_DOUBLE_EQ(second.peek("bob"), 2.0);
+  clock.advance(5s);
+  EXPECT_EQ(second.sweep(), 1u);
+  EXPECT_EQ(second.size(), 0u);
+  buckets.erase_table();
+  EXPECT_THROW(otp::rate_limiter({.rate_per_second = 1, .burst = 2}, buckets), otp::table_error);
 }
 
 }  // namespace

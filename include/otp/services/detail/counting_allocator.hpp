@@ -13,9 +13,10 @@ struct counting_allocator {
   std::size_t* bytes;  // the owner's counter, guarded by the owner's lock
 
   explicit counting_allocator(std::size_t* b) noexcept : bytes(b) {}
+  // NOLINTBEGIN(google-explicit-constructor): containers rebind allocators implicitly
   template <class U>
-  counting_allocator(const counting_allocator<U>& o) noexcept
-      : bytes(o.bytes) {}  // NOLINT(google-explicit-constructor)
+  counting_allocator(const counting_allocator<U>& o) noexcept : bytes(o.bytes) {}
+  // NOLINTEND(google-explicit-constructor)
 
   T* allocate(std::size_t n) {
     T* p = std::allocator<T>().allocate(n);
