@@ -31,6 +31,9 @@ class table_keeper {
     otp::pid keeper;
   };
 
+  using info =
+      otp::types<otp::ets_transfer<bucket_table>, otp::ets_transfer<breaker_table>, heir_wanted>;
+
   table_keeper(std::string name, std::string partner);
 
   otp::server_result init();

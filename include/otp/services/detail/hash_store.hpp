@@ -9,7 +9,7 @@
 // table (docs/decisions/0006-tables.md).
 //
 // Invariants:
-//  1. hash_[i] == 0 marks an empty slot; a live object's hash is never 0.
+//  1. s_[i].hash == 0 marks an empty slot; a live object's hash is never 0.
 //  2. Occupied slots are in ascending (hash, key) order, key order used only
 //     for keys that have operator<; objects of one key are adjacent, in
 //     insertion order (bags).
@@ -56,30 +56,30 @@ class hash_store {
   /// Slots in the arrays (positions are below this).
   std::size_t slots() const noexcept { return slots_; }
   /// Bytes of the slot arrays.
-  std::size_t bytes() const noexcept { return slots_ * (sizeof(std::uint64_t) + sizeof(object)); }
+  std::size_t bytes() const noexcept { return slots_ * sizeof(slot); }
 
   /// The first slot of key `k` (hash `h`), or npos.
   std::size_t find(std::uint64_t h, const K& k) const noexcept {
     if (slots_ == 0) return npos;
-    for (std::size_t i = home(h); i < slots_ && hash_[i] != 0 && hash_[i] <= h; ++i)
-      if (hash_[i] == h && at(i).first == k) return i;
+    for (std::size_t i = home(h); i < slots_ && s_[i].hash != 0 && s_[i].hash <= h; ++i)
+      if (s_[i].hash == h && at(i).first == k) return i;
     return npos;
   }
   /// The slot after `i` holding the same key, or npos.
   std::size_t next_same(std::size_t i) const noexcept {
     std::size_t j = i + 1;
-    return j < slots_ && hash_[j] == hash_[i] && at(j).first == at(i).first ? j : npos;
+    return j < slots_ && s_[j].hash == s_[i].hash && at(j).first == at(i).first ? j : npos;
   }
-  object& at(std::size_t i) noexcept { return *std::launder(reinterpret_cast<object*>(&obj_[i])); }
+  object& at(std::size_t i) noexcept { return *std::launder(reinterpret_cast<object*>(s_[i].obj)); }
   const object& at(std::size_t i) const noexcept {
-    return *std::launder(reinterpret_cast<const object*>(&obj_[i]));
+    return *std::launder(reinterpret_cast<const object*>(s_[i].obj));
   }
 
   /// Inserts `o` after the objects of its key (bags keep insertion order).
   void insert_after_key(std::uint64_t h, object o) {
     if ((size_ + 1) * 8 > capacity_ * 7) grow();
     std::size_t i = home(h);
-    while (i < slots_ && hash_[i] != 0 && !key_before(h, o.first, i)) ++i;
+    while (i < slots_ && s_[i].hash != 0 && !key_before(h, o.first, i)) ++i;
     if (!place(i, h, std::move(o))) {
       grow();
       insert_after_key(h, std::move(o));
@@ -90,20 +90,20 @@ class hash_store {
   void erase_at(std::size_t i) noexcept {
     at(i).~object();
     std::size_t j = i + 1;
-    while (j < slots_ && hash_[j] != 0 && home(hash_[j]) < j) {
-      new (&obj_[j - 1]) object(std::move(at(j)));
+    while (j < slots_ && s_[j].hash != 0 && home(s_[j].hash) < j) {
+      new (s_[j - 1].obj) object(std::move(at(j)));
       at(j).~object();
-      hash_[j - 1] = hash_[j];
+      s_[j - 1].hash = s_[j].hash;
       ++j;
     }
-    hash_[j - 1] = 0;
+    s_[j - 1].hash = 0;
     --size_;
   }
 
   /// The first occupied slot at or after `i`, or npos.
   std::size_t occupied_from(std::size_t i) const noexcept {
     for (; i < slots_; ++i)
-      if (hash_[i] != 0) return i;
+      if (s_[i].hash != 0) return i;
     return npos;
   }
   /// The first slot whose object comes after key `k` (hash `h`) in the
@@ -111,22 +111,23 @@ class hash_store {
   std::size_t after_key(std::uint64_t h, const K& k) const noexcept {
     if (slots_ == 0) return npos;
     std::size_t i = home(h);
-    while (i < slots_ && hash_[i] != 0 && !key_before(h, k, i)) ++i;
+    while (i < slots_ && s_[i].hash != 0 && !key_before(h, k, i)) ++i;
     return occupied_from(i);
   }
-  std::uint64_t hash_at(std::size_t i) const noexcept { return hash_[i]; }
+  std::uint64_t hash_at(std::size_t i) const noexcept { return s_[i].hash; }
 
   void clear() noexcept {
     for (std::size_t i = 0; i < slots_; ++i)
-      if (hash_[i] != 0) at(i).~object();
-    hash_.reset();
-    obj_.reset();
+      if (s_[i].hash != 0) at(i).~object();
+    s_.reset();
     slots_ = capacity_ = size_ = 0;
   }
 
  private:
-  struct alignas(object) cell {
-    std::byte bytes[sizeof(object)];
+  /// A slot: the hash next to the object, so a lookup touches one place.
+  struct slot {
+    std::uint64_t hash = 0;
+    alignas(object) std::byte obj[sizeof(object)];
   };
   static constexpr std::size_t kTail = 16;  // slots past the last home
 
@@ -136,7 +137,7 @@ class hash_store {
   }
   /// True when key `k` (hash `h`) goes before the object in slot `i`.
   bool key_before(std::uint64_t h, const K& k, std::size_t i) const noexcept {
-    if (h != hash_[i]) return h < hash_[i];
+    if (h != s_[i].hash) return h < s_[i].hash;
     if constexpr (std::totally_ordered<K>) return k < at(i).first;
     return false;
   }
@@ -144,15 +145,15 @@ class hash_store {
   /// array has no empty slot left after `i`.
   bool place(std::size_t i, std::uint64_t h, object&& o) {
     std::size_t j = i;
-    while (j < slots_ && hash_[j] != 0) ++j;
+    while (j < slots_ && s_[j].hash != 0) ++j;
     if (j >= slots_) return false;
     for (; j > i; --j) {
-      new (&obj_[j]) object(std::move(at(j - 1)));
+      new (s_[j].obj) object(std::move(at(j - 1)));
       at(j - 1).~object();
-      hash_[j] = hash_[j - 1];
+      s_[j].hash = s_[j - 1].hash;
     }
-    new (&obj_[i]) object(std::move(o));
-    hash_[i] = h;
+    new (s_[i].obj) object(std::move(o));
+    s_[i].hash = h;
     ++size_;
     return true;
   }
@@ -170,26 +171,24 @@ class hash_store {
     const std::size_t old_cap = std::exchange(capacity_, cap);
     std::size_t next = 0;
     for (std::size_t i = 0; i < slots_; ++i) {  // where each goes: does it fit?
-      if (hash_[i] == 0) continue;
-      next = std::max(home(hash_[i]), next) + 1;
+      if (s_[i].hash == 0) continue;
+      next = std::max(home(s_[i].hash), next) + 1;
     }
     if (next > slots) {
       capacity_ = old_cap;
       return false;
     }
-    auto hashes = std::make_unique<std::uint64_t[]>(slots);
-    auto cells = std::make_unique<cell[]>(slots);
+    auto fresh = std::make_unique<slot[]>(slots);
     next = 0;
     for (std::size_t i = 0; i < slots_; ++i) {
-      if (hash_[i] == 0) continue;
-      const std::size_t p = std::max(home(hash_[i]), next);
-      hashes[p] = hash_[i];
-      new (&cells[p]) object(std::move(at(i)));
+      if (s_[i].hash == 0) continue;
+      const std::size_t p = std::max(home(s_[i].hash), next);
+      fresh[p].hash = s_[i].hash;
+      new (fresh[p].obj) object(std::move(at(i)));
       at(i).~object();
       next = p + 1;
     }
-    hash_ = std::move(hashes);
-    obj_ = std::move(cells);
+    s_ = std::move(fresh);
     slots_ = slots;
     return true;
   }
@@ -198,8 +197,7 @@ class hash_store {
   std::size_t capacity_ = 0;  // homes are 0 .. capacity_-1
   std::size_t slots_ = 0;     // capacity_ + kTail, or 0
   std::size_t size_ = 0;
-  std::unique_ptr<std::uint64_t[]> hash_;
-  std::unique_ptr<cell[]> obj_;
+  std::unique_ptr<slot[]> s_;
 };
 
 }  // namespace otp::detail

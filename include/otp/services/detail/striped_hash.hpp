@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <vector>
 
 #include "otp/services/detail/hash_store.hpp"
@@ -25,21 +24,23 @@ class striped_hash {
   using object = std::pair<K, V>;
   using store = hash_store<K, V>;
 
-  striped_hash(bool write_concurrency, bool read_concurrency)
-      : bits_(write_concurrency ? 6 : 0), readers_share_(read_concurrency) {
+  striped_hash(bool write_concurrency, bool read_concurrency) : bits_(write_concurrency ? 6 : 0) {
     stripes_ = std::make_unique<stripe[]>(std::size_t{1} << bits_);
-    for (std::size_t i = 0; i < count(); ++i) stripes_[i].s = std::make_unique<store>(bits_);
+    for (std::size_t i = 0; i < count(); ++i) {
+      stripes_[i].mu = std::make_unique<store_lock>(read_concurrency);
+      stripes_[i].s = std::make_unique<store>(bits_);
+    }
   }
 
   static std::uint64_t hash(const K& k) { return mix_hash(std::hash<K>{}(k)); }
 
-  /// Calls `f(store&, hash)` on the stripe of `k`, under its lock (shared
-  /// when `write` is false and the table has read_concurrency).
+  /// Calls `f(store&, hash)` on the stripe of `k`, under its lock (for
+  /// writing or reading).
   template <class F>
   decltype(auto) with_key(const K& k, bool write, F&& f) {
     const std::uint64_t h = hash(k);
     stripe& st = stripes_[index(h)];
-    store_lock lock(st.mu, write || !readers_share_);
+    store_guard lock(*st.mu, write);
     return f(*st.s, h);
   }
   template <class F>
@@ -51,9 +52,9 @@ class striped_hash {
   /// locked for writing: the many-object operations' isolation.
   template <class F>
   decltype(auto) with_stripes(const std::vector<std::size_t>& idx, F&& f) {
-    std::vector<std::unique_lock<std::shared_mutex>> locks;
+    std::vector<std::unique_lock<store_lock>> locks;
     locks.reserve(idx.size());
-    for (std::size_t i : idx) locks.emplace_back(stripes_[i].mu);
+    for (std::size_t i : idx) locks.emplace_back(*stripes_[i].mu);
     return f();
   }
   store& stripe_of(std::uint64_t h) noexcept { return *stripes_[index(h)].s; }
@@ -76,7 +77,7 @@ class striped_hash {
     }
     for (; si < count(); ++si) {
       const stripe& st = stripes_[si];
-      store_lock lock(st.mu, !readers_share_);
+      store_guard lock(*st.mu, false);
       const store& s = *st.s;
       std::size_t i = after != nullptr ? s.after_key(h, *after) : s.occupied_from(0);
       after = nullptr;
@@ -92,7 +93,7 @@ class striped_hash {
   template <class F>
   void each_stripe_locked(F&& f) {
     for (std::size_t i = 0; i < count(); ++i) {
-      std::unique_lock lock(stripes_[i].mu);
+      store_guard lock(*stripes_[i].mu, true);
       f(*stripes_[i].s);
     }
   }
@@ -100,7 +101,7 @@ class striped_hash {
   std::size_t size() const {
     std::size_t n = 0;
     for (std::size_t i = 0; i < count(); ++i) {
-      store_lock lock(stripes_[i].mu, !readers_share_);
+      store_guard lock(*stripes_[i].mu, false);
       n += stripes_[i].s->size();
     }
     return n;
@@ -108,7 +109,7 @@ class striped_hash {
   std::size_t bytes() const {
     std::size_t n = sizeof(*this) + count() * sizeof(stripe);
     for (std::size_t i = 0; i < count(); ++i) {
-      store_lock lock(stripes_[i].mu, !readers_share_);
+      store_guard lock(*stripes_[i].mu, false);
       n += sizeof(store) + stripes_[i].s->bytes();
     }
     return n;
@@ -117,7 +118,7 @@ class striped_hash {
 
  private:
   struct alignas(64) stripe {
-    mutable std::shared_mutex mu;
+    std::unique_ptr<store_lock> mu;
     std::unique_ptr<store> s;
   };
   static bool same_key_as_last(const store& s, std::size_t i, const std::vector<object>& out) {
@@ -125,7 +126,6 @@ class striped_hash {
   }
 
   unsigned bits_;
-  bool readers_share_;
   std::unique_ptr<stripe[]> stripes_;
 };
 

@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <utility>
 #include <vector>
 
@@ -25,7 +24,8 @@ namespace otp::detail {
 /// An ordered_set's objects: a B-tree under one reader-writer lock.
 template <class K, class V>
 struct ordered_store {
-  mutable std::shared_mutex mu;
+  explicit ordered_store(bool read_concurrency) : mu(read_concurrency) {}
+  mutable store_lock mu;
   std::size_t bytes = 0;  // the tree's nodes, counted by its allocator
   absl::btree_map<K, V, std::less<K>, counting_allocator<std::pair<const K, V>>> map{
       counting_allocator<std::pair<const K, V>>(&bytes)};
@@ -40,13 +40,15 @@ class table_impl final : public table_core,
   static constexpr bool is_bag = Type == table_type::bag || Type == table_type::duplicate_bag;
 
   explicit table_impl(const table_options& o)
-      : table_core(Type, o), hash_(o.write_concurrency, o.read_concurrency) {}
+      : table_core(Type, o),
+        hash_(o.write_concurrency, o.read_concurrency),
+        tree_(o.read_concurrency) {}
 
   // --- one key ---
 
   void insert(K k, V v) {
     if constexpr (ordered) {
-      std::unique_lock lock(tree_.mu);
+      store_guard lock(tree_.mu, true);
       tree_.map.insert_or_assign(std::move(k), std::move(v));
     } else {
       hash_.with_key(k, true, [&](hash_store<K, V>& s, std::uint64_t h) {
@@ -58,7 +60,7 @@ class table_impl final : public table_core,
   template <class F>
   decltype(auto) modify(const K& k, F&& f) {
     if constexpr (ordered) {
-      std::unique_lock lock(tree_.mu);
+      store_guard lock(tree_.mu, true);
       auto it = tree_.map.find(k);
       return f(it == tree_.map.end() ? nullptr : &it->second,
                [&](V v) { return &tree_.map.emplace(k, std::move(v)).first->second; });
@@ -76,7 +78,7 @@ class table_impl final : public table_core,
   template <class F>
   void read(const K& k, F&& f) const {
     if constexpr (ordered) {
-      store_lock lock(tree_.mu, !read_concurrency);
+      store_guard lock(tree_.mu, false);
       auto it = tree_.map.find(k);
       if (it != tree_.map.end()) f(it->second);
     } else {
@@ -91,7 +93,7 @@ class table_impl final : public table_core,
   std::vector<V> remove_if(const K& k, F&& drop) {
     std::vector<V> out;
     if constexpr (ordered) {
-      std::unique_lock lock(tree_.mu);
+      store_guard lock(tree_.mu, true);
       auto it = tree_.map.find(k);
       if (it != tree_.map.end() && drop(it->second)) {
         out.push_back(std::move(it->second));
@@ -119,7 +121,7 @@ class table_impl final : public table_core,
   /// Inserts all of `objs`; with `only_new`, none when any key is present.
   bool insert_many(std::vector<object> objs, bool only_new) {
     if constexpr (ordered) {
-      std::unique_lock lock(tree_.mu);
+      store_guard lock(tree_.mu, true);
       if (only_new)
         for (const auto& o : objs)
           if (tree_.map.contains(o.first)) return false;
@@ -154,7 +156,7 @@ class table_impl final : public table_core,
   bool chunk(const K* after, std::size_t max, std::vector<object>& out,
              const K* hi = nullptr) const {
     if constexpr (ordered) {
-      store_lock lock(tree_.mu, !read_concurrency);
+      store_guard lock(tree_.mu, false);
       auto it = after == nullptr ? tree_.map.begin() : tree_.map.upper_bound(*after);
       for (; it != tree_.map.end(); ++it) {
         if (hi != nullptr && !(it->first < *hi)) return true;
@@ -168,14 +170,14 @@ class table_impl final : public table_core,
   }
   /// The first object at or after `lo` (ordered_set's range start).
   std::optional<K> key_before_range(const K& lo) const requires ordered {
-    store_lock lock(tree_.mu, !read_concurrency);
+    store_guard lock(tree_.mu, false);
     auto it = tree_.map.lower_bound(lo);
     if (it == tree_.map.begin()) return std::nullopt;
     return std::prev(it)->first;
   }
   /// The key before `k` (ordered_set), or the last key when k is null.
   std::optional<K> key_before(const K* k) const requires ordered {
-    store_lock lock(tree_.mu, !read_concurrency);
+    store_guard lock(tree_.mu, false);
     auto it = k == nullptr ? tree_.map.end() : tree_.map.lower_bound(*k);
     if (it == tree_.map.begin()) return std::nullopt;
     return std::prev(it)->first;
@@ -185,7 +187,7 @@ class table_impl final : public table_core,
   std::size_t remove_all_if(F&& drop) {
     std::size_t n = 0;
     if constexpr (ordered) {
-      std::unique_lock lock(tree_.mu);
+      store_guard lock(tree_.mu, true);
       n = absl::erase_if(tree_.map, [&](const auto& kv) { return drop(kv.first, kv.second); });
     } else {
       hash_.each_stripe_locked([&](hash_store<K, V>& s) {
@@ -206,7 +208,7 @@ class table_impl final : public table_core,
   /// Empties the table in one isolated step (every lock held at once).
   void clear() {
     if constexpr (ordered) {
-      std::unique_lock lock(tree_.mu);
+      store_guard lock(tree_.mu, true);
       tree_.map.clear();
     } else {
       std::vector<std::size_t> all(hash_.count());
@@ -223,7 +225,7 @@ class table_impl final : public table_core,
   void send_transfer(pid to, pid from, std::any data) override;  // table.hpp
   std::size_t object_count() const override {
     if constexpr (ordered) {
-      store_lock lock(tree_.mu, !read_concurrency);
+      store_guard lock(tree_.mu, false);
       return tree_.map.size();
     } else {
       return hash_.size();
@@ -231,7 +233,7 @@ class table_impl final : public table_core,
   }
   std::size_t memory_bytes() const override {
     if constexpr (ordered) {
-      store_lock lock(tree_.mu, !read_concurrency);
+      store_guard lock(tree_.mu, false);
       return sizeof(*this) + tree_.bytes;
     } else {
       return sizeof(*this) + hash_.bytes();
