@@ -104,10 +104,10 @@ TEST(EtsUpdateCounter, IncrThresholdAndDefault) {
   }
 }
 
-struct session {
+struct web_session {
   std::string user;
   int requests = 0;
-  bool operator==(const session&) const = default;
+  bool operator==(const web_session&) const = default;
 };
 
 // Rule (ets:update_counter and update_element on a field): the member is
@@ -115,13 +115,13 @@ struct session {
 TEST(EtsUpdateElement, FieldsOfAStruct) {
   otp::node n;
   otp::mailbox mb(n);
-  auto t = otp::table<int, session, table_type::ordered_set>::create();
-  t.insert(1, session{"ann", 0});
-  EXPECT_EQ(t.update_counter(1, &session::requests, {.incr = 3}), 3);
-  EXPECT_TRUE(t.update_element(1, &session::user, std::string("bob")));
-  EXPECT_EQ(t.lookup(1), (session{"bob", 3}));
-  EXPECT_FALSE(t.update_element(2, &session::user, std::string("x")));
-  EXPECT_EQ(t.update_counter(2, &session::requests, {.incr = 1}, session{"new", 41}), 42);
+  auto t = otp::table<int, web_session, table_type::ordered_set>::create();
+  t.insert(1, web_session{"ann", 0});
+  EXPECT_EQ(t.update_counter(1, &web_session::requests, {.incr = 3}), 3);
+  EXPECT_TRUE(t.update_element(1, &web_session::user, std::string("bob")));
+  EXPECT_EQ(t.lookup(1), (web_session{"bob", 3}));
+  EXPECT_FALSE(t.update_element(2, &web_session::user, std::string("x")));
+  EXPECT_EQ(t.update_counter(2, &web_session::requests, {.incr = 1}, web_session{"new", 41}), 42);
 }
 
 // Rule (update_counter on a full counter): overflow of the C++ type is an
@@ -155,18 +155,18 @@ TEST(EtsInsert, ManyKeysThroughGrowthAndErase) {
 TEST(EtsUpdate, ReadModifyWriteIsAtomicAndAllOrNothing) {
   otp::node n;
   otp::mailbox mb(n);
-  auto t = otp::table<int, session>::create();
-  EXPECT_THROW(t.update(1, [](session& s) { ++s.requests; }), otp::table_error);
+  auto t = otp::table<int, web_session>::create();
+  EXPECT_THROW(t.update(1, [](web_session& s) { ++s.requests; }), otp::table_error);
   EXPECT_EQ(t.update(
-                1, [](session& s) { return ++s.requests; }, session{"ann", 0}),
+                1, [](web_session& s) { return ++s.requests; }, web_session{"ann", 0}),
             1);
   EXPECT_THROW(t.update(1,
-                        [](session& s) {
+                        [](web_session& s) {
                           s.user = "half-done";
                           throw std::runtime_error("no");
                         }),
                std::runtime_error);
-  EXPECT_EQ(t.lookup(1), (session{"ann", 1}));
+  EXPECT_EQ(t.lookup(1), (web_session{"ann", 1}));
 }
 
 }  // namespace

@@ -15,10 +15,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using kind = otp::table_error::kind;
-using tab = otp::table<int, int>;
+using int_table = otp::table<int, int>;
 
 template <class F>
-kind error_of(F&& f) {
+kind table_error_of(F&& f) {
   try {
     f();
   } catch (const otp::table_error& e) {
@@ -28,18 +28,18 @@ kind error_of(F&& f) {
   return kind::deleted;
 }
 
-struct made {
-  tab t;
+struct table_made {
+  int_table t;
 };
-struct go_on {};
+struct table_go_on {};
 
-/// Creates a table with `o`, reports it to `parent`, then waits for go_on
+/// Creates a table with `o`, reports it to `parent`, then waits for table_go_on
 /// (or gives it to `to` first when set).
-otp::proc owner_of(otp::pid parent, otp::table_options o) {
-  auto t = tab::create(std::move(o));
+otp::proc table_owner_body(otp::pid parent, otp::table_options o) {
+  auto t = int_table::create(std::move(o));
   t.insert(1, 100);
-  otp::send(parent, made{t});
-  co_await otp::receive([](go_on) {});
+  otp::send(parent, table_made{t});
+  co_await otp::receive([](table_go_on) {});
 }
 
 // Rule (ets:new/2 protected, the default): others read, only the owner
@@ -47,29 +47,29 @@ otp::proc owner_of(otp::pid parent, otp::table_options o) {
 TEST(EtsAccess, ProtectedLetsOthersReadButNotWrite) {
   otp::node n;
   otp::mailbox mb(n);
-  otp::pid o = otp::spawn(owner_of, otp::self(), otp::table_options{});
-  tab t = mb.receive<made>().t;
+  otp::pid o = otp::spawn(table_owner_body, otp::self(), otp::table_options{});
+  int_table t = mb.receive<table_made>().t;
   EXPECT_EQ(t.lookup(1), 100);
-  EXPECT_EQ(error_of([&] { t.insert(2, 2); }), kind::access);
+  EXPECT_EQ(table_error_of([&] { t.insert(2, 2); }), kind::access);
   EXPECT_FALSE(t.member(2));
-  otp::send(o, go_on{});
+  otp::send(o, table_go_on{});
 }
 
 // Rule (private): only the owner reads; (public): anyone writes.
 TEST(EtsAccess, PrivateRefusesReadsAndPublicAllowsWrites) {
   otp::node n;
   otp::mailbox mb(n);
-  otp::pid p =
-      otp::spawn(owner_of, otp::self(), otp::table_options{.access = otp::table_access::private_});
-  tab priv = mb.receive<made>().t;
-  EXPECT_EQ(error_of([&] { (void)priv.lookup(1); }), kind::access);
-  otp::pid q =
-      otp::spawn(owner_of, otp::self(), otp::table_options{.access = otp::table_access::public_});
-  tab pub = mb.receive<made>().t;
+  otp::pid p = otp::spawn(table_owner_body, otp::self(),
+                          otp::table_options{.access = otp::table_access::private_});
+  int_table priv = mb.receive<table_made>().t;
+  EXPECT_EQ(table_error_of([&] { (void)priv.lookup(1); }), kind::access);
+  otp::pid q = otp::spawn(table_owner_body, otp::self(),
+                          otp::table_options{.access = otp::table_access::public_});
+  int_table pub = mb.receive<table_made>().t;
   pub.insert(2, 2);
   EXPECT_EQ(pub.lookup(2), 2);
-  otp::send(p, go_on{});
-  otp::send(q, go_on{});
+  otp::send(p, table_go_on{});
+  otp::send(q, table_go_on{});
 }
 
 // Rule (owner exit, no heir): the table is deleted before the owner's
@@ -77,14 +77,14 @@ TEST(EtsAccess, PrivateRefusesReadsAndPublicAllowsWrites) {
 TEST(EtsOwnership, OwnerExitDeletesTheTableBeforeItsDown) {
   otp::node n;
   otp::mailbox mb(n);
-  otp::pid o = otp::spawn(owner_of, otp::self(), otp::table_options{.name = "sessions"});
-  tab t = mb.receive<made>().t;
+  otp::pid o = otp::spawn(table_owner_body, otp::self(), otp::table_options{.name = "sessions"});
+  int_table t = mb.receive<table_made>().t;
   otp::ref m = otp::monitor(o);
-  otp::send(o, go_on{});
+  otp::send(o, table_go_on{});
   (void)otp_test::wait_down(mb, m);
   EXPECT_FALSE(t.info().has_value());
-  EXPECT_EQ(error_of([&] { (void)t.lookup(1); }), kind::deleted);
-  EXPECT_EQ(error_of([&] { (void)tab::named("sessions"); }), kind::no_such_table);
+  EXPECT_EQ(table_error_of([&] { (void)t.lookup(1); }), kind::deleted);
+  EXPECT_EQ(table_error_of([&] { (void)int_table::named("sessions"); }), kind::no_such_table);
 }
 
 // Rule (heir): when the owner exits the heir becomes the owner, with the
@@ -93,12 +93,12 @@ TEST(EtsOwnership, HeirInheritsTheTableWithItsObjects) {
   otp::node n;
   otp::mailbox mb(n);
   otp::pid o =
-      otp::spawn(owner_of, otp::self(),
+      otp::spawn(table_owner_body, otp::self(),
                  otp::table_options{.heir = otp::self(), .heir_data = std::string("keep")});
-  tab t = mb.receive<made>().t;
+  int_table t = mb.receive<table_made>().t;
   otp::ref m = otp::monitor(o);
-  otp::send(o, go_on{});
-  auto tr = mb.receive<otp::ets_transfer<tab>>();
+  otp::send(o, table_go_on{});
+  auto tr = mb.receive<otp::ets_transfer<int_table>>();
   EXPECT_EQ(tr.table, t);
   EXPECT_EQ(tr.from, o);
   EXPECT_EQ(std::any_cast<std::string>(tr.heir_data), "keep");
@@ -115,10 +115,10 @@ TEST(EtsOwnership, ADeadHeirMeansDeletion) {
   auto [heir, hm] = otp::spawn_monitor(otp_test::wait_for_stop);
   otp::send(heir, otp_test::stop{});
   (void)otp_test::wait_down(mb, hm);
-  otp::pid o = otp::spawn(owner_of, otp::self(), otp::table_options{.heir = heir});
-  tab t = mb.receive<made>().t;
+  otp::pid o = otp::spawn(table_owner_body, otp::self(), otp::table_options{.heir = heir});
+  int_table t = mb.receive<table_made>().t;
   otp::ref m = otp::monitor(o);
-  otp::send(o, go_on{});
+  otp::send(o, table_go_on{});
   (void)otp_test::wait_down(mb, m);
   EXPECT_FALSE(t.info().has_value());
 }
@@ -128,18 +128,18 @@ TEST(EtsOwnership, ADeadHeirMeansDeletion) {
 TEST(EtsGiveAway, ToALiveProcessAndItsErrors) {
   otp::node n;
   otp::mailbox mb(n);
-  tab t = tab::create();
-  EXPECT_EQ(error_of([&] { t.give_away(otp::self()); }), kind::bad_recipient);
-  EXPECT_EQ(error_of([&] { t.give_away(otp::pid()); }), kind::bad_recipient);
-  EXPECT_EQ(error_of([&] { t.give_away(otp::pid(99, 1, 1)); }), kind::bad_recipient);
+  int_table t = int_table::create();
+  EXPECT_EQ(table_error_of([&] { t.give_away(otp::self()); }), kind::bad_recipient);
+  EXPECT_EQ(table_error_of([&] { t.give_away(otp::pid()); }), kind::bad_recipient);
+  EXPECT_EQ(table_error_of([&] { t.give_away(otp::pid(99, 1, 1)); }), kind::bad_recipient);
   auto [dead, dm] = otp::spawn_monitor(otp_test::wait_for_stop);
   otp::send(dead, otp_test::stop{});
   (void)otp_test::wait_down(mb, dm);
-  EXPECT_EQ(error_of([&] { t.give_away(dead); }), kind::bad_recipient);
-  otp::pid o = otp::spawn(owner_of, otp::self(), otp::table_options{});
-  tab other = mb.receive<made>().t;
-  EXPECT_EQ(error_of([&] { other.give_away(otp::self()); }), kind::not_owner);
-  otp::send(o, go_on{});
+  EXPECT_EQ(table_error_of([&] { t.give_away(dead); }), kind::bad_recipient);
+  otp::pid o = otp::spawn(table_owner_body, otp::self(), otp::table_options{});
+  int_table other = mb.receive<table_made>().t;
+  EXPECT_EQ(table_error_of([&] { other.give_away(otp::self()); }), kind::not_owner);
+  otp::send(o, table_go_on{});
   EXPECT_EQ(t.owner(), otp::self());
 }
 
@@ -148,13 +148,14 @@ TEST(EtsGiveAway, ToALiveProcessAndItsErrors) {
 TEST(EtsNamed, FoundByNameAndUnique) {
   otp::node n;
   otp::mailbox mb(n);
-  tab t = tab::create({.name = "cache"});
-  EXPECT_EQ(tab::named("cache"), t);
-  EXPECT_EQ(error_of([] { (void)tab::create({.name = "cache"}); }), kind::name_taken);
-  EXPECT_EQ(error_of([] { (void)otp::table<int, long>::named("cache"); }), kind::type_mismatch);
+  int_table t = int_table::create({.name = "cache"});
+  EXPECT_EQ(int_table::named("cache"), t);
+  EXPECT_EQ(table_error_of([] { (void)int_table::create({.name = "cache"}); }), kind::name_taken);
+  EXPECT_EQ(table_error_of([] { (void)otp::table<int, long>::named("cache"); }),
+            kind::type_mismatch);
   t.erase_table();
-  EXPECT_EQ(error_of([&] { t.insert(1, 1); }), kind::deleted);
-  (void)tab::create({.name = "cache"});  // the name is free again
+  EXPECT_EQ(table_error_of([&] { t.insert(1, 1); }), kind::deleted);
+  (void)int_table::create({.name = "cache"});  // the name is free again
 }
 
 // Rule (ets:info/1): size, owner, heir, type, access, name; memory grows
@@ -179,10 +180,10 @@ TEST(EtsInfo, ReportsTheTable) {
   EXPECT_EQ(t.info()->heir, otp::self());
 }
 
-// Rule: a table is made by a process (or a mailbox thread).
+// Rule: a table is table_made by a process (or a mailbox thread).
 TEST(EtsNew, OutsideAProcessIsAnError) {
   otp::node n;
-  EXPECT_EQ(error_of([] { (void)tab::create(); }), kind::not_a_process);
+  EXPECT_EQ(table_error_of([] { (void)int_table::create(); }), kind::not_a_process);
 }
 
 }  // namespace
