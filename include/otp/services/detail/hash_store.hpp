@@ -22,6 +22,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <new>
 #include <optional>
@@ -178,7 +179,10 @@ class hash_store {
       capacity_ = old_cap;
       return false;
     }
-    auto fresh = std::make_unique<slot[]>(slots);
+    // calloc: a large block comes from fresh zeroed pages, without the
+    // memset that zeroing `new slot[]` would cost (hash 0 is an empty slot).
+    slot_array fresh(static_cast<slot*>(std::calloc(slots, sizeof(slot))));
+    if (!fresh) throw std::bad_alloc();
     next = 0;
     for (std::size_t i = 0; i < slots_; ++i) {
       if (s_[i].hash == 0) continue;
@@ -197,7 +201,11 @@ class hash_store {
   std::size_t capacity_ = 0;  // homes are 0 .. capacity_-1
   std::size_t slots_ = 0;     // capacity_ + kTail, or 0
   std::size_t size_ = 0;
-  std::unique_ptr<slot[]> s_;
+  struct free_slots {
+    void operator()(slot* p) const noexcept { std::free(p); }
+  };
+  using slot_array = std::unique_ptr<slot[], free_slots>;
+  slot_array s_;
 };
 
 }  // namespace otp::detail
