@@ -35,17 +35,6 @@ struct tally {
   }
 };
 
-[[noreturn]] void fail(const char* workload, const char* what) {
-  std::fprintf(stderr, "otp_bench %s: %s\n", workload, what);
-  std::exit(1);
-}
-
-otp::node_options node_opts(const options& o) {
-  otp::node_options n;
-  n.schedulers = o.schedulers;
-  return n;
-}
-
 otp::server_ref<tally> start_tally(const char* workload, std::uint64_t expected, otp::pid report) {
   auto s = otp::gen_server::start<tally>(expected, report).get();
   if (!s.is_ok()) fail(workload, "the server did not start");

@@ -34,17 +34,6 @@ struct finished {
   double ns;
 };
 
-[[noreturn]] void fail(const char* workload, const char* what) {
-  std::fprintf(stderr, "otp_bench %s: %s\n", workload, what);
-  std::exit(1);
-}
-
-otp::node_options opts(const options& o) {
-  otp::node_options n;
-  n.schedulers = o.schedulers;
-  return n;
-}
-
 /// Runs `job` in a process and returns its ns (the process times itself).
 double in_process(otp::node& node, otp::mailbox& me, std::function<void()> job) {
   node.spawn(
@@ -88,7 +77,7 @@ double per_s(double ops, double ns) { return ops / (ns / 1e9); }
 }  // namespace
 
 void ets_insert(const options& o) {
-  otp::node node(opts(o));
+  otp::node node(node_opts(o));
   otp::mailbox me(node);
   auto t = set_table::create({.access = otp::table_access::public_});
   const double ns = in_process(node, me, [&] {
@@ -102,7 +91,7 @@ void ets_insert(const options& o) {
 }
 
 void ets_lookup(const options& o) {
-  otp::node node(opts(o));
+  otp::node node(node_opts(o));
   otp::mailbox me(node);
   auto t = set_table::create();
   fill(t);
@@ -117,7 +106,7 @@ void ets_lookup(const options& o) {
 }
 
 void ets_lookup_par(const options& o) {
-  otp::node node(opts(o));
+  otp::node node(node_opts(o));
   otp::mailbox me(node);
   auto t = set_table::create({.access = otp::table_access::public_, .read_concurrency = true});
   fill(t);
@@ -135,7 +124,7 @@ void ets_lookup_par(const options& o) {
 }
 
 void ets_mixed_par(const options& o) {
-  otp::node node(opts(o));
+  otp::node node(node_opts(o));
   otp::mailbox me(node);
   auto t = set_table::create(
       {.access = otp::table_access::public_, .read_concurrency = true, .write_concurrency = true});
@@ -160,7 +149,7 @@ void ets_mixed_par(const options& o) {
 }
 
 void ets_counter_par(const options& o) {
-  otp::node node(opts(o));
+  otp::node node(node_opts(o));
   otp::mailbox me(node);
   auto t = set_table::create({.access = otp::table_access::public_, .write_concurrency = true});
   for (key_t c = 0; c < kCounters; ++c) t.insert(c, 0);
@@ -196,7 +185,7 @@ double ordered_writers(otp::node& node, otp::mailbox& me, int writers) {
 }  // namespace
 
 void ets_ordered(const options& o) {
-  otp::node node(opts(o));
+  otp::node node(node_opts(o));
   otp::mailbox me(node);
   auto t = ordered_table::create({.access = otp::table_access::public_});
   const double insert_ns = in_process(node, me, [&] {
@@ -218,7 +207,7 @@ void ets_ordered(const options& o) {
 }
 
 void ets_select(const options& o) {
-  otp::node node(opts(o));
+  otp::node node(node_opts(o));
   otp::mailbox me(node);
   auto t = ordered_table::create();
   fill(t);
@@ -241,7 +230,7 @@ void ets_select(const options& o) {
 }
 
 void ets_bytes(const options& o) {
-  otp::node node(opts(o));
+  otp::node node(node_opts(o));
   otp::mailbox me(node);
   auto t = set_table::create();
   fill(t);

@@ -31,6 +31,17 @@ extern char** environ;
 
 namespace otp_bench {
 
+void fail(const char* workload, const char* what) {
+  std::fprintf(stderr, "otp_bench %s: %s\n", workload, what);
+  std::exit(1);
+}
+
+otp::node_options node_opts(const options& o) {
+  otp::node_options n;
+  n.schedulers = o.schedulers;
+  return n;
+}
+
 namespace {
 
 // A "Key:   1234 kB" line of /proc/self/status, in bytes (0 if missing).

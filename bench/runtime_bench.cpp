@@ -31,17 +31,6 @@ struct token {
   std::int64_t left;  // hops still to go
 };
 
-otp::node_options node_opts(const options& o) {
-  otp::node_options n;
-  n.schedulers = o.schedulers;
-  return n;
-}
-
-[[noreturn]] void fail(const char* workload, const char* what) {
-  std::fprintf(stderr, "otp_bench %s: %s\n", workload, what);
-  std::exit(1);
-}
-
 constexpr double kMiB = 1024.0 * 1024.0;
 
 // Waits until only the main thread's mailbox is left.

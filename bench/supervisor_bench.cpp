@@ -44,11 +44,6 @@ struct bench_child {
   int handle_call(echo_req r) { return r.v; }
 };
 
-[[noreturn]] void fail(const char* workload, const std::string& what) {
-  std::fprintf(stderr, "otp_bench %s: %s\n", workload, what.c_str());
-  std::exit(1);
-}
-
 otp::node_options node_opts(const options& o, bool reports) {
   otp::node_options n;
   n.schedulers = o.schedulers;
@@ -147,7 +142,7 @@ figures run_driver(const options& o, const char* workload, bool reports,
   otp::mailbox mb(node);
   node.spawn(driver, mb.self());
   figures f = mb.receive<figures>();
-  if (!f.error.empty()) fail(workload, f.error);
+  if (!f.error.empty()) fail(workload, f.error.c_str());
   return f;
 }
 

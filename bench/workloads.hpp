@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "otp/runtime/node.hpp"
+
 namespace otp_bench {
 
 struct options {
@@ -82,6 +84,13 @@ void ets_ordered(const options& o);
 void ets_select(const options& o);
 /// Bytes per (int64, int64) object in a 1M set (info().memory / N).
 void ets_bytes(const options& o);
+
+// --- helpers (otp_bench.cpp) ---
+
+/// Prints "otp_bench WORKLOAD: WHAT" to stderr and exits with status 1.
+[[noreturn]] void fail(const char* workload, const char* what);
+/// A node with the run's scheduler count.
+otp::node_options node_opts(const options& o);
 
 // --- measurement helpers (otp_bench.cpp) ---
 
