@@ -41,7 +41,7 @@ struct table_options {
   /// taking it alone: faster when many threads read at once, a little
   /// slower for one reader.
   bool read_concurrency = false;
-  /// 64 stripes, each under its own lock (set and bag kinds), instead of
+  /// 32 stripes, each under its own lock (set and bag kinds), instead of
   /// one: writers to different keys rarely wait for each other.
   bool write_concurrency = false;
 };

@@ -221,7 +221,15 @@ class table_impl final : public table_core,
 
   // --- table_core ---
 
-  void drop_objects() noexcept override { clear(); }
+  /// Stripe by stripe: the table is already marked deleted, so nobody can
+  /// see a half-emptied table.
+  void drop_objects() noexcept override {
+    if constexpr (ordered) {
+      clear();
+    } else {
+      hash_.each_stripe_locked([](hash_store<K, V>& s) { s.clear(); });
+    }
+  }
   void send_transfer(pid to, pid from, std::any data) override;  // table.hpp
   std::size_t object_count() const override {
     if constexpr (ordered) {
