@@ -89,6 +89,12 @@ TEST(EtsSelect, PagesWithAContinuationAndARange) {
   EXPECT_EQ(range.objects.front().first, 200);
   EXPECT_EQ(range.objects.back().first, 299);
   EXPECT_FALSE(range.rest.has_value());
+  try {
+    (void)t.select(even, 0);
+    FAIL() << "a limit of 0 was taken";
+  } catch (const otp::table_error& e) {
+    EXPECT_EQ(e.why(), otp::table_error::kind::bad_limit);
+  }
 }
 
 // Rule (safe traversal): while other threads insert and delete keys of

@@ -161,9 +161,9 @@ class table : public detail::table_walks<table<K, V, Type>, K, V, Type> {
     });
   }
   /// Calls fn(V&) on a copy of key `k`'s value and stores the copy, under
-  /// the key's lock: atomic and isolated, and when fn throws nothing
-  /// changes. A missing key starts from `default_value`; without one it
-  /// throws table_error no_key. Returns what fn returns.
+  /// the key's lock (fn must not use any table): atomic and isolated, and
+  /// when fn throws nothing changes. A missing key starts from
+  /// `default_value`; without one it throws table_error no_key.
   /// @mirrors no ets function (ETS keeps no code in tables): what an Erlang
   ///   program does with a process serialising its read-modify-writes
   template <class F>

@@ -25,6 +25,7 @@ class table_error : public badarg {
     no_key,         // update_counter on a missing key and no default object
     not_a_process,  // create outside a process or mailbox thread
     overflow,       // update_counter past the counter type's range
+    bad_limit,      // a select with a limit of 0
   };
   table_error(kind k, const std::string& what) : badarg(what), kind_(k) {}
   kind why() const noexcept { return kind_; }

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "otp/services/table_error.hpp"
 #include "otp/services/table_options.hpp"
 #include "otp/services/table_select.hpp"
 
@@ -66,8 +67,10 @@ class table_walks {
   }
   /// Up to `limit` matching objects (more when a bag's last key has
   /// several) and a continuation for the rest.
+  /// @throws table_error bad_limit for a limit of 0 (ETS: badarg).
   /// @mirrors ets:select/3
   select_page<K, V> select(const predicate& pred, std::size_t limit) const {
+    check_limit(limit);
     return select(select_continuation<K, V>{pred, limit, std::nullopt, std::nullopt});
   }
   /// The objects with lo <= key < hi matching `pred`, up to `limit`
@@ -76,12 +79,14 @@ class table_walks {
   select_page<K, V> select_range(K lo, K hi, const predicate& pred, std::size_t limit) const
       requires(Type == table_type::ordered_set) {
     self().core().check_read("table::select_range");
+    check_limit(limit);
     return select(
         select_continuation<K, V>{pred, limit, self().t_->key_before_range(lo), std::move(hi)});
   }
   /// The next page of a select.
   /// @mirrors ets:select/1
   select_page<K, V> select(const select_continuation<K, V>& c) const {
+    check_limit(c.limit);
     select_page<K, V> page;
     std::optional<K> last;
     const bool done = walk("table::select", c.after ? &*c.after : nullptr, c.hi ? &*c.hi : nullptr,
@@ -123,6 +128,10 @@ class table_walks {
 
  private:
   const Table& self() const { return static_cast<const Table&>(*this); }
+  static void check_limit(std::size_t limit) {
+    if (limit == 0)
+      throw table_error(table_error::kind::bad_limit, "table::select: the limit must be > 0");
+  }
 
   std::optional<K> key_after(const K* k, const char* op) const {
     self().core().check_read(op);
