@@ -4,7 +4,7 @@
 // that every key present throughout a walk is seen exactly once, and that
 // the counts add up at the end. Run under TSan and ASan by `make test`.
 //
-// No sleeps: the writers stop when the walkers have done their rounds.
+// Nothing waits on a clock: the writers stop when the walkers have done their rounds.
 #include <gtest/gtest.h>
 
 #include <atomic>
