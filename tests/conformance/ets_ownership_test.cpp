@@ -135,7 +135,8 @@ TEST(EtsGiveAway, ToALiveProcessAndItsErrors) {
   auto [dead, dm] = otp::spawn_monitor(otp_test::wait_for_stop);
   otp::send(dead, otp_test::stop{});
   (void)otp_test::wait_down(mb, dm);
-  EXPECT_EQ(table_error_of([&] { t.give_away(dead); }), kind::bad_recipient);
+  const otp::pid gone = dead;  // a structured binding: Clang 14 cannot capture it
+  EXPECT_EQ(table_error_of([&] { t.give_away(gone); }), kind::bad_recipient);
   otp::pid o = otp::spawn(table_owner_body, otp::self(), otp::table_options{});
   int_table other = mb.receive<table_made>().t;
   EXPECT_EQ(table_error_of([&] { other.give_away(otp::self()); }), kind::not_owner);
