@@ -29,12 +29,12 @@ otp::application_spec logged_app(const std::string& name, otp::pid log,
     o.name = name + "_sup";
     co_return co_await otp::supervisor::start_link({}, {logged_spec(log, name)}, o);
   };
-  s.prep_stop = [name, log] { otp::send(log, event{"prep_stop", name}); };
-  s.stop = [name, log] { otp::send(log, event{"stop", name}); };
+  s.prep_stop = [name, log] { otp::send(log, child_event{"prep_stop", name}); };
+  s.stop = [name, log] { otp::send(log, child_event{"stop", name}); };
   return s;
 }
 
-std::vector<std::string> running(otp::node& n) {
+std::vector<std::string> running_apps(otp::node& n) {
   std::vector<std::string> out;
   for (const auto& a : otp::application::which_applications(n)) out.push_back(a.name);
   return out;
@@ -59,7 +59,7 @@ TEST_F(Application, EnsureAllStartedStartsDependenciesFirst) {
   ASSERT_TRUE(r) << r.to_string();
   EXPECT_EQ(r.names, (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(drain(mb), "ia ib ic ");
-  EXPECT_EQ(running(n), (std::vector<std::string>{"c", "b", "a"}));
+  EXPECT_EQ(running_apps(n), (std::vector<std::string>{"c", "b", "a"}));
   // Nothing left to start: ok with an empty list.
   auto again = otp::application::ensure_all_started("c").get();
   ASSERT_TRUE(again);
@@ -75,7 +75,7 @@ TEST_F(Application, StopRunsPrepStopShutdownStopAndKeepsDependencies) {
   drain(mb);
   ASSERT_TRUE(otp::application::stop("b").get());
   EXPECT_EQ(drain(mb), "pb tb sb ");
-  EXPECT_EQ(running(n), std::vector<std::string>{"a"});
+  EXPECT_EQ(running_apps(n), std::vector<std::string>{"a"});
   EXPECT_TRUE(otp::whereis("b_sup").is_null());
   auto again = otp::application::stop("b").get();
   EXPECT_EQ(again.error, otp::application_error::not_started);
@@ -91,7 +91,7 @@ TEST_F(Application, StopAllStopsInReverseStartOrder) {
   drain(mb);
   ASSERT_TRUE(otp::application::stop_all().get());
   EXPECT_EQ(drain(mb), "pc tc sc pb tb sb pa ta sa ");
-  EXPECT_TRUE(running(n).empty());
+  EXPECT_TRUE(running_apps(n).empty());
   // After stop_all the node takes no more starts.
   EXPECT_EQ(otp::application::start("a").get().error, otp::application_error::shutting_down);
 }
@@ -111,7 +111,7 @@ TEST_F(Application, StopAllWithNothingRunningAnswersAtOnce) {
   ASSERT_TRUE(otp::application::start("lib").get());
   EXPECT_FALSE(otp::application::start("bad").get());
   ASSERT_TRUE(otp::application::stop_all().get());
-  EXPECT_TRUE(running(n).empty());
+  EXPECT_TRUE(running_apps(n).empty());
 }
 
 // Rule: start of an application that was never loaded is unknown_application.
@@ -171,7 +171,7 @@ TEST_F(Application, StartCallbackThatThrowsOrFailsIsStartFailed) {
   load(e);
   auto r2 = otp::application::start("erring").get();
   EXPECT_EQ(r2.to_string(), "{error,{erring,bad_config}}");
-  EXPECT_TRUE(running(n).empty());
+  EXPECT_TRUE(running_apps(n).empty());
   // It can be started again once fixed: the failed start left it loaded.
   EXPECT_EQ(otp::application::start("erring").get().error, otp::application_error::start_failed);
 }
@@ -190,7 +190,7 @@ TEST_F(Application, FailedDependencyStopsWhatWasStartedForIt) {
   EXPECT_EQ(r.error, otp::application_error::start_failed);
   EXPECT_EQ(r.application, "bad");
   EXPECT_EQ(drain(mb), "ibase pbase tbase sbase ");
-  EXPECT_TRUE(running(n).empty());
+  EXPECT_TRUE(running_apps(n).empty());
 }
 
 // Rule: a temporary application's end is reported and the node goes on.
@@ -202,8 +202,8 @@ TEST_F(Application, TemporaryApplicationEndLeavesOthersRunning) {
   drain(mb);
   kill_and_wait(mb, otp::whereis("b_sup"));
   // The controller has seen it once which_applications no longer lists it.
-  while (running(n).size() != 1) mb.receive<event>(1ms);
-  EXPECT_EQ(running(n), std::vector<std::string>{"a"});
+  while (running_apps(n).size() != 1) mb.receive<child_event>(1ms);
+  EXPECT_EQ(running_apps(n), std::vector<std::string>{"a"});
   EXPECT_FALSE(otp::application::await_halt(n, 0ms));
 }
 
@@ -222,7 +222,7 @@ TEST_F(Application, PermanentApplicationEndHaltsTheNode) {
   while (!(halt = otp::application::await_halt(n, 0ms))) mb.receive<int>(1ms);
   EXPECT_EQ(halt->to_string(), "{application_terminated,p,killed}");
   EXPECT_EQ(drain(mb), "tp sp pb tb sb pa ta sa ");  // its child saw the kill first
-  EXPECT_TRUE(running(n).empty());
+  EXPECT_TRUE(running_apps(n).empty());
 }
 
 // Rule: a transient application halts the node only on an abnormal end.
@@ -231,7 +231,7 @@ TEST_F(Application, TransientApplicationHaltsOnlyOnAbnormalEnd) {
   ASSERT_TRUE(otp::application::start("t", otp::transient).get());
   otp::gen_server::stop(otp::supervisor::ref(otp::whereis("t_sup")), otp::exit_reason::shutdown())
       .get();
-  while (!running(n).empty()) mb.receive<int>(1ms);
+  while (!running_apps(n).empty()) mb.receive<int>(1ms);
   EXPECT_FALSE(otp::application::await_halt(n, 0ms));
 
   ASSERT_TRUE(otp::application::start("t", otp::transient).get());

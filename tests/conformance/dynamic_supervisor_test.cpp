@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/supervision.hpp"
 
 namespace {
 
@@ -19,9 +20,8 @@ using namespace std::chrono_literals;
 namespace dsup = otp::dynamic_supervisor;
 using kind = otp::exit_reason::kind;
 
-otp::node_options quiet() {
-  return {.manual = true, .on_report = [](const otp::report&) {}};
-}
+using otp_test::quiet_manual;
+using otp_test::reports_terminate;
 
 /// Stops with the reason it is cast.
 struct quitter {
@@ -31,16 +31,8 @@ struct quitter {
   otp::server_result handle_cast(quit q) { return otp::stop(std::move(q.why)); }
 };
 
-/// Traps exits and sends `id` to `log` when terminate runs.
-struct logged {
-  otp::pid log;
-  int id;
-  logged(otp::pid l, int i) : log(l), id(i) { otp::trap_exit(true); }
-  void terminate(const otp::exit_reason&) { otp::send(log, id); }
-};
-
 /// Traps exits and ignores them: only kill ends it.
-otp::proc stubborn() {
+otp::proc ignores_exits() {
   for (;;) co_await otp::receive([](otp::exit_msg&&) {});
 }
 
@@ -51,7 +43,7 @@ otp::child_spec stubborn_spec(std::chrono::milliseconds shutdown) {
     otp::spawn_options so;
     so.link = true;
     so.trap_exit = true;
-    co_return otp::start_result::ok(otp::spawn_opt(so, stubborn).child);
+    co_return otp::start_result::ok(otp::spawn_opt(so, ignores_exits).child);
   };
   return c;
 }
@@ -77,27 +69,27 @@ void end_child(otp::mailbox& mb, otp::pid p, otp::exit_reason why) {
                        [](const otp::down_msg&) {}));
 }
 
-std::vector<otp::pid> running(const dsup::ref& sup) {
+std::vector<otp::pid> running_children(const dsup::ref& sup) {
   std::vector<otp::pid> out;
   for (const otp::child_info& c : dsup::which_children(sup).get()) out.push_back(c.child);
   return out;
 }
 
-std::vector<int> drain(otp::mailbox& mb) {
-  std::vector<int> out;
-  while (auto id = mb.receive<int>(0ms)) out.push_back(*id);
+/// The ints queued in `mb`, sorted.
+std::vector<int> sorted_ints(otp::mailbox& mb) {
+  std::vector<int> out = otp_test::drain_ints(mb);
   std::sort(out.begin(), out.end());
   return out;
 }
 
 // Rule (permanent): a permanent child is restarted after any exit, even normal.
 TEST(DynamicSupervisorRestart, PermanentChildRestartsAfterAnyExit) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = dsup::start_link({.intensity = 5}).get();
   otp::pid a = start_quitter(mb, sup.ref(), otp::permanent);
   end_child(mb, a, otp::exit_reason::normal());
-  auto now = running(sup.ref());
+  auto now = running_children(sup.ref());
   ASSERT_EQ(now.size(), 1u);
   EXPECT_NE(now[0], a);
   EXPECT_TRUE(otp::is_alive(now[0]));
@@ -106,28 +98,28 @@ TEST(DynamicSupervisorRestart, PermanentChildRestartsAfterAnyExit) {
 // Rule (transient): restarted only after an abnormal exit; normal, shutdown
 // and {shutdown, _} remove it.
 TEST(DynamicSupervisorRestart, TransientChildRestartsOnlyAfterAbnormalExit) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = dsup::start_link({.intensity = 5}).get();
   end_child(mb, start_quitter(mb, sup.ref(), otp::transient), otp::exit_reason::normal());
   end_child(mb, start_quitter(mb, sup.ref(), otp::transient), otp::exit_reason::shutdown());
   end_child(mb, start_quitter(mb, sup.ref(), otp::transient), otp::exit_reason::shutdown("bye"));
-  EXPECT_TRUE(running(sup.ref()).empty());
+  EXPECT_TRUE(running_children(sup.ref()).empty());
   otp::pid a = start_quitter(mb, sup.ref(), otp::transient);
   end_child(mb, a, otp::exit_reason::other("boom"));
-  auto now = running(sup.ref());
+  auto now = running_children(sup.ref());
   ASSERT_EQ(now.size(), 1u);
   EXPECT_NE(now[0], a);
 }
 
 // Rule (temporary): never restarted; it leaves the supervisor when it ends.
 TEST(DynamicSupervisorRestart, TemporaryChildIsNeverRestarted) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = dsup::start_link({.intensity = 5}).get();
   end_child(mb, start_quitter(mb, sup.ref(), otp::temporary), otp::exit_reason::kill());
   end_child(mb, start_quitter(mb, sup.ref(), otp::temporary), otp::exit_reason::other("boom"));
-  EXPECT_TRUE(running(sup.ref()).empty());
+  EXPECT_TRUE(running_children(sup.ref()).empty());
   EXPECT_EQ(dsup::count_children(sup.ref()).get().specs, 0u);
 }
 
@@ -150,7 +142,7 @@ otp::start_result start_significant(const dsup::ref& sup) {
 // ends for good; all_significant when the last of them does; other children
 // are stopped then.
 TEST(DynamicSupervisorAutoShutdown, AnyAndAllSignificantEndTheSupervisor) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto any = dsup::start_link({.auto_shutdown = otp::auto_shutdown::any_significant}).get();
@@ -177,7 +169,7 @@ TEST(DynamicSupervisorAutoShutdown, AnyAndAllSignificantEndTheSupervisor) {
 // Rule: significant children are refused without auto_shutdown, and when
 // permanent (OTP's invalid_child_spec reasons).
 TEST(DynamicSupervisorAutoShutdown, SignificantChildrenNeedAutoShutdownAndATransientRestart) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto never = dsup::start_link().get();
   const otp::start_result r = start_significant(never.ref());
@@ -194,49 +186,49 @@ TEST(DynamicSupervisorAutoShutdown, SignificantChildrenNeedAutoShutdownAndATrans
 // Rule (intensity): more than `intensity` restarts within `period` stops all
 // children (terminate runs) and the supervisor exits with shutdown.
 TEST(DynamicSupervisorRestart, ExceedingIntensityStopsChildrenAndExitsShutdown) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto sup = dsup::start_link({.intensity = 1, .period = 5000ms}).get();
   otp::ref mon = otp::monitor(sup.child);
-  auto logger = dsup::start_child<logged>(sup.ref(), mb.self(), 7).get();
+  auto logger = dsup::start_child<reports_terminate>(sup.ref(), mb.self(), 7).get();
   ASSERT_TRUE(logger.is_ok());
   end_child(mb, start_quitter(mb, sup.ref(), otp::permanent), otp::exit_reason::kill());
   otp::pid restarted;  // restart 1 is within the intensity
-  for (otp::pid p : running(sup.ref()))
+  for (otp::pid p : running_children(sup.ref()))
     if (p != logger.child) restarted = p;
   ASSERT_FALSE(restarted.is_null());
   end_child(mb, restarted, otp::exit_reason::kill());  // restart 2 is one too many
   auto down = mb.receive(otp::when([mon](const otp::down_msg& d) { return d.monitor == mon; },
                                    [](otp::down_msg&& d) { return d; }));
   EXPECT_TRUE(down.reason.is_shutdown()) << down.reason;
-  EXPECT_EQ(drain(mb), std::vector<int>{7});
+  EXPECT_EQ(sorted_ints(mb), std::vector<int>{7});
   EXPECT_FALSE(otp::is_alive(logger.child));
 }
 
 // Rule (shutdown): stopping the supervisor runs terminate of every trapping
 // child (they get `shutdown`).
 TEST(DynamicSupervisorShutdown, StopRunsTerminateOfTrappingChildren) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto sup = dsup::start_link().get();
   for (int i = 1; i <= 3; ++i)
-    ASSERT_TRUE(dsup::start_child<logged>(sup.ref(), mb.self(), i).get());
+    ASSERT_TRUE(dsup::start_child<reports_terminate>(sup.ref(), mb.self(), i).get());
   otp::gen_server::stop(sup.ref(), otp::exit_reason::shutdown()).get();
-  EXPECT_EQ(drain(mb), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(sorted_ints(mb), (std::vector<int>{1, 2, 3}));
 }
 
 // Rule (shutdown timeout): a child that ignores `shutdown` is killed when its
 // shutdown time has passed; the others end at once.
 TEST(DynamicSupervisorShutdown, ChildIgnoringShutdownIsKilledAfterItsTimeout) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto sup = dsup::start_link().get();
   auto s = dsup::start_child(sup.ref(), stubborn_spec(1000ms)).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
-  ASSERT_TRUE(dsup::start_child<logged>(sup.ref(), mb.self(), 1).get());
+  ASSERT_TRUE(dsup::start_child<reports_terminate>(sup.ref(), mb.self(), 1).get());
   otp::ref m = otp::monitor(s.child);
   const auto t0 = n.now();
   otp::gen_server::stop(sup.ref(), otp::exit_reason::shutdown()).get();
@@ -245,16 +237,16 @@ TEST(DynamicSupervisorShutdown, ChildIgnoringShutdownIsKilledAfterItsTimeout) {
   auto down = mb.receive(otp::when([m](const otp::down_msg& d) { return d.monitor == m; },
                                    [](otp::down_msg&& d) { return d; }));
   EXPECT_TRUE(down.reason.is(kind::killed)) << down.reason;
-  EXPECT_EQ(drain(mb), std::vector<int>{1});
+  EXPECT_EQ(sorted_ints(mb), std::vector<int>{1});
 }
 
 // Rule (brutal_kill): the child is killed at once; its terminate does not run.
 TEST(DynamicSupervisorShutdown, BrutalKillChildIsKilledWithoutTerminate) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto sup = dsup::start_link().get();
-  otp::child_spec c = otp::worker<logged>("", mb.self(), 1);
+  otp::child_spec c = otp::worker<reports_terminate>("", mb.self(), 1);
   c.shutdown = otp::brutal_kill;
   auto s = dsup::start_child(sup.ref(), std::move(c)).get();
   ASSERT_TRUE(s.is_ok());
@@ -265,7 +257,7 @@ TEST(DynamicSupervisorShutdown, BrutalKillChildIsKilledWithoutTerminate) {
   auto down = mb.receive(otp::when([m](const otp::down_msg& d) { return d.monitor == m; },
                                    [](otp::down_msg&& d) { return d; }));
   EXPECT_TRUE(down.reason.is(kind::killed)) << down.reason;
-  EXPECT_TRUE(drain(mb).empty());
+  EXPECT_TRUE(sorted_ints(mb).empty());
 }
 
 }  // namespace

@@ -14,18 +14,18 @@
 namespace {
 
 using namespace std::chrono_literals;
-using kind = otp::table_error::kind;
+using table_error_kind = otp::table_error::kind;
 using int_table = otp::table<int, int>;
 
 template <class F>
-kind table_error_of(F&& f) {
+table_error_kind table_error_of(F&& f) {
   try {
     f();
   } catch (const otp::table_error& e) {
     return e.why();
   }
   ADD_FAILURE() << "no table_error";
-  return kind::deleted;
+  return table_error_kind::deleted;
 }
 
 struct table_made {
@@ -50,7 +50,7 @@ TEST(EtsAccess, ProtectedLetsOthersReadButNotWrite) {
   otp::pid o = otp::spawn(table_owner_body, otp::self(), otp::table_options{});
   int_table t = mb.receive<table_made>().t;
   EXPECT_EQ(t.lookup(1), 100);
-  EXPECT_EQ(table_error_of([&] { t.insert(2, 2); }), kind::access);
+  EXPECT_EQ(table_error_of([&] { t.insert(2, 2); }), table_error_kind::access);
   EXPECT_FALSE(t.member(2));
   otp::send(o, table_go_on{});
 }
@@ -62,7 +62,7 @@ TEST(EtsAccess, PrivateRefusesReadsAndPublicAllowsWrites) {
   otp::pid p = otp::spawn(table_owner_body, otp::self(),
                           otp::table_options{.access = otp::table_access::private_});
   int_table priv = mb.receive<table_made>().t;
-  EXPECT_EQ(table_error_of([&] { (void)priv.lookup(1); }), kind::access);
+  EXPECT_EQ(table_error_of([&] { (void)priv.lookup(1); }), table_error_kind::access);
   otp::pid q = otp::spawn(table_owner_body, otp::self(),
                           otp::table_options{.access = otp::table_access::public_});
   int_table pub = mb.receive<table_made>().t;
@@ -83,8 +83,9 @@ TEST(EtsOwnership, OwnerExitDeletesTheTableBeforeItsDown) {
   otp::send(o, table_go_on{});
   (void)otp_test::wait_down(mb, m);
   EXPECT_FALSE(t.info().has_value());
-  EXPECT_EQ(table_error_of([&] { (void)t.lookup(1); }), kind::deleted);
-  EXPECT_EQ(table_error_of([&] { (void)int_table::named("sessions"); }), kind::no_such_table);
+  EXPECT_EQ(table_error_of([&] { (void)t.lookup(1); }), table_error_kind::deleted);
+  EXPECT_EQ(table_error_of([&] { (void)int_table::named("sessions"); }),
+            table_error_kind::no_such_table);
 }
 
 // Rule (heir): when the owner exits the heir becomes the owner, with the
@@ -129,17 +130,18 @@ TEST(EtsGiveAway, ToALiveProcessAndItsErrors) {
   otp::node n;
   otp::mailbox mb(n);
   int_table t = int_table::create();
-  EXPECT_EQ(table_error_of([&] { t.give_away(otp::self()); }), kind::bad_recipient);
-  EXPECT_EQ(table_error_of([&] { t.give_away(otp::pid()); }), kind::bad_recipient);
-  EXPECT_EQ(table_error_of([&] { t.give_away(otp::pid(99, 1, 1)); }), kind::bad_recipient);
+  EXPECT_EQ(table_error_of([&] { t.give_away(otp::self()); }), table_error_kind::bad_recipient);
+  EXPECT_EQ(table_error_of([&] { t.give_away(otp::pid()); }), table_error_kind::bad_recipient);
+  EXPECT_EQ(table_error_of([&] { t.give_away(otp::pid(99, 1, 1)); }),
+            table_error_kind::bad_recipient);
   auto [dead, dm] = otp::spawn_monitor(otp_test::wait_for_stop);
   otp::send(dead, otp_test::stop{});
   (void)otp_test::wait_down(mb, dm);
   const otp::pid gone = dead;  // a structured binding: Clang 14 cannot capture it
-  EXPECT_EQ(table_error_of([&] { t.give_away(gone); }), kind::bad_recipient);
+  EXPECT_EQ(table_error_of([&] { t.give_away(gone); }), table_error_kind::bad_recipient);
   otp::pid o = otp::spawn(table_owner_body, otp::self(), otp::table_options{});
   int_table other = mb.receive<table_made>().t;
-  EXPECT_EQ(table_error_of([&] { other.give_away(otp::self()); }), kind::not_owner);
+  EXPECT_EQ(table_error_of([&] { other.give_away(otp::self()); }), table_error_kind::not_owner);
   otp::send(o, table_go_on{});
   EXPECT_EQ(t.owner(), otp::self());
 }
@@ -151,11 +153,12 @@ TEST(EtsNamed, FoundByNameAndUnique) {
   otp::mailbox mb(n);
   int_table t = int_table::create({.name = "cache"});
   EXPECT_EQ(int_table::named("cache"), t);
-  EXPECT_EQ(table_error_of([] { (void)int_table::create({.name = "cache"}); }), kind::name_taken);
+  EXPECT_EQ(table_error_of([] { (void)int_table::create({.name = "cache"}); }),
+            table_error_kind::name_taken);
   EXPECT_EQ(table_error_of([] { (void)otp::table<int, long>::named("cache"); }),
-            kind::type_mismatch);
+            table_error_kind::type_mismatch);
   t.erase_table();
-  EXPECT_EQ(table_error_of([&] { t.insert(1, 1); }), kind::deleted);
+  EXPECT_EQ(table_error_of([&] { t.insert(1, 1); }), table_error_kind::deleted);
   (void)int_table::create({.name = "cache"});  // the name is free again
 }
 
@@ -184,7 +187,7 @@ TEST(EtsInfo, ReportsTheTable) {
 // Rule: a table is table_made by a process (or a mailbox thread).
 TEST(EtsNew, OutsideAProcessIsAnError) {
   otp::node n;
-  EXPECT_EQ(table_error_of([] { (void)int_table::create(); }), kind::not_a_process);
+  EXPECT_EQ(table_error_of([] { (void)int_table::create(); }), table_error_kind::not_a_process);
 }
 
 }  // namespace

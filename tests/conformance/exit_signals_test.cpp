@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 
 namespace {
 
@@ -21,14 +22,10 @@ using namespace std::chrono_literals;
 using otp::exit_reason;
 using kind = otp::exit_reason::kind;
 
-struct ping {
-  otp::pid from;
-};
-struct pong {
-  otp::pid from;
-};
-/// What a recorder saw, in the order it saw it.
-struct event {
+using otp_test::ping;
+using otp_test::pong;
+/// What a trapping_recorder saw, in the order it saw it.
+struct recorded {
   std::string what;
 };
 
@@ -58,13 +55,13 @@ otp::proc die_linked(otp::pid peer, exit_reason reason) {
 /// Traps exits (spawn it with trap_exit set, so no signal comes first) and
 /// reports every int and exit_msg to `observer` as an event,
 /// in the order it receives them.
-otp::proc recorder(otp::pid observer) {
+otp::proc trapping_recorder(otp::pid observer) {
   otp::trap_exit(true);
   for (;;) {
-    co_await otp::receive([observer](int i) { otp::send(observer, event{std::to_string(i)}); },
+    co_await otp::receive([observer](int i) { otp::send(observer, recorded{std::to_string(i)}); },
                           [observer](otp::exit_msg m) {
                             if (m.from.is_null() && m.reason.is_shutdown()) otp::exit(m.reason);
-                            otp::send(observer, event{"EXIT " + m.reason.to_string()});
+                            otp::send(observer, recorded{"EXIT " + m.reason.to_string()});
                           });
   }
 }
@@ -333,11 +330,11 @@ TEST_F(ExitRules, ExitSelfNormalEndsTheCaller) {
       [](otp::pid observer) -> otp::proc {
         otp::exit(otp::self(), exit_reason::normal());
         co_await otp::yield();
-        otp::send(observer, event{"still alive"});
+        otp::send(observer, recorded{"still alive"});
       },
       mb.self());
   // The process's messages to us come before its DOWN, so the first of either decides.
-  auto first = mb.receive([](event e) { return e.what; },
+  auto first = mb.receive([](recorded e) { return e.what; },
                           [](otp::down_msg d) { return "DOWN " + d.reason.to_string(); });
   EXPECT_EQ(first, "DOWN normal");
 }
@@ -349,11 +346,11 @@ TEST_F(ExitRules, ExitSelfNormalIsAnExitMessageForATrappingCaller) {
         otp::trap_exit(true);
         otp::exit(otp::self(), exit_reason::normal());
         auto m = co_await otp::receive<otp::exit_msg>();
-        otp::send(observer, event{m.from == otp::self() ? "EXIT from self" : "EXIT from other"});
+        otp::send(observer, recorded{m.from == otp::self() ? "EXIT from self" : "EXIT from other"});
         otp::send(observer, m.reason);
       },
       mb.self());
-  EXPECT_EQ(mb.receive<event>().what, "EXIT from self");
+  EXPECT_EQ(mb.receive<recorded>().what, "EXIT from self");
   EXPECT_EQ(mb.receive<exit_reason>(), exit_reason::normal());
 }
 
@@ -455,14 +452,14 @@ TEST(ExitSignalsMailbox, KillEndsATrappingMailbox) {
 
 std::vector<std::string> events(otp::mailbox& mb, int count) {
   std::vector<std::string> out;
-  for (int i = 0; i < count; ++i) out.push_back(mb.receive<event>().what);
+  for (int i = 0; i < count; ++i) out.push_back(mb.receive<recorded>().what);
   return out;
 }
 
 // Signals from one sender arrive in the order sent: messages sent before an exit
 // signal reach a trapping process before the EXIT message, those after it after.
 TEST_F(SignalOrder, MessagesAndExitSignalFromOneSenderArriveInOrder) {
-  otp::pid r = n.spawn_opt({.trap_exit = true}, recorder, mb.self()).child;
+  otp::pid r = n.spawn_opt({.trap_exit = true}, trapping_recorder, mb.self()).child;
   otp::send(r, 1);
   otp::send(r, 2);
   otp::exit(r, exit_reason::normal());
@@ -474,7 +471,7 @@ TEST_F(SignalOrder, MessagesAndExitSignalFromOneSenderArriveInOrder) {
 
 // A linked process's messages reach a trapping process before its EXIT.
 TEST_F(SignalOrder, MessagesFromADyingLinkedProcessArriveBeforeItsExit) {
-  otp::pid r = n.spawn_opt({.trap_exit = true}, recorder, mb.self()).child;
+  otp::pid r = n.spawn_opt({.trap_exit = true}, trapping_recorder, mb.self()).child;
   n.spawn(
       [](otp::pid to) -> otp::proc {
         otp::link(to);
@@ -494,10 +491,10 @@ TEST_F(SignalOrder, SelectiveReceiveOfAnExitLeavesEarlierMessagesQueuedInOrder) 
         otp::trap_exit(true);
         co_await otp::receive<ping>();  // wait until everything is queued
         auto m = co_await otp::receive<otp::exit_msg>();
-        otp::send(observer, event{"EXIT " + m.reason.to_string()});
+        otp::send(observer, recorded{"EXIT " + m.reason.to_string()});
         for (int i = 0; i < 3; ++i) {
           int v = co_await otp::receive<int>();
-          otp::send(observer, event{std::to_string(v)});
+          otp::send(observer, recorded{std::to_string(v)});
         }
       },
       mb.self());
@@ -532,7 +529,7 @@ TEST(ExitSignalsThreaded, KillIsUntrappableAndLinksGetKilled) {
 TEST(ExitSignalsThreaded, MessagesAndExitSignalFromOneSenderArriveInOrder) {
   otp::node n({.schedulers = 2});
   otp::mailbox mb(n);
-  otp::pid r = n.spawn_opt({.trap_exit = true}, recorder, mb.self()).child;
+  otp::pid r = n.spawn_opt({.trap_exit = true}, trapping_recorder, mb.self()).child;
   std::vector<std::string> expected;
   for (int i = 0; i < 100; ++i) {
     otp::send(r, i);

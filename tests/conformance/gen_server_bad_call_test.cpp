@@ -13,7 +13,7 @@
 
 namespace {
 
-struct echo {
+struct text_echo {
   struct say {
     using reply = std::string;
     std::string text;
@@ -21,7 +21,7 @@ struct echo {
   std::string handle_call(say s) { return s.text; }
 };
 
-struct counter {
+struct fixed_counter {
   struct get {
     using reply = int;
   };
@@ -29,18 +29,18 @@ struct counter {
   int handle_call(get) { return n; }
 };
 
-struct fixture : ::testing::Test {
+struct bad_call_fixture : ::testing::Test {
   std::vector<otp::report> reports;
   otp::node n{
       {.manual = true, .on_report = [this](const otp::report& r) { reports.push_back(r); }}};
   otp::mailbox mb{n};
 };
 
-using GenServerBadCall = fixture;
+using GenServerBadCall = bad_call_fixture;
 
 /// The reason a call's exit carried, or "returned" when it did not exit.
 template <class Call>
-std::string exit_of(Call&& call) {
+std::string exit_text_of(Call&& call) {
   try {
     (void)std::forward<Call>(call).get();
     return "returned";
@@ -53,14 +53,14 @@ std::string exit_of(Call&& call) {
 // caller at once with {bad_call,Request,Server}; the server answers its own
 // requests afterwards, and logs one error report naming both types.
 TEST_F(GenServerBadCall, ACallOfAnotherServerTypeExitsWithBadCallAndTheServerGoesOn) {
-  auto c = otp::gen_server::start_link<counter>().get();
+  auto c = otp::gen_server::start_link<fixed_counter>().get();
   ASSERT_TRUE(c.is_ok());
-  const otp::server_ref<echo> wrong(c.child);
-  const std::string reason = exit_of(otp::call(wrong, echo::say{"hello"}, otp::infinity));
+  const otp::server_ref<text_echo> wrong(c.child);
+  const std::string reason = exit_text_of(otp::call(wrong, text_echo::say{"hello"}, otp::infinity));
   EXPECT_NE(reason.find("{bad_call,"), std::string::npos) << reason;
   EXPECT_NE(reason.find("echo::say"), std::string::npos) << reason;
   EXPECT_NE(reason.find("counter}"), std::string::npos) << reason;
-  EXPECT_EQ(otp::call(c.ref(), counter::get{}).get(), 7);
+  EXPECT_EQ(otp::call(c.ref(), fixed_counter::get{}).get(), 7);
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_NE(reports[0].headline.find("received a call it does not handle"), std::string::npos);
   EXPECT_NE(reports[0].field("request").find("echo::say"), std::string::npos);
@@ -74,7 +74,7 @@ TEST_F(GenServerBadCall, ASupervisorCallToADynamicSupervisorDoesNotHang) {
   auto d = otp::dynamic_supervisor::start_link().get();
   ASSERT_TRUE(d.is_ok());
   const std::string reason =
-      exit_of(otp::supervisor::which_children(otp::supervisor::ref(d.child)));
+      exit_text_of(otp::supervisor::which_children(otp::supervisor::ref(d.child)));
   EXPECT_NE(reason.find("{bad_call,"), std::string::npos) << reason;
   EXPECT_NE(reason.find("which_children"), std::string::npos) << reason;
   EXPECT_NE(reason.find("dynamic_supervisor"), std::string::npos) << reason;
@@ -84,13 +84,13 @@ TEST_F(GenServerBadCall, ASupervisorCallToADynamicSupervisorDoesNotHang) {
 // Rule: send_request to a server of another type gives an error response
 // with the bad_call reason (gen_server:wait_response's {error, ...}).
 TEST_F(GenServerBadCall, SendRequestToAnotherServerTypeGivesAnErrorResponse) {
-  auto c = otp::gen_server::start_link<counter>().get();
+  auto c = otp::gen_server::start_link<fixed_counter>().get();
   ASSERT_TRUE(c.is_ok());
-  auto id = otp::send_request(otp::server_ref<echo>(c.child), echo::say{"x"});
+  auto id = otp::send_request(otp::server_ref<text_echo>(c.child), text_echo::say{"x"});
   auto r = otp::wait_response(id, otp::infinity).get();
   ASSERT_EQ(r.state, decltype(r)::status::error);
   EXPECT_NE(r.reason.to_string().find("{bad_call,"), std::string::npos) << r.reason;
-  EXPECT_EQ(otp::call(c.ref(), counter::get{}).get(), 7);
+  EXPECT_EQ(otp::call(c.ref(), fixed_counter::get{}).get(), 7);
 }
 
 // Rule: sys:get_status names the behaviour: "supervisor" for supervisors
@@ -98,7 +98,7 @@ TEST_F(GenServerBadCall, SendRequestToAnotherServerTypeGivesAnErrorResponse) {
 TEST_F(GenServerBadCall, GetStatusNamesTheBehaviour) {
   auto s = otp::supervisor::start_link({}, {}).get();
   auto d = otp::dynamic_supervisor::start_link().get();
-  auto c = otp::gen_server::start_link<counter>().get();
+  auto c = otp::gen_server::start_link<fixed_counter>().get();
   ASSERT_TRUE(s.is_ok() && d.is_ok() && c.is_ok());
   EXPECT_EQ(otp::sys::get_status(s.child).get().behaviour, "supervisor");
   EXPECT_EQ(otp::sys::get_status(d.child).get().behaviour, "supervisor");

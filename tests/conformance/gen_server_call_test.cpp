@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 #include "support/gen_servers.hpp"
 
 namespace {
@@ -23,9 +24,9 @@ namespace {
 using namespace std::chrono_literals;
 using otp::exit_reason;
 using event = otp_test::server_event;
+using otp_test::go;
+using otp_test::tick;
 
-struct go {};
-struct tick {};
 struct helper_is {
   otp::pid pid;
 };

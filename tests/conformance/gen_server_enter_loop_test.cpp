@@ -15,7 +15,7 @@ using otp::exit_reason;
 using event = otp_test::server_event;
 
 /// The state the process hands to enter_loop.
-struct counter {
+struct entered_counter {
   struct get {
     using reply = int;
   };
@@ -32,7 +32,7 @@ otp::proc own_start(otp::starter st, otp::pid observer, std::string name, bool r
   otp::trap_exit(true);
   if (register_it) otp::register_name(name, otp::self());
   st.ack(otp::start_result::ok(otp::self()));
-  co_await otp::gen_server::enter_loop(st, counter{observer, 41}, otp::server_name(name));
+  co_await otp::gen_server::enter_loop(st, entered_counter{observer, 41}, otp::server_name(name));
 }
 
 class GenServerEnterLoop : public otp_test::gen_server_fixture {};
@@ -44,9 +44,9 @@ TEST_F(GenServerEnterLoop, TheProcessServesWithItsOwnStateAndStopsThroughTermina
   otp::trap_exit(true);
   auto s = otp::proc_lib::start_link({}, own_start, mb.self(), std::string("entered"), true).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
-  const otp::server_ref<counter> ref(s.child);
-  EXPECT_EQ(otp::call(ref, counter::get{}).get(), 41);
-  EXPECT_EQ(otp::call(otp::whereis<counter>("entered"), counter::get{}).get(), 41);
+  const otp::server_ref<entered_counter> ref(s.child);
+  EXPECT_EQ(otp::call(ref, entered_counter::get{}).get(), 41);
+  EXPECT_EQ(otp::call(otp::whereis<entered_counter>("entered"), entered_counter::get{}).get(), 41);
   const auto st = otp::sys::get_status(s.child).get();
   EXPECT_EQ(st.parent, mb.self());
   EXPECT_EQ(st.name, "entered");
@@ -88,11 +88,11 @@ TEST_F(GenServerEnterLoop, WithoutAStarterTheProcessIsItsOwnParent) {
   const otp::pid p = otp::spawn(
       [](otp::pid observer) -> otp::proc {
         otp::trap_exit(true);
-        co_await otp::gen_server::enter_loop(counter{observer, 7});
+        co_await otp::gen_server::enter_loop(entered_counter{observer, 7});
       },
       mb.self());
-  const otp::server_ref<counter> ref(p);
-  EXPECT_EQ(otp::call(ref, counter::get{}).get(), 7);
+  const otp::server_ref<entered_counter> ref(p);
+  EXPECT_EQ(otp::call(ref, entered_counter::get{}).get(), 7);
   otp::exit(p, exit_reason::other("bye"));
   EXPECT_EQ(next_event(), "EXIT bye");
   EXPECT_EQ(otp::sys::get_status(p).get().parent, p);

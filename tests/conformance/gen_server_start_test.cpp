@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 #include "support/gen_servers.hpp"
 
 namespace {
@@ -19,10 +20,12 @@ namespace {
 using namespace std::chrono_literals;
 using otp::exit_reason;
 using event = otp_test::server_event;
+using otp_test::go;
+using otp_test::never;
 
 // --- callback types -------------------------------------------------------------
 
-enum class init_does { ok, ignore, stop, raise, error };
+enum class init_outcome { ok, ignore, stop, raise, error };
 
 /// Sends its pid and whereis("probe") to the observer from init, then returns
 /// what it is told to.
@@ -31,21 +34,21 @@ struct probe {
     using reply = int;
   };
   otp::pid observer;
-  init_does what;
-  probe(otp::pid o, init_does w) : observer(o), what(w) {}
+  init_outcome what;
+  probe(otp::pid o, init_outcome w) : observer(o), what(w) {}
   otp::server_result init() {
     otp::send(observer, otp::self());
     otp::send(observer, event{otp::whereis("probe") == otp::self() ? "named" : "unnamed"});
     switch (what) {
-      case init_does::ok:
+      case init_outcome::ok:
         break;
-      case init_does::ignore:
+      case init_outcome::ignore:
         return otp::ignore();
-      case init_does::stop:
+      case init_outcome::stop:
         return otp::stop(exit_reason::other("bad_config"));
-      case init_does::raise:
+      case init_outcome::raise:
         throw std::runtime_error("init failed");
-      case init_does::error:
+      case init_outcome::error:
         return otp::init_error(exit_reason::other("bad_config"));
     }
     return otp::noreply();
@@ -61,15 +64,13 @@ struct throws_in_constructor {
   }
 };
 
-struct never_sent {};
-
 /// init is a coroutine that waits for a message nobody sends.
 struct slow_init {
   otp::pid observer;
   explicit slow_init(otp::pid o) : observer(o) {}
   otp::task<otp::server_result> init() {
     otp::send(observer, otp::self());
-    co_await otp::receive([](never_sent) {});
+    co_await otp::receive([](never) {});
     co_return otp::noreply();
   }
 };
@@ -79,17 +80,16 @@ template <class S, class... A>
 otp::proc start_and_report(otp::pid observer, A... args) {
   otp::start_result r = co_await otp::gen_server::start_link<S>(args...);
   otp::send(observer, r);
-  co_await otp::receive([](never_sent) {});
+  co_await otp::receive([](never) {});
 }
 
 struct poke {};
 struct step {
   int n;
 };
-struct note {
+struct cast_note {
   std::string what;
 };
-struct go {};
 
 /// init queues a message to itself and returns {continue, step{1}};
 /// handle_continue runs `steps` continues in a row.
@@ -107,7 +107,7 @@ struct continuer {
     return otp::noreply();
   }
   void handle_info(poke) { otp::send(observer, event{"info"}); }
-  void handle_cast(note n) { otp::send(observer, event{"cast " + n.what}); }
+  void handle_cast(cast_note n) { otp::send(observer, event{"cast " + n.what}); }
 };
 
 /// handle_continue is a coroutine that waits for `go` before it finishes.
@@ -121,7 +121,7 @@ struct waiting_continuer {
     otp::send(observer, event{"continue done"});
     co_return otp::noreply();
   }
-  void handle_cast(note n) { otp::send(observer, event{"cast " + n.what}); }
+  void handle_cast(cast_note n) { otp::send(observer, event{"cast " + n.what}); }
 };
 
 class GenServerStart : public otp_test::gen_server_fixture {
@@ -135,7 +135,7 @@ class GenServerStart : public otp_test::gen_server_fixture {
 // the caller is linked to the server.
 TEST_F(GenServerStart, StartLinkReturnsOkOnceInitHasRunAndLinksTheCaller) {
   otp::trap_exit(true);
-  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::ok).get();
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_outcome::ok).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
   EXPECT_EQ(mb.receive<otp::pid>(0), s.child);  // sent by init, already queued
   EXPECT_TRUE(node.is_alive(s.child));
@@ -150,7 +150,7 @@ TEST_F(GenServerStart, StartLinkReturnsOkOnceInitHasRunAndLinksTheCaller) {
 // it leaves the caller no DOWN when the child dies later.
 TEST_F(GenServerStart, StartLinkLeavesNoMonitorBehindOnEitherSide) {
   otp::trap_exit(true);
-  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::ok).get();
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_outcome::ok).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
   EXPECT_EQ(mb.receive<otp::pid>(0), s.child);
   EXPECT_EQ(mb.receive<event>(0)->what, "unnamed");
@@ -170,7 +170,7 @@ TEST_F(GenServerStart, StartLinkLeavesNoMonitorBehindOnEitherSide) {
 // start (not start_link) does not link: the server's death sends the caller nothing.
 TEST_F(GenServerStart, StartDoesNotLinkTheCaller) {
   otp::trap_exit(true);
-  auto s = otp::gen_server::start<probe>(mb.self(), init_does::ok).get();
+  auto s = otp::gen_server::start<probe>(mb.self(), init_outcome::ok).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
   const otp::ref mon = otp::monitor(s.child);
   otp::exit(s.child, exit_reason::kill());
@@ -179,12 +179,12 @@ TEST_F(GenServerStart, StartDoesNotLinkTheCaller) {
 }
 
 /// Traps exits and tells its observer about every EXIT it handles.
-struct exit_watcher {
+struct parent_exit_watcher {
   struct alive {
     using reply = bool;
   };
   otp::pid observer;
-  explicit exit_watcher(otp::pid o) : observer(o) { otp::trap_exit(true); }
+  explicit parent_exit_watcher(otp::pid o) : observer(o) { otp::trap_exit(true); }
   void handle_info(otp::exit_msg e) { otp::send(observer, event{"EXIT " + e.reason.to_string()}); }
   bool handle_call(alive) { return true; }
 };
@@ -194,11 +194,11 @@ struct exit_watcher {
 // trapping server as an ordinary EXIT message, and the server keeps running;
 // sys:get_status shows the server itself as parent.
 TEST_F(GenServerStart, AnUnlinkedServerIsItsOwnParent) {
-  auto s = otp::gen_server::start<exit_watcher>(mb.self()).get();
+  auto s = otp::gen_server::start<parent_exit_watcher>(mb.self()).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
   otp::exit(s.child, exit_reason::other("bye"));
   EXPECT_EQ(mb.receive<event>().what, "EXIT bye");
-  EXPECT_TRUE(otp::call(s.ref(), exit_watcher::alive{}).get());
+  EXPECT_TRUE(otp::call(s.ref(), parent_exit_watcher::alive{}).get());
   EXPECT_EQ(otp::sys::get_status(s.child).get().parent, s.child);
 }
 
@@ -206,7 +206,7 @@ TEST_F(GenServerStart, AnUnlinkedServerIsItsOwnParent) {
 // reach the caller, which does not trap exits), and Mon's DOWN carries the
 // server's reason (gen_server_SUITE start_monitor).
 TEST_F(GenServerStart, StartMonitorReturnsAMonitorAndNoLink) {
-  auto s = otp::gen_server::start_monitor<probe>(mb.self(), init_does::ok).get();
+  auto s = otp::gen_server::start_monitor<probe>(mb.self(), init_outcome::ok).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
   ASSERT_FALSE(s.monitor.is_null());
   EXPECT_EQ(init_pid(), s.child);
@@ -220,7 +220,7 @@ TEST_F(GenServerStart, StartMonitorReturnsAMonitorAndNoLink) {
 // start_monitor when init fails: {error, R}, and no DOWN is left behind
 // (gen's monitor_return consumes it).
 TEST_F(GenServerStart, StartMonitorWhenInitFailsReturnsTheErrorAndLeavesNoDown) {
-  auto s = otp::gen_server::start_monitor<probe>(mb.self(), init_does::stop).get();
+  auto s = otp::gen_server::start_monitor<probe>(mb.self(), init_outcome::stop).get();
   ASSERT_TRUE(s.is_error()) << s.to_string();
   EXPECT_EQ(s.reason, exit_reason::other("bad_config"));
   EXPECT_TRUE(s.monitor.is_null());
@@ -233,7 +233,7 @@ TEST_F(GenServerStart, StartMonitorWhenInitFailsReturnsTheErrorAndLeavesNoDown) 
 // init returning ignore: start_link returns ignore and the process is gone.
 TEST_F(GenServerStart, InitIgnoreReturnsIgnoreAndTheProcessIsGone) {
   otp::trap_exit(true);
-  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::ignore).get();
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_outcome::ignore).get();
   EXPECT_TRUE(s.is_ignore()) << s.to_string();
   const otp::pid p = init_pid();
   EXPECT_FALSE(node.is_alive(p));
@@ -245,7 +245,7 @@ TEST_F(GenServerStart, InitIgnoreReturnsIgnoreAndTheProcessIsGone) {
 // caller finds no EXIT from the dead child in its mailbox.
 TEST_F(GenServerStart, InitStopReturnsErrorWithTheReasonAndFlushesTheExit) {
   otp::trap_exit(true);
-  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::stop).get();
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_outcome::stop).get();
   ASSERT_TRUE(s.is_error()) << s.to_string();
   EXPECT_EQ(s.reason, exit_reason::other("bad_config"));
   const otp::pid p = init_pid();
@@ -256,7 +256,7 @@ TEST_F(GenServerStart, InitStopReturnsErrorWithTheReasonAndFlushesTheExit) {
 // An exception escaping init is {error, Exception}.
 TEST_F(GenServerStart, InitThrowingReturnsErrorWithTheException) {
   otp::trap_exit(true);
-  auto s = otp::gen_server::start_link<probe>(mb.self(), init_does::raise).get();
+  auto s = otp::gen_server::start_link<probe>(mb.self(), init_outcome::raise).get();
   ASSERT_TRUE(s.is_error()) << s.to_string();
   ASSERT_TRUE(s.reason.is(exit_reason::kind::exception)) << s.reason;
   EXPECT_EQ(s.reason.detail(), "init failed");
@@ -280,8 +280,8 @@ TEST_F(GenServerStart, ConstructorThrowingReturnsErrorWithTheException) {
 
 // A linked caller that does not trap exits dies with the reason of a failed init.
 TEST_F(GenServerStart, FailedInitKillsALinkedCallerThatDoesNotTrapExits) {
-  auto [caller, mon] = otp::spawn_monitor(start_and_report<probe, otp::pid, init_does>, mb.self(),
-                                          mb.self(), init_does::stop);
+  auto [caller, mon] = otp::spawn_monitor(start_and_report<probe, otp::pid, init_outcome>,
+                                          mb.self(), mb.self(), init_outcome::stop);
   EXPECT_EQ(down_of(mon), exit_reason::other("bad_config"));
   EXPECT_FALSE(mb.receive<otp::start_result>(0).has_value());
   EXPECT_FALSE(node.is_alive(caller));
@@ -291,8 +291,8 @@ TEST_F(GenServerStart, FailedInitKillsALinkedCallerThatDoesNotTrapExits) {
 // {error, Reason}, the process ends normal, so a linked caller that does not
 // trap exits lives on, and no crash report is made (unlike {stop, Reason}).
 TEST_F(GenServerStart, InitErrorReturnsTheErrorAndTheCallerLivesWithoutACrashReport) {
-  auto [caller, mon] = otp::spawn_monitor(start_and_report<probe, otp::pid, init_does>, mb.self(),
-                                          mb.self(), init_does::error);
+  auto [caller, mon] = otp::spawn_monitor(start_and_report<probe, otp::pid, init_outcome>,
+                                          mb.self(), mb.self(), init_outcome::error);
   const otp::pid p = init_pid();
   auto r = mb.receive<otp::start_result>();
   EXPECT_TRUE(r.is_error()) << r.to_string();
@@ -330,7 +330,7 @@ TEST_F(GenServerStart, StartTimeoutSparesALinkedCallerThatDoesNotTrapExits) {
 // {local, Name}: the name is registered before init runs (init can use it)
 // and names the server once start_link returns.
 TEST_F(GenServerStart, NamedStartRegistersTheNameBeforeInit) {
-  auto s = otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_does::ok).get();
+  auto s = otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_outcome::ok).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
   EXPECT_EQ(init_pid(), s.child);
   EXPECT_EQ(next_event(), "named");
@@ -342,12 +342,12 @@ TEST_F(GenServerStart, NamedStartRegistersTheNameBeforeInit) {
 // init never runs, and the holder is untouched.
 TEST_F(GenServerStart, SecondStartWithTheSameNameReturnsAlreadyStartedWithTheHolder) {
   auto first =
-      otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_does::ok).get();
+      otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_outcome::ok).get();
   ASSERT_TRUE(first.is_ok());
   (void)queued_events();
   (void)init_pid();
   auto second =
-      otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_does::ok).get();
+      otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_outcome::ok).get();
   ASSERT_TRUE(second.is_already_started()) << second.to_string();
   EXPECT_EQ(second.child, first.child);
   EXPECT_EQ(second.to_string(), "{error,{already_started," + first.child.to_string() + "}}");
@@ -360,12 +360,13 @@ TEST_F(GenServerStart, SecondStartWithTheSameNameReturnsAlreadyStartedWithTheHol
 // as soon as start_link returns (a supervisor may restart at once).
 TEST_F(GenServerStart, NameIsFreeWhenAFailedStartReturns) {
   otp::trap_exit(true);
-  for (init_does what : {init_does::stop, init_does::raise, init_does::ignore}) {
+  for (init_outcome what : {init_outcome::stop, init_outcome::raise, init_outcome::ignore}) {
     auto s = otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), what).get();
     EXPECT_FALSE(s.is_ok());
     EXPECT_TRUE(otp::whereis("probe").is_null()) << s.to_string();
   }
-  auto ok = otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_does::ok).get();
+  auto ok =
+      otp::gen_server::start_link<probe>({.name = "probe"}, mb.self(), init_outcome::ok).get();
   EXPECT_TRUE(ok.is_ok()) << ok.to_string();
 }
 
@@ -386,7 +387,7 @@ TEST_F(GenServerStart, NameIsFreeWhenAStartTimesOut) {
 TEST_F(GenServerStart, InitContinueRunsBeforeAnyQueuedMessage) {
   auto s = otp::gen_server::start_link<continuer>(mb.self(), 1).get();
   ASSERT_TRUE(s.is_ok());
-  otp::cast(s.ref(), note{"a"});
+  otp::cast(s.ref(), cast_note{"a"});
   EXPECT_EQ(next_event(), "continue 1");
   EXPECT_EQ(next_event(), "info");
   EXPECT_EQ(next_event(), "cast a");
@@ -396,7 +397,7 @@ TEST_F(GenServerStart, InitContinueRunsBeforeAnyQueuedMessage) {
 TEST_F(GenServerStart, ChainedContinuesAllRunBeforeTheNextMessage) {
   auto s = otp::gen_server::start_link<continuer>(mb.self(), 3).get();
   ASSERT_TRUE(s.is_ok());
-  otp::cast(s.ref(), note{"a"});
+  otp::cast(s.ref(), cast_note{"a"});
   for (const char* e : {"continue 1", "continue 2", "continue 3", "info", "cast a"})
     EXPECT_EQ(next_event(), e);
 }
@@ -407,7 +408,7 @@ TEST_F(GenServerStart, AWaitingContinueHoldsBackMessagesUntilItFinishes) {
   auto s = otp::gen_server::start_link<waiting_continuer>(mb.self()).get();
   ASSERT_TRUE(s.is_ok());
   EXPECT_EQ(next_event(), "continue waiting");
-  otp::cast(s.ref(), note{"a"});
+  otp::cast(s.ref(), cast_note{"a"});
   otp::send(s.child, go{});
   EXPECT_EQ(next_event(), "continue done");
   EXPECT_EQ(next_event(), "cast a");

@@ -92,13 +92,13 @@ struct bad_terminate {
 };
 
 /// Traps exits, links on request, and reports each EXIT it gets as info.
-struct exit_watcher {
+struct linking_exit_watcher {
   struct link_to {
     using reply = void;
     otp::pid p;
   };
   otp::pid observer;
-  explicit exit_watcher(otp::pid o) : observer(o) {}
+  explicit linking_exit_watcher(otp::pid o) : observer(o) {}
   void init() { otp::trap_exit(true); }
   void handle_call(link_to l) { otp::link(l.p); }
   void handle_info(const otp::exit_msg& e) {
@@ -221,10 +221,10 @@ TEST_F(GenServerTerminate, TerminateRaisingReplacesTheExitReason) {
 // An EXIT from a linked process that is not the parent is an ordinary
 // message for a trapping server: handle_info gets it and the server goes on.
 TEST_F(GenServerTerminate, ExitFromANonParentGoesToHandleInfo) {
-  auto s = otp::gen_server::start_link<exit_watcher>(mb.self()).get();
+  auto s = otp::gen_server::start_link<linking_exit_watcher>(mb.self()).get();
   ASSERT_TRUE(s.is_ok());
   const otp::pid peer = otp::spawn(die_on_request);
-  otp::call(s.ref(), exit_watcher::link_to{peer}).get();
+  otp::call(s.ref(), linking_exit_watcher::link_to{peer}).get();
   otp::send(peer, die{exit_reason::other("oops")});
   EXPECT_EQ(next_event(), "EXIT oops");
   EXPECT_TRUE(node.is_alive(s.child));

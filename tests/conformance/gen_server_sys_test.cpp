@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 #include "support/gen_servers.hpp"
 
 namespace {
@@ -19,8 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using otp::exit_reason;
 using event = otp_test::server_event;
-
-struct go {};
+using otp_test::go;
 
 /// Keeps a list of the numbers cast to it.
 struct recorder {
@@ -48,7 +48,7 @@ struct recorder {
 };
 
 /// No code_change callback.
-struct plain {
+struct no_code_change {
   struct get {
     using reply = int;
   };
@@ -171,15 +171,15 @@ TEST_F(GenServerSystem, ChangeCodeCallsCodeChange) {
   otp::sys::resume(s.get_pid()).get();
   EXPECT_EQ(otp::sys::get_state(s, [](const recorder& st) { return st.vsn; }).get(), "1->2");
 
-  auto p = otp::gen_server::start_link<plain>().get();
+  auto p = otp::gen_server::start_link<no_code_change>().get();
   ASSERT_TRUE(p.is_ok());
   EXPECT_FALSE(otp::sys::change_code(p.ref(), "1").get());
-  EXPECT_EQ(otp::call(p.ref(), plain::get{}).get(), 0);
+  EXPECT_EQ(otp::call(p.ref(), no_code_change::get{}).get(), 0);
 }
 
 // sys calls to a dead process exit the caller with noproc, as call does.
 TEST_F(GenServerSystem, SysCallToADeadProcessExitsNoproc) {
-  auto s = otp::gen_server::start<plain>().get();
+  auto s = otp::gen_server::start<no_code_change>().get();
   ASSERT_TRUE(s.is_ok());
   otp::gen_server::stop(s.ref()).get();
   auto r = exit_of([&] { (void)otp::sys::get_status(s.child).get(); });

@@ -11,14 +11,14 @@
 #include <string>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 #include "support/gen_servers.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using event = otp_test::server_event;
-
-struct tick {};
+using otp_test::tick;
 
 /// Tells the observer about each timeout; every callback can arm a new one.
 struct timed {

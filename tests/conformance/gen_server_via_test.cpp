@@ -7,7 +7,7 @@
 
 namespace {
 
-struct echo {
+struct via_echo {
   struct ask {
     using reply = std::string;
     std::string text;
@@ -27,12 +27,12 @@ TEST(GenServerVia, StartedUnderARegistryViaNameIsReachedByIt) {
   ASSERT_TRUE(reg.start_link().is_ok());
   otp::start_options o;
   o.name = reg.via("echo");
-  auto s = otp::gen_server::start_link<echo>(o).get();
+  auto s = otp::gen_server::start_link<via_echo>(o).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
-  const auto by_name = otp::whereis<echo>(o.name);
+  const auto by_name = otp::whereis<via_echo>(o.name);
   EXPECT_EQ(by_name.resolve(), s.child);
-  EXPECT_EQ(otp::call(by_name, echo::ask{"hi"}).get(), "echo hi");
-  auto again = otp::gen_server::start_link<echo>(o).get();
+  EXPECT_EQ(otp::call(by_name, via_echo::ask{"hi"}).get(), "echo hi");
+  auto again = otp::gen_server::start_link<via_echo>(o).get();
   ASSERT_TRUE(again.is_already_started()) << again.to_string();
   EXPECT_EQ(again.child, s.child);
   otp::gen_server::stop(s.ref()).get();

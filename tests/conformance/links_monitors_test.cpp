@@ -16,29 +16,27 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using otp::exit_reason;
 
-struct ping {
-  otp::pid from;
-};
-struct pong {
-  otp::pid from;
-};
-struct stop {
+using otp_test::ping;
+using otp_test::pong;
+/// Asks a pinged_worker to exit with `reason`.
+struct stop_with {
   exit_reason reason;
 };
 
 // --- process bodies -----------------------------------------------------------
 
 /// Answers pings until told to stop with a reason.
-otp::proc worker() {
+otp::proc pinged_worker() {
   for (bool done = false; !done;) {
     co_await otp::receive([](ping p) { otp::send(p.from, pong{otp::self()}); },
-                          [&done](stop s) {
+                          [&done](stop_with s) {
                             done = true;
                             otp::exit(s.reason);
                           });
@@ -103,7 +101,7 @@ TEST_F(Links, LinkToSelfIsANoOp) {
 
 // Linking to an already linked process changes nothing: there is still one link.
 TEST_F(Links, LinkingTwiceLeavesOneLink) {
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   n.spawn(
       [](otp::pid observer, otp::pid peer) -> otp::proc {
         otp::link(peer);
@@ -118,12 +116,12 @@ TEST_F(Links, LinkingTwiceLeavesOneLink) {
 // Links are not counted: after linking twice, one unlink removes the link.
 TEST_F(Links, OneUnlinkUndoesTwoLinks) {
   otp::trap_exit(true);
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   otp::ref r = otp::monitor(w);
   otp::link(w);
   otp::link(w);
   otp::unlink(w);
-  otp::send(w, stop{exit_reason::other("crash")});
+  otp::send(w, stop_with{exit_reason::other("crash")});
   EXPECT_EQ(down_of(r).reason, exit_reason::other("crash"));
   // An EXIT from w would have been sent before its DOWN.
   EXPECT_FALSE(mb.receive<otp::exit_msg>(0ms).has_value());
@@ -166,9 +164,9 @@ TEST_F(Links, LinkToADeadPidGivesAnExitMessageWhenTrapping) {
 // A link made by one side carries the other side's death to it.
 TEST_F(Links, TheLinkingProcessHearsOfTheLinkedProcesssDeath) {
   otp::trap_exit(true);
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   otp::link(w);
-  otp::send(w, stop{exit_reason::other("crash")});
+  otp::send(w, stop_with{exit_reason::other("crash")});
   auto m = mb.receive<otp::exit_msg>();
   EXPECT_EQ(m.from, w);
   EXPECT_EQ(m.reason, exit_reason::other("crash"));
@@ -177,10 +175,10 @@ TEST_F(Links, TheLinkingProcessHearsOfTheLinkedProcesssDeath) {
 // After unlink/1 returns, the former peer's death sends no EXIT.
 TEST_F(Links, NoExitArrivesAfterUnlink) {
   otp::trap_exit(true);
-  otp::pid w = otp::spawn_link(worker);
+  otp::pid w = otp::spawn_link(pinged_worker);
   otp::ref r = otp::monitor(w);
   otp::unlink(w);
-  otp::send(w, stop{exit_reason::other("crash")});
+  otp::send(w, stop_with{exit_reason::other("crash")});
   EXPECT_EQ(down_of(r).reason, exit_reason::other("crash"));
   EXPECT_FALSE(mb.receive<otp::exit_msg>(0ms).has_value());
 }
@@ -194,7 +192,7 @@ otp::proc unlinker(otp::pid report) {
   auto m = co_await otp::receive<unlink_from>();
   otp::unlink(m.peer);
   otp::send(report, pong{otp::self()});
-  co_await otp::receive([](stop) {});
+  co_await otp::receive([](stop_with) {});
 }
 
 // A late unlink from the peer cannot remove a link made again since: while our
@@ -219,7 +217,7 @@ TEST_F(Links, LateUnlinkFromThePeerDoesNotRemoveANewLink) {
 
 // unlink/1 removes the link on both sides: the unlinking process's death spares the peer.
 TEST_F(Links, UnlinkRemovesTheLinkOnBothSides) {
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   otp::ref rw = otp::monitor(w);
   auto [a, ra] = otp::spawn_monitor(
       [](otp::pid peer) -> otp::proc {
@@ -269,9 +267,9 @@ TEST_F(Links, NonTrappingMailboxDiesWithItsSpawnLinkedChild) {
 
 // DOWN carries the monitor ref, the monitored pid and its exit reason.
 TEST_F(Monitors, DownCarriesTheRefThePidAndTheReason) {
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   otp::ref r = otp::monitor(w);
-  otp::send(w, stop{exit_reason::other("crash")});
+  otp::send(w, stop_with{exit_reason::other("crash")});
   otp::down_msg d = mb.receive<otp::down_msg>();
   EXPECT_EQ(d.monitor, r);
   EXPECT_EQ(d.from, w);
@@ -302,22 +300,22 @@ TEST_F(Monitors, MonitorOfAMissingNameGivesNoprocWithTheName) {
 
 // Monitors are not merged: two monitors of one process give two DOWNs.
 TEST_F(Monitors, TwoMonitorsOfOneProcessGiveTwoDowns) {
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   otp::ref r1 = otp::monitor(w);
   otp::ref r2 = otp::monitor(w);
   EXPECT_NE(r1, r2);
-  otp::send(w, stop{exit_reason::shutdown()});
+  otp::send(w, stop_with{exit_reason::shutdown()});
   EXPECT_EQ(down_of(r1).reason, exit_reason::shutdown());
   EXPECT_EQ(down_of(r2).reason, exit_reason::shutdown());
 }
 
 // demonitor/2 on an active monitor returns true, and no DOWN for it arrives later.
 TEST_F(Monitors, DemonitorOfAnActiveMonitorReturnsTrueAndNoDownFollows) {
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   otp::ref r = otp::monitor(w);
   otp::ref control = otp::monitor(w);
   EXPECT_TRUE(otp::demonitor(r));
-  otp::send(w, stop{exit_reason::other("crash")});
+  otp::send(w, stop_with{exit_reason::other("crash")});
   EXPECT_EQ(down_of(control).reason, exit_reason::other("crash"));
   EXPECT_FALSE(down_arrives(r, 1s));
 }
@@ -325,7 +323,7 @@ TEST_F(Monitors, DemonitorOfAnActiveMonitorReturnsTrueAndNoDownFollows) {
 // demonitor(Ref, [flush, info]) after the DOWN is queued removes it and
 // returns false (a flush was needed).
 TEST_F(Monitors, DemonitorFlushRemovesAQueuedDownAndReturnsFalse) {
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   otp::ref r = otp::monitor(w);
   otp::ref control = otp::monitor(w);
   otp::exit(w, exit_reason::kill());
@@ -338,7 +336,7 @@ TEST_F(Monitors, DemonitorFlushRemovesAQueuedDownAndReturnsFalse) {
 // demonitor(Ref, [info]) after the DOWN is queued returns false and leaves
 // the DOWN queued; demonitor/1 returns true all the same.
 TEST_F(Monitors, DemonitorWithoutFlushLeavesAQueuedDown) {
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   otp::ref r = otp::monitor(w);
   otp::ref control = otp::monitor(w);
   otp::exit(w, exit_reason::kill());
@@ -381,7 +379,7 @@ TEST_F(Monitors, SpawnMonitorReportsAnInstantCrashWithItsReason) {
 
 // Monitors are one-way: the watcher's death does not touch the watched process.
 TEST_F(Monitors, TheWatchersDeathDoesNotAffectTheWatchedProcess) {
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(pinged_worker);
   auto [watcher, r] = otp::spawn_monitor(
       [](otp::pid target) -> otp::proc {
         otp::monitor(target);
@@ -416,10 +414,11 @@ TEST_F(Monitors, DownArrivesAfterTheLastMessagesOfTheProcess) {
 TEST_F(LinksMonitors, AStalePidNeverReachesTheProcessReusingItsSlot) {
   n.spawn(
       [](otp::pid observer) -> otp::proc {
-        auto [old, r] = otp::spawn_monitor(worker);
+        auto [old, r] = otp::spawn_monitor(pinged_worker);
         otp::exit(old, exit_reason::kill());
         co_await otp::receive<otp::down_msg>();
-        otp::pid fresh = otp::spawn(worker);  // a spawn on the same scheduler reuses the slot
+        otp::pid fresh =
+            otp::spawn(pinged_worker);  // a spawn on the same scheduler reuses the slot
         otp::send(observer, std::pair{old, fresh});
       },
       mb.self());
@@ -429,7 +428,7 @@ TEST_F(LinksMonitors, AStalePidNeverReachesTheProcessReusingItsSlot) {
   otp::ref fresh_mon = otp::monitor(fresh);
 
   otp::exit(old, exit_reason::kill());
-  otp::send(old, stop{exit_reason::other("crash")});
+  otp::send(old, stop_with{exit_reason::other("crash")});
   EXPECT_EQ(down_of(otp::monitor(old)).reason, exit_reason::noproc());
   otp::trap_exit(true);
   otp::link(old);

@@ -13,7 +13,7 @@
 
 using namespace std::chrono_literals;
 using namespace otp_test;
-using status = otp::child_result::status;
+using child_status = otp::child_result::status;
 
 namespace {
 
@@ -85,7 +85,7 @@ TEST_F(SupervisorAdmin, DynamicSupervisorStartChildReturnsTheInfo) {
 TEST_F(SupervisorAdmin, StartChildWithARunningIdIsAlreadyStarted) {
   const otp::pid a = child_pid(sup, "a");
   auto r = otp::supervisor::start_child(sup, logged_spec(mb.self(), "a")).get();
-  EXPECT_EQ(r.state, status::already_started) << r.to_string();
+  EXPECT_EQ(r.state, child_status::already_started) << r.to_string();
   EXPECT_EQ(r.child, a);
   EXPECT_EQ(drain(mb), "");
 }
@@ -101,7 +101,7 @@ TEST_F(SupervisorAdmin, StartChildWhoseNameIsHeldIsAlreadyStartedWithTheHolder) 
   auto r =
       otp::supervisor::start_child(sup, otp::named_worker<logged>("b", "taken", mb.self(), "b"))
           .get();
-  EXPECT_EQ(r.state, status::already_started) << r.to_string();
+  EXPECT_EQ(r.state, child_status::already_started) << r.to_string();
   EXPECT_EQ(r.child, holder.child);
   EXPECT_EQ(r.to_string(), "{error,{already_started," + holder.child.to_string() + "}}");
   EXPECT_FALSE(otp::supervisor::get_childspec(sup, "b").get().has_value());
@@ -111,13 +111,13 @@ TEST_F(SupervisorAdmin, StartChildWhoseNameIsHeldIsAlreadyStartedWithTheHolder) 
 TEST_F(SupervisorAdmin, StartChildWithAStoppedIdIsAlreadyPresent) {
   ASSERT_TRUE(otp::supervisor::terminate_child(sup, "a").get().ok());
   auto r = otp::supervisor::start_child(sup, logged_spec(mb.self(), "a")).get();
-  EXPECT_EQ(r.state, status::already_present) << r.to_string();
+  EXPECT_EQ(r.state, child_status::already_present) << r.to_string();
 }
 
 // Rule: a start_child whose start fails gives {error, Reason} and keeps no spec.
 TEST_F(SupervisorAdmin, StartChildWhoseStartFailsIsAnErrorAndNotKept) {
   auto r = otp::supervisor::start_child(sup, otp::worker<fails_to_start>("bad", 1)).get();
-  EXPECT_EQ(r.state, status::error);
+  EXPECT_EQ(r.state, child_status::error);
   EXPECT_NE(r.reason.to_string().find("no start"), std::string::npos) << r.reason;
   EXPECT_FALSE(otp::supervisor::get_childspec(sup, "bad").get().has_value());
 }
@@ -125,7 +125,7 @@ TEST_F(SupervisorAdmin, StartChildWhoseStartFailsIsAnErrorAndNotKept) {
 // Rule: start_child with an invalid spec gives {error, invalid_child_spec}.
 TEST_F(SupervisorAdmin, StartChildWithAnInvalidSpecIsAnError) {
   auto r = otp::supervisor::start_child(sup, logged_spec(mb.self(), "")).get();
-  EXPECT_EQ(r.state, status::error);
+  EXPECT_EQ(r.state, child_status::error);
   EXPECT_NE(r.reason.to_string().find("invalid_child_spec"), std::string::npos) << r.reason;
 }
 
@@ -138,7 +138,7 @@ TEST_F(SupervisorAdmin, TerminateChildKeepsTheSpec) {
   auto kids = otp::supervisor::which_children(sup).get();
   ASSERT_EQ(kids.size(), 1u);
   EXPECT_TRUE(kids[0].child.is_null());
-  EXPECT_EQ(otp::supervisor::terminate_child(sup, "zz").get().state, status::not_found);
+  EXPECT_EQ(otp::supervisor::terminate_child(sup, "zz").get().state, child_status::not_found);
 }
 
 // Rule: terminate_child of a temporary child removes its spec.
@@ -152,8 +152,8 @@ TEST_F(SupervisorAdmin, TerminateChildRemovesATemporarySpec) {
 // Rule: restart_child: running when running, not_found when unknown, else
 // starts it again from its spec.
 TEST_F(SupervisorAdmin, RestartChildRunningNotFoundAndOk) {
-  EXPECT_EQ(otp::supervisor::restart_child(sup, "a").get().state, status::running);
-  EXPECT_EQ(otp::supervisor::restart_child(sup, "zz").get().state, status::not_found);
+  EXPECT_EQ(otp::supervisor::restart_child(sup, "a").get().state, child_status::running);
+  EXPECT_EQ(otp::supervisor::restart_child(sup, "zz").get().state, child_status::not_found);
   const otp::pid old = child_pid(sup, "a");
   ASSERT_TRUE(otp::supervisor::terminate_child(sup, "a").get().ok());
   drain(mb);
@@ -168,12 +168,12 @@ TEST_F(SupervisorAdmin, RestartChildRunningNotFoundAndOk) {
 // Rule: delete_child: running when running, not_found when unknown, else
 // removes the spec.
 TEST_F(SupervisorAdmin, DeleteChildRunningNotFoundAndOk) {
-  EXPECT_EQ(otp::supervisor::delete_child(sup, "a").get().state, status::running);
-  EXPECT_EQ(otp::supervisor::delete_child(sup, "zz").get().state, status::not_found);
+  EXPECT_EQ(otp::supervisor::delete_child(sup, "a").get().state, child_status::running);
+  EXPECT_EQ(otp::supervisor::delete_child(sup, "zz").get().state, child_status::not_found);
   ASSERT_TRUE(otp::supervisor::terminate_child(sup, "a").get().ok());
   EXPECT_TRUE(otp::supervisor::delete_child(sup, "a").get().ok());
   EXPECT_TRUE(otp::supervisor::which_children(sup).get().empty());
-  EXPECT_EQ(otp::supervisor::restart_child(sup, "a").get().state, status::not_found);
+  EXPECT_EQ(otp::supervisor::restart_child(sup, "a").get().state, child_status::not_found);
   // The id is free again.
   EXPECT_TRUE(otp::supervisor::start_child(sup, logged_spec(mb.self(), "a")).get().ok());
 }

@@ -102,7 +102,7 @@ TEST_F(SupervisorIntensity, BackoffDelayGrowsBetweenRestarts) {
   for (auto want : expected) {
     kill_a();
     const auto t0 = n.now();
-    auto e = mb.receive<event>(10s);
+    auto e = mb.receive<child_event>(10s);
     ASSERT_TRUE(e.has_value()) << "not restarted";
     EXPECT_EQ(e->what + e->id, "inita");
     EXPECT_EQ(n.now() - t0, want);
@@ -130,7 +130,7 @@ TEST_F(SupervisorIntensity, TerminateChildCancelsAPendingRestart) {
   start({.intensity = 10, .period = 60000ms, .backoff = {.initial = 1000ms}});
   kill_a();
   EXPECT_TRUE(otp::supervisor::terminate_child(sup, "a").get().ok());
-  EXPECT_FALSE(mb.receive<event>(5s).has_value());
+  EXPECT_FALSE(mb.receive<child_event>(5s).has_value());
   auto kids = otp::supervisor::which_children(sup).get();
   ASSERT_EQ(kids.size(), 1u);
   EXPECT_FALSE(kids[0].restarting);

@@ -15,24 +15,24 @@ using namespace otp_test;
 
 namespace {
 
-enum class init_does { ok, ignore, error, raise };
+enum class sup_init_outcome { ok, ignore, error, raise };
 
 /// Logs "init <sup>" each time init runs, then does what it is told; with
 /// ok, starts workers "a" and "b" one_for_all.
 struct shop_sup {
   otp::pid log;
-  init_does what;
-  shop_sup(otp::pid l, init_does w) : log(l), what(w) {}
+  sup_init_outcome what;
+  shop_sup(otp::pid l, sup_init_outcome w) : log(l), what(w) {}
   otp::supervisor::init_result init() {
-    otp::send(log, event{"init", "sup"});
+    otp::send(log, child_event{"init", "sup"});
     switch (what) {
-      case init_does::ok:
+      case sup_init_outcome::ok:
         break;
-      case init_does::ignore:
+      case sup_init_outcome::ignore:
         return otp::supervisor::init_result::ignore();
-      case init_does::error:
+      case sup_init_outcome::error:
         return otp::supervisor::init_result::error(otp::exit_reason::other("no_config"));
-      case init_does::raise:
+      case sup_init_outcome::raise:
         throw std::runtime_error("init failed");
     }
     return otp::supervisor::init_result::ok({.strategy = otp::one_for_all, .intensity = 5},
@@ -57,7 +57,7 @@ class SupervisorModule : public ::testing::Test {
 // Rule: init's flags and children are used: the children start in order,
 // and the strategy (one_for_all here) decides restarts.
 TEST_F(SupervisorModule, InitGivesTheFlagsAndChildren) {
-  auto s = otp::supervisor::start_link<shop_sup>(mb.self(), init_does::ok).get();
+  auto s = otp::supervisor::start_link<shop_sup>(mb.self(), sup_init_outcome::ok).get();
   ASSERT_TRUE(s.is_ok()) << s.to_string();
   EXPECT_EQ(drain(mb), "isup ia ib ");
   kill_and_wait(mb, child_pid(s.ref(), "a"));
@@ -67,7 +67,7 @@ TEST_F(SupervisorModule, InitGivesTheFlagsAndChildren) {
 // Rule (sup_start_ignore_init): init returning ignore makes start_link
 // return ignore; the supervisor process is gone.
 TEST_F(SupervisorModule, InitIgnoreReturnsIgnore) {
-  auto s = otp::supervisor::start_link<shop_sup>(mb.self(), init_does::ignore).get();
+  auto s = otp::supervisor::start_link<shop_sup>(mb.self(), sup_init_outcome::ignore).get();
   EXPECT_TRUE(s.is_ignore()) << s.to_string();
   EXPECT_EQ(drain(mb), "isup ");
 }
@@ -75,7 +75,7 @@ TEST_F(SupervisorModule, InitIgnoreReturnsIgnore) {
 // Rule (sup_start_error_return): init's error is start_link's {error, R},
 // and no child starts.
 TEST_F(SupervisorModule, InitErrorIsStartLinksError) {
-  auto s = otp::supervisor::start_link<shop_sup>(mb.self(), init_does::error).get();
+  auto s = otp::supervisor::start_link<shop_sup>(mb.self(), sup_init_outcome::error).get();
   ASSERT_TRUE(s.is_error()) << s.to_string();
   EXPECT_EQ(s.reason, otp::exit_reason::other("no_config"));
   EXPECT_EQ(drain(mb), "isup ");
@@ -83,7 +83,7 @@ TEST_F(SupervisorModule, InitErrorIsStartLinksError) {
 
 // Rule: an exception from init is {error, Exception}.
 TEST_F(SupervisorModule, InitThrowingIsAnError) {
-  auto s = otp::supervisor::start_link<shop_sup>(mb.self(), init_does::raise).get();
+  auto s = otp::supervisor::start_link<shop_sup>(mb.self(), sup_init_outcome::raise).get();
   ASSERT_TRUE(s.is_error()) << s.to_string();
   EXPECT_EQ(s.reason.detail(), "init failed");
 }
@@ -98,10 +98,10 @@ TEST_F(SupervisorModule, InvalidFlagsFromInitAreABadFlagsError) {
 // Rule: a module-style supervisor under another runs init again each time
 // it is restarted, and its children come back with it.
 TEST_F(SupervisorModule, ARestartedModuleSupervisorRunsInitAgain) {
-  auto top =
-      otp::supervisor::start_link(
-          {.intensity = 5}, {otp::supervisor_child<shop_sup>("shop", mb.self(), init_does::ok)})
-          .get();
+  auto top = otp::supervisor::start_link(
+                 {.intensity = 5},
+                 {otp::supervisor_child<shop_sup>("shop", mb.self(), sup_init_outcome::ok)})
+                 .get();
   ASSERT_TRUE(top.is_ok()) << top.to_string();
   EXPECT_EQ(drain(mb), "isup ia ib ");
   const auto specs = otp::supervisor::which_children(top.ref()).get();

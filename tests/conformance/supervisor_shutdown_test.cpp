@@ -14,7 +14,7 @@ using namespace otp_test;
 
 namespace {
 
-struct done {
+struct terminate_done {
   otp::child_result r;
 };
 
@@ -22,7 +22,7 @@ struct done {
 // move virtual time, and reports the result.
 otp::proc terminate_from_process(otp::supervisor::ref s, std::string id, otp::pid to) {
   otp::child_result r = co_await otp::supervisor::terminate_child(s, id);
-  otp::send(to, done{r});
+  otp::send(to, terminate_done{r});
 }
 
 class SupervisorShutdown : public ::testing::Test {
@@ -117,11 +117,11 @@ TEST_F(SupervisorShutdown, InfinityShutdownWaitsForTheChild) {
   otp::pid h = child_pid(sup.ref(), "h");
   otp::ref m = otp::monitor(h);
   n.spawn(terminate_from_process, sup.ref(), std::string("h"), mb.self());
-  EXPECT_FALSE(mb.receive<done>(1h));  // an hour of virtual time: still waiting
+  EXPECT_FALSE(mb.receive<terminate_done>(1h));  // an hour of virtual time: still waiting
   EXPECT_TRUE(n.is_alive(h));
   EXPECT_EQ(drain(mb), "th ");
   otp::send(h, release{});
-  auto r = mb.receive<done>();
+  auto r = mb.receive<terminate_done>();
   EXPECT_TRUE(r.r.ok()) << r.r.to_string();
   EXPECT_TRUE(wait_down(mb, m).is_shutdown());
 }

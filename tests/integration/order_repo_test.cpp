@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "repo.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -14,16 +15,9 @@ using order_system::db_conn;
 using order_system::order_state;
 using order_system::repo;
 
-struct temp_dir {
-  std::filesystem::path dir;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "otp_repo_XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(dir); }
-};
+using otp_test::temp_dir;
 
-order_system::order_row order(const std::string& id) {
+order_system::order_row one_widget_order(const std::string& id) {
   return {id, "bob", {{"widget", 1}}, 500, "tok_visa", order_state::pending, {}, {}, 0};
 }
 
@@ -31,7 +25,7 @@ order_system::order_row order(const std::string& id) {
 otp::proc writer(repo r, std::string prefix, int n, otp::pid report) {
   int stored = 0;
   for (int i = 0; i < n; ++i) {
-    const order_system::order_row o = order(prefix + std::to_string(i));
+    const order_system::order_row o = one_widget_order(prefix + std::to_string(i));
     const bool ok = co_await r.transaction([&](repo::worker c) {
       db_conn::insert_order req{o};
       return otp::call(c, std::move(req));
@@ -47,7 +41,7 @@ TEST(OrderRepo, ProcessesWriteThroughThePoolAndEveryConnectionSeesIt) {
   temp_dir t;
   otp::node n({.on_report = [](const otp::report&) {}});
   otp::mailbox mb(n);
-  const std::string path = (t.dir / "orders.db").string();
+  const std::string path = (t.path / "orders.db").string();
   auto started = repo::start_link({.size = 2, .max_overflow = 0}, path).get();
   ASSERT_TRUE(started.is_ok()) << started.to_string();
   const repo r = started.ref();

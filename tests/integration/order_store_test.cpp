@@ -23,7 +23,7 @@ struct temp_db {
   std::string path() const { return (dir / "orders.db").string(); }
 };
 
-order_system::order_row order(const std::string& id, std::int64_t widgets) {
+order_system::order_row widget_order(const std::string& id, std::int64_t widgets) {
   return {id, "alice", {{"widget", widgets}}, 1999, "tok_visa", order_state::pending, {}, {}, 0};
 }
 
@@ -31,8 +31,8 @@ order_system::order_row order(const std::string& id, std::int64_t widgets) {
 TEST(OrderStore, OrdersAreInsertedOncePending) {
   temp_db t;
   order_system::store s(t.path());
-  EXPECT_TRUE(s.insert_order(order("o1", 2)));
-  EXPECT_FALSE(s.insert_order(order("o1", 5)));
+  EXPECT_TRUE(s.insert_order(widget_order("o1", 2)));
+  EXPECT_FALSE(s.insert_order(widget_order("o1", 5)));
   auto o = s.get_order("o1");
   ASSERT_TRUE(o);
   EXPECT_EQ(o->state, order_state::pending);
@@ -45,7 +45,7 @@ TEST(OrderStore, OrdersAreInsertedOncePending) {
 TEST(OrderStore, StateMovesFollowTheLifecycle) {
   temp_db t;
   order_system::store s(t.path());
-  ASSERT_TRUE(s.insert_order(order("o1", 1)));
+  ASSERT_TRUE(s.insert_order(widget_order("o1", 1)));
   EXPECT_FALSE(s.set_state("o1", order_state::paid));  // not reserved yet
   EXPECT_TRUE(s.set_state("o1", order_state::reserved));
   EXPECT_TRUE(s.set_state("o1", order_state::paid, {}, "ch_1"));
@@ -60,7 +60,7 @@ TEST(OrderStore, ReservationsAreAllOrNothingAndIdempotent) {
   temp_db t;
   order_system::store s(t.path());
   s.seed_inventory({{"widget", 5}, {"gadget", 1}});
-  ASSERT_TRUE(s.insert_order(order("o1", 3)));
+  ASSERT_TRUE(s.insert_order(widget_order("o1", 3)));
   EXPECT_EQ(s.reserve("o1", {{"widget", 3}}), order_system::reserve_result::reserved);
   EXPECT_EQ(s.reserve("o1", {{"widget", 3}}), order_system::reserve_result::reserved);
   EXPECT_EQ(*s.stock("widget"), 2);
@@ -79,7 +79,7 @@ TEST(OrderStore, CommittedStateSurvivesTheConnection) {
   temp_db t;
   {
     order_system::store s(t.path());
-    for (const char* id : {"b", "a", "c"}) ASSERT_TRUE(s.insert_order(order(id, 1)));
+    for (const char* id : {"b", "a", "c"}) ASSERT_TRUE(s.insert_order(widget_order(id, 1)));
     ASSERT_TRUE(s.set_state("a", order_state::reserved));
     ASSERT_TRUE(s.set_state("c", order_state::failed, "card_declined"));
     EXPECT_EQ(s.add_attempt("b"), 1);

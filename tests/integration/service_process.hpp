@@ -16,23 +16,9 @@
 
 #include "common/child_process.hpp"
 #include "common/set_flag.hpp"
+#include "support/temp_dir.hpp"
 
 namespace otp_test {
-
-/// A fresh directory for one test's files, removed afterwards.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string t = (std::filesystem::temp_directory_path() / "otp_service_XXXXXX").string();
-    path = ::mkdtemp(t.data());
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
 
 /// Starts `exe` (a child_process on a free port, told it as `how` says) with
 /// its stderr appended to `log`.

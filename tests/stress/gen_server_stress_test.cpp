@@ -12,13 +12,15 @@
 #include <optional>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
+#include "support/stress_seed.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using otp::exit_reason;
 
-constexpr auto kWait = 30s;
+using otp_test::kWait;
 #if OTP_SANITIZED
 constexpr int kClients = 8;
 constexpr int kCallsEach = 200;
@@ -27,7 +29,7 @@ constexpr int kClients = 16;
 constexpr int kCallsEach = 1'000;
 #endif
 
-struct never {};
+using otp_test::never;
 
 /// Doubles numbers; slow_twice answers after a short wait.
 struct doubler {

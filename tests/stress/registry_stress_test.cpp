@@ -30,8 +30,7 @@ using otp::exit_reason;
 using otp::registry_keys;
 using int_registry = otp::registry<int, int>;
 
-/// Upper bound of every real-time wait: long enough for TSan on a loaded machine.
-constexpr auto kWait = 30s;
+using otp_test::kWait;
 constexpr int kKeys = 24;
 
 #if OTP_SANITIZED

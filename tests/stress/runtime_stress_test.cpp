@@ -27,6 +27,7 @@
 
 #include "otp/otp.hpp"
 #include "otp/runtime/detail/block_alloc.hpp"
+#include "support/bodies.hpp"
 #include "support/stress_seed.hpp"
 
 namespace {
@@ -36,11 +37,10 @@ using otp::exit_reason;
 using otp_test::pick_seed;
 using otp_test::seed_note;
 
-/// Upper bound of every real-time wait: long enough for TSan on a loaded machine.
-constexpr auto kWait = 30s;
+using otp_test::kWait;
 
 /// A message nobody sends.
-struct never {};
+using otp_test::never;
 
 // =============================================================================
 // 1. Process soup

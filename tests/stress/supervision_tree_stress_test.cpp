@@ -17,25 +17,20 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/stress_seed.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-/// Upper bound of every real-time wait: long enough for TSan on a loaded machine.
-constexpr auto kWait = 30s;
+using otp_test::kWait;
+using otp_test::pick_seed;
 
 #if OTP_SANITIZED
 constexpr int kKills = 3'000;
 #else
 constexpr int kKills = 20'000;
 #endif
-
-std::uint32_t pick_seed() {
-  if (const char* s = std::getenv("OTP_STRESS_SEED"))
-    return static_cast<std::uint32_t>(std::stoul(s));
-  return std::random_device{}();
-}
 
 /// A worker that only waits to be killed.
 struct idle_worker {

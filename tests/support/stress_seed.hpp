@@ -1,13 +1,19 @@
 // Seeds of the randomized stress tests: random unless OTP_STRESS_SEED is set,
-// and printed on failure so a run's random choices can be replayed.
+// and printed on failure so a run's random choices can be replayed. Also the
+// stress tests' common wait, kWait.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <random>
 #include <string>
 
 namespace otp_test {
+
+/// Upper bound of every real-time wait of the stress tests: long enough for
+/// TSan on a loaded machine.
+inline constexpr std::chrono::seconds kWait{30};
 
 /// OTP_STRESS_SEED when set, else a fresh random seed.
 inline std::uint32_t pick_seed() {

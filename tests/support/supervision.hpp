@@ -7,10 +7,13 @@
 // | held                      | traps exits; its terminate waits for `release{}`           |
 // | ignores / fails_to_start  | init returns ignore / the constructor throws               |
 // | stops_with                | answers stop_req{reason} by stopping with that reason      |
+// | reports_terminate         | traps exits; its terminate sends its int id to `log`       |
 // | logged_spec(log, id, ...) | child spec of a logged worker with id `id`                 |
 // | report_log                | node_options whose on_report keeps every report            |
 // | kill_and_wait(mb, p)      | kills `p` and returns once it is dead                      |
 // | drain(mb)                 | the queued events, "ia ib tc " (init a, init b, term c)    |
+// | drain_ints(mb)            | the queued ints, oldest first                              |
+// | quiet_manual()            | node_options of a manual node that drops its reports       |
 #pragma once
 
 #include <chrono>
@@ -26,7 +29,7 @@
 namespace otp_test {
 
 /// What logged children send to their log: "init" or "terminate", and the id.
-struct event {
+struct child_event {
   std::string what;
   std::string id;
 };
@@ -40,10 +43,10 @@ struct logged {
   std::string id;
   logged(otp::pid l, std::string i) : log(l), id(std::move(i)) {
     otp::trap_exit(true);
-    otp::send(log, event{"init", id});
+    otp::send(log, child_event{"init", id});
   }
   int handle_call(ping) { return 1; }
-  void terminate(const otp::exit_reason&) { otp::send(log, event{"terminate", id}); }
+  void terminate(const otp::exit_reason&) { otp::send(log, child_event{"terminate", id}); }
 };
 
 /// A message nobody sends to supervised children.
@@ -57,7 +60,7 @@ struct stubborn {
   std::string id;
   stubborn(otp::pid l, std::string i) : log(l), id(std::move(i)) { otp::trap_exit(true); }
   otp::task<void> terminate(const otp::exit_reason&) {
-    otp::send(log, event{"terminate", id});
+    otp::send(log, child_event{"terminate", id});
     co_await otp::receive([](never_sent) {});
   }
 };
@@ -68,7 +71,7 @@ struct held {
   std::string id;
   held(otp::pid l, std::string i) : log(l), id(std::move(i)) { otp::trap_exit(true); }
   otp::task<void> terminate(const otp::exit_reason&) {
-    otp::send(log, event{"terminate", id});
+    otp::send(log, child_event{"terminate", id});
     co_await otp::receive([](release) {});
   }
 };
@@ -92,9 +95,17 @@ struct stops_with {
   otp::pid log;
   std::string id;
   stops_with(otp::pid l, std::string i) : log(l), id(std::move(i)) {
-    otp::send(log, event{"init", id});
+    otp::send(log, child_event{"init", id});
   }
   otp::server_result handle_cast(stop_req r) { return otp::stop(std::move(r.reason)); }
+};
+
+/// Traps exits and sends its `id` to `log` when terminate runs.
+struct reports_terminate {
+  otp::pid log;
+  int id;
+  reports_terminate(otp::pid l, int i) : log(l), id(i) { otp::trap_exit(true); }
+  void terminate(const otp::exit_reason&) { otp::send(log, id); }
 };
 
 inline otp::child_spec logged_spec(otp::pid log, const std::string& id,
@@ -157,8 +168,15 @@ inline otp::exit_reason wait_down(otp::mailbox& mb, otp::ref m) {
 /// The events queued in `mb`, as "ia tb " (init a, terminate b).
 inline std::string drain(otp::mailbox& mb) {
   std::string out;
-  while (auto e = mb.receive<event>(std::chrono::milliseconds(0)))
+  while (auto e = mb.receive<child_event>(std::chrono::milliseconds(0)))
     out += e->what.substr(0, 1) + e->id + " ";
+  return out;
+}
+
+/// The ints queued in `mb`, oldest first (does not wait).
+inline std::vector<int> drain_ints(otp::mailbox& mb) {
+  std::vector<int> out;
+  while (auto i = mb.receive<int>(std::chrono::milliseconds(0))) out.push_back(*i);
   return out;
 }
 

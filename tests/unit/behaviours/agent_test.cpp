@@ -9,19 +9,18 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/supervision.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-otp::node_options quiet() {
-  return {.manual = true, .on_report = [](const otp::report&) {}};
-}
+using otp_test::quiet_manual;
 
 // Rule (Agent.start_link/get): the agent starts with the given value, and get
 // with no function returns a copy of it.
 TEST(Agent, StartsWithAValueAndGetReturnsACopy) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto a = otp::agent<std::vector<int>>::start_link(std::vector<int>{1, 2}).get();
   ASSERT_TRUE(a.is_ok()) << a.to_string();
@@ -32,7 +31,7 @@ TEST(Agent, StartsWithAValueAndGetReturnsACopy) {
 // Rule (Agent.start_link with a fun): the initial state is computed in the
 // agent's process; a throwing fun fails the start with its exception.
 TEST(Agent, InitFunctionRunsInTheAgentAndItsExceptionFailsTheStart) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto a = otp::agent<otp::pid>::start_link(otp::init_with([] { return otp::self(); })).get();
@@ -47,7 +46,7 @@ TEST(Agent, InitFunctionRunsInTheAgentAndItsExceptionFailsTheStart) {
 
 // Rule (Agent.update): the state becomes f(state); f may also change it in place.
 TEST(Agent, UpdateReplacesOrChangesTheState) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::agent<int> a = otp::agent<int>::start_link(1).get().ref();
   a.update([](int x) { return x + 41; }).get();
@@ -59,7 +58,7 @@ TEST(Agent, UpdateReplacesOrChangesTheState) {
 // Rule (Agent.get_and_update): f returns {reply, new_state}; the caller gets
 // the reply and the state is replaced.
 TEST(Agent, GetAndUpdateRepliesAndReplacesTheState) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::agent<std::string> a = otp::agent<std::string>::start_link(std::string("ab")).get().ref();
   std::size_t len = a.get_and_update([](std::string s) {
@@ -90,7 +89,7 @@ TEST(Agent, ChildSpecStartsItUnderASupervisorByName) {
 // Rule (Agent.cast): the update is applied asynchronously, in order with
 // later requests from the same caller.
 TEST(Agent, CastUpdatesWithoutWaiting) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::agent<int> a = otp::agent<int>::start_link(0).get().ref();
   for (int i = 0; i < 10; ++i) a.cast([](int x) { return x + 1; });
@@ -99,7 +98,7 @@ TEST(Agent, CastUpdatesWithoutWaiting) {
 
 // Rule (Agent in processes): the same calls are awaited inside a process.
 TEST(Agent, CallsAreAwaitedInsideAProcess) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::agent<int> a = otp::agent<int>::start_link(5).get().ref();
   n.spawn(
@@ -116,7 +115,7 @@ TEST(Agent, CallsAreAwaitedInsideAProcess) {
 // Rule (Agent crash): a function that throws crashes the agent with the
 // exception, and the caller exits with that reason.
 TEST(Agent, ThrowingFunctionCrashesTheAgentAndTheCallerExits) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   otp::agent<int> a = otp::agent<int>::start_link(0).get().ref();
@@ -134,7 +133,7 @@ TEST(Agent, ThrowingFunctionCrashesTheAgentAndTheCallerExits) {
 
 // Rule (Agent.stop): the agent ends with the reason; later calls exit noproc.
 TEST(Agent, StopEndsTheAgent) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::agent<int> a = otp::agent<int>::start_link(0).get().ref();
   const otp::pid p = a.get_pid();
@@ -150,7 +149,7 @@ TEST(Agent, StopEndsTheAgent) {
 
 // Rule (named agent): an agent started with a name is reached by that name.
 TEST(Agent, NamedAgentIsReachedByName) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::start_options o;
   o.name = otp::server_name("counter");

@@ -12,24 +12,22 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
+#include "support/exit_of.hpp"
+#include "support/supervision.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-otp::node_options quiet_manual() {
-  return {.manual = true, .on_report = [](const otp::report&) {}};
-}
-
-/// True when nothing at all is queued in the mailbox.
-bool mailbox_is_empty(otp::mailbox& mb) { return !mb.receive<otp::any_message>(0ms).has_value(); }
-
-bool is_boom(const otp::exit_reason& r) {
-  return r.is(otp::exit_reason::kind::exception) && r.detail() == "boom";
-}
+using otp_test::go;
+using otp_test::is_boom;
+using otp_test::mailbox_is_empty;
+using otp_test::never;
+using otp_test::quiet_manual;
 
 /// The values of results that must all be ok.
-std::vector<int> values_of(const std::vector<otp::async_result<int>>& rs) {
+std::vector<int> ok_values(const std::vector<otp::async_result<int>>& rs) {
   std::vector<int> out;
   for (const auto& r : rs) {
     EXPECT_TRUE(r.is_ok()) << (r.is_exit() ? r.reason().to_string() : "");
@@ -44,9 +42,6 @@ struct at_gate {
   int index;
   otp::pid task;
 };
-struct go {};
-/// Never sent: a task waiting for it runs until it is stopped.
-struct never {};
 
 /// Waits until `n` tasks are at the gate, then lets them go one by one in
 /// `order`, each once the previous one has ended (its DOWN came).
@@ -81,7 +76,7 @@ TEST(AsyncStream, OrderedResultsComeInInputOrder) {
   const otp::pid g = otp::spawn(gate, 4, std::vector<int>{3, 1, 2, 0});
   auto rs =
       otp::async_stream(std::vector<int>{0, 1, 2, 3}, through(g), {.max_concurrency = 4}).get();
-  EXPECT_EQ(values_of(rs), (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(ok_values(rs), (std::vector<int>{0, 1, 2, 3}));
   EXPECT_TRUE(mailbox_is_empty(mb));
 }
 
@@ -93,7 +88,7 @@ TEST(AsyncStream, UnorderedResultsComeInTheOrderTheTasksEnded) {
   auto rs = otp::async_stream(std::vector<int>{0, 1, 2, 3}, through(g),
                               {.max_concurrency = 4, .ordered = false})
                 .get();
-  EXPECT_EQ(values_of(rs), (std::vector<int>{3, 1, 2, 0}));
+  EXPECT_EQ(ok_values(rs), (std::vector<int>{3, 1, 2, 0}));
 }
 
 // --- a collector: measures how many tasks run at once ----------------------
@@ -158,7 +153,7 @@ TEST(AsyncStream, MaxConcurrencyIsNeverExceededAndIsReached) {
   const otp::pid c = otp::spawn(collector, 10, 3, mb.self());
   auto rs =
       otp::async_stream(upto(10), counted(c), {.max_concurrency = 3, .timeout = 1000ms}).get();
-  EXPECT_EQ(values_of(rs), upto(10));
+  EXPECT_EQ(ok_values(rs), upto(10));
   EXPECT_EQ(mb.receive<peak_was>().peak, 3);
 }
 
@@ -170,7 +165,7 @@ TEST(AsyncStreamThreaded, DefaultMaxConcurrencyIsTheNodesSchedulerCount) {
   ASSERT_EQ(otp::schedulers_online(), 3u);
   const otp::pid c = otp::spawn(collector, 8, 3, mb.self());
   auto rs = otp::async_stream(upto(8), counted(c)).get();
-  EXPECT_EQ(values_of(rs), upto(8));
+  EXPECT_EQ(ok_values(rs), upto(8));
   EXPECT_EQ(mb.receive<peak_was>().peak, 3);
 }
 
@@ -235,12 +230,12 @@ TEST(AsyncStream, OnTimeoutExitExitsTheCallerAndStopsTheOtherTasks) {
 
 // --- crashes ----------------------------------------------------------------
 
-int crash_on_one(int i) {
+int tenfold_or_crash_on_one(int i) {
   if (i == 1) throw std::runtime_error("boom");
   return i * 10;
 }
 
-otp::proc streams_a_crash() { (void)co_await otp::async_stream(upto(3), crash_on_one); }
+otp::proc streams_a_crash() { (void)co_await otp::async_stream(upto(3), tenfold_or_crash_on_one); }
 
 // Rule (linked tasks): a crashing task takes a caller that does not trap
 // exits down with its reason.
@@ -259,7 +254,7 @@ TEST(AsyncStream, TrappingCallerGetsExitedForACrashAndNoExitMessages) {
   otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
-  auto rs = otp::async_stream(upto(3), crash_on_one, {.max_concurrency = 3}).get();
+  auto rs = otp::async_stream(upto(3), tenfold_or_crash_on_one, {.max_concurrency = 3}).get();
   ASSERT_EQ(rs.size(), 3u);
   EXPECT_EQ(rs[0].value(), 0);
   ASSERT_TRUE(rs[1].is_exit());
@@ -284,8 +279,8 @@ TEST(AsyncStream, PlainVoidAndCoroutineFunctionsOverAnyRange) {
   for (const auto& r : voids) EXPECT_TRUE(r.is_ok());
   for (int i = 0; i < 3; ++i) (void)mb.receive<std::string>();
   auto doubled = otp::async_stream(upto(3), [](int i) -> otp::task<int> { co_return 2 * i; }).get();
-  EXPECT_EQ(values_of(doubled), (std::vector<int>{0, 2, 4}));
-  EXPECT_TRUE(otp::async_stream(std::vector<int>{}, crash_on_one).get().empty());
+  EXPECT_EQ(ok_values(doubled), (std::vector<int>{0, 2, 4}));
+  EXPECT_TRUE(otp::async_stream(std::vector<int>{}, tenfold_or_crash_on_one).get().empty());
   EXPECT_TRUE(mailbox_is_empty(mb));
 }
 

@@ -11,45 +11,34 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 #include "support/exit_of.hpp"
+#include "support/supervision.hpp"
 
 using namespace std::chrono_literals;
 namespace tsup = otp::async_supervisor;
 
 namespace {
 
-otp::node_options quiet() {
-  return {.manual = true, .on_report = [](const otp::report&) {}};
-}
-
-/// True when nothing at all is queued in the mailbox.
-bool mailbox_is_empty(otp::mailbox& mb) { return !mb.receive<otp::any_message>(0ms).has_value(); }
-
-bool is_boom(const otp::exit_reason& r) {
-  return r.is(otp::exit_reason::kind::exception) && r.detail() == "boom";
-}
+using otp_test::add_received;
+using otp_test::exit_of;
+using otp_test::is_boom;
+using otp_test::mailbox_is_empty;
+using otp_test::price_of;
+using otp_test::quiet_manual;
+using otp_test::wait_forever;
 
 bool contains(const std::vector<otp::pid>& v, otp::pid p) {
   return std::find(v.begin(), v.end(), p) != v.end();
 }
 
-using otp_test::exit_of;
-
-/// Never sent: a task waiting for it runs until it is stopped.
-struct never {};
-
-/// Replies base + the first int it receives.
-otp::task<int> add_received(int base) { co_return base + co_await otp::receive<int>(); }
-
 int boom() { throw std::runtime_error("boom"); }
-
-otp::proc wait_forever() { co_await otp::receive<never>(); }
 
 // Rule (async): the task is a child of the supervisor, linked to and
 // monitored by the caller; await gives its value, and the temporary child
 // is gone once it ended.
 TEST(AsyncSupervisor, AsyncRunsAChildLinkedToAndMonitoredByTheCaller) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   ASSERT_TRUE(sup.is_ok()) << sup.to_string();
@@ -68,7 +57,7 @@ TEST(AsyncSupervisor, AsyncRunsAChildLinkedToAndMonitoredByTheCaller) {
 
 // Rule (async_nolink): the task is monitored, not linked.
 TEST(AsyncSupervisor, AsyncNolinkTaskIsMonitoredNotLinked) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   auto t = tsup::async_nolink(sup.ref(), add_received, 1).get();
@@ -89,7 +78,7 @@ otp::proc awaits_a_crashing_async(tsup::ref sup) {
 // Rule (async links): a crashing task takes its non-trapping caller down
 // with its reason; the supervisor lives and does not restart it.
 TEST(AsyncSupervisor, CrashOfAnAsyncTaskEndsANonTrappingCaller) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   auto [caller, mon] = otp::spawn_monitor(awaits_a_crashing_async, sup.ref());
@@ -103,7 +92,7 @@ TEST(AsyncSupervisor, CrashOfAnAsyncTaskEndsANonTrappingCaller) {
 // Rule (async_nolink): a crash does not reach the caller; await exits with
 // the task's reason, and the DOWN is tagged with the task's ref.
 TEST(AsyncSupervisor, CrashOfAnAsyncNolinkTaskExitsAwaitAndTheCallerLives) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   auto t = tsup::async_nolink(sup.ref(), boom).get();
@@ -119,7 +108,7 @@ TEST(AsyncSupervisor, CrashOfAnAsyncNolinkTaskExitsAwaitAndTheCallerLives) {
 
 // Rule: arguments that can only be moved are moved into an async task.
 TEST(AsyncSupervisor, AsyncMovesMoveOnlyArgumentsThrough) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   auto t = tsup::async(
@@ -131,7 +120,7 @@ TEST(AsyncSupervisor, AsyncMovesMoveOnlyArgumentsThrough) {
 // Rule (max_children): async beyond max_children exits with max_children;
 // start_child returns {error, max_children}.
 TEST(AsyncSupervisor, StartsBeyondMaxChildrenFail) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link({.max_children = 1}).get();
   auto t = tsup::async_nolink(sup.ref(), add_received, 0).get();
@@ -167,7 +156,7 @@ otp::exit_reason end_run(otp::mailbox& mb, const run_report& r) {
 // Rule (start_child restart: :temporary, the default): a task that crashes
 // is not restarted and leaves the supervisor.
 TEST(AsyncSupervisor, TemporaryTaskIsNotRestartedAfterACrash) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   auto runs = std::make_shared<std::atomic<int>>(0);
@@ -184,7 +173,7 @@ TEST(AsyncSupervisor, TemporaryTaskIsNotRestartedAfterACrash) {
 // Rule (start_child restart: :transient): restarted after an abnormal exit,
 // with the same arguments; not after a normal one.
 TEST(AsyncSupervisor, TransientTaskIsRestartedAfterAnAbnormalExitOnly) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   auto runs = std::make_shared<std::atomic<int>>(0);
@@ -208,7 +197,7 @@ TEST(AsyncSupervisor, TransientTaskIsRestartedAfterAnAbnormalExitOnly) {
 // terminate_child stops one (reason shutdown) and a second call is
 // not_found.
 TEST(AsyncSupervisor, ChildrenListsTasksAndTerminateChildStopsOne) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   const otp::pid a = tsup::start_child(sup.ref(), wait_forever).get().child;
@@ -228,7 +217,7 @@ TEST(AsyncSupervisor, ChildrenListsTasksAndTerminateChildStopsOne) {
 // Rule (supervisor stop): stopping the supervisor stops its tasks; an
 // awaiting nolink caller gets the task's shutdown.
 TEST(AsyncSupervisor, StoppingTheSupervisorStopsItsTasks) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto sup = tsup::start_link().get();
@@ -246,7 +235,7 @@ TEST(AsyncSupervisor, StoppingTheSupervisorStopsItsTasks) {
 // Rule (owner watch): a supervised async task whose owner dies before
 // sending async_origin ends with {shutdown, Reason} instead of waiting forever.
 TEST(AsyncSupervisor, TaskWhoseOwnerDiesBeforeItsStartEnds) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   const otp::pid owner = otp::spawn(wait_forever);
@@ -266,7 +255,7 @@ TEST(AsyncSupervisor, TaskWhoseOwnerDiesBeforeItsStartEnds) {
 // Rule (Task.Supervisor.async_stream): every task is a child of the
 // supervisor; the results come in input order.
 TEST(AsyncSupervisor, AsyncStreamRunsEveryTaskAsAChild) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   auto am_child = [s = sup.ref()](int i) -> otp::task<int> {
@@ -291,7 +280,7 @@ int crash_on_one(int i) {
 // Rule (async_stream_nolink): a crash is the result {exit, Reason}; the
 // caller, not trapping exits, lives.
 TEST(AsyncSupervisor, AsyncStreamNolinkGivesExitedForACrashAndTheCallerLives) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   auto rs = tsup::async_stream_nolink(sup.ref(), std::vector<int>{0, 1, 2}, crash_on_one,
@@ -312,7 +301,7 @@ otp::proc streams_a_crash_under(tsup::ref sup) {
 // Rule (Task.Supervisor.async_stream links): a crashing task takes a
 // non-trapping caller down with its reason.
 TEST(AsyncSupervisor, AsyncStreamCrashEndsANonTrappingCaller) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   auto [caller, mon] = otp::spawn_monitor(streams_a_crash_under, sup.ref());
@@ -324,7 +313,6 @@ TEST(AsyncSupervisor, AsyncStreamCrashEndsANonTrappingCaller) {
 
 // --- the guide's example (docs/guide/async.md) -------------------------------
 
-int price_of(const std::string& item) { return static_cast<int>(item.size()) * 100; }
 void audit(otp::pid customer) { otp::send(customer, std::string("audited")); }
 
 // guide: Task.Supervisor
@@ -340,7 +328,7 @@ otp::proc risky_work(otp::async_supervisor::ref sup, otp::pid customer) {
 
 // Rule: the guide's example runs as described.
 TEST(AsyncSupervisorGuide, AsyncNolinkAndStartChildInAProcess) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = tsup::start_link().get();
   n.spawn(risky_work, sup.ref(), mb.self());

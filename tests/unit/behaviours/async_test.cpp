@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 #include "support/exit_of.hpp"
 
 using namespace std::chrono_literals;
@@ -21,25 +22,19 @@ namespace {
 static_assert(!std::is_copy_constructible_v<otp::async_task<int>>);
 static_assert(std::is_nothrow_move_constructible_v<otp::async_task<int>>);
 
-/// Never sent: a task waiting for it runs until it is stopped.
-struct never {};
-
 using otp_test::exit_of;
-
-bool is_boom(const otp::exit_reason& r) {
-  return r.is(otp::exit_reason::kind::exception) && r.detail() == "boom";
-}
+using otp_test::is_boom;
+using otp_test::mailbox_is_empty;
+using otp_test::never;
+using otp_test::price_of;
 
 /// A task body that replies base + the first int it receives, and throws
 /// for a negative int.
-otp::task<int> add_received(int base) {
+otp::task<int> add_received_or_boom(int base) {
   int x = co_await otp::receive<int>();
   if (x < 0) throw std::runtime_error("boom");
   co_return base + x;
 }
-
-/// True when nothing at all is queued in the mailbox.
-bool mailbox_is_empty(otp::mailbox& mb) { return !mb.receive<otp::any_message>(0ms).has_value(); }
 
 // Rule (Task.async/await): await returns what the function returned; the
 // arguments are passed to it, and no reply or DOWN is left behind.
@@ -71,7 +66,7 @@ TEST(Async, AwaitOfAVoidTaskReturnsOnceItRan) {
 TEST(Async, CoroutineBodyReceivesBeforeReplying) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
-  otp::async_task<int> t = otp::async(add_received, 100);
+  otp::async_task<int> t = otp::async(add_received_or_boom, 100);
   otp::send(t.pid(), 5);
   EXPECT_EQ(otp::await(t).get(), 105);
 }
@@ -134,7 +129,7 @@ TEST(Async, AwaitOfACrashedNolinkTaskExitsWithTheReasonAndTheOwnerLives) {
 TEST(Async, AwaitTimeoutExitsWithTimeoutTheTaskRunsOnAndItsLateReplyIsDropped) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
-  auto t = otp::async(add_received, 1);
+  auto t = otp::async(add_received_or_boom, 1);
   const auto start = n.now();
   otp::exit_reason r = exit_of([&] { (void)otp::await(t, 100ms).get(); });
   EXPECT_TRUE(r.is(otp::exit_reason::kind::timeout)) << r;
@@ -153,7 +148,7 @@ TEST(Async, AwaitTimeoutExitsWithTimeoutTheTaskRunsOnAndItsLateReplyIsDropped) {
 TEST(Async, YieldGivesNothingWhileTheTaskRunsThenItsValue) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
-  auto t = otp::async(add_received, 10);
+  auto t = otp::async(add_received_or_boom, 10);
   const auto start = n.now();
   EXPECT_FALSE(otp::async_yield(t, 50ms).get().has_value());
   EXPECT_EQ(n.now() - start, 50ms);
@@ -172,7 +167,7 @@ TEST(Async, YieldGivesNothingWhileTheTaskRunsThenItsValue) {
 TEST(Async, YieldOfACrashedNolinkTaskGivesItsExitReason) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
-  auto t = otp::async_nolink(add_received, 0);
+  auto t = otp::async_nolink(add_received_or_boom, 0);
   otp::send(t.pid(), -1);
   auto r = otp::async_yield(t).get();
   ASSERT_TRUE(r.has_value());
@@ -203,7 +198,7 @@ TEST(Async, BrutalShutdownBeforeCompletionKillsTheTaskAndReturnsNothing) {
 TEST(Async, ShutdownEndsANonTrappingTaskAtOnceAndReturnsNothing) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
-  auto t = otp::async(add_received, 0);
+  auto t = otp::async(add_received_or_boom, 0);
   const auto start = n.now();
   EXPECT_FALSE(otp::async_shutdown(t).get().has_value());
   EXPECT_EQ(n.now(), start);
@@ -249,7 +244,7 @@ TEST(Async, ShutdownAfterCompletionReturnsTheValue) {
 TEST(Async, ShutdownOfACrashedNolinkTaskGivesItsReason) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
-  auto t = otp::async_nolink(add_received, 0);
+  auto t = otp::async_nolink(add_received_or_boom, 0);
   otp::send(t.pid(), -1);
   n.run_until_idle();
   auto r = otp::async_shutdown(t, otp::brutal_kill).get();
@@ -298,7 +293,7 @@ TEST(Async, AwaitManyReturnsTheValuesInTaskOrder) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
   std::vector<otp::async_task<int>> ts;
-  for (int i = 0; i < 3; ++i) ts.push_back(otp::async(add_received, i * 10));
+  for (int i = 0; i < 3; ++i) ts.push_back(otp::async(add_received_or_boom, i * 10));
   n.run_until_idle();
   for (int i = 2; i >= 0; --i) {  // finish them last to first
     otp::send(ts[static_cast<std::size_t>(i)].pid(), 1);
@@ -315,8 +310,8 @@ TEST(Async, AwaitManyExitsWithTheReasonOfATaskThatEnds) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
   std::vector<otp::async_task<int>> ts;
-  ts.push_back(otp::async_nolink(add_received, 0));
-  ts.push_back(otp::async_nolink(add_received, 0));
+  ts.push_back(otp::async_nolink(add_received_or_boom, 0));
+  ts.push_back(otp::async_nolink(add_received_or_boom, 0));
   otp::send(ts[1].pid(), -1);
   EXPECT_TRUE(is_boom(exit_of([&] { (void)otp::await_many(ts).get(); })));
   EXPECT_TRUE(n.is_alive(ts[0].pid()));
@@ -349,7 +344,7 @@ TEST(Async, YieldManyGivesEachResultByPositionAndLeavesRunningTasksOpen) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
   std::vector<otp::async_task<int>> ts;
-  for (int i = 0; i < 3; ++i) ts.push_back(otp::async_nolink(add_received, i * 10));
+  for (int i = 0; i < 3; ++i) ts.push_back(otp::async_nolink(add_received_or_boom, i * 10));
   otp::send(ts[0].pid(), 1);
   otp::send(ts[1].pid(), -1);
   const auto start = n.now();
@@ -408,7 +403,7 @@ TEST(Async, AsyncStartRunsUnlinkedAndUnmonitored) {
 TEST(Async, IgnoreLetsTheTaskRunOnUnlinked) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
-  auto t = otp::async(add_received, 0);
+  auto t = otp::async(add_received_or_boom, 0);
   EXPECT_FALSE(otp::async_ignore(t).get().has_value());
   EXPECT_FALSE(t.is_open());
   otp::ref watch = otp::monitor(t.pid());
@@ -442,7 +437,7 @@ otp::proc uses_every_wait(otp::pid report) {
   std::vector<otp::async_task<int>> many;
   many.push_back(otp::async([] { return 2; }));
   many.push_back(otp::async([] { return 3; }));
-  auto slow = otp::async(add_received, 4);
+  auto slow = otp::async(add_received_or_boom, 4);
   auto stuck = otp::async([]() -> otp::task<int> {
     co_await otp::receive<never>();
     co_return 0;
@@ -488,8 +483,6 @@ TEST(AsyncThreaded, ManyTasksOnSchedulerThreadsEachReplyOnce) {
 }  // namespace
 
 // --- The examples of docs/guide/async.md, kept compiling and passing here ---
-
-int price_of(const std::string& item) { return static_cast<int>(item.size()) * 100; }
 
 // guide: async and await
 otp::proc quote(otp::pid customer) {

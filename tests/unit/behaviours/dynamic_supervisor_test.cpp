@@ -10,26 +10,19 @@
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "support/supervision.hpp"
 
 using namespace std::chrono_literals;
 namespace dsup = otp::dynamic_supervisor;
 
 namespace {
 
-otp::node_options quiet() {
-  return {.manual = true, .on_report = [](const otp::report&) {}};
-}
+using otp_test::drain_ints;
+using otp_test::quiet_manual;
+using otp_test::reports_terminate;
 
 // The smallest gen_server: no state, no callbacks.
 struct minimal {};
-
-// A worker that tells `log` its name when terminate runs.
-struct logged {
-  otp::pid log;
-  int id;
-  logged(otp::pid l, int i) : log(l), id(i) { otp::trap_exit(true); }
-  void terminate(const otp::exit_reason&) { otp::send(log, id); }
-};
 
 struct ignores_init {
   otp::server_result init() { return otp::ignore(); }
@@ -39,16 +32,10 @@ struct throws_init {
   throws_init() { throw std::runtime_error("no start"); }
 };
 
-std::vector<int> drain(otp::mailbox& mb) {
-  std::vector<int> out;
-  while (auto id = mb.receive<int>(0ms)) out.push_back(*id);
-  return out;
-}
-
 // Rule (start_child, which_children, count_children): started children are
 // listed by pid with an undefined id and counted as active workers.
 TEST(DynamicSupervisor, StartedChildrenAreListedAndCounted) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = dsup::start_link().get();
   ASSERT_TRUE(sup.is_ok()) << sup.to_string();
@@ -75,15 +62,15 @@ TEST(DynamicSupervisor, StartedChildrenAreListedAndCounted) {
 // Rule (terminate_child): the child is stopped per its shutdown (terminate
 // runs), leaves the supervisor, and a second terminate gives not_found.
 TEST(DynamicSupervisor, TerminateChildStopsAndForgetsIt) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = dsup::start_link().get();
-  auto a = dsup::start_child<logged>(sup.ref(), mb.self(), 1).get();
-  auto b = dsup::start_child<logged>(sup.ref(), mb.self(), 2).get();
+  auto a = dsup::start_child<reports_terminate>(sup.ref(), mb.self(), 1).get();
+  auto b = dsup::start_child<reports_terminate>(sup.ref(), mb.self(), 2).get();
   ASSERT_TRUE(a.is_ok() && b.is_ok());
   auto r = dsup::terminate_child(sup.ref(), a.child).get();
   EXPECT_TRUE(r.ok()) << r.to_string();
-  EXPECT_EQ(drain(mb), std::vector<int>{1});
+  EXPECT_EQ(drain_ints(mb), std::vector<int>{1});
   EXPECT_FALSE(otp::is_alive(a.child));
   EXPECT_EQ(dsup::count_children(sup.ref()).get().specs, 1u);
   EXPECT_EQ(dsup::terminate_child(sup.ref(), a.child).get().state,
@@ -95,7 +82,7 @@ TEST(DynamicSupervisor, TerminateChildStopsAndForgetsIt) {
 // Rule (max_children): a start beyond max_children gives {error,
 // max_children}; after a child leaves there is room again.
 TEST(DynamicSupervisor, MaxChildrenRefusesExtraChildren) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto sup = dsup::start_link({.max_children = 2}).get();
   auto a = dsup::start_child<minimal>(sup.ref()).get();
@@ -110,7 +97,7 @@ TEST(DynamicSupervisor, MaxChildrenRefusesExtraChildren) {
 // Rule (start_child): ignore keeps nothing; a failed start returns the error
 // and keeps nothing; a spec without a start function is invalid.
 TEST(DynamicSupervisor, IgnoredAndFailedStartsKeepNothing) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto sup = dsup::start_link().get();
@@ -128,7 +115,7 @@ TEST(DynamicSupervisor, IgnoredAndFailedStartsKeepNothing) {
 // Rule (start_link): a negative intensity or a non-positive period fails the
 // start with bad_flags.
 TEST(DynamicSupervisor, BadFlagsFailTheStart) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto a = dsup::start_link({.intensity = -1}).get();
@@ -141,7 +128,7 @@ TEST(DynamicSupervisor, BadFlagsFailTheStart) {
 
 // Rule (stop): stopping the supervisor ends all of many children.
 TEST(DynamicSupervisor, StoppingEndsTenThousandChildren) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto sup = dsup::start_link().get();
@@ -163,7 +150,7 @@ namespace {
 // supervisor with the given name, is restarted when it dies, and stops with
 // its parent.
 TEST(DynamicSupervisor, ChildSpecsStartSupervisorsRegistriesAndAsyncSupervisorsUnderASupervisor) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   otp::registry<std::string> reg(n);

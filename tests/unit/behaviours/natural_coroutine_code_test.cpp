@@ -13,7 +13,7 @@
 namespace {
 
 // An echo server that counts the calls it answered.
-struct echo {
+struct counting_echo {
   struct say {
     using reply = std::string;
     std::string text;
@@ -38,8 +38,8 @@ struct NaturalCoroutineCode : ::testing::Test {
   otp::node n{{.manual = true, .on_report = [](const otp::report&) {}}};
   otp::mailbox mb{n};
   /// A running echo server.
-  otp::server_ref<echo> start_echo() {
-    auto e = otp::gen_server::start_link<echo>().get();
+  otp::server_ref<counting_echo> start_echo() {
+    auto e = otp::gen_server::start_link<counting_echo>().get();
     EXPECT_TRUE(e.is_ok());
     return e.ref();
   }
@@ -50,30 +50,30 @@ struct NaturalCoroutineCode : ::testing::Test {
 TEST_F(NaturalCoroutineCode, ACallWhoseRequestIsATemporaryHoldingAString) {
   const auto e = start_echo();
   n.spawn(
-      [](otp::server_ref<echo> e, otp::pid to) -> otp::proc {
-        std::string a = co_await otp::call(e, echo::say{"hi"});
+      [](otp::server_ref<counting_echo> e, otp::pid to) -> otp::proc {
+        std::string a = co_await otp::call(e, counting_echo::say{"hi"});
         std::string b = co_await otp::call(
-            e, echo::say{"hello from a coroutine, longer than any small-string buffer"});
+            e, counting_echo::say{"hello from a coroutine, longer than any small-string buffer"});
         otp::send(to, std::pair<std::string, std::string>(a, b));
       },
       e, mb.self());
   const auto [a, b] = mb.receive<std::pair<std::string, std::string>>();
   EXPECT_EQ(a, kShort);
   EXPECT_EQ(b, kLong);
-  EXPECT_EQ(otp::call(e, echo::calls{}).get(), 2);
+  EXPECT_EQ(otp::call(e, counting_echo::calls{}).get(), 2);
 }
 
 // Rule: a capturing lambda written inside the co_await of
 // pool.transaction(...) runs once with its captures intact.
 TEST_F(NaturalCoroutineCode, APoolTransactionWithACapturingLambda) {
-  auto p = otp::pool<echo>::start_link({.size = 1, .max_overflow = 0}).get();
+  auto p = otp::pool<counting_echo>::start_link({.size = 1, .max_overflow = 0}).get();
   ASSERT_TRUE(p.is_ok());
   n.spawn(
-      [](otp::pool<echo> p, otp::pid to) -> otp::proc {
+      [](otp::pool<counting_echo> p, otp::pid to) -> otp::proc {
         const std::string text = kLong;
-        std::string r =
-            co_await p.transaction([text, tail = std::string(kShort)](otp::pool<echo>::worker w) {
-              return otp::call(w, echo::say{text + tail});
+        std::string r = co_await p.transaction(
+            [text, tail = std::string(kShort)](otp::pool<counting_echo>::worker w) {
+              return otp::call(w, counting_echo::say{text + tail});
             });
         otp::send(to, r);
       },
@@ -85,17 +85,18 @@ TEST_F(NaturalCoroutineCode, APoolTransactionWithACapturingLambda) {
 TEST_F(NaturalCoroutineCode, ConditionalOperatorAwaitsOneArmOnly) {
   const auto e = start_echo();
   n.spawn(
-      [](otp::server_ref<echo> e, otp::pid to) -> otp::proc {
+      [](otp::server_ref<counting_echo> e, otp::pid to) -> otp::proc {
         for (const bool left : {true, false}) {
-          std::string r = left ? co_await otp::call(e, echo::say{"left"})
-                               : co_await otp::call(e, echo::say{"right, a longer string"});
+          std::string r = left
+                              ? co_await otp::call(e, counting_echo::say{"left"})
+                              : co_await otp::call(e, counting_echo::say{"right, a longer string"});
           otp::send(to, r);
         }
       },
       e, mb.self());
   EXPECT_EQ(mb.receive<std::string>(), "left");
   EXPECT_EQ(mb.receive<std::string>(), "right, a longer string");
-  EXPECT_EQ(otp::call(e, echo::calls{}).get(), 2);
+  EXPECT_EQ(otp::call(e, counting_echo::calls{}).get(), 2);
 }
 
 }  // namespace

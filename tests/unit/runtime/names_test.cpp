@@ -10,22 +10,19 @@
 
 #include "otp/otp.hpp"
 #include "otp/runtime/process.hpp"
+#include "support/bodies.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using otp::exit_reason;
 
-struct ping {
-  otp::pid from;
-};
-struct pong {
-  otp::pid from;
-};
-struct stop {};
+using otp_test::ping;
+using otp_test::pong;
+using otp_test::stop;
 
 /// Answers pings until told to stop (then ends with `normal`).
-otp::proc worker() {
+otp::proc named_worker() {
   for (bool done = false; !done;) {
     co_await otp::receive([](ping p) { otp::send(p.from, pong{otp::self()}); },
                           [&done](stop) { done = true; });
@@ -42,7 +39,7 @@ class Names : public ::testing::Test {
 
   /// A pid whose process has ended.
   otp::pid dead_pid() {
-    auto [p, r] = otp::spawn_monitor(worker);
+    auto [p, r] = otp::spawn_monitor(named_worker);
     otp::send(p, stop{});
     down_of(r);
     return p;
@@ -50,7 +47,7 @@ class Names : public ::testing::Test {
 
   otp::node n{{.manual = true}};
   otp::mailbox mb{n};
-  otp::pid w = n.spawn(worker);
+  otp::pid w = n.spawn(named_worker);
 };
 
 // whereis/1 returns the registered pid, and Name ! Msg reaches it.
@@ -95,7 +92,7 @@ TEST_F(Names, SendingToAnUnknownNameThrowsBadarg) {
 // name stays with its holder.
 TEST_F(Names, RegisteringATakenNameThrowsBadargNamingTheHolder) {
   otp::register_name("svc", w);
-  otp::pid other = n.spawn(worker);
+  otp::pid other = n.spawn(named_worker);
   try {
     otp::register_name("svc", other);
     ADD_FAILURE() << "a taken name was registered again";
@@ -166,7 +163,7 @@ TEST_F(Names, MonitorByNameWatchesTheProcessThatHadTheName) {
   otp::register_name("svc", w);
   otp::ref r = otp::monitor(std::string_view("svc"));
   otp::unregister_name("svc");
-  otp::pid successor = n.spawn(worker);
+  otp::pid successor = n.spawn(named_worker);
   otp::register_name("svc", successor);
   otp::exit(w, exit_reason::other("crash"));
   otp::down_msg d = down_of(r);
@@ -178,7 +175,7 @@ TEST_F(Names, MonitorByNameWatchesTheProcessThatHadTheName) {
 // The node's own functions manage names from a thread that has no mailbox.
 TEST(NamesOnNode, NodeFunctionsWorkFromAPlainThread) {
   otp::node n({.manual = true});
-  otp::pid p = n.spawn(worker);
+  otp::pid p = n.spawn(named_worker);
   n.register_name("svc", p);
   EXPECT_EQ(n.whereis("svc"), p);
   EXPECT_THROW(n.register_name("svc", p), otp::badarg);
@@ -193,7 +190,7 @@ TEST(NamesThreaded, TheNameIsFreeWhenTheDownArrives) {
   otp::node n({.schedulers = 2});
   otp::mailbox mb(n);
   for (int i = 0; i < 50; ++i) {
-    otp::pid p = n.spawn(worker);
+    otp::pid p = n.spawn(named_worker);
     otp::register_name("svc", p);
     otp::ref r = otp::monitor(std::string_view("svc"));
     otp::exit(p, i % 2 == 0 ? exit_reason::kill() : exit_reason::other("crash"));

@@ -23,9 +23,8 @@ namespace {
 
 using otp_test::echo_answers;
 using otp_test::never;
+using otp_test::ready;
 using otp_test::stop;
-
-struct ready {};
 
 // Sets *flag when destroyed: tells whether a process frame was unwound.
 struct flag_on_destroy {

@@ -20,9 +20,8 @@ namespace {
 
 using otp_test::echo_answers;
 using otp_test::from_pid;
+using otp_test::go;
 using otp_test::stop;
-
-struct go {};
 
 [[gnu::noinline]] void throw_deep() { throw std::runtime_error("deep trouble"); }
 

@@ -24,7 +24,7 @@ using log_t = std::vector<std::string>;
 struct tag {
   std::string name;
 };
-struct go {};
+using otp_test::go;
 
 // Takes one int, then waits for `go`, then takes three tags, logging each.
 otp::proc int_then_tags(log_t* log) {

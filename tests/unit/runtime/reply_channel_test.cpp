@@ -11,6 +11,7 @@
 #include <string>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 
 using namespace std::chrono_literals;
 
@@ -24,8 +25,9 @@ struct request {
   otp::ref tag;
   int n = 0;
 };
-struct go {};
-struct done {};
+using otp_test::go;
+/// Follows the reply of answer::reply_when_told.
+struct after_reply {};
 
 /// What the requester saw, sent to the observer.
 struct seen {
@@ -54,7 +56,7 @@ otp::proc replier(answer how) {
     case answer::reply_when_told:
       co_await otp::receive<go>();
       otp::detail::send_reply(r.from, r.tag, r.n * 2);
-      otp::send(r.from, done{});
+      otp::send(r.from, after_reply{});
       break;
   }
   co_await otp::receive<go>();  // stay alive until told
@@ -72,7 +74,7 @@ otp::proc requester(otp::pid observer, otp::pid to, otp::timeout t, bool late) {
   seen s{o.how, o.value.value_or(0), o.reason.to_string(), o.monitor_gone};
   if (late) {
     otp::send(to, go{});
-    co_await otp::receive<done>();  // sent after the reply: the reply came first or never
+    co_await otp::receive<after_reply>();  // sent after the reply: the reply came first or never
     s.late_reply_in_mailbox =
         co_await otp::receive(otp::when([](const otp::detail::reply_msg<int>&) { return true; },
                                         [](otp::detail::reply_msg<int>&&) { return true; }),

@@ -5,13 +5,14 @@
 
 #include "otp/otp.hpp"
 #include "otp/runtime/node.hpp"
+#include "support/bodies.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-struct ready {};
-struct go {};
+using otp_test::go;
+using otp_test::ready;
 
 struct rendezvous {
   std::atomic<int> arrived{0};

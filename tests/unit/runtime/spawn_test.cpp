@@ -8,7 +8,7 @@
 
 namespace {
 
-otp::proc echo() {
+otp::proc doubler() {
   for (;;) {
     co_await otp::receive([](std::pair<otp::pid, int> m) { otp::send(m.first, m.second * 2); });
   }
@@ -18,7 +18,7 @@ otp::proc echo() {
 TEST(Spawn, SpawnedProcessAnswersAMessage) {
   otp::node n({.schedulers = 2});
   otp::mailbox mb(n);
-  otp::pid e = n.spawn(echo);
+  otp::pid e = n.spawn(doubler);
   otp::send(e, std::pair<otp::pid, int>{mb.self(), 21});
   EXPECT_EQ(mb.receive<int>(), 42);
 }
@@ -26,7 +26,7 @@ TEST(Spawn, SpawnedProcessAnswersAMessage) {
 TEST(Spawn, ManualNodeRunsTheSameDeterministically) {
   otp::node n({.manual = true});
   otp::mailbox mb(n);
-  otp::pid e = n.spawn(echo);
+  otp::pid e = n.spawn(doubler);
   otp::send(e, std::pair<otp::pid, int>{mb.self(), 5});
   EXPECT_EQ(mb.receive<int>(), 10);
 }

@@ -7,15 +7,13 @@
 #include <stdexcept>
 
 #include "otp/otp.hpp"
+#include "support/bodies.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-otp::task<int> add_received(int base) {
-  int got = co_await otp::receive<int>();
-  co_return base + got;
-}
+using otp_test::add_received;
 
 otp::task<int> nested(int base) {
   int first = co_await add_received(base);

@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 namespace {
 
 // A clock the test advances by hand, and a log of the state changes.
-struct fixture {
+struct breaker_fixture {
   std::shared_ptr<std::chrono::milliseconds> t = std::make_shared<std::chrono::milliseconds>(0);
   std::shared_ptr<std::vector<otp::circuit_event>> events =
       std::make_shared<std::vector<otp::circuit_event>>();
@@ -50,7 +50,7 @@ void fail_times(otp::circuit_breaker& b, int n) {
 // Rule (trip): the max_failures-th failure within the window opens the
 // circuit, and an open circuit refuses with the time left to the probe.
 TEST(CircuitBreaker, OpensOnTheNthFailureWithinTheWindowAndRefuses) {
-  fixture f;
+  breaker_fixture f;
   otp::circuit_breaker b(f.options(3));
   fail_times(b, 2);
   EXPECT_EQ(b.state(), otp::circuit_state::closed);
@@ -68,7 +68,7 @@ TEST(CircuitBreaker, OpensOnTheNthFailureWithinTheWindowAndRefuses) {
 // Rule (lifetime): a permit may outlive its breaker (a worker killed after
 // the server that owned it); its report is ignored and emits nothing.
 TEST(CircuitBreaker, APermitThatOutlivesItsBreakerIsDroppedSafely) {
-  fixture f;
+  breaker_fixture f;
   auto breaker = std::make_unique<otp::circuit_breaker>(f.options(1));
   otp::circuit_permit late = breaker->ask();
   otp::circuit_permit later = breaker->ask();
@@ -86,7 +86,7 @@ TEST(CircuitBreaker, APermitThatOutlivesItsBreakerIsDroppedSafely) {
 // Rule (window): failures older than the window do not count; successes do
 // not erase failures.
 TEST(CircuitBreaker, FailuresOlderThanTheWindowDropOut) {
-  fixture f;
+  breaker_fixture f;
   otp::circuit_breaker b(f.options(3));
   fail_times(b, 2);
   b.ask().success();
@@ -102,7 +102,7 @@ TEST(CircuitBreaker, FailuresOlderThanTheWindowDropOut) {
 // Rule (half_open): after reset_timeout one probe is let through, and only
 // one; its success closes the circuit.
 TEST(CircuitBreaker, AfterTheResetTimeoutOneProbeIsLetThroughAndItsSuccessCloses) {
-  fixture f;
+  breaker_fixture f;
   otp::circuit_breaker b(f.options(1));
   fail_times(b, 1);
   f.advance(4999ms);
@@ -124,7 +124,7 @@ TEST(CircuitBreaker, AfterTheResetTimeoutOneProbeIsLetThroughAndItsSuccessCloses
 // Rule (half_open failure): a failed or abandoned probe opens the circuit for
 // another reset_timeout.
 TEST(CircuitBreaker, AFailedOrDroppedProbeOpensAgain) {
-  fixture f;
+  breaker_fixture f;
   otp::circuit_breaker b(f.options(1));
   fail_times(b, 1);
   f.advance(5000ms);
@@ -140,7 +140,7 @@ TEST(CircuitBreaker, AFailedOrDroppedProbeOpensAgain) {
 // Rule (late outcomes): failures of calls let through before the circuit
 // opened, reported afterwards, neither reopen nor extend it.
 TEST(CircuitBreaker, LateFailuresFromBeforeTheOpeningAreIgnored) {
-  fixture f;
+  breaker_fixture f;
   otp::circuit_breaker b(f.options(1));
   auto early = b.ask();
   fail_times(b, 1);  // opens at t = 0
@@ -153,7 +153,7 @@ TEST(CircuitBreaker, LateFailuresFromBeforeTheOpeningAreIgnored) {
 // Rule (call): call() runs f under a permit; an exception is a failure and
 // propagates; an open circuit throws circuit_open_error without running f.
 TEST(CircuitBreaker, CallCountsExceptionsAndThrowsCircuitOpen) {
-  fixture f;
+  breaker_fixture f;
   otp::circuit_breaker b(f.options(2));
   EXPECT_EQ(b.call([] { return 7; }), 7);
   for (int i = 0; i < 2; ++i)
@@ -172,7 +172,7 @@ TEST(CircuitBreaker, CallCountsExceptionsAndThrowsCircuitOpen) {
 
 // Rule (reset): reset closes the circuit and forgets failures.
 TEST(CircuitBreaker, ResetClosesAndForgets) {
-  fixture f;
+  breaker_fixture f;
   otp::circuit_breaker b(f.options(2));
   fail_times(b, 2);
   b.reset();
@@ -184,7 +184,7 @@ TEST(CircuitBreaker, ResetClosesAndForgets) {
 
 // Rule (bad input): options that cannot work are badarg.
 TEST(CircuitBreaker, InvalidOptionsAreBadarg) {
-  fixture f;
+  breaker_fixture f;
   auto o = f.options(0);
   EXPECT_THROW(otp::circuit_breaker{o}, otp::badarg);
   o = f.options();
@@ -198,7 +198,7 @@ TEST(CircuitBreaker, InvalidOptionsAreBadarg) {
 // Rule (concurrency): with many threads asking at once while half open,
 // exactly one gets the probe; events arrive in order.
 TEST(CircuitBreaker, ConcurrentAsksWhileHalfOpenGrantOneProbe) {
-  fixture f;
+  breaker_fixture f;
   otp::circuit_breaker b(f.options(1));
   fail_times(b, 1);
   f.advance(5000ms);
@@ -221,7 +221,7 @@ TEST(CircuitBreaker, ConcurrentAsksWhileHalfOpenGrantOneProbe) {
 // circuit open (its failures and opening time kept in the table); a store it
 // may not write leaves it working in memory.
 TEST(CircuitBreaker, StateKeptInAStoreSurvivesTheBreaker) {
-  fixture f;
+  breaker_fixture f;
   otp::node n;
   otp::mailbox mb(n);
   auto store = otp::table<std::string, otp::circuit_record>::create();

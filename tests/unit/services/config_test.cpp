@@ -15,7 +15,7 @@ using otp_test::order_system_schema;
 
 namespace {
 
-using kind = origin::kind;
+using origin_kind = origin::kind;
 
 // Rule (defaults): with no sources, each application's environment is its
 // defaults, and `logger` is there too, empty.
@@ -41,13 +41,15 @@ TEST(ConfigLoad, EachSourceOverridesTheOnesBelowIt) {
                                       .sets = {"order_system.port=7000"}});
   const auto& env = set.at("order_system");
   EXPECT_EQ(env.at("tags").value, json({"a", "b"}));
-  EXPECT_EQ(env.at("tags").from.from, kind::defaults);
+  EXPECT_EQ(env.at("tags").from.from, origin_kind::defaults);
   EXPECT_EQ(env.at("extra").value, "file");
-  EXPECT_EQ(env.at("extra").from, (origin{kind::file, file.string() + ":4:9"}));
+  EXPECT_EQ(env.at("extra").from, (origin{origin_kind::file, file.string() + ":4:9"}));
   EXPECT_EQ(env.at("timeout_s").value, 3.5);
-  EXPECT_EQ(env.at("timeout_s").from, (origin{kind::environment, "OTP__ORDER_SYSTEM__TIMEOUT_S"}));
+  EXPECT_EQ(env.at("timeout_s").from,
+            (origin{origin_kind::environment, "OTP__ORDER_SYSTEM__TIMEOUT_S"}));
   EXPECT_EQ(env.at("port").value, 7000);
-  EXPECT_EQ(env.at("port").from, (origin{kind::command_line, "--set order_system.port=7000"}));
+  EXPECT_EQ(env.at("port").from,
+            (origin{origin_kind::command_line, "--set order_system.port=7000"}));
 }
 
 // Rule (merging): tables merge key by key, each leaf keeping its origin;
@@ -63,7 +65,7 @@ TEST(ConfigLoad, TablesMergeKeyByKeyAndArraysAreReplaced) {
   const auto& repo = set.at("order_system").at("repo");
   EXPECT_EQ(repo.value, json({{"pool_size", 4}, {"url", "sqlite:other.db"}}));
   EXPECT_EQ(repo.origin_of("/pool_size"), origin{});
-  EXPECT_EQ(repo.origin_of("/url"), (origin{kind::file, file.string() + ":4:7"}));
+  EXPECT_EQ(repo.origin_of("/url"), (origin{origin_kind::file, file.string() + ":4:7"}));
   EXPECT_EQ(set.at("order_system").at("tags").value, json({"z"}));
 }
 

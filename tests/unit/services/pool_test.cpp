@@ -9,14 +9,13 @@
 #include <string>
 
 #include "otp/otp.hpp"
+#include "support/supervision.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-otp::node_options quiet() {
-  return {.manual = true, .on_report = [](const otp::report&) {}};
-}
+using otp_test::quiet_manual;
 
 // A pooled connection: answers with its own pid, throws on `broken`.
 struct conn {
@@ -54,7 +53,7 @@ otp::proc holder(conn_pool p, otp::pid to) {
 // out distinct idle workers; with none left and no overflow, a non-blocking
 // checkout returns full.
 TEST(Pool, ChecksOutDistinctWorkersThenIsFull) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto p = start({.size = 2, .max_overflow = 0});
   EXPECT_EQ(p.status().get().to_string(), "{ready,2,0,0,0}");
@@ -72,7 +71,7 @@ TEST(Pool, ChecksOutDistinctWorkersThenIsFull) {
 // Rule: a pool handle made from the pool's registered name reaches the pool
 // its supervisor started again after a crash.
 TEST(Pool, AHandleByNameReachesThePoolAfterItsRestart) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto sup = otp::supervisor::start_link(
@@ -92,7 +91,7 @@ TEST(Pool, AHandleByNameReachesThePoolAfterItsRestart) {
 // Rule (strategy): lifo hands out the worker returned last, fifo the one
 // idle longest.
 TEST(Pool, LifoGivesTheLastReturnedFifoTheLongestIdle) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   for (auto order : {otp::pool_options::order::lifo, otp::pool_options::order::fifo}) {
     auto p = start({.size = 2, .max_overflow = 0, .strategy = order});
@@ -110,7 +109,7 @@ TEST(Pool, LifoGivesTheLastReturnedFifoTheLongestIdle) {
 // started; a worker returned while overflow workers exist and nobody waits
 // is stopped.
 TEST(Pool, OverflowWorkersStartOnDemandAndStopWhenReturned) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto p = start({.size = 1, .max_overflow = 1});
   auto a = p.checkout().get();
@@ -129,7 +128,7 @@ TEST(Pool, OverflowWorkersStartOnDemandAndStopWhenReturned) {
 // Rule (blocking checkout): a caller waits in line and gets the next worker
 // checked in.
 TEST(Pool, BlockingCheckoutGetsTheNextCheckedInWorker) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto p = start({.size = 1, .max_overflow = 0});
   const otp::pid h = n.spawn(holder, p, mb.self());
@@ -144,7 +143,7 @@ TEST(Pool, BlockingCheckoutGetsTheNextCheckedInWorker) {
 // Rule (checkout timeout): the caller exits `timeout`, leaves the queue, and
 // a worker returned afterwards becomes idle instead of going to it.
 TEST(Pool, CheckoutTimeoutExitsTimeoutAndLeavesTheQueue) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto p = start({.size = 1, .max_overflow = 0});
   auto a = p.checkout().get();
@@ -161,7 +160,7 @@ TEST(Pool, CheckoutTimeoutExitsTimeoutAndLeavesTheQueue) {
 
 // Rule (holder death): a worker held by a process that dies goes back.
 TEST(Pool, WorkerOfADeadHolderIsReturned) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto p = start({.size = 1, .max_overflow = 0});
   const otp::pid h = n.spawn(holder, p, mb.self());
@@ -175,7 +174,7 @@ TEST(Pool, WorkerOfADeadHolderIsReturned) {
 // Rule (worker crash): a crashed worker is replaced, idle or checked out,
 // so the pool keeps `size` workers.
 TEST(Pool, CrashedWorkersAreReplaced) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   auto p = start({.size = 2, .max_overflow = 0});
@@ -200,7 +199,7 @@ TEST(Pool, CrashedWorkersAreReplaced) {
 // Rule (transaction): the worker is checked in whether f returns or throws;
 // f may be a coroutine that calls the worker.
 TEST(Pool, TransactionAlwaysChecksTheWorkerIn) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto p = start({.size = 1, .max_overflow = 0});
   const otp::pid w = p.transaction([](conn_pool::worker c) -> otp::task<otp::pid> {
@@ -215,7 +214,7 @@ TEST(Pool, TransactionAlwaysChecksTheWorkerIn) {
 
 // Rule (stop): stopping the pool stops every worker, idle and checked out.
 TEST(Pool, StoppingThePoolStopsAllWorkers) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   auto p = start({.size = 2, .max_overflow = 0});
   auto a = p.checkout().get();
@@ -234,7 +233,7 @@ TEST(Pool, StoppingThePoolStopsAllWorkers) {
 // Rule (child_spec): a pool runs under a supervisor like any child, and the
 // supervisor's shutdown stops its workers.
 TEST(Pool, ChildSpecStartsThePoolUnderASupervisor) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   otp::start_options pool_name;
@@ -257,7 +256,7 @@ TEST(Pool, ChildSpecStartsThePoolUnderASupervisor) {
 // Rule (bad start): a worker that fails to start fails the pool's start
 // with its reason.
 TEST(Pool, AWorkerFailingToStartFailsThePoolStart) {
-  otp::node n(quiet());
+  otp::node n(quiet_manual());
   otp::mailbox mb(n);
   otp::trap_exit(true);
   struct refuses {

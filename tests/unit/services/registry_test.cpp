@@ -13,6 +13,7 @@
 
 #include "otp/otp.hpp"
 #include "support/bodies.hpp"
+#include "support/supervision.hpp"
 
 using namespace std::chrono_literals;
 
@@ -20,6 +21,7 @@ namespace {
 
 using otp::exit_reason;
 using otp::registry_keys;
+using otp_test::kill_and_wait;
 using reg_t = otp::registry<std::string, int>;
 
 /// Runs `fn` in the puppet's own process.
@@ -27,17 +29,17 @@ struct run {
   std::function<void()> fn;
 };
 /// A puppet has run one function.
-struct done {
+struct puppet_done {
   otp::pid who;
 };
 
-/// A process that runs the functions it is sent and answers `done` after
+/// A process that runs the functions it is sent and answers `puppet_done` after
 /// each, so a test can act as several processes in turn.
 otp::proc puppet(otp::pid report) {
   for (;;) {
     co_await otp::receive([report](run& r) {
       r.fn();
-      otp::send(report, done{otp::self()});
+      otp::send(report, puppet_done{otp::self()});
     });
   }
 }
@@ -45,18 +47,11 @@ otp::proc puppet(otp::pid report) {
 /// Runs `fn` in process `p` and waits until it has run.
 void in(otp::mailbox& mb, otp::pid p, std::function<void()> fn) {
   otp::send(p, run{std::move(fn)});
-  mb.receive(otp::when([p](const done& d) { return d.who == p; }, [](const done&) {}));
+  mb.receive(
+      otp::when([p](const puppet_done& d) { return d.who == p; }, [](const puppet_done&) {}));
 }
 
-/// Kills `p` and waits for its DOWN.
-void kill_and_wait(otp::mailbox& mb, otp::pid p) {
-  otp::ref m = otp::monitor(p);
-  otp::exit(p, exit_reason::kill());
-  mb.receive(otp::when([m](const otp::down_msg& d) { return d.monitor == m; },
-                       [](const otp::down_msg&) {}));
-}
-
-std::vector<int> values_of(const std::vector<reg_t::entry>& es) {
+std::vector<int> sorted_values(const std::vector<reg_t::entry>& es) {
   std::vector<int> v;
   for (const auto& e : es) v.push_back(e.second);
   std::sort(v.begin(), v.end());
@@ -109,7 +104,7 @@ TEST(Registry, DuplicateKeysTakeManyEntriesAlsoFromOneProcess) {
   ASSERT_TRUE(reg.register_key("topic", 1).is_ok());
   ASSERT_TRUE(reg.register_key("topic", 2).is_ok());
   in(mb, a, [&] { ASSERT_TRUE(reg.register_key("topic", 3).is_ok()); });
-  EXPECT_EQ(values_of(reg.lookup("topic")), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(sorted_values(reg.lookup("topic")), (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(reg.keys(mb.self()), (std::vector<std::string>{"topic", "topic"}));
   std::vector<int> mine = reg.values("topic", mb.self());
   std::sort(mine.begin(), mine.end());
@@ -132,7 +127,7 @@ TEST(Registry, MatchAndCountMatchSelectEntriesByValueAndCountCountsAll) {
   }
   in(mb, ps[0], [&] { ASSERT_TRUE(reg.register_key("other", 100).is_ok()); });
   auto even = [](int v) { return v % 2 == 0; };
-  EXPECT_EQ(values_of(reg.match("t", even)), (std::vector<int>{0, 2, 4}));
+  EXPECT_EQ(sorted_values(reg.match("t", even)), (std::vector<int>{0, 2, 4}));
   EXPECT_EQ(reg.match("t", [](int v) { return v == 5; }), (std::vector<reg_t::entry>{{ps[5], 5}}));
   EXPECT_EQ(reg.count_match("t", even), 3u);
   EXPECT_EQ(reg.count_match("none", even), 0u);
@@ -161,7 +156,7 @@ TEST(Registry, DispatchCallsBackPerPartitionWithItsEntriesAndNeverWithout) {
   });
   EXPECT_GE(calls, 1);
   EXPECT_LE(calls, 4);
-  EXPECT_EQ(values_of(seen), (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(sorted_values(seen), (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
   bool called = false;
   reg.dispatch("nobody", [&](const std::vector<reg_t::entry>&) { called = true; });
   EXPECT_FALSE(called);
