@@ -95,6 +95,12 @@ void churn_and_walk(std::uint32_t seed) {
     ASSERT_EQ(std::set<std::int64_t>(walked.begin(), walked.end()).size(),
               static_cast<std::size_t>(kStableKeys));
     ASSERT_EQ(selected, static_cast<std::size_t>(kStableKeys));
+    if constexpr (Type == otp::table_type::ordered_set) {  // back across the bases too
+      std::multiset<std::int64_t> back;
+      for (auto k = t.last(); k; k = t.prev(*k))
+        if (*k < kStableKeys) back.insert(*k);
+      ASSERT_EQ(back, walked) << "round " << round;
+    }
   }
   stop = true;
   for (auto& w : writers) w.join();

@@ -8,8 +8,14 @@
 // traversals are then safe under concurrent writers without fixing the
 // table (docs/decisions/0006-tables.md).
 //
+// The hash is kept in the slot next to the object, except for integral keys,
+// whose hash is cheaper to compute again than to load: their slots hold
+// only the object, and a bitmap marks the used ones. A {int64, int64}
+// object then takes 16 bytes instead of 24 (the bytes-per-object
+// target, docs/decisions/0006-tables.md).
+//
 // Invariants:
-//  1. s_[i].hash == 0 marks an empty slot; a live object's hash is never 0.
+//  1. A used slot holds a live object, whose hash is never 0.
 //  2. Occupied slots are in ascending (hash, key) order, key order used only
 //     for keys that have operator<; objects of one key are adjacent, in
 //     insertion order (bags).
@@ -22,11 +28,12 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 #include <new>
 #include <optional>
+#include <type_traits>
 #include <utility>
+
+#include "otp/services/detail/zeroed_block.hpp"
 
 namespace otp::detail {
 
@@ -46,6 +53,8 @@ class hash_store {
  public:
   using object = std::pair<K, V>;
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  /// True when slots keep their object's hash (false: integral keys).
+  static constexpr bool kHashInSlot = !std::is_integral_v<K>;
 
   /// `shift`: the stripe bits, dropped from the hash before placing.
   explicit hash_store(unsigned shift = 0) : shift_(shift) {}
@@ -53,23 +62,32 @@ class hash_store {
   hash_store& operator=(const hash_store&) = delete;
   ~hash_store() { clear(); }
 
+  /// The hash of key `k`: std::hash mixed, never 0.
+  static std::uint64_t hash(const K& k) { return mix_hash(std::hash<K>{}(k)); }
+
   std::size_t size() const noexcept { return size_; }
   /// Slots in the arrays (positions are below this).
   std::size_t slots() const noexcept { return slots_; }
-  /// Bytes of the slot arrays.
-  std::size_t bytes() const noexcept { return slots_ * sizeof(slot); }
+  /// Bytes of the slot arrays (and of the bitmap of used slots).
+  std::size_t bytes() const noexcept { return slot_array::bytes_for(slots_); }
 
   /// The first slot of key `k` (hash `h`), or npos.
   std::size_t find(std::uint64_t h, const K& k) const noexcept {
     if (slots_ == 0) return npos;
-    for (std::size_t i = home(h); i < slots_ && s_[i].hash != 0 && s_[i].hash <= h; ++i)
-      if (s_[i].hash == h && at(i).first == k) return i;
+    for (std::size_t i = home(h); i < slots_ && used(i); ++i) {
+      if (at(i).first == k) return i;
+      if (hash_at(i) > h) return npos;
+    }
     return npos;
   }
   /// The slot after `i` holding the same key, or npos.
   std::size_t next_same(std::size_t i) const noexcept {
     std::size_t j = i + 1;
-    return j < slots_ && s_[j].hash == s_[i].hash && at(j).first == at(i).first ? j : npos;
+    return j < slots_ && used(j) && at(j).first == at(i).first ? j : npos;
+  }
+  /// True when slot `i` exists and holds an object of key `k`.
+  bool holds(std::size_t i, const K& k) const noexcept {
+    return i < slots_ && used(i) && at(i).first == k;
   }
   object& at(std::size_t i) noexcept { return *std::launder(reinterpret_cast<object*>(s_[i].obj)); }
   const object& at(std::size_t i) const noexcept {
@@ -80,7 +98,7 @@ class hash_store {
   void insert_after_key(std::uint64_t h, object o) {
     if ((size_ + 1) * 8 > capacity_ * 7) grow();
     std::size_t i = home(h);
-    while (i < slots_ && s_[i].hash != 0 && !key_before(h, o.first, i)) ++i;
+    while (i < slots_ && used(i) && !key_before(h, o.first, i)) ++i;
     if (!place(i, h, std::move(o))) {
       grow();
       insert_after_key(h, std::move(o));
@@ -91,20 +109,19 @@ class hash_store {
   void erase_at(std::size_t i) noexcept {
     at(i).~object();
     std::size_t j = i + 1;
-    while (j < slots_ && s_[j].hash != 0 && home(s_[j].hash) < j) {
-      new (s_[j - 1].obj) object(std::move(at(j)));
-      at(j).~object();
-      s_[j - 1].hash = s_[j].hash;
-      ++j;
+    for (; j < slots_ && used(j); ++j) {
+      const std::uint64_t hj = hash_at(j);
+      if (home(hj) >= j) break;
+      move_slot(j, j - 1, hj);
     }
-    s_[j - 1].hash = 0;
+    set_empty(j - 1);
     --size_;
   }
 
-  /// The first occupied slot at or after `i`, or npos.
+  /// The first used slot at or after `i`, or npos.
   std::size_t occupied_from(std::size_t i) const noexcept {
     for (; i < slots_; ++i)
-      if (s_[i].hash != 0) return i;
+      if (used(i)) return i;
     return npos;
   }
   /// The first slot whose object comes after key `k` (hash `h`) in the
@@ -112,25 +129,87 @@ class hash_store {
   std::size_t after_key(std::uint64_t h, const K& k) const noexcept {
     if (slots_ == 0) return npos;
     std::size_t i = home(h);
-    while (i < slots_ && s_[i].hash != 0 && !key_before(h, k, i)) ++i;
+    while (i < slots_ && used(i) && !key_before(h, k, i)) ++i;
     return occupied_from(i);
   }
-  std::uint64_t hash_at(std::size_t i) const noexcept { return s_[i].hash; }
 
   void clear() noexcept {
     for (std::size_t i = 0; i < slots_; ++i)
-      if (s_[i].hash != 0) at(i).~object();
-    s_.reset();
+      if (used(i)) at(i).~object();
+    s_ = slot_array();
     slots_ = capacity_ = size_ = 0;
   }
 
  private:
-  /// A slot: the hash next to the object, so a lookup touches one place.
-  struct slot {
-    std::uint64_t hash = 0;
+  struct hashed_slot {  // the hash next to the object: a lookup touches one place
+    std::uint64_t hash;
     alignas(object) std::byte obj[sizeof(object)];
   };
+  struct bare_slot {
+    alignas(object) std::byte obj[sizeof(object)];
+  };
+  using slot = std::conditional_t<kHashInSlot, hashed_slot, bare_slot>;
   static constexpr std::size_t kTail = 16;  // slots past the last home
+
+  /// Owns `n` zeroed slots, then (integral keys) the bitmap of used ones.
+  class slot_array {
+   public:
+    slot_array() = default;
+    explicit slot_array(std::size_t n)
+        : p_(static_cast<slot*>(zeroed_block_alloc(bytes_for(n)))), n_(n) {}
+    slot_array(slot_array&& o) noexcept
+        : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+    slot_array& operator=(slot_array&& o) noexcept {
+      if (this != &o) {
+        zeroed_block_free(p_, bytes_for(n_));
+        p_ = std::exchange(o.p_, nullptr);
+        n_ = std::exchange(o.n_, 0);
+      }
+      return *this;
+    }
+    ~slot_array() { zeroed_block_free(p_, bytes_for(n_)); }
+    slot& operator[](std::size_t i) const noexcept { return p_[i]; }
+    std::uint64_t* bitmap() const noexcept { return reinterpret_cast<std::uint64_t*>(p_ + n_); }
+    static std::size_t bytes_for(std::size_t n) noexcept {
+      return n * sizeof(slot) + (kHashInSlot ? 0 : (n + 63) / 64 * sizeof(std::uint64_t));
+    }
+
+   private:
+    slot* p_ = nullptr;
+    std::size_t n_ = 0;
+  };
+
+  bool used(std::size_t i) const noexcept {
+    if constexpr (kHashInSlot)
+      return s_[i].hash != 0;
+    else
+      return (s_.bitmap()[i / 64] >> (i % 64) & 1) != 0;
+  }
+  /// The hash of the object in used slot `i`.
+  std::uint64_t hash_at(std::size_t i) const noexcept {
+    if constexpr (kHashInSlot)
+      return s_[i].hash;
+    else
+      return hash(at(i).first);
+  }
+  static void mark(const slot_array& a, std::size_t i, std::uint64_t h) noexcept {
+    if constexpr (kHashInSlot)
+      a[i].hash = h;
+    else
+      a.bitmap()[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+  void set_empty(std::size_t i) noexcept {
+    if constexpr (kHashInSlot)
+      s_[i].hash = 0;
+    else
+      s_.bitmap()[i / 64] &= ~(std::uint64_t{1} << (i % 64));
+  }
+  /// Moves the object of used slot `from` (hash `h`) into empty slot `to`.
+  void move_slot(std::size_t from, std::size_t to, std::uint64_t h) noexcept {
+    new (s_[to].obj) object(std::move(at(from)));
+    at(from).~object();
+    mark(s_, to, h);
+  }
 
   std::size_t home(std::uint64_t h) const noexcept {
     return static_cast<std::size_t>((static_cast<unsigned __int128>(h << shift_) * capacity_) >>
@@ -138,7 +217,8 @@ class hash_store {
   }
   /// True when key `k` (hash `h`) goes before the object in slot `i`.
   bool key_before(std::uint64_t h, const K& k, std::size_t i) const noexcept {
-    if (h != s_[i].hash) return h < s_[i].hash;
+    const std::uint64_t hi = hash_at(i);
+    if (h != hi) return h < hi;
     if constexpr (std::totally_ordered<K>) return k < at(i).first;
     return false;
   }
@@ -146,15 +226,17 @@ class hash_store {
   /// array has no empty slot left after `i`.
   bool place(std::size_t i, std::uint64_t h, object&& o) {
     std::size_t j = i;
-    while (j < slots_ && s_[j].hash != 0) ++j;
+    while (j < slots_ && used(j)) ++j;
     if (j >= slots_) return false;
+    if constexpr (!kHashInSlot)
+      if (j > i) mark(s_, j, 0);  // the run now ends one slot further
     for (; j > i; --j) {
       new (s_[j].obj) object(std::move(at(j - 1)));
       at(j - 1).~object();
-      s_[j].hash = s_[j - 1].hash;
+      if constexpr (kHashInSlot) s_[j].hash = s_[j - 1].hash;
     }
     new (s_[i].obj) object(std::move(o));
-    s_[i].hash = h;
+    mark(s_, i, h);
     ++size_;
     return true;
   }
@@ -171,25 +253,23 @@ class hash_store {
     const std::size_t slots = cap + kTail;
     const std::size_t old_cap = std::exchange(capacity_, cap);
     std::size_t next = 0;
-    for (std::size_t i = 0; i < slots_; ++i) {  // where each goes: does it fit?
-      if (s_[i].hash == 0) continue;
-      next = std::max(home(s_[i].hash), next) + 1;
-    }
+    for (std::size_t i = 0; i < slots_; ++i)  // where each goes: does it fit?
+      if (used(i)) next = std::max(home(hash_at(i)), next) + 1;
     if (next > slots) {
       capacity_ = old_cap;
       return false;
     }
-    // calloc: a large block comes from fresh zeroed pages, without the
-    // memset that zeroing `new slot[]` would cost (hash 0 is an empty slot).
-    slot_array fresh(static_cast<slot*>(std::calloc(slots, sizeof(slot))));
-    if (!fresh) throw std::bad_alloc();
+    // Zeroed memory (every slot empty) without a memset: fresh pages, huge
+    // ones for a large array (zeroed_block.hpp).
+    slot_array fresh(slots);
     next = 0;
     for (std::size_t i = 0; i < slots_; ++i) {
-      if (s_[i].hash == 0) continue;
-      const std::size_t p = std::max(home(s_[i].hash), next);
-      fresh[p].hash = s_[i].hash;
+      if (!used(i)) continue;
+      const std::uint64_t h = hash_at(i);
+      const std::size_t p = std::max(home(h), next);
       new (fresh[p].obj) object(std::move(at(i)));
       at(i).~object();
+      mark(fresh, p, h);
       next = p + 1;
     }
     s_ = std::move(fresh);
@@ -201,10 +281,6 @@ class hash_store {
   std::size_t capacity_ = 0;  // homes are 0 .. capacity_-1
   std::size_t slots_ = 0;     // capacity_ + kTail, or 0
   std::size_t size_ = 0;
-  struct free_slots {
-    void operator()(slot* p) const noexcept { std::free(p); }
-  };
-  using slot_array = std::unique_ptr<slot[], free_slots>;
   slot_array s_;
 };
 

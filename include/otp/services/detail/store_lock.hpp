@@ -26,10 +26,14 @@ class store_lock {
 
   void lock() {
     mu_.lock();
-    if (!shared_) return;
-    writer_.store(true, std::memory_order_seq_cst);
-    for (std::size_t i = 0; i < kSlots; ++i)
-      while (slots_[i].readers.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+    drain_readers();
+  }
+  /// Takes the lock for writing unless another writer holds it (readers
+  /// still in are waited for).
+  bool try_lock() {
+    if (!mu_.try_lock()) return false;
+    drain_readers();
+    return true;
   }
   void unlock() noexcept {
     if (shared_) writer_.store(false, std::memory_order_release);
@@ -55,6 +59,12 @@ class store_lock {
   struct alignas(64) slot {
     std::atomic<unsigned> readers{0};
   };
+  void drain_readers() {
+    if (!shared_) return;
+    writer_.store(true, std::memory_order_seq_cst);
+    for (std::size_t i = 0; i < kSlots; ++i)
+      while (slots_[i].readers.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+  }
   static std::size_t my_slot() noexcept {
     static std::atomic<std::size_t> next{0};
     thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed) % kSlots;
@@ -67,10 +77,12 @@ class store_lock {
   std::unique_ptr<slot[]> slots_;  // only with read_concurrency
 };
 
-/// Holds `l` for reading (shared) or writing for its scope.
+/// Holds `l` (a store_lock, or a lock like it) for reading (shared) or
+/// writing for its scope.
+template <class Lock = store_lock>
 class store_guard {
  public:
-  store_guard(store_lock& l, bool write) : l_(l), write_(write) {
+  store_guard(Lock& l, bool write) : l_(l), write_(write) {
     if (write_)
       l_.lock();
     else
@@ -86,7 +98,7 @@ class store_guard {
   }
 
  private:
-  store_lock& l_;
+  Lock& l_;
   bool write_;
 };
 

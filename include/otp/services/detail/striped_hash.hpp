@@ -26,7 +26,7 @@ class striped_hash {
   using object = std::pair<K, V>;
   using store = hash_store<K, V>;
 
-  striped_hash(bool write_concurrency, bool read_concurrency) : bits_(write_concurrency ? 6 : 0) {
+  striped_hash(bool write_concurrency, bool read_concurrency) : bits_(write_concurrency ? 5 : 0) {
     stripes_ = std::make_unique<stripe[]>(std::size_t{1} << bits_);
     for (std::size_t i = 0; i < count(); ++i) {
       stripes_[i].mu = std::make_unique<store_lock>(read_concurrency);
@@ -34,7 +34,7 @@ class striped_hash {
     }
   }
 
-  static std::uint64_t hash(const K& k) { return mix_hash(std::hash<K>{}(k)); }
+  static std::uint64_t hash(const K& k) { return store::hash(k); }
 
   /// Calls `f(store&, hash)` on the stripe of `k`, under its lock (for
   /// writing or reading).

@@ -3,8 +3,6 @@
 // touches. The checks of access rights are the handle's (table.hpp).
 #pragma once
 
-#include <absl/container/btree_map.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <functional>
@@ -14,42 +12,32 @@
 #include <utility>
 #include <vector>
 
-#include "otp/services/detail/counting_allocator.hpp"
+#include "otp/services/detail/ca_tree.hpp"
 #include "otp/services/detail/store_lock.hpp"
 #include "otp/services/detail/striped_hash.hpp"
 #include "otp/services/detail/table_core.hpp"
 
 namespace otp::detail {
 
-/// An ordered_set's objects: a B-tree under one reader-writer lock.
-template <class K, class V>
-struct ordered_store {
-  explicit ordered_store(bool read_concurrency) : mu(read_concurrency) {}
-  mutable store_lock mu;
-  std::size_t bytes = 0;  // the tree's nodes, counted by its allocator
-  absl::btree_map<K, V, std::less<K>, counting_allocator<std::pair<const K, V>>> map{
-      counting_allocator<std::pair<const K, V>>(&bytes)};
-};
-
 template <class K, class V, table_type Type>
 class table_impl final : public table_core,
                          public std::enable_shared_from_this<table_impl<K, V, Type>> {
  public:
   using object = std::pair<K, V>;
+  using map_type = typename ca_tree<K, V>::map_type;
   static constexpr bool ordered = Type == table_type::ordered_set;
   static constexpr bool is_bag = Type == table_type::bag || Type == table_type::duplicate_bag;
 
   explicit table_impl(const table_options& o)
       : table_core(Type, o),
         hash_(o.write_concurrency, o.read_concurrency),
-        tree_(o.read_concurrency) {}
+        tree_(o.write_concurrency, o.read_concurrency) {}
 
   // --- one key ---
 
   void insert(K k, V v) {
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, true);
-      tree_.map.insert_or_assign(std::move(k), std::move(v));
+      tree_.with_key(k, true, [&](map_type& m) { m.insert_or_assign(std::move(k), std::move(v)); });
     } else {
       hash_.with_key(k, true, [&](hash_store<K, V>& s, std::uint64_t h) {
         put(s, h, object(std::move(k), std::move(v)));
@@ -60,10 +48,11 @@ class table_impl final : public table_core,
   template <class F>
   decltype(auto) modify(const K& k, F&& f) {
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, true);
-      auto it = tree_.map.find(k);
-      return f(it == tree_.map.end() ? nullptr : &it->second,
-               [&](V v) { return &tree_.map.emplace(k, std::move(v)).first->second; });
+      return tree_.with_key(k, true, [&](map_type& m) -> decltype(auto) {
+        auto it = m.find(k);
+        return f(it == m.end() ? nullptr : &it->second,
+                 [&](V v) { return &m.emplace(k, std::move(v)).first->second; });
+      });
     } else {
       return hash_.with_key(k, true, [&](hash_store<K, V>& s, std::uint64_t h) -> decltype(auto) {
         std::size_t i = s.find(h, k);
@@ -78,9 +67,10 @@ class table_impl final : public table_core,
   template <class F>
   void read(const K& k, F&& f) const {
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, false);
-      auto it = tree_.map.find(k);
-      if (it != tree_.map.end()) f(it->second);
+      tree_.with_key(k, false, [&](const map_type& m) {
+        auto it = m.find(k);
+        if (it != m.end()) f(it->second);
+      });
     } else {
       hash_.with_key(k, false, [&](const hash_store<K, V>& s, std::uint64_t h) {
         for (std::size_t i = s.find(h, k); i != hash_store<K, V>::npos; i = s.next_same(i))
@@ -93,12 +83,13 @@ class table_impl final : public table_core,
   std::vector<V> remove_if(const K& k, F&& drop) {
     std::vector<V> out;
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, true);
-      auto it = tree_.map.find(k);
-      if (it != tree_.map.end() && drop(it->second)) {
-        out.push_back(std::move(it->second));
-        tree_.map.erase(it);
-      }
+      tree_.with_key(k, true, [&](map_type& m) {
+        auto it = m.find(k);
+        if (it != m.end() && drop(it->second)) {
+          out.push_back(std::move(it->second));
+          m.erase(it);
+        }
+      });
     } else {
       hash_.with_key(k, true, [&](hash_store<K, V>& s, std::uint64_t h) {
         std::size_t i = s.find(h, k);
@@ -109,7 +100,7 @@ class table_impl final : public table_core,
           }
           out.push_back(std::move(s.at(i).second));
           s.erase_at(i);  // the next object of the key, if any, moves into slot i
-          i = i < s.slots() && s.hash_at(i) == h && s.at(i).first == k ? i : hash_store<K, V>::npos;
+          i = s.holds(i, k) ? i : hash_store<K, V>::npos;
         }
       });
     }
@@ -121,11 +112,14 @@ class table_impl final : public table_core,
   /// Inserts all of `objs`; with `only_new`, none when any key is present.
   bool insert_many(std::vector<object> objs, bool only_new) {
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, true);
-      if (only_new)
-        for (const auto& o : objs)
-          if (tree_.map.contains(o.first)) return false;
-      for (auto& o : objs) tree_.map.insert_or_assign(std::move(o.first), std::move(o.second));
+      return tree_.with_all(true, [&](const typename ca_tree<K, V>::all_maps& all) {
+        if (only_new)
+          for (const auto& o : objs)
+            if (all.of(o.first).contains(o.first)) return false;
+        for (auto& o : objs)
+          all.of(o.first).insert_or_assign(std::move(o.first), std::move(o.second));
+        return true;
+      });
     } else {
       std::vector<std::uint64_t> hashes;
       std::vector<std::size_t> idx;
@@ -156,39 +150,28 @@ class table_impl final : public table_core,
   bool chunk(const K* after, std::size_t max, std::vector<object>& out,
              const K* hi = nullptr) const {
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, false);
-      auto it = after == nullptr ? tree_.map.begin() : tree_.map.upper_bound(*after);
-      for (; it != tree_.map.end(); ++it) {
-        if (hi != nullptr && !(it->first < *hi)) return true;
-        if (out.size() >= max) return false;
-        out.emplace_back(it->first, it->second);
-      }
-      return true;
+      return tree_.chunk(after, max, out, hi);
     } else {
       return hash_.chunk_after(after, max, out);
     }
   }
   /// The first object at or after `lo` (ordered_set's range start).
   std::optional<K> key_before_range(const K& lo) const requires ordered {
-    store_guard lock(tree_.mu, false);
-    auto it = tree_.map.lower_bound(lo);
-    if (it == tree_.map.begin()) return std::nullopt;
-    return std::prev(it)->first;
+    return tree_.key_below(&lo);
   }
   /// The key before `k` (ordered_set), or the last key when k is null.
-  std::optional<K> key_before(const K* k) const requires ordered {
-    store_guard lock(tree_.mu, false);
-    auto it = k == nullptr ? tree_.map.end() : tree_.map.lower_bound(*k);
-    if (it == tree_.map.begin()) return std::nullopt;
-    return std::prev(it)->first;
-  }
+  std::optional<K> key_before(const K* k) const requires ordered { return tree_.key_below(k); }
   /// Removes every object for which drop(k, v); returns how many.
   template <class F>
   std::size_t remove_all_if(F&& drop) {
     std::size_t n = 0;
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, true);
-      n = absl::erase_if(tree_.map, [&](const auto& kv) { return drop(kv.first, kv.second); });
+      n = tree_.with_all(true, [&](const typename ca_tree<K, V>::all_maps& all) {
+        std::size_t erased = 0;
+        for (auto* m : all.maps)
+          erased += absl::erase_if(*m, [&](const auto& kv) { return drop(kv.first, kv.second); });
+        return erased;
+      });
     } else {
       hash_.each_stripe_locked([&](hash_store<K, V>& s) {
         std::size_t i = s.occupied_from(0);
@@ -208,8 +191,9 @@ class table_impl final : public table_core,
   /// Empties the table in one isolated step (every lock held at once).
   void clear() {
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, true);
-      tree_.map.clear();
+      tree_.with_all(true, [](const typename ca_tree<K, V>::all_maps& all) {
+        for (auto* m : all.maps) m->clear();
+      });
     } else {
       std::vector<std::size_t> all(hash_.count());
       for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -233,16 +217,14 @@ class table_impl final : public table_core,
   void send_transfer(pid to, pid from, std::any data) override;  // table.hpp
   std::size_t object_count() const override {
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, false);
-      return tree_.map.size();
+      return tree_.size();
     } else {
       return hash_.size();
     }
   }
   std::size_t memory_bytes() const override {
     if constexpr (ordered) {
-      store_guard lock(tree_.mu, false);
-      return sizeof(*this) + tree_.bytes;
+      return sizeof(*this) + tree_.bytes();
     } else {
       return sizeof(*this) + hash_.bytes();
     }
@@ -265,7 +247,7 @@ class table_impl final : public table_core,
   }
 
   mutable striped_hash<K, V> hash_;
-  ordered_store<K, V> tree_;
+  mutable ca_tree<K, V> tree_;
 };
 
 }  // namespace otp::detail
