@@ -41,8 +41,11 @@ struct table_options {
   /// taking it alone: faster when many threads read at once, a little
   /// slower for one reader.
   bool read_concurrency = false;
-  /// 32 stripes, each under its own lock (set and bag kinds), instead of
-  /// one: writers to different keys rarely wait for each other.
+  /// Writers to different keys rarely wait for each other. Set and bag
+  /// kinds: 32 stripes, each under its own lock, instead of one. An
+  /// ordered_set: a key range whose writers keep waiting is split into two
+  /// B-trees under their own locks, up to 32 (ETS's contention-adapting
+  /// tree; detail/ca_tree.hpp).
   bool write_concurrency = false;
 };
 

@@ -1,6 +1,6 @@
 // The lock of a table's stripe (or of an ordered_set's tree).
 //
-// Without read_concurrency it is a plain mutex: readers and writers take it
+// Without read_concurrency it is a plain mutex (short_mutex): readers and writers take it
 // alone, which is the cheapest when threads rarely meet. With it, readers
 // announce themselves in one of kSlots counters, each on its own cache
 // line, chosen by the reading thread, so two threads reading at once write
@@ -12,8 +12,9 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <thread>
+
+#include "otp/services/detail/short_mutex.hpp"
 
 namespace otp::detail {
 
@@ -72,7 +73,7 @@ class store_lock {
   }
 
   const bool shared_;
-  std::mutex mu_;
+  short_mutex mu_;
   alignas(64) std::atomic<bool> writer_{false};
   std::unique_ptr<slot[]> slots_;  // only with read_concurrency
 };
