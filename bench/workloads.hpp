@@ -85,6 +85,12 @@ void ets_select(const options& o);
 /// Bytes per (int64, int64) object in a 1M set (info().memory / N).
 void ets_bytes(const options& o);
 
+// --- telemetry (telemetry_bench.cpp; no peer) ---
+
+/// ns per telemetry::execute with no handler, with handlers on other events
+/// only, and with one handler on the event; ns per span with two handlers.
+void telemetry(const options& o);
+
 // --- helpers (otp_bench.cpp) ---
 
 /// Prints "otp_bench WORKLOAD: WHAT" to stderr and exits with status 1.

@@ -60,3 +60,4 @@
 #include "otp/services/table_error.hpp"
 #include "otp/services/table_options.hpp"
 #include "otp/services/table_select.hpp"
+#include "otp/services/telemetry.hpp"
