@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "otp/runtime/errors.hpp"
+#include "otp/services/telemetry.hpp"
 
 namespace otp {
 
@@ -108,6 +109,10 @@ struct circuit_breaker_state {
         ev = std::move(events.front());
         events.pop_front();
       }
+      telemetry::execute({"otp", "circuit_breaker", "state_change"}, {{"failures", ev.failures}},
+                         {{"name", std::string_view(ev.name)},
+                          {"from", to_string(ev.from)},
+                          {"to", to_string(ev.to)}});
       if (o.on_state_change) o.on_state_change(ev);
     }
   }

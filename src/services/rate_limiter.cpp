@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "otp/runtime/errors.hpp"
+#include "otp/services/telemetry.hpp"
 
 namespace otp {
 
@@ -123,16 +124,23 @@ rate_decision rate_limiter::check(std::string_view key, double cost) {
     throw badarg("rate_limiter::check: cost must be > 0 and <= burst (" +
                  std::to_string(s_->limit.burst) + "), got " + std::to_string(cost));
   const auto t = s_->now();
-  if (s_->tab)
-    return s_->tab->update(
+  rate_decision d;
+  if (s_->tab) {
+    d = s_->tab->update(
         std::string(key), [&](bucket& b) { return s_->take(b, t, cost); },
         bucket{s_->limit.burst, t});
-  stripe& st = s_->stripe_of(key);
-  std::lock_guard lock(st.mu);
-  auto it = st.buckets.find(key);
-  if (it == st.buckets.end())
-    it = st.buckets.emplace(std::string(key), bucket{s_->limit.burst, t}).first;
-  return s_->take(it->second, t, cost);
+  } else {
+    stripe& st = s_->stripe_of(key);
+    std::lock_guard lock(st.mu);
+    auto it = st.buckets.find(key);
+    if (it == st.buckets.end())
+      it = st.buckets.emplace(std::string(key), bucket{s_->limit.burst, t}).first;
+    d = s_->take(it->second, t, cost);
+  }
+  if (!d.allowed)
+    telemetry::execute({"otp", "rate_limiter", "rejected"},
+                       {{"cost", cost}, {"retry_after_ms", d.retry_after.count()}}, {{"key", key}});
+  return d;
 }
 
 double rate_limiter::peek(std::string_view key) const {

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <mutex>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "chaos.hpp"
 #include "integration/service_fixture.hpp"
@@ -99,6 +102,32 @@ TEST(OrderService, AGatewayOutageOpensTheCircuitThenOrdersRecover) {
   ASSERT_TRUE(row);
   EXPECT_EQ(row->state, order_state::paid) << row->reason;
   EXPECT_EQ(otp::call(pay, order_system::payment::circuit{}).get(), otp::circuit_state::closed);
+}
+
+// Rule (telemetry): a charge sent to the gateway emits [payment, processed]
+// (the source articles' event) with its duration, amount, order and outcome,
+// before the caller has its answer.
+TEST(OrderService, AChargeEmitsPaymentProcessed) {
+  service_under_test svc;
+  std::mutex mu;
+  std::vector<std::string> seen;
+  ASSERT_TRUE(otp::telemetry::attach(
+      "order-service-test", {"payment", "processed"}, [&](const otp::telemetry::event& e) {
+        const auto text = [&](const char* k) {
+          return std::string(std::get<std::string_view>(*e.metadata_of(k)));
+        };
+        std::lock_guard l(mu);
+        seen.push_back(text("order_id") + " " + text("outcome") + " " +
+                       std::to_string(static_cast<long>(*e.measurement_of("amount_cents"))) +
+                       (*e.measurement_of("duration") > 0 ? " timed" : " untimed"));
+      }));
+  const auto pay = otp::whereis<order_system::payment>(order_system::payment_name);
+  const order_system::charge_outcome paid =
+      otp::call(pay, order_system::payment::charge{"telemetry-1", 250, "tok_visa"}).get();
+  otp::telemetry::detach("order-service-test");
+  EXPECT_EQ(paid.what, order_system::charge_outcome::kind::paid);
+  std::lock_guard l(mu);
+  EXPECT_EQ(seen, std::vector<std::string>{"telemetry-1 paid 250 timed"});
 }
 
 TEST(OrderService, KillingPaymentRestartsNotificationsAfterItButNotInventory) {

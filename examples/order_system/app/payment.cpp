@@ -2,7 +2,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <utility>
 
 #include "table_keeper.hpp"
@@ -107,7 +109,17 @@ otp::task<void> charge_worker(payment_options o, payment::charge c,
                               std::shared_ptr<otp::circuit_permit> held,
                               otp::from<charge_outcome> f) {
   otp::circuit_permit permit = std::move(*held);
+  const auto start = std::chrono::steady_clock::now();
   charge_outcome r = co_await otp::blocking([&] { return post_charge(o, c); });
+  // The source articles' [:payment, :processed] event, with the gateway
+  // round trip's duration (ns) and the amount.
+  otp::telemetry::execute({"payment", "processed"},
+                          {{"duration", std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - start)
+                                            .count()},
+                           {"amount_cents", c.amount_cents}},
+                          {{"order_id", std::string_view(c.order_id)},
+                           {"outcome", std::string_view(to_string(r.what))}});
   if (r.what == charge_outcome::kind::unavailable)
     permit.failure();
   else

@@ -13,6 +13,7 @@
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/mailbox.hpp"
 #include "otp/runtime/node.hpp"
+#include "otp/services/telemetry.hpp"
 
 using namespace std::chrono_literals;
 
@@ -243,6 +244,25 @@ TEST(CircuitBreaker, StateKeptInAStoreSurvivesTheBreaker) {
   EXPECT_TRUE(probe.granted());
   probe.success();
   EXPECT_EQ(store.lookup("gateway")->state, otp::circuit_state::closed);
+}
+
+// Rule (telemetry): each state change emits [otp, circuit_breaker,
+// state_change] with the breaker's name, the two states and the failures.
+TEST(CircuitBreaker, StateChangesEmitTelemetryEvents) {
+  std::vector<std::string> seen;
+  ASSERT_TRUE(otp::telemetry::attach(
+      "cb-test", {"otp", "circuit_breaker", "state_change"}, [&](const otp::telemetry::event& e) {
+        auto text = [&](const char* k) {
+          return std::string(std::get<std::string_view>(*e.metadata_of(k)));
+        };
+        seen.push_back(text("name") + " " + text("from") + ">" + text("to") + " " +
+                       std::to_string(static_cast<int>(*e.measurement_of("failures"))));
+      }));
+  breaker_fixture f;
+  otp::circuit_breaker b(f.options(2));
+  fail_times(b, 2);
+  otp::telemetry::detach("cb-test");
+  EXPECT_EQ(seen, std::vector<std::string>{"gateway closed>open 2"});
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/mailbox.hpp"
 #include "otp/runtime/node.hpp"
+#include "otp/services/telemetry.hpp"
 
 using namespace std::chrono_literals;
 
@@ -145,6 +146,24 @@ TEST(RateLimiter, BucketsKeptInATableOutliveTheLimiter) {
   EXPECT_EQ(second.size(), 0u);
   buckets.erase_table();
   EXPECT_THROW(otp::rate_limiter({.rate_per_second = 1, .burst = 2}, buckets), otp::table_error);
+}
+
+// Rule (telemetry): a refused check emits [otp, rate_limiter, rejected] with
+// the cost, the retry-after in ms and the key; an allowed one emits nothing.
+TEST(RateLimiter, ARefusedCheckEmitsATelemetryEvent) {
+  std::vector<std::string> seen;
+  ASSERT_TRUE(otp::telemetry::attach(
+      "rl-test", {"otp", "rate_limiter", "rejected"}, [&](const otp::telemetry::event& e) {
+        seen.push_back(std::string(std::get<std::string_view>(*e.metadata_of("key"))) + " " +
+                       std::to_string(*e.measurement_of("retry_after_ms")) + " " +
+                       std::to_string(*e.measurement_of("cost")));
+      }));
+  manual_clock clock;
+  otp::rate_limiter rl({.rate_per_second = 1, .burst = 1}, clock.fn());
+  EXPECT_TRUE(rl.check("ip-1").allowed);
+  EXPECT_FALSE(rl.check("ip-1").allowed);
+  otp::telemetry::detach("rl-test");
+  EXPECT_EQ(seen, std::vector<std::string>{"ip-1 1000.000000 1.000000"});
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <stdexcept>
-#include <thread>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
