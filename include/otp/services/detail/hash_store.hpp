@@ -75,8 +75,13 @@ class hash_store {
   std::size_t find(std::uint64_t h, const K& k) const noexcept {
     if (slots_ == 0) return npos;
     for (std::size_t i = home(h); i < slots_ && used(i); ++i) {
-      if (at(i).first == k) return i;
-      if (hash_at(i) > h) return npos;
+      if constexpr (kHashInSlot) {  // the stored hash first: no key compare unless it matches
+        if (s_[i].hash > h) return npos;
+        if (s_[i].hash == h && at(i).first == k) return i;
+      } else {  // an integral key compares faster than its hash is made
+        if (at(i).first == k) return i;
+        if (hash_at(i) > h) return npos;
+      }
     }
     return npos;
   }
