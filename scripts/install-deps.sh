@@ -31,6 +31,10 @@ PACKAGES=(
   libsqlite3-dev
   libtomlplusplus-dev
   libabsl-dev
+  prometheus-cpp-dev
+  prometheus
+  chromium
+  chromium-driver
 )
 case "${1:-}" in
   --bench) PACKAGES+=(erlang-base libcaf-dev python3) ;;

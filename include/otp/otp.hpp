@@ -46,6 +46,7 @@
 #include "otp/runtime/report.hpp"
 #include "otp/runtime/spawn.hpp"
 #include "otp/runtime/task.hpp"
+#include "otp/runtime/telemetry.hpp"
 #include "otp/runtime/timeout.hpp"
 #include "otp/runtime/timer.hpp"
 #include "otp/services/circuit_breaker.hpp"
@@ -60,4 +61,3 @@
 #include "otp/services/table_error.hpp"
 #include "otp/services/table_options.hpp"
 #include "otp/services/table_select.hpp"
-#include "otp/services/telemetry.hpp"

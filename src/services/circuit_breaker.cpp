@@ -18,7 +18,7 @@
 #include <utility>
 
 #include "otp/runtime/errors.hpp"
-#include "otp/services/telemetry.hpp"
+#include "otp/runtime/telemetry.hpp"
 
 namespace otp {
 

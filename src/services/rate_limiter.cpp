@@ -20,7 +20,7 @@
 #include <unordered_map>
 
 #include "otp/runtime/errors.hpp"
-#include "otp/services/telemetry.hpp"
+#include "otp/runtime/telemetry.hpp"
 
 namespace otp {
 

@@ -1,10 +1,10 @@
 # Fails when a header or source of one layer includes a header of a layer
-# above it (runtime < behaviours < services), public or detail: the layers of
+# above it (runtime < behaviours < services < tools), public or detail: the layers of
 # include/otp/ and src/ depend downwards only.
 #   cmake -DROOT=<project or fixture root> -P public_includes.cmake
-set(_layers runtime behaviours services)
+set(_layers runtime behaviours services tools)
 set(_bad "")
-foreach(_i RANGE 0 1)
+foreach(_i RANGE 0 2)
   list(GET _layers ${_i} _layer)
   math(EXPR _next "${_i} + 1")
   list(SUBLIST _layers ${_next} -1 _above)

@@ -13,7 +13,7 @@
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/mailbox.hpp"
 #include "otp/runtime/node.hpp"
-#include "otp/services/telemetry.hpp"
+#include "otp/runtime/telemetry.hpp"
 
 using namespace std::chrono_literals;
 

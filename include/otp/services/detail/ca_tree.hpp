@@ -30,8 +30,8 @@
 #include <utility>
 #include <vector>
 
+#include "otp/runtime/detail/store_lock.hpp"
 #include "otp/services/detail/counting_allocator.hpp"
-#include "otp/services/detail/store_lock.hpp"
 
 namespace otp::detail {
 

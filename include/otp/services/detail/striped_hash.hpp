@@ -15,8 +15,8 @@
 #include <optional>
 #include <vector>
 
+#include "otp/runtime/detail/store_lock.hpp"
 #include "otp/services/detail/hash_store.hpp"
-#include "otp/services/detail/store_lock.hpp"
 
 namespace otp::detail {
 

@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "otp/runtime/detail/store_lock.hpp"
 #include "otp/services/detail/ca_tree.hpp"
-#include "otp/services/detail/store_lock.hpp"
 #include "otp/services/detail/striped_hash.hpp"
 #include "otp/services/detail/table_core.hpp"
 

@@ -1,4 +1,4 @@
-// telemetry::span's body (declared in otp/services/telemetry.hpp).
+// telemetry::span's body (declared in otp/runtime/telemetry.hpp).
 #pragma once
 
 #include <array>

@@ -150,4 +150,4 @@ decltype(auto) span(std::initializer_list<std::string_view> prefix,
 
 }  // namespace otp::telemetry
 
-#include "otp/services/detail/telemetry_span.hpp"
+#include "otp/runtime/detail/telemetry_span.hpp"

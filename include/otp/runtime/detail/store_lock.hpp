@@ -14,7 +14,7 @@
 #include <memory>
 #include <thread>
 
-#include "otp/services/detail/short_mutex.hpp"
+#include "otp/runtime/detail/short_mutex.hpp"
 
 namespace otp::detail {
 

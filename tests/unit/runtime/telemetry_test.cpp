@@ -1,6 +1,6 @@
 // otp::telemetry against the telemetry library's rules: attach, detach,
 // list_handlers, execute, span, and a failing handler's detachment.
-#include "otp/services/telemetry.hpp"
+#include "otp/runtime/telemetry.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "otp/services/telemetry.hpp"
+#include "otp/runtime/telemetry.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -9,9 +9,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "otp/runtime/detail/store_lock.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/logger.hpp"
-#include "otp/services/detail/store_lock.hpp"
 
 namespace otp::telemetry {
 namespace {
