@@ -55,9 +55,10 @@ class prometheus_exporter {
   /// starting "otp.prometheus_exporter."). `n` must outlive the exporter.
   /// @param n the node whose statistics the otp_vm_* metrics show
   /// @param definitions the metrics to aggregate
-  /// @throws otp::badarg when two definitions export the same name, or a
-  ///   name is no valid Prometheus metric name once its dots are
-  ///   underscores
+  /// @throws otp::badarg when two definitions export the same name, one
+  ///   exports a name of the exporter's own (otp_vm_*,
+  ///   otp_metrics_dropped_events_total), or a name is no valid Prometheus
+  ///   metric name once its dots are underscores
   prometheus_exporter(const node& n, std::vector<metrics::definition> definitions,
                       prometheus_options o = {});
   /// Detaches the handlers: later events are not recorded. A handler

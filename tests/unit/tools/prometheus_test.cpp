@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "otp/otp.hpp"
 #include "support/bodies.hpp"
@@ -130,6 +131,23 @@ TEST(PrometheusExporter, OddTagValuesAreEscaped) {
   EXPECT_EQ(prom_test_value(ex.scrape(), R"(ptest_odd_count_total{who="a\"b\\c\nd"})"), 1);
 }
 
+// Events from several threads while another scrapes all add up.
+TEST(PrometheusExporter, EventsFromSeveralThreadsAddUpWhileScraping) {
+  otp::node n(quiet_manual());
+  otp::prometheus_exporter ex(n, {m::counter("ptest.par.count", {.tags = {"side"}})},
+                              prom_test_no_vm());
+  auto emit = [](std::string_view side) {
+    for (int i = 0; i < 2000; ++i) telem::execute({"ptest", "par"}, {}, {{"side", side}});
+  };
+  std::thread a(emit, "left"), b(emit, "right");
+  for (int i = 0; i < 20; ++i) (void)ex.scrape();
+  a.join();
+  b.join();
+  const std::string text = ex.scrape();
+  EXPECT_EQ(prom_test_value(text, R"(ptest_par_count_total{side="left"})"), 2000);
+  EXPECT_EQ(prom_test_value(text, R"(ptest_par_count_total{side="right"})"), 2000);
+}
+
 // Destroying the exporter detaches its handlers.
 TEST(PrometheusExporter, DestroyingTheExporterDetachesItsHandlers) {
   otp::node n(quiet_manual());
@@ -146,6 +164,7 @@ TEST(PrometheusExporter, TwoMetricsWithOneNameAreBadarg) {
   EXPECT_THROW(
       otp::prometheus_exporter(n, {m::counter("ptest.dup.count"), m::sum("ptest.dup.count")}),
       otp::badarg);
+  EXPECT_THROW(otp::prometheus_exporter(n, {m::last_value("otp.vm.processes")}), otp::badarg);
   EXPECT_TRUE(telem::list_handlers({"ptest", "dup"}).empty());
 }
 

@@ -12,6 +12,8 @@
 //     stable while their family lives.
 //  3. A handler never throws (telemetry would detach it): what it cannot
 //     record it counts as dropped.
+#include "otp/tools/prometheus.hpp"
+
 #include <prometheus/check_names.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -31,7 +33,6 @@
 #include <variant>
 
 #include "otp/runtime/errors.hpp"
-#include "otp/tools/prometheus.hpp"
 #include "tools/vm_metrics.hpp"
 
 namespace otp {
@@ -42,13 +43,7 @@ namespace pm = prometheus;
 using metrics::kind;
 
 std::atomic<std::uint64_t> g_exporters{0};  // numbers the handler ids
-
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
+constexpr const char* kDropped = "otp_metrics_dropped_events_total";
 
 std::string exported_name(const metrics::definition& d) {
   std::string name = d.name;
@@ -91,7 +86,7 @@ struct tracked {
       family;
   pm::Counter* dropped = nullptr;
   std::shared_mutex mu;
-  std::unordered_map<std::string, void*, string_hash, std::equal_to<>> series;
+  std::unordered_map<std::string, void*> series;
 
   // The series for `tags` (its key `key`), made on first use.
   void* series_for(const std::string& key, const std::vector<std::string>& tags) {
@@ -176,14 +171,14 @@ prometheus_exporter::prometheus_exporter(const node& n,
     : impl_(std::make_unique<impl>()) {
   auto& st = *impl_->shared;
   auto& dropped = pm::BuildCounter()
-                      .Name("otp_metrics_dropped_events_total")
+                      .Name(kDropped)
                       .Help("Events a metric could not record (a tag or the measurement missing).")
                       .Register(st.registry);
   std::set<std::string> names;
   for (metrics::definition& d : definitions) {
     auto t = std::make_unique<tracked>();
     t->name = exported_name(d);
-    if (!names.insert(t->name).second || t->name.rfind("otp_vm_", 0) == 0)
+    if (!names.insert(t->name).second || t->name.rfind("otp_vm_", 0) == 0 || t->name == kDropped)
       throw badarg("prometheus_exporter: the metric name '" + t->name + "' is taken");
     const std::string help = help_of(d);
     switch (d.kind) {
