@@ -7,9 +7,8 @@
 //     running on another thread when the exporter is destroyed writes to
 //     live state.
 //  2. A metric's series map (tag values -> prometheus-cpp metric) only
-//     grows; it is read under the shared lock and grown under the exclusive
-//     one. prometheus-cpp's metrics are thread-safe; their addresses are
-//     stable while their family lives.
+//     grows; it is read under `mu` shared and grown under it exclusive. prometheus-cpp's metrics
+//     are thread-safe; their addresses are stable while their family lives.
 //  3. A handler never throws (telemetry would detach it): what it cannot
 //     record it counts as dropped.
 #include "otp/tools/prometheus.hpp"
@@ -26,12 +25,12 @@
 #include <cstdint>
 #include <map>
 #include <set>
-#include <shared_mutex>
 #include <sstream>
 #include <string>
 #include <unordered_map>
 #include <variant>
 
+#include "otp/runtime/detail/store_lock.hpp"
 #include "otp/runtime/errors.hpp"
 #include "tools/vm_metrics.hpp"
 
@@ -85,16 +84,16 @@ struct tracked {
                pm::Family<pm::Summary>*>
       family;
   pm::Counter* dropped = nullptr;
-  std::shared_mutex mu;
+  detail::store_lock mu{true};  // readers on per-thread cache lines
   std::unordered_map<std::string, void*> series;
 
   // The series for `tags` (its key `key`), made on first use.
   void* series_for(const std::string& key, const std::vector<std::string>& tags) {
     {
-      std::shared_lock lk(mu);
+      detail::store_guard lk(mu, false);
       if (auto it = series.find(key); it != series.end()) return it->second;
     }
-    std::unique_lock lk(mu);
+    detail::store_guard lk(mu, true);
     if (auto it = series.find(key); it != series.end()) return it->second;
     pm::Labels labels;
     for (std::size_t i = 0; i < tags.size(); ++i) labels.emplace(def.tags[i], tags[i]);
@@ -127,8 +126,8 @@ struct tracked {
       thread_local std::string key;
       key.clear();
       for (const std::string& t : tags) {  // length-prefixed: any bytes may appear in a value
-        key += std::to_string(t.size());
-        key += ':';
+        const auto size = static_cast<std::uint32_t>(t.size());
+        key.append(reinterpret_cast<const char*>(&size), sizeof size);
         key += t;
       }
       void* s = series_for(key, tags);
