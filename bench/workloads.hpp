@@ -91,6 +91,12 @@ void ets_bytes(const options& o);
 /// only, and with one handler on the event; ns per span with two handlers.
 void telemetry(const options& o);
 
+// --- metrics (tools_metrics_bench.cpp; no peer) ---
+
+/// ns per telemetry::execute feeding a counter with one tag, and one
+/// feeding a distribution, through otp::prometheus_exporter.
+void metrics_counter(const options& o);
+
 // --- helpers (otp_bench.cpp) ---
 
 /// Prints "otp_bench WORKLOAD: WHAT" to stderr and exits with status 1.

@@ -45,6 +45,7 @@
 #include "otp/runtime/receive.hpp"
 #include "otp/runtime/report.hpp"
 #include "otp/runtime/spawn.hpp"
+#include "otp/runtime/statistics.hpp"
 #include "otp/runtime/task.hpp"
 #include "otp/runtime/telemetry.hpp"
 #include "otp/runtime/timeout.hpp"

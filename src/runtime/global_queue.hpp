@@ -34,6 +34,8 @@ class global_queue {
     len_.store(queue_.size(), std::memory_order_release);
     return p;
   }
+  /// Processes queued (a moment old: no lock).
+  std::size_t size() const noexcept { return len_.load(std::memory_order_acquire); }
   /// Whether something may be queued (a hint: no lock).
   bool maybe_nonempty() const noexcept { return len_.load(std::memory_order_acquire) != 0; }
 

@@ -93,7 +93,7 @@ bool is_alive(const node_impl& n, pid p) noexcept {
 otp::process_info snapshot(process& p, run_state seen) {
   otp::process_info i;
   i.status = public_status(seen);
-  i.message_queue_len = p.save_len;
+  i.message_queue_len = p.save_len.load(std::memory_order_relaxed);
   i.reductions = p.reductions;
   i.trap_exit = p.trap_exit;
   i.hibernated = is_hibernated(p);

@@ -8,7 +8,10 @@
 //     counts never include a process that does not exist.
 //  2. After begin_stop() nothing is admitted: a process that passed admit()
 //     before it may still be born, and is counted.
-//  3. A departure notifies the stop waiter under `mu_` when it is the last
+//  3. `admitted_` counts admissions since the node started, less the
+//     cancelled ones: the processes ever born. It sits on `live_`'s cache
+//     line, which admit() already owns, so counting costs one more add there.
+//  4. A departure notifies the stop waiter under `mu_` when it is the last
 //     one or the node is stopping, and the waiter checks the count under the
 //     same mutex, so wait_coroutines_gone never sleeps through the last one.
 // Any thread may call every member; begin_stop and wait_coroutines_gone are
@@ -37,11 +40,13 @@ class population {
       return admission::full;
     }
     if (external) external_.fetch_add(1, std::memory_order_relaxed);
+    admitted_.fetch_add(1, std::memory_order_relaxed);
     return admission::admitted;
   }
   /// Undoes an admission whose process was never made.
   void cancel(bool external) noexcept {
     if (external) external_.fetch_sub(1, std::memory_order_relaxed);
+    admitted_.fetch_sub(1, std::memory_order_relaxed);
     live_.fetch_sub(1, std::memory_order_relaxed);
   }
   /// An admitted process has ended (before anyone is told of its end, so
@@ -57,6 +62,8 @@ class population {
 
   /// Processes alive, thread mailboxes included. @mirrors erlang:system_info(process_count)
   std::size_t count() const noexcept { return live_.load(std::memory_order_acquire); }
+  /// Processes born since the node started (thread mailboxes included).
+  std::uint64_t born() const noexcept { return admitted_.load(std::memory_order_relaxed); }
   /// Processes alive that are coroutines (what node::stop waits for).
   std::size_t coroutines() const noexcept {
     return live_.load(std::memory_order_acquire) - external_.load(std::memory_order_acquire);
@@ -80,6 +87,7 @@ class population {
 
  private:
   alignas(64) std::atomic<std::size_t> live_{0};
+  std::atomic<std::uint64_t> admitted_{0};
   std::atomic<std::size_t> external_{0};
   std::atomic<bool> accepting_{true};
   std::mutex mu_;

@@ -23,6 +23,13 @@ process_table::~process_table() {
   }
 }
 
+std::size_t process_table::bytes() const noexcept {
+  std::size_t chunks = 0;
+  for (std::uint32_t i = 0; i < nchunks_; ++i)
+    if (chunks_[i].load(std::memory_order_acquire) != nullptr) ++chunks;
+  return chunks * kChunkSize * sizeof(process) + nchunks_ * sizeof(std::atomic<process*>);
+}
+
 std::uint32_t process_table::allocate(worker* w) {
   if (w != nullptr && !w->free_slots.empty()) {
     std::uint32_t s = w->free_slots.back();

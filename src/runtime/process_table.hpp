@@ -53,6 +53,9 @@ class process_table {
   /// A free slot (from `w`'s cache when given). Throws otp::system_limit.
   std::uint32_t allocate(worker* w);
   void release(worker* w, std::uint32_t slot) noexcept;
+  /// Bytes of the control blocks allocated so far (whole chunks, live or
+  /// free) and of the chunk index. O(chunks).
+  std::size_t bytes() const noexcept;
   /// Slots handed out so far (upper bound for scans).
   std::uint32_t high_water() const noexcept { return next_fresh_.load(std::memory_order_acquire); }
 

@@ -28,6 +28,14 @@ constexpr int kMaxChain = 64;
 constexpr int kMaxChain = 8;
 #endif
 
+/// Steady-clock nanoseconds, never 0 (0 marks "not idle" in worker::idle_since_ns).
+std::uint64_t wall_ns() noexcept {
+  const auto t = std::chrono::steady_clock::now().time_since_epoch();
+  return static_cast<std::uint64_t>(
+             std::chrono::duration_cast<std::chrono::nanoseconds>(t).count()) |
+         1;
+}
+
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -211,9 +219,19 @@ void scheduler::run_timers(worker& w, std::uint64_t now) noexcept {
 
 void scheduler::worker_loop(worker& w) {
   ctx() = context{&n_, nullptr, &w};
+  w.started_ns.store(wall_ns(), std::memory_order_relaxed);
+  std::uint64_t idle_from = 0;
+  // Ends the idle period that began at idle_from (worker.hpp, invariant 3).
+  const auto idle_end = [&] {
+    w.idle_ns.store(w.idle_ns.load(std::memory_order_relaxed) + (wall_ns() - idle_from),
+                    std::memory_order_relaxed);
+    w.idle_since_ns.store(0, std::memory_order_relaxed);
+  };
   while (!idle_.halted()) {
     process* p = find_work(w);
     if (p == nullptr) {
+      idle_from = wall_ns();
+      w.idle_since_ns.store(idle_from, std::memory_order_relaxed);
       idle_.begin_search();
       for (int spin = 0; p == nullptr && spin < 64; ++spin) {
         cpu_relax();
@@ -223,6 +241,7 @@ void scheduler::worker_loop(worker& w) {
       // The last searcher to find work wakes a sleeper: pushes made while it
       // searched were not announced (they counted on a searcher).
       if (p != nullptr && idle_.end_search()) idle_.notify_one();
+      if (p != nullptr) idle_end();
     }
     if (p == nullptr) {
       idle_.prepare_park();
@@ -233,6 +252,7 @@ void scheduler::worker_loop(worker& w) {
         idle_.park(deadline);
       }
       idle_.unpark();
+      idle_end();
       if (w.wheel.size() != 0) run_timers(w, n_.now_ms());
       if (p == nullptr) continue;
     }

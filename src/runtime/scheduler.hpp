@@ -63,6 +63,8 @@ class scheduler {
   void run_timers(worker& w, std::uint64_t now) noexcept;
 
   std::size_t size() const noexcept { return workers_.size(); }
+  /// Processes in the global queue (a moment old).
+  std::size_t global_length() const noexcept { return global_.size(); }
   worker& at(std::size_t i) noexcept { return *workers_[i]; }
   /// Every worker (the watchdog reads their progress counters).
   const std::vector<std::unique_ptr<worker>>& workers() const noexcept { return workers_; }

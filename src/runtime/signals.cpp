@@ -131,7 +131,7 @@ void append(process& p, envelope* e) noexcept {
   e->next = nullptr;
   *p.save_tail = e;
   p.save_tail = &e->next;
-  ++p.save_len;
+  p.save_len.store(p.save_len.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 template <class T>
@@ -171,7 +171,7 @@ void handle(process& p, envelope* e) {
     e->kind = signal_kind::message;  // an ordinary message from here on
   }
   if (e->kind == signal_kind::message) {
-    if (p.max_mailbox != 0 && p.save_len >= p.max_mailbox) {
+    if (p.max_mailbox != 0 && p.save_len.load(std::memory_order_relaxed) >= p.max_mailbox) {
       set_exit(p, exit_reason::mailbox_overflow());
       destroy_envelope(e);
       return;
@@ -348,7 +348,7 @@ void finish_process(process& p) noexcept {
     destroy_envelope(e);
   }
   p.save_tail = &p.save_head;
-  p.save_len = 0;
+  p.save_len.store(0, std::memory_order_relaxed);
   p.rx_match = nullptr;
   p.rx_awaiter = nullptr;
   p.reason = exit_reason();
@@ -367,7 +367,7 @@ void init_process(node_impl& n, process& p, std::uint32_t slot, bool external) {
   p.external.store(external, std::memory_order_relaxed);
   p.save_head = nullptr;
   p.save_tail = &p.save_head;
-  p.save_len = 0;
+  p.save_len.store(0, std::memory_order_relaxed);
   p.trap_exit = false;
   p.exit_pending = false;
   p.max_mailbox = 0;

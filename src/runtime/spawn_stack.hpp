@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 namespace otp::detail {
@@ -61,6 +62,13 @@ class spawn_stack {
                                       std::memory_order_relaxed))
       return nullptr;
     return p;
+  }
+
+  /// Any thread: entries now (a moment old when read by another thread).
+  std::size_t size() const noexcept {
+    const std::int64_t d =
+        bottom_.load(std::memory_order_acquire) - top_.load(std::memory_order_acquire);
+    return d > 0 ? static_cast<std::size_t>(d) : 0;
   }
 
   bool empty() const noexcept {

@@ -43,12 +43,16 @@ class timer_store {
   bool has_deferred() const noexcept { return has_deferred_.load(std::memory_order_acquire); }
   /// Puts every deferred entry on `w`'s wheel.
   void adopt(worker& w) noexcept;
+  /// Timers started off the schedulers and not yet on a wheel.
+  std::size_t deferred() const;
+  /// Bytes of the entry chunks (entries in use and free).
+  std::size_t bytes() const;
   /// Destroys the messages of the deferred entries and forgets them.
   void stop() noexcept;
 
  private:
   node_impl& home_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   timer_entry* free_ = nullptr;
   std::vector<std::unique_ptr<timer_entry[]>> chunks_;
   std::vector<timer_entry*> deferred_;

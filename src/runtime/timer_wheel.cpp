@@ -13,7 +13,7 @@ void timer_wheel::insert(timer_entry* e) noexcept {
   // Remember the slot through the deadline: an entry due before cursor_ is
   // stored at cursor_'s slot, so record that tick for remove().
   if (e->deadline < cursor_) e->deadline = cursor_;
-  ++count_;
+  count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 void timer_wheel::remove(timer_entry* e) noexcept {
@@ -25,11 +25,11 @@ void timer_wheel::remove(timer_entry* e) noexcept {
   if (e->next != nullptr) e->next->prev = e->prev;
   if (slots_[s] == nullptr) occupied_[s / 64] &= ~(std::uint64_t{1} << (s % 64));
   e->prev = e->next = nullptr;
-  --count_;
+  count_.store(count_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
 std::optional<std::uint64_t> timer_wheel::next_tick() const noexcept {
-  if (count_ == 0) return std::nullopt;
+  if (size() == 0) return std::nullopt;
   // An entry due within the next round sits in the slot of its deadline, so
   // the first slot holding a due-by-then entry gives the exact answer.
   for (std::uint64_t t = cursor_; t < cursor_ + kSlots; ++t) {

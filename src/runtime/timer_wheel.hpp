@@ -6,7 +6,8 @@
 //     stale can never win it, so stale refs are harmless.
 //  2. The wheel (its lists, `cursor_`, counts) is owner-only: the worker that
 //     holds the entry. A cancel on another thread only flips the state; the
-//     owner frees the entry when it reaches it.
+//     owner frees the entry when it reaches it. Only `count_` is read by
+//     other threads (otp::statistics), relaxed.
 //  3. Entries are never returned to the system while the node lives.
 #pragma once
 
@@ -62,7 +63,9 @@ class timer_wheel {
   void advance(std::uint64_t now, Due&& due);
   /// The next tick at which some entry may be due, if any.
   std::optional<std::uint64_t> next_tick() const noexcept;
-  std::size_t size() const noexcept { return count_; }
+  /// Entries in the wheel. Any thread (relaxed: another thread's reading
+  /// may be a moment old).
+  std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
   /// Removes and returns every entry (for shutdown), as a list through `next`.
   timer_entry* take_all() noexcept;
   /// Owner only. Removes every entry cancelled from another thread and
@@ -76,8 +79,8 @@ class timer_wheel {
 
   timer_entry* slots_[kSlots] = {};
   std::uint64_t occupied_[kSlots / 64] = {};
-  std::uint64_t cursor_ = 0;  // every tick < cursor_ has been processed
-  std::size_t count_ = 0;
+  std::uint64_t cursor_ = 0;           // every tick < cursor_ has been processed
+  std::atomic<std::size_t> count_{0};  // written by the owner only
 };
 
 template <class Due>
@@ -111,7 +114,7 @@ void timer_wheel::sweep_cancelled(Dispose&& dispose) {
 template <class Due>
 void timer_wheel::advance(std::uint64_t now, Due&& due) {
   if (now < cursor_) return;
-  if (count_ == 0) {
+  if (size() == 0) {
     cursor_ = now + 1;
     return;
   }

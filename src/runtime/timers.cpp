@@ -54,6 +54,16 @@ void timer_store::free(worker* w, timer_entry* e) noexcept {
   free_ = e;
 }
 
+std::size_t timer_store::deferred() const {
+  std::lock_guard lk(mu_);
+  return deferred_.size();
+}
+
+std::size_t timer_store::bytes() const {
+  std::lock_guard lk(mu_);
+  return chunks_.size() * kTimerChunk * sizeof(timer_entry);
+}
+
 void timer_store::defer(timer_entry* e) {
   std::lock_guard lk(mu_);
   deferred_.push_back(e);

@@ -6,7 +6,13 @@
 //  1. Fields marked owner-only are touched only by the worker's thread (or,
 //     on a manual node, the thread driving it).
 //  2. `dispatches` and `running_pid` are written by the owner and read by
-//     the watchdog (relaxed: advisory).
+//     the watchdog (relaxed: advisory); so are `started_ns`, `idle_ns` and
+//     `idle_since_ns`, read by otp::statistics.
+//  3. The thread is idle from the moment it finds no process to run until it
+//     finds one (searching, spinning and parked): `idle_since_ns` holds when
+//     that began, 0 while it runs processes, and `idle_ns` the idle time of
+//     the periods that ended. Two clock readings per idle period, none per
+//     dispatch.
 #pragma once
 
 #include <atomic>
@@ -45,6 +51,10 @@ class worker {
   unsigned tick = 0;
   std::atomic<std::uint64_t> dispatches{0};   // for the watchdog
   std::atomic<std::uint64_t> running_pid{0};  // slot<<32|serial of the running process, 0 idle
+  // Wall time of the thread, steady-clock nanoseconds (see invariant 3).
+  std::atomic<std::uint64_t> started_ns{0};
+  std::atomic<std::uint64_t> idle_ns{0};
+  std::atomic<std::uint64_t> idle_since_ns{0};
   std::thread thread;
 };
 

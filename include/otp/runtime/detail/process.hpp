@@ -77,7 +77,10 @@ struct process {
   std::uint32_t serial = 0;
 
   // --- owner-only ---
-  std::uint32_t save_len = 0;
+  /// Messages in the save queue. Written by the owner only (a relaxed load
+  /// and store, no read-modify-write); atomic so that otp::statistics can
+  /// add the queues up from another thread.
+  std::atomic<std::uint32_t> save_len{0};
   envelope* save_head = nullptr;
   envelope** save_tail = &save_head;
   std::uint32_t max_mailbox = 0;

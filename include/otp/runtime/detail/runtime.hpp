@@ -118,7 +118,7 @@ inline envelope* save_unlink(process& p, envelope** pp) noexcept {
   *pp = e->next;
   if (p.save_tail == &e->next) p.save_tail = pp;
   e->next = nullptr;
-  --p.save_len;
+  p.save_len.store(p.save_len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   return e;
 }
 
