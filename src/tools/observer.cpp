@@ -7,13 +7,13 @@
 #include <arpa/inet.h>
 
 #include <atomic>
-#include <thread>
 
 #include "otp/behaviours/application.hpp"
 #include "otp/behaviours/sys.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/logger_handler.hpp"
 #include "otp/tools/http_server.hpp"
+#include "otp/tools/prometheus.hpp"
 #include "tools/observer_parts.hpp"
 
 namespace otp {
@@ -104,21 +104,29 @@ struct observer::impl {
 
   json system() const {
     const auto s = sampling->latest();
-    std::uint64_t reductions = 0;
-    for (const od::process_row& r : s->rows) reductions += r.reductions_delta;
+    const node_statistics& st = s->stats;
     json apps = json::array();
     for (const application_info& a : application::which_applications(node_))
       apps.push_back({{"name", a.name}, {"description", a.description}, {"version", a.version}});
-    const unsigned sched = node_.options().schedulers;
     return {{"node_id", node_.id()},
             {"uptime_ms", node_.now().count()},
             {"process_count", node_.process_count()},
-            {"schedulers", sched != 0 ? sched : std::thread::hardware_concurrency()},
+            {"process_limit", st.process_limit},
+            {"processes_spawned", st.processes_spawned},
+            {"processes_exited", st.processes_exited},
+            {"schedulers", st.schedulers},
+            {"scheduler_utilisation", s->utilisation},
+            {"run_queue", st.run_queue},
+            {"run_queue_lengths", st.run_queue_lengths},
+            {"global_run_queue", st.global_run_queue_length},
+            {"reductions_per_s", static_cast<std::uint64_t>(s->reductions_per_s)},
+            {"messages_queued", st.messages_queued},
+            {"timers", st.timers},
             {"memory_bytes", s->memory},
-            {"run_queue", s->run_queue},
-            {"messages_queued", s->messages_queued},
-            {"reductions_per_s",
-             reductions * 1000 / std::max<std::int64_t>(1, opts.sample_every.count())},
+            {"process_table_bytes", st.process_table_bytes},
+            {"timer_bytes", st.timer_bytes},
+            {"blocks_in_use", st.blocks.blocks_in_use},
+            {"blocks_held", st.blocks.blocks_held},
             {"not_answering", s->not_answering},
             {"sampled_at_ms", s->at.count()},
             {"sample_every_ms", opts.sample_every.count()},
@@ -188,7 +196,7 @@ void observer::impl::add_routes() {
   server.route("GET", "/metrics", guard(false, [this](const http_request&, http_response& res) {
                  if (!opts.metrics)
                    return res.error(404, "not_found", "this observer was given no metrics");
-                 res.content_type = "text/plain; version=0.0.4";
+                 res.content_type = prometheus_exporter::content_type;
                  res.body = opts.metrics();
                }));
   add_actions();

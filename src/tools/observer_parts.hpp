@@ -36,6 +36,7 @@
 #include "otp/runtime/logger_handler.hpp"
 #include "otp/runtime/mailbox.hpp"
 #include "otp/runtime/node.hpp"
+#include "otp/runtime/statistics.hpp"
 
 namespace otp::observer_detail {
 
@@ -63,9 +64,10 @@ struct node_sample {
   std::chrono::milliseconds at{0};  ///< node time
   std::vector<process_row> rows;
   std::size_t memory = 0;           ///< bytes, the processes' estimates summed
-  std::size_t messages_queued = 0;  ///< over every mailbox
-  std::size_t run_queue = 0;        ///< processes runnable, waiting for a scheduler
   std::size_t not_answering = 0;    ///< processes that missed the timeout
+  otp::node_statistics stats;       ///< otp::statistics at the sample
+  std::vector<double> utilisation;  ///< per scheduler, since the sample before
+  double reductions_per_s = 0;      ///< dispatches per second, same interval
 };
 
 /// Samples the node every `every` on its own thread; keeps the last sample
@@ -82,7 +84,7 @@ class sampler {
   /// The last sample (empty rows before the first); never null.
   std::shared_ptr<const node_sample> latest() const;
   /// {"interval_ms", "samples": [{"t_ms", "processes", "memory_bytes",
-  /// "run_queue", "messages_queued"}...]}, oldest first.
+  /// "run_queue", "messages_queued", "scheduler_utilisation"}...]}, oldest first.
   json history() const;
 
  private:

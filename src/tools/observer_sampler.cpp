@@ -109,8 +109,6 @@ void sampler::take(otp::mailbox& mb) {
                           static_cast<std::int64_t>(old.message_queue_len);
     }
     s->memory += row.info.memory;
-    s->messages_queued += row.info.message_queue_len;
-    if (row.info.status == process_status::runnable) ++s->run_queue;
     s->rows.push_back(std::move(row));
   }
   quiet_ = std::move(quiet);
@@ -118,12 +116,28 @@ void sampler::take(otp::mailbox& mb) {
   while (mb.receive<otp::any_message>(timeout(0))) {
   }
   s->at = node_.now();
+  s->stats = statistics(node_);
+  const node_statistics& was = before->stats;
+  double busy = 0;
+  for (std::size_t i = 0; i < s->stats.scheduler_wall_time.size(); ++i) {
+    s->utilisation.push_back(
+        i < was.scheduler_wall_time.size()
+            ? scheduler_utilisation(was.scheduler_wall_time[i], s->stats.scheduler_wall_time[i])
+            : 0.0);
+    busy += s->utilisation.back();
+  }
+  const auto span = s->at - before->at;
+  if (before->at.count() > 0 && span.count() > 0)
+    s->reductions_per_s = static_cast<double>(s->stats.reductions - was.reductions) * 1000.0 /
+                          static_cast<double>(span.count());
 
   json point{{"t_ms", s->at.count()},
              {"processes", all.size()},
              {"memory_bytes", s->memory},
-             {"run_queue", s->run_queue},
-             {"messages_queued", s->messages_queued}};
+             {"run_queue", s->stats.run_queue},
+             {"messages_queued", s->stats.messages_queued},
+             {"scheduler_utilisation",
+              s->utilisation.empty() ? 0.0 : busy / static_cast<double>(s->utilisation.size())}};
   std::lock_guard l(mu_);
   latest_ = std::move(s);
   if (ring_.size() < keep_) {

@@ -8,6 +8,7 @@
 
 #include "otp/otp.hpp"
 #include "otp/tools/observer.hpp"
+#include "otp/tools/prometheus.hpp"
 #include "support/bodies.hpp"
 #include "support/supervision.hpp"
 
@@ -154,10 +155,12 @@ TEST_F(ObserverApi, APlainServerIsNeverAskedForChildren) {
 
 // Rule: the API's answers have the documented shapes.
 TEST_F(ObserverApi, TheApiAnswersHaveTheirShapes) {
-  otp::observer o(n, {.metrics = [] { return std::string("otp_up 1\n"); }});
+  const otp::prometheus_exporter exporter(n, {});
+  otp::observer o(n, {.metrics = [&exporter] { return exporter.scrape(); }});
   const json sys = get_json(o, "/api/system");
-  for (const char* k : {"uptime_ms", "process_count", "schedulers", "memory_bytes", "run_queue",
-                        "messages_queued", "reductions_per_s", "actions_enabled", "applications"})
+  for (const char* k : {"uptime_ms", "process_count", "schedulers", "scheduler_utilisation",
+                        "run_queue_lengths", "memory_bytes", "run_queue", "messages_queued",
+                        "reductions_per_s", "actions_enabled", "applications"})
     EXPECT_TRUE(sys.contains(k)) << k;
   EXPECT_EQ(sys["schedulers"], 2);
 
@@ -200,8 +203,8 @@ TEST_F(ObserverApi, TheApiAnswersHaveTheirShapes) {
   EXPECT_TRUE(get_json(o, "/api/crashes")["crashes"].is_array());
   const auto metrics = get(o, "/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4");
-  EXPECT_EQ(metrics->body, "otp_up 1\n");
+  EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(metrics->body.find("otp_vm_processes"), std::string::npos) << metrics->body;
   const auto page = get(o, "/");
   ASSERT_TRUE(page);
   EXPECT_NE(page->body.find("Supervision trees"), std::string::npos);
