@@ -68,6 +68,7 @@ constexpr workload kWorkloads[] = {
     {"fan_in_send", fan_in_send},
     {"call_seq", call_seq},
     {"call_conc", call_conc},
+    {"call_conc_observed", call_conc_observed},
     {"fan_in_cast", fan_in_cast},
     {"sup_restart", sup_restart},
     {"sup_restart_reports", sup_restart_reports},
