@@ -9,19 +9,21 @@
 // | GET /api/processes?sort=&limit=&...    | the Processes tab; observer_cli's top     |
 // | GET /api/processes/<pid>               | erlang:process_info/1 + sys:get_status/1  |
 // | GET /api/tree                          | the Applications tab's supervision trees  |
-// | GET /api/supervisors/<pid>/children    | supervisor:which_children/1, one page     |
+// | GET /api/children/<pid>?offset=&limit= | supervisor:which_children/1, one page     |
 // | GET /api/history                       | the Load Charts tab (server-kept history) |
 // | GET /api/crashes                       | the crash and supervisor reports logged   |
 // | GET /api/tables                        | the Table Viewer (says why it is empty)   |
-// | POST /api/processes/<pid>/kill         | exit(Pid, Reason) from the Processes tab  |
-// | POST /api/processes/<pid>/suspend      | sys:suspend/1                             |
-// | POST /api/processes/<pid>/resume       | sys:resume/1                              |
+// | POST /api/kill/<pid>                   | exit(Pid, Reason) from the Processes tab  |
+// | POST /api/suspend/<pid>                | sys:suspend/1                             |
+// | POST /api/resume/<pid>                 | sys:resume/1                              |
 // | GET /metrics                           | a Prometheus scrape (when given one)      |
 //
 // docs/guide/observability.md ("Observer") shows each answer's JSON.
 //
 // Off unless a program constructs one. It listens on 127.0.0.1 by default;
-// any other address needs a bearer token. Nothing taken from a request is
+// any other address needs a bearer token, which every /api/ and /metrics
+// request must then carry (the page itself, static, loads without it and
+// takes the token from its URL's fragment, #token=..., never sent). Nothing taken from a request is
 // ever run or opened as a file: a request names processes by pid only.
 #pragma once
 
