@@ -87,7 +87,7 @@ class observer {
   /// @throws otp::badarg when `o.bind` is not a loopback address and
   ///   `o.token` is empty, or `o.workers`/`o.history_size` is out of range;
   ///   std::runtime_error when the address cannot be bound.
-  observer(node& n, observer_options o = {});
+  explicit observer(node& n, observer_options o = {});
   /// Stops the server, the sampler and the crash feed.
   ~observer();
   observer(const observer&) = delete;
