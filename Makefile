@@ -30,10 +30,13 @@ test-default test-asan test-tsan test-clang14: test-%:
 
 # The order system under load and injected crashes (examples/order_system).
 # Pass flags through DEMO_FLAGS, e.g. make demo DEMO_FLAGS="--orders 5000 --chaos-rate 10".
+# The service serves its observer page on OBSERVER_PORT (printed at the start;
+# open it while the demo runs; OBSERVER_PORT=0 turns it off).
+OBSERVER_PORT ?= 8099
 demo: deps
 	cmake --preset default
 	cmake --build --preset default -j $(JOBS) --target order_demo order_service payment_gateway
-	build/default/examples/order_system/demo/order_demo $(DEMO_FLAGS)
+	build/default/examples/order_system/demo/order_demo --observer-port $(OBSERVER_PORT) $(DEMO_FLAGS)
 
 # The order system soaked: rounds of 1,000 orders sent again and again for SOAK_S
 # seconds (600 by default) under chaos at 50 kills/s, supervisors included, with hostile clients

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "otp/otp.hpp"
 #include "workloads.hpp"
@@ -88,6 +89,8 @@ void call_seq(const options& o) {
 void call_conc(const options& o) {
   constexpr std::uint64_t kTotal = std::uint64_t{kClients} * kCallsEach;
   otp::node node(node_opts(o));
+  std::optional<observer_load> observed;
+  if (o.observed) observed.emplace(node);
   otp::mailbox me(node);
   const auto s = start_tally("call_conc", 0, me.self());
 
@@ -103,9 +106,9 @@ void call_conc(const options& o) {
   if (highest != kTotal) fail("call_conc", "wrong count");
 
   std::printf(
-      "RESULT system=otp workload=call_conc run=%u schedulers=%u clients=%u calls_each=%u "
+      "RESULT system=otp workload=%s run=%u schedulers=%u clients=%u calls_each=%u "
       "calls_per_s=%.0f\n",
-      o.run, o.schedulers, kClients, kCallsEach,
+      o.observed ? "call_conc_observed" : "call_conc", o.run, o.schedulers, kClients, kCallsEach,
       static_cast<double>(kTotal) / (ms_since(t0, t1) / 1000.0));
 }
 

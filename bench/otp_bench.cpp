@@ -7,11 +7,11 @@
 // call_seq, call_conc, fan_in_cast, sup_restart, sup_restart_reports,
 // call_crash, call_crash_reports, dynsup_start,
 // dynsup_hibernate, ets_insert, ets_lookup, ets_lookup_par, ets_mixed_par,
-// ets_counter_par, ets_ordered, ets_select, ets_bytes, telemetry. Each run uses a fresh otp::node
-// and prints one `RESULT system=otp ...` line; run=N numbers the runs within one OS process (run=1
-// is the cold one). `all` runs every workload in its own child process (this program again), so the
-// memory figures of one workload do not include what an earlier one left in the process (the
-// runtime's pools keep their memory for reuse).
+// ets_counter_par, ets_ordered, ets_select, ets_bytes, telemetry, metrics_counter. Each run uses a
+// fresh otp::node and prints one `RESULT system=otp ...` line; run=N numbers the runs within one OS
+// process (run=1 is the cold one). `all` runs every workload in its own child process (this program
+// again), so the memory figures of one workload do not include what an earlier one left in the
+// process (the runtime's pools keep their memory for reuse).
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,6 +68,7 @@ constexpr workload kWorkloads[] = {
     {"fan_in_send", fan_in_send},
     {"call_seq", call_seq},
     {"call_conc", call_conc},
+    {"call_conc_observed", call_conc_observed},
     {"fan_in_cast", fan_in_cast},
     {"sup_restart", sup_restart},
     {"sup_restart_reports", sup_restart_reports},
@@ -84,6 +85,7 @@ constexpr workload kWorkloads[] = {
     {"ets_select", ets_select},
     {"ets_bytes", ets_bytes},
     {"telemetry", telemetry},
+    {"metrics_counter", metrics_counter},
 };
 
 [[noreturn]] void usage(const char* argv0) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 
 #include "otp/runtime/node.hpp"
 
@@ -18,6 +19,22 @@ struct options {
   /// runtime's pools kept from earlier ones (no first-touch page faults), so
   /// their figures are "warm"; RESULT lines carry it as run=N.
   unsigned run = 1;
+  /// An otp::observer on the node, its API asked once a second (call_conc only).
+  bool observed = false;
+};
+
+/// An otp::observer on `n`, and a thread asking its API what one open page
+/// asks, once a second (tools_observer_bench.cpp).
+class observer_load {
+ public:
+  explicit observer_load(otp::node& n);
+  ~observer_load();
+  observer_load(const observer_load&) = delete;
+  observer_load& operator=(const observer_load&) = delete;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
 };
 
 // --- workloads (runtime_bench.cpp) ---
@@ -40,6 +57,8 @@ void fan_in_send(const options& o);
 void call_seq(const options& o);
 /// 100 clients x 10,000 calls to one gen_server: calls per second.
 void call_conc(const options& o);
+/// call_conc with an observer whose page is open (observer_load): its cost.
+void call_conc_observed(const options& o);
 /// 100 senders x 100,000 casts to one gen_server: messages per second.
 void fan_in_cast(const options& o);
 
@@ -90,6 +109,12 @@ void ets_bytes(const options& o);
 /// ns per telemetry::execute with no handler, with handlers on other events
 /// only, and with one handler on the event; ns per span with two handlers.
 void telemetry(const options& o);
+
+// --- metrics (tools_metrics_bench.cpp; no peer) ---
+
+/// ns per telemetry::execute feeding a counter with one tag, and one
+/// feeding a distribution, through otp::prometheus_exporter.
+void metrics_counter(const options& o);
 
 // --- helpers (otp_bench.cpp) ---
 

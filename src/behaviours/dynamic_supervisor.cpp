@@ -154,7 +154,9 @@ class server {
   task<void> terminate(const exit_reason&) { co_await stop_all(); }
 
   std::string format_status() const {
-    return "{dynamic_supervisor," + std::to_string(children_.size()) + " children}";
+    return "{dynamic_supervisor,{intensity," + std::to_string(flags_.intensity) + "},{period," +
+           std::to_string(flags_.period.count()) + "}," + std::to_string(children_.size()) +
+           " children}";
   }
 
  private:

@@ -258,8 +258,9 @@ class server {
 
   std::string format_status() const {
     static constexpr const char* names[] = {"one_for_one", "one_for_all", "rest_for_one"};
-    return std::string("{supervisor,") + names[static_cast<int>(flags_.strategy)] + "," +
-           std::to_string(children_.size()) + " children}";
+    return std::string("{supervisor,") + names[static_cast<int>(flags_.strategy)] + ",{intensity," +
+           std::to_string(flags_.intensity) + "},{period," + std::to_string(flags_.period.count()) +
+           "}," + std::to_string(children_.size()) + " children}";
   }
 
  private:

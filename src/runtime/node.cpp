@@ -107,6 +107,7 @@ otp::process_info snapshot(process& p, run_state seen) {
       if (!m.target.is_null()) i.monitors.push_back(m.target);
     });
     x.monitored_by.for_each([&](std::uint64_t, const pid& w) { i.monitored_by.push_back(w); });
+    if (x.behaviour_kind != nullptr) i.behaviour = x.behaviour_kind;
     i.memory += sizeof(process_extras) + x.links.heap_bytes() + x.unlinking.heap_bytes() +
                 x.monitors.heap_bytes() + x.monitored_by.heap_bytes() + x.aliases.heap_bytes();
   }
@@ -179,7 +180,7 @@ std::vector<pid> node::processes() const { return detail::live_pids(impl()); }
 
 std::size_t node::process_count() const noexcept { return impl_->people.count(); }
 
-std::optional<otp::process_info> node::process_info(pid p) {
+std::optional<otp::process_info> node::process_info(pid p, timeout t) {
   detail::node_impl& n = impl();
   if (!is_alive(p)) return std::nullopt;
   detail::context& c = detail::ctx();
@@ -193,7 +194,8 @@ std::optional<otp::process_info> node::process_info(pid p) {
   ref tag = n.new_ref();
   detail::request_info(n, p, me.self(), tag);
   auto op = otp::receive(when([tag](const detail::info_reply& r) { return r.tag == tag; },
-                              [](detail::info_reply&& r) { return std::move(r.info); }));
+                              [](detail::info_reply&& r) { return std::move(r.info); }),
+                         after(t, [] { return std::optional<otp::process_info>(); }));
   return op.run_blocking(me);
 }
 

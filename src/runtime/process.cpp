@@ -259,6 +259,10 @@ void* detail::behaviour_slot(const process& p) noexcept {
 
 void detail::set_behaviour_slot(process& p, void* v) { extras_of(p).behaviour = v; }
 
+void detail::set_behaviour_kind(process& p, const char* kind) {
+  extras_of(p).behaviour_kind = kind;
+}
+
 bool unalias(ref a) {
   detail::process& p = detail::require_process("unalias");
   return p.extras != nullptr && p.extras->aliases.erase(a.id());

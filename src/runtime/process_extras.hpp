@@ -44,6 +44,9 @@ struct process_extras {
   /// The registered names of the monitors made by name, for their DOWN.
   std::vector<std::pair<std::uint64_t, std::string>> monitor_names;
   void* behaviour = nullptr;  // see detail::behaviour_slot
+  /// The behaviour's name (a static string), read by process_info; null for
+  /// a plain process. See detail::set_behaviour_kind.
+  const char* behaviour_kind = nullptr;
   /// The application this process belongs to (otp::get_application):
   /// copied from the parent at spawn when the parent has one. Immutable
   /// strings, shared by the whole tree.

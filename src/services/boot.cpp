@@ -124,6 +124,14 @@ int run(boot_options& o, node& n, const config::config_set& initial, const confi
     }
   }
   if (o.started) o.started(n);
+  // Runs on every return from here on, after the applications stopped.
+  struct stopping_hook {
+    boot_options& o;
+    node& n;
+    ~stopping_hook() {
+      if (o.stopping) o.stopping(n);
+    }
+  } hook{o, n};
 
   for (;;) {
     if (std::optional<exit_reason> h = application::await_halt(n, std::chrono::milliseconds(100))) {

@@ -162,6 +162,19 @@ TEST_F(GenServerSystem, GetStatusDescribesTheServer) {
   EXPECT_EQ(st.state, "{recorder,1}");
 }
 
+// process_info names the behaviour as get_status does (the observer relies
+// on it to send system messages only to processes that answer them); a
+// plain process has none.
+TEST_F(GenServerSystem, ProcessInfoNamesTheBehaviour) {
+  (void)start_recorder({.name = "rec"});
+  EXPECT_EQ(node.process_info(otp::whereis("rec"))->behaviour, "gen_server");
+  auto sup = otp::supervisor::start_link({}, {}).get();
+  ASSERT_TRUE(sup.is_ok());
+  EXPECT_EQ(node.process_info(sup.child)->behaviour, "supervisor");
+  EXPECT_EQ(otp::sys::get_status(sup.child).get().state.rfind("{supervisor,one_for_one,", 0), 0u);
+  EXPECT_EQ(node.process_info(mb.self())->behaviour, "");
+}
+
 // sys:change_code calls code_change(OldVsn) on the state (done while
 // suspended, as a release upgrade does); a server without it is unchanged.
 TEST_F(GenServerSystem, ChangeCodeCallsCodeChange) {

@@ -1,6 +1,6 @@
-// The order system's HTTP server (examples/order_system/common/http_server.hpp)
+// The tools layer's HTTP server (include/otp/tools/http_server.hpp), as the order system runs it,
 // against idle, slow, oversized, malformed and excess clients on real sockets.
-#include "common/http_server.hpp"
+#include "otp/tools/http_server.hpp"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -20,10 +20,10 @@
 
 namespace {
 
-using order_system::http_limits;
-using order_system::http_request;
-using order_system::http_response;
-using order_system::http_server;
+using otp::http_limits;
+using otp::http_request;
+using otp::http_response;
+using otp::http_server;
 using namespace std::chrono_literals;
 
 /// A server on a free loopback port with a few routes: GET /health,

@@ -45,6 +45,9 @@ struct service_setup {
   bool admin = false;  ///< serve the /admin routes
   std::int64_t max_backlog = 5000;
   otp::rate_limit limit{.rate_per_second = 1000, .burst = 1000};
+  /// Leave the node's reports to otp::logger (where an observer's crash feed
+  /// reads them) instead of keeping them for stats() and reports().
+  bool reports_to_logger = false;
 };
 
 class service_under_test {
@@ -58,12 +61,13 @@ class service_under_test {
       : gateway_(OTP_PAYMENT_GATEWAY, with_admin(s.gateway_args)),
         stats_(std::make_shared<order_system::service_stats>()),
         node_({.schedulers = 2,
-               .on_report =
-                   [st = stats_, reports = reports_](const otp::report& r) {
-                     st->count(r);
-                     std::lock_guard l(reports->mu);
-                     reports->all.push_back(r);
-                   }}),
+               .on_report = s.reports_to_logger
+                                ? std::function<void(const otp::report&)>()
+                                : [st = stats_, reports = reports_](const otp::report& r) {
+                                    st->count(r);
+                                    std::lock_guard l(reports->mu);
+                                    reports->all.push_back(r);
+                                  }}),
         me_(node_) {
     otp::trap_exit(true);
     {

@@ -56,6 +56,8 @@ json order_system_env() {
       {"payment_deadline_ms", 30'000},
       {"reconcile_every_ms", 250},
       {"breaker", {{"failures", 20}, {"window_ms", 1000}, {"reset_ms", 1000}}},
+      {"observer",
+       {{"enabled", false}, {"host", "127.0.0.1"}, {"port", 0}, {"token", ""}, {"actions", false}}},
   };
 }
 

@@ -1,4 +1,4 @@
-// The HTTP endpoint: the order system's API on common/http_server.hpp.
+// The HTTP endpoint: the order system's API on otp/tools/http_server.hpp.
 //
 // | request              | answer                                                         |
 // |----------------------|----------------------------------------------------------------|
@@ -10,7 +10,7 @@
 // | POST /admin/chaos    | only with endpoint_options::admin (404 otherwise):            |
 // |                      | {"rate": 0..1000 kills/s}: 200; 400 bad rate; 404 no chaos    |
 //
-// Every route also has the limits of common/http_server.hpp (400, 404, 405,
+// Every route also has the limits of otp/tools/http_server.hpp (400, 404, 405,
 // 413, 415, 431, 503 busy, timeouts); no response carries an internal error's text.
 //
 // The endpoint is a gen_server that owns the HTTP server; stopping it (or
@@ -31,11 +31,16 @@
 #include <string>
 
 #include "catalogue.hpp"
-#include "common/http_server.hpp"
 #include "order.hpp"
 #include "otp/otp.hpp"
+#include "otp/tools/http_server.hpp"
 
 namespace order_system {
+
+using otp::http_limits;
+using otp::http_request;
+using otp::http_response;
+using otp::http_server;
 
 /// Bounds on the fields of POST /orders (a 400 outside them).
 struct order_limits {

@@ -92,6 +92,7 @@ struct options {
   bool hostile = false;       ///< soak: hostile clients beside the orders
   int slow_connections = 20;  ///< hostile slowloris connections
   int max_rss_mb = 0;         ///< fail when the service's RSS passes this (0: no bound)
+  int observer_port = 0;      ///< the service's observer page on this port (0: none)
 };
 
 /// Declares every flag of `o` on `app`, with its default.
@@ -124,6 +125,9 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--db", o.db, "the service's database (a fresh file; default: in a temp dir)");
   app.add_option("--data", o.data, "directory with catalogue.json and orders.jsonl");
   app.add_option("--service", o.service, "order_service executable");
+  app.add_option("--observer-port", o.observer_port,
+                 "serve the service's observer page (kill enabled) on this port (0: none)")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--config", o.config, "order_service's configuration file");
   app.add_option("--gateway", o.gateway, "payment_gateway executable");
   app.add_option("--rate", o.rate, "per-customer rate limit, requests per s")
@@ -466,6 +470,9 @@ void print_header(const options& o, std::size_t orders) {
   std::string outage = "no outage";
   if (!o.outage.empty()) outage = "outage " + o.outage + " ms";
   std::replace(outage.begin(), outage.end(), ':', '+');
+  if (o.observer_port != 0)
+    std::printf("observer: http://127.0.0.1:%d/ (the service's live tree; kill from the page)\n",
+                o.observer_port);
   std::printf(
       "order system demo: %zu orders, concurrency %d, chaos %s kills/s, rate limit %s/s burst %d, "
       "gateway failure %s%%, lost replies %s%%, latency %d+-%d ms, %s\n",
@@ -624,6 +631,11 @@ std::vector<std::string> service_args(const options& o, const std::string& db,
   set_value(a, "order_system.limit.burst", std::to_string(o.burst));
   set_value(a, "order_chaos.rate", num(o.chaos_rate));
   set_value(a, "order_chaos.supervisors", num(o.chaos_supervisors));
+  if (o.observer_port != 0) {
+    set_value(a, "order_system.observer.enabled", "true");
+    set_value(a, "order_system.observer.actions", "true");
+    set_value(a, "order_system.observer.port", std::to_string(o.observer_port));
+  }
   return a;
 }
 

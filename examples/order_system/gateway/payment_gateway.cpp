@@ -20,7 +20,7 @@
 // A charge is {"idempotency_key", "order_id", "amount_cents" (> 0), "card_token"}.
 // Charges are kept in SQLite (--ledger FILE; in memory without it), so a
 // gateway killed and started again on the same file loses none. Every route
-// has the limits of common/http_server.hpp (413, 415, 431, 503 busy, timeouts).
+// has the limits of otp/tools/http_server.hpp (413, 415, 431, 503 busy, timeouts).
 // A token starting with "tok_declined" is declined (recorded, 402). Faults:
 // - failure rate: 503 before anything is recorded;
 // - lost-reply rate: the charge is recorded, then 503 is answered as if the
@@ -39,16 +39,16 @@
 #include <thread>
 #include <vector>
 
-#include "common/http_server.hpp"
 #include "common/stop_on_eof.hpp"
 #include "ledger.hpp"
+#include "otp/tools/http_server.hpp"
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 using json = nlohmann::json;
-using order_system::http_request;
-using order_system::http_response;
+using otp::http_request;
+using otp::http_response;
 
 struct fault_options {
   double failure_rate = 0;
@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   gateway::ledger& ledger = *kept;
-  order_system::http_server svr({}, threads);
+  otp::http_server svr({}, threads);
 
   svr.route("POST", "/charges", [&](const http_request& req, http_response& res) {
     f.delay();

@@ -131,9 +131,13 @@ class node {
 
   /// Introspection from a thread; std::nullopt when `p` is not alive. Waits
   /// for `p` to reach a scheduling point (a thread mailbox answers when its
-  /// thread next receives). Do not call from a process (use
-  /// co_await otp::get_process_info there).
-  std::optional<otp::process_info> process_info(pid p);
+  /// thread next receives), at most `t`: std::nullopt after that too (the
+  /// late answer is dropped with the temporary mailbox the call makes, or
+  /// left in the calling thread's own otp::mailbox). Do not call from a
+  /// process (use co_await otp::get_process_info there).
+  /// @throws otp::badarg on a scheduler thread.
+  /// @threadsafe Yes. @mirrors erlang:process_info/1
+  std::optional<otp::process_info> process_info(pid p, timeout t = timeout(infinity));
 
   /// @see otp::send_after
   template <class T>

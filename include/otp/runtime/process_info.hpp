@@ -32,6 +32,10 @@ struct process_info {
   bool hibernated = false;
   std::size_t max_mailbox = 0;  ///< 0: unlimited
   std::size_t memory = 0;       ///< estimate in bytes: control block, frames, queued messages
+  /// The behaviour the process runs ("gen_server", "supervisor", ... as
+  /// sys::get_status names it); empty for a plain process, which answers no
+  /// system messages.
+  std::string behaviour;
 };
 
 }  // namespace otp

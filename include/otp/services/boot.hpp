@@ -69,6 +69,10 @@ struct boot_options {
   /// Called on the main thread (which has an otp::mailbox) once every
   /// application has started: print the port a parent waits for, say.
   std::function<void(otp::node&)> started = {};
+  /// Called on the main thread when the service ends after `started` ran
+  /// (an orderly stop or a halt), once its applications have stopped and
+  /// before the node does: release what `started` made (an otp::observer, say).
+  std::function<void(otp::node&)> stopping = {};
 };
 
 /// Exit statuses of boot, besides 0 (an orderly stop).

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "otp/otp.hpp"
@@ -211,6 +213,25 @@ TEST(Process, MaxMailboxKillsAProcessWithMoreThanNQueuedMessages) {
   EXPECT_FALSE(n.is_alive(s.child));
 }
 
+TEST(Process, ProcessInfoFromAThreadGivesUpAfterItsTimeout) {
+  // Rule: process_info(p, t) answers nullopt after t when p does not reach a
+  // scheduling point (here a thread mailbox whose thread is not receiving).
+  otp::node n({.schedulers = 1});
+  otp::mailbox mb(n);
+  std::promise<otp::pid> started;
+  std::promise<void> release;
+  std::thread other([&] {
+    otp::mailbox its(n);
+    started.set_value(its.self());
+    release.get_future().wait();
+  });
+  const otp::pid busy = started.get_future().get();
+  EXPECT_EQ(n.process_info(busy, otp::timeout(20ms)), std::nullopt);
+  EXPECT_TRUE(n.is_alive(busy));
+  release.set_value();
+  other.join();
+}
+
 otp::proc info_target(otp::pid parent, otp::pid watched) {
   otp::trap_exit(true);
   otp::link(parent);
@@ -245,6 +266,7 @@ TEST(Process, ProcessInfoReportsEachField) {
   EXPECT_TRUE(info->trap_exit);
   EXPECT_EQ(info->max_mailbox, 0u);
   EXPECT_GT(info->memory, 0u);
+  EXPECT_EQ(info->behaviour, "");
 
   auto watched_info = n.process_info(watched);
   ASSERT_TRUE(watched_info.has_value());

@@ -220,6 +220,7 @@ proc server_serve(std::unique_ptr<server_loop<S>> owned, serve_mode mode) {
   // (and is a plain process again, should its body catch that exit).
   if (mode == serve_mode::entered) {
     set_behaviour_slot(me, nullptr);
+    set_behaviour_kind(me, nullptr);
     exit(std::move(reason));
   }
   // The process ends with `reason` when the body returns: the same outcome
@@ -241,6 +242,7 @@ proc server_main(starter st, server_name name, server_entry entry, serve_options
   loop.info.parent = st.linked() && !st.parent().is_null() ? st.parent() : me.self();
   loop.info.ancestors = st.take_ancestors();
   loop.info.kind = behaviour_name<S>();
+  set_behaviour_kind(me, loop.info.kind);
   loop.info.name = name.empty() ? std::string() : name.to_string();
   loop.hibernate_after = serve.hibernate_after;
   loop.telemetry_calls = serve.telemetry_calls;

@@ -107,6 +107,10 @@ bool link_parent_gone(pid p);
 /// ancestors, name) from inside the process; null until set.
 void* behaviour_slot(const process& p) noexcept;
 void set_behaviour_slot(process& p, void* v);
+/// Names the behaviour `p` (the calling process) runs, for process_info:
+/// `kind` is a static string ("gen_server", "supervisor"), or null when the
+/// process becomes a plain one again.
+void set_behaviour_kind(process& p, const char* kind);
 
 /// Unlinks the envelope at `*pp` from p's save queue and returns it.
 inline envelope* save_unlink(process& p, envelope** pp) noexcept {

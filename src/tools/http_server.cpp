@@ -1,4 +1,4 @@
-#include "http_server.hpp"
+#include "otp/tools/http_server.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -11,7 +11,7 @@
 #include <thread>
 #include <unordered_set>
 
-namespace order_system {
+namespace otp {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -169,7 +169,7 @@ class session : public std::enable_shared_from_this<session> {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(version_);
     res->result(static_cast<unsigned>(r.status));
-    res->set(http::field::server, "order_system");
+    res->set(http::field::server, "otp");
     if (!r.body.empty() || r.status >= 200) res->set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res->set(k, v);
     res->body() = std::move(r.body);
@@ -460,4 +460,4 @@ void http_server::stop() { impl_->stop(); }
 
 std::size_t http_server::open_connections() const { return impl_->open(); }
 
-}  // namespace order_system
+}  // namespace otp

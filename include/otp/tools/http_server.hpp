@@ -1,5 +1,8 @@
-// The order system's HTTP server (order_service's endpoint and the payment
-// gateway), on Boost.Beast over Asio (docs/decisions/0004-async-http-server.md).
+// otp::http_server: the tools layer's HTTP server, on Boost.Beast over Asio
+// (docs/decisions/0004-async-http-server.md). The observer serves its page and
+// API on it; the order system's endpoint and payment gateway run on it too.
+// Beast and Asio stay inside src/tools/http_server.cpp: this header holds
+// only the standard library.
 //
 // One I/O thread reads and writes every connection without blocking, so an
 // idle or slow client costs a socket and a few hundred bytes, never a
@@ -40,9 +43,12 @@
 #include <utility>
 #include <vector>
 
-namespace order_system {
+namespace otp {
 
-/// What an HTTP server of the order system accepts. Sizes in bytes, times in seconds.
+/// What an http_server accepts. Sizes in bytes, times in seconds.
+/// @threadsafe Plain value.
+/// @mirrors the limits of inets httpd (max_body_size, max_header_size,
+///   keep_alive_timeout, max_keep_alive_request, max_clients)
 struct http_limits {
   std::size_t max_body_bytes = 64 * 1024;
   /// Request line and header fields together.
@@ -64,6 +70,8 @@ struct http_limits {
 };
 
 /// A request as a handler sees it: read whole, within the limits.
+/// @threadsafe Plain value, owned by the worker running the handler.
+/// @mirrors the request record (mod) inets httpd hands a callback module
 struct http_request {
   std::string method;  ///< "GET", "POST", ...
   std::string path;    ///< the target up to '?', as sent (not decoded)
@@ -78,12 +86,15 @@ struct http_request {
 };
 
 /// A handler's answer. Defaults: 200, empty JSON body.
+/// @threadsafe Plain value, owned by the worker running the handler.
+/// @mirrors the {proceed, [{response, ...}]} answer of an inets httpd module
 struct http_response {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
 
+  /// Adds the header field `name: value` to the answer (no check, no merging).
   void set_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
   }
@@ -96,9 +107,13 @@ using http_handler = std::function<void(const http_request&, http_response&)>;
 
 /// The server. Routes are added before start(); stop() may come from any
 /// thread but a worker, and returns once no thread of the server runs.
+/// @threadsafe route, bind and start from one thread before serving; stop
+///   and open_connections from any thread but a worker.
+/// @mirrors inets httpd (httpd:start_service/1, httpd:stop_service/1)
 class http_server {
  public:
-  /// @param workers threads that run handlers (1..1024).
+  /// A server with its limits and `workers` threads that run handlers
+  /// (values below 1 mean 1). Nothing listens before bind() and start().
   http_server(http_limits limits, int workers);
   /// Stops (as stop()).
   ~http_server();
@@ -131,4 +146,4 @@ class http_server {
   std::unique_ptr<impl> impl_;
 };
 
-}  // namespace order_system
+}  // namespace otp
