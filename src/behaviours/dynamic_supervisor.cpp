@@ -18,6 +18,7 @@
 #include "otp/behaviours/dynamic_supervisor.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <unordered_map>
 
@@ -110,7 +111,8 @@ class server {
     std::vector<child_info> out;
     out.reserve(children_.size());
     for (const auto& [p, c] : children_)
-      out.push_back(child_info{{}, c.restarting ? pid() : p, c.restarting, c.type});
+      out.push_back(
+          child_info{{}, c.restarting ? pid() : p, c.restarting, c.type, c.restart, c.restarts});
     return out;
   }
 
@@ -164,6 +166,7 @@ class server {
     child_type type = child_type::worker;
     bool restarting = false;
     bool significant = false;
+    std::uint64_t restarts = 0;  // restarts after deaths, for which_children
   };
 
   /// A significant child has just ended for good: whether that ends the
@@ -180,18 +183,24 @@ class server {
   }
 
   void report(const char* context, const exit_reason& reason, const child& c, pid p) const {
-    detail::supervisor_report(context, reason, {"undefined", p, c.restart, c.shutdown, c.type});
+    detail::supervisor_report(context, reason,
+                              {"undefined", p, c.restart, c.shutdown, c.type, c.restarts});
   }
 
   /// Runs the child's start function; an exception is an error result.
-  static task<start_result> run_start(const child& c) {
+  /// `restarted`: a restart after the child died (counted in its restarts).
+  static task<start_result> run_start(child& c, bool restarted = false) {
     start_result r;
     try {
       r = co_await c.start();
     } catch (...) {
       r = start_result::error(detail::reason_of_current_exception());
     }
-    if (r.is_ok()) detail::progress_report({"undefined", r.child, c.restart, c.shutdown, c.type});
+    if (r.is_ok()) {
+      if (restarted) ++c.restarts;
+      detail::child_started({"undefined", r.child, c.restart, c.shutdown, c.type, c.restarts},
+                            restarted);
+    }
     co_return r;
   }
 
@@ -204,7 +213,7 @@ class server {
       co_return stop(exit_reason::shutdown());  // terminate stops the others
     }
     // No other message is handled during the start, so the entry stays put.
-    start_result s = co_await run_start(children_.find(key)->second);
+    start_result s = co_await run_start(children_.find(key)->second, true);
     auto it = children_.find(key);
     if (s.is_ok()) {
       auto node = children_.extract(it);

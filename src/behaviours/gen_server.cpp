@@ -11,6 +11,13 @@
 
 namespace otp::detail {
 
+telemetry::detail::open_span server_base::begin_call_span(std::string_view request) {
+  return telemetry::detail::open_span({"otp", "gen_server", "call"},
+                                      {{"server", require_process("gen_server").self()},
+                                       {"server_name", std::string_view(info.name)},
+                                       {"request", request}});
+}
+
 void server_base::apply(server_result r) {
   switch (r.get_kind()) {
     case server_result::kind::noreply:

@@ -214,7 +214,8 @@ class server {
   std::vector<child_info> handle_call(which_children_req) const {
     std::vector<child_info> out;
     for (auto it = children_.rbegin(); it != children_.rend(); ++it)
-      out.push_back(child_info{it->spec.id, it->pid, it->restarting, it->spec.type});
+      out.push_back(child_info{it->spec.id, it->pid, it->restarting, it->spec.type,
+                               it->spec.restart, it->restarts});
     return out;
   }
 
@@ -266,6 +267,7 @@ class server {
     child_spec spec;
     otp::pid pid;
     bool restarting = false;
+    std::uint64_t restarts = 0;  // restarts after deaths, for which_children
   };
 
   child* find(const std::string& id) {
@@ -280,8 +282,9 @@ class server {
     std::erase_if(children_, [&](const child& c) { return c.spec.id == id; });
   }
 
-  /// Runs the child's start function; sets its pid on success.
-  task<start_result> start(child& c) {
+  /// Runs the child's start function; sets its pid on success. `restarted`:
+  /// a restart after the child died (counted in the child's restarts).
+  task<start_result> start(child& c, bool restarted = false) {
     const std::string id = c.spec.id;
     start_result r;
     try {
@@ -292,9 +295,12 @@ class server {
     if (child* now = find(id)) {
       now->restarting = false;
       now->pid = r.is_ok() ? r.child : otp::pid();
-      if (r.is_ok())
-        detail::progress_report({now->spec.id, r.child, now->spec.restart,
-                                 now->spec.effective_shutdown(), now->spec.type});
+      if (r.is_ok()) {
+        if (restarted) ++now->restarts;
+        detail::child_started({now->spec.id, r.child, now->spec.restart,
+                               now->spec.effective_shutdown(), now->spec.type, now->restarts},
+                              restarted);
+      }
     }
     co_return r;
   }
@@ -385,7 +391,7 @@ class server {
     for (std::size_t k = first; k < last && k < children_.size(); ++k) {
       if (!children_[k].pid.is_null()) continue;
       child& c = children_[k];
-      start_result r = co_await start(c);
+      start_result r = co_await start(c, true);
       if (r.is_error()) {
         child& failed = children_[k];
         report("start_error", r.reason, failed);
@@ -409,7 +415,7 @@ class server {
   void report(const char* context, const exit_reason& reason, const child& c, pid p = {}) const {
     detail::supervisor_report(context, reason,
                               {c.spec.id, p.is_null() ? c.pid : p, c.spec.restart,
-                               c.spec.effective_shutdown(), c.spec.type});
+                               c.spec.effective_shutdown(), c.spec.type, c.restarts});
   }
 
   std::function<init_result()> module_init_;  // module style, until init has run

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string_view>
@@ -21,19 +22,25 @@ struct child_report {
   restart_type restart = restart_type::permanent;
   shutdown_spec shutdown = shutdown_spec(timeout(0));
   child_type type = child_type::worker;
+  std::uint64_t restarts = 0;  ///< times the supervisor restarted it so far
 };
 
 /// Emits a supervisor report from the calling supervisor process (no-op when
 /// the node's reports are off): `context` is start_error, child_terminated,
-/// shutdown_error or shutdown.
+/// shutdown_error or shutdown. child_terminated also emits the telemetry
+/// event otp.supervisor.child_terminated, and shutdown (the restart
+/// intensity reached) otp.supervisor.escalated, whether reports are on or not.
 /// @mirrors the supervisor_report of supervisor:report_error/4
 void supervisor_report(const char* context, const exit_reason& reason, const child_report& c);
 
-/// Emits a progress report "supervisor S started child Id" from the calling
-/// supervisor process, built only when reports are on and the "otp" logger
+/// Tells that the calling supervisor process started a child (`restarted`:
+/// after the child died, by the supervisor's own decision): emits the
+/// telemetry events otp.supervisor.child_started and, when restarted,
+/// otp.supervisor.child_restarted; then a progress report "supervisor S
+/// started child Id", built only when reports are on and the "otp" logger
 /// allows info (off by default, as in OTP since 21).
 /// @mirrors the progress report of supervisor:report_progress/2
-void progress_report(const child_report& c);
+void child_started(const child_report& c, bool restarted);
 
 /// The start error for an invalid intensity (< 0) or period (<= 0):
 /// `{bad_flags, {intensity|period, V}}`; nothing when both are valid.

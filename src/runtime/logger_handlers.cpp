@@ -7,6 +7,7 @@
 
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/logger_handler.hpp"
+#include "otp/runtime/telemetry.hpp"
 #include "runtime/logger_core.hpp"
 
 namespace otp::logger::detail {
@@ -80,6 +81,8 @@ struct installed_handler {
     return static_cast<std::int8_t>(l) <= level.load(std::memory_order_relaxed);
   }
   void tell_dropped(std::uint64_t n) noexcept {
+    telemetry::execute({"otp", "logger", "dropped"}, {{"count", n}},
+                       {{"handler", std::string_view(id)}});
     try {
       const std::string text =
           fmt::format("handler \"{}\" dropped {} events (burst limit: {} per {} ms)", id, n,

@@ -163,6 +163,46 @@ void dispatch(std::span<const std::string_view> name, std::span<const measuremen
   }
 }
 
+open_span::open_span(std::initializer_list<std::string_view> prefix,
+                     std::vector<metadata_entry> metadata)
+    : name_(prefix), metadata_(std::move(metadata)) {
+  metadata_.push_back({"telemetry_span_context", next_span_context()});
+  start_ = monotonic_ns();
+  const double system_ns =
+      static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count());
+  const measurement m[] = {{"monotonic_time", static_cast<double>(start_)},
+                           {"system_time", system_ns}};
+  execute(name_.with("start"), m, metadata_);
+}
+
+void open_span::stop() { ended("stop", metadata_); }
+
+void open_span::failed(std::exception_ptr e) {
+  bool is_exit = false;
+  exit_reason reason = exit_reason::normal();
+  try {
+    std::rethrow_exception(e);
+  } catch (const exit_error& x) {
+    is_exit = true;
+    reason = x.reason();
+  } catch (...) {
+    reason = exit_reason::from_exception(e);
+  }
+  std::vector<metadata_entry> md = metadata_;
+  md.push_back({"kind", std::string_view(is_exit ? "exit" : "error")});
+  md.push_back({"reason", reason});
+  ended("exception", md);
+}
+
+void open_span::ended(std::string_view last, std::span<const metadata_entry> metadata) {
+  const std::int64_t now = monotonic_ns();
+  const measurement m[] = {{"duration", static_cast<double>(now - start_)},
+                           {"monotonic_time", static_cast<double>(now)}};
+  execute(name_.with(last), m, metadata);
+}
+
 std::int64_t next_span_context() noexcept {
   static std::atomic<std::int64_t> next{1};
   return next.fetch_add(1, std::memory_order_relaxed);

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "otp/runtime/process.hpp"
+#include "otp/runtime/telemetry.hpp"
 
 namespace otp {
 
@@ -55,16 +56,23 @@ task<call_result<std::optional<pid>>> pool_server::handle_call(checkout_req r,
     const pid w = idle_.front();
     idle_.pop_front();
     leases_.emplace(w, lease{r.cref, monitor(caller.caller)});
+    checkout_event(0, "ok");
     co_return std::optional<pid>(w);
   }
   if (overflow_ < o_.max_overflow) {
     const pid w = co_await new_worker();
     ++overflow_;
     leases_.emplace(w, lease{r.cref, monitor(caller.caller)});
+    telemetry::execute({"otp", "pool", "overflow"}, {{"overflow", overflow_}}, {{"pool", self()}});
+    checkout_event(0, "ok");
     co_return std::optional<pid>(w);
   }
-  if (!r.block) co_return std::optional<pid>();  // full
-  waiting_.push_back(waiter{caller, r.cref, monitor(caller.caller)});
+  if (!r.block) {
+    checkout_event(0, "full");
+    co_return std::optional<pid>();
+  }
+  waiting_.push_back(
+      waiter{caller, r.cref, monitor(caller.caller), telemetry::detail::monotonic_ns()});
   co_return noreply();
 }
 
@@ -106,6 +114,7 @@ task<server_result> pool_server::handle_cast(cancel_waiting_msg m) {
   std::erase_if(waiting_, [&](const waiter& x) {
     if (x.cref != m.cref) return false;
     demonitor(x.mref, {.flush = true});
+    checkout_event(telemetry::detail::monotonic_ns() - x.queued_ns, "timeout");
     return true;
   });
   co_return noreply();
@@ -140,10 +149,7 @@ task<server_result> pool_server::handle_info(exit_msg& e) {
 
 task<void> pool_server::handle_checkin(pid w) {
   if (!waiting_.empty()) {
-    waiter next = waiting_.front();
-    waiting_.pop_front();
-    leases_.emplace(w, lease{next.cref, next.mref});
-    reply(next.caller, std::optional<pid>(w));
+    hand_to_waiter(w);
   } else if (overflow_ > 0) {
     dismiss(w);
     --overflow_;
@@ -155,16 +161,25 @@ task<void> pool_server::handle_checkin(pid w) {
 
 task<void> pool_server::handle_worker_exit(pid) {
   if (!waiting_.empty()) {
-    const pid fresh = co_await new_worker();
-    waiter next = waiting_.front();
-    waiting_.pop_front();
-    leases_.emplace(fresh, lease{next.cref, next.mref});
-    reply(next.caller, std::optional<pid>(fresh));
+    hand_to_waiter(co_await new_worker());
   } else if (overflow_ > 0) {
     --overflow_;
   } else {
     idle_.push_front(co_await new_worker());
   }
+}
+
+void pool_server::hand_to_waiter(pid w) {
+  waiter next = waiting_.front();
+  waiting_.pop_front();
+  leases_.emplace(w, lease{next.cref, next.mref});
+  reply(next.caller, std::optional<pid>(w));
+  checkout_event(telemetry::detail::monotonic_ns() - next.queued_ns, "ok");
+}
+
+void pool_server::checkout_event(std::int64_t wait_ns, std::string_view outcome) const {
+  telemetry::execute({"otp", "pool", "checkout"}, {{"wait", wait_ns}},
+                     {{"pool", self()}, {"outcome", outcome}});
 }
 
 void pool_server::make_idle(pid w) {

@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "otp/runtime/detail/node_slot.hpp"
 #include "otp/runtime/detail/table_owners.hpp"
+#include "otp/runtime/telemetry.hpp"
 #include "otp/services/detail/table_core.hpp"
 #include "otp/services/table_error.hpp"
 
@@ -48,6 +50,15 @@ std::string who(pid p) {
   return p.is_null() ? std::string("a thread without a pid") : p.to_string();
 }
 
+// Emits otp.table.transfer: table `t` went from `from` to `to`; `how` is
+// give_away or heir. Never throws, as execute does not (the owner's exit
+// path calls it).
+void transfer_event(const table_core& t, pid from, pid to, std::string_view how) noexcept {
+  telemetry::execute(
+      {"otp", "table", "transfer"}, {},
+      {{"table", std::string_view(t.name)}, {"from", from}, {"to", to}, {"how", how}});
+}
+
 std::string label(const table_core& t) {
   return t.name.empty() ? std::string("table") : "table '" + t.name + "'";
 }
@@ -77,19 +88,24 @@ struct table_registry {
 
   static void on_owner_exit(node_impl& n, pid owner) noexcept {
     table_registry& r = of(n);
-    std::lock_guard lock(r.mu);
     std::vector<std::shared_ptr<table_core>> owned;
-    for (const auto& t : r.live)
-      if (t->is_owner(owner)) owned.push_back(t);
-    for (const auto& t : owned) {
-      const pid heir = t->heir();
-      if (!heir.is_null() && heir != owner && mark_table_owner(n, heir)) {
-        t->owner_.store(t->pack(heir), std::memory_order_release);
-        t->send_transfer(heir, owner, t->heir_data_);
-      } else {
-        r.remove(*t);
+    std::vector<std::shared_ptr<table_core>> inherited;  // told after the lock
+    {
+      std::lock_guard lock(r.mu);
+      for (const auto& t : r.live)
+        if (t->is_owner(owner)) owned.push_back(t);
+      for (const auto& t : owned) {
+        const pid heir = t->heir();
+        if (!heir.is_null() && heir != owner && mark_table_owner(n, heir)) {
+          t->owner_.store(t->pack(heir), std::memory_order_release);
+          t->send_transfer(heir, owner, t->heir_data_);
+          inherited.push_back(t);
+        } else {
+          r.remove(*t);
+        }
       }
     }
+    for (const auto& t : inherited) transfer_event(*t, owner, t->heir(), "heir");
   }
 
   node_impl& node;
@@ -189,6 +205,7 @@ void give_away_table(table_core& t, pid to, std::any data) {
                       "table::give_away: " + to.to_string() + " is not alive");
   t.owner_.store(t.pack(to), std::memory_order_release);
   t.send_transfer(to, me, std::move(data));
+  transfer_event(t, me, to, "give_away");
 }
 
 void set_table_heir(table_core& t, pid heir, std::any data) {

@@ -324,9 +324,9 @@ namespace detail {
 template <class S, class... A>
 task<started<S>> start_server(start_tie tie, start_options o, A... args) {
   server_name name = o.name;
-  const timeout hibernate_after = o.hibernate_after;
+  const serve_options serve{o.hibernate_after, o.telemetry_calls};
   co_return co_await start_impl(tie, o, &server_main<S, A...>, std::move(name), server_entry::start,
-                                hibernate_after, std::move(args)...);
+                                serve, std::move(args)...);
 }
 }  // namespace detail
 
@@ -406,7 +406,7 @@ template <class S>
 proc enter_loop(starter st, S state, server_name name = {},
                 timeout hibernate_after = timeout(infinity)) {
   return detail::server_main<S, S>(std::move(st), std::move(name), detail::server_entry::enter,
-                                   hibernate_after, std::move(state));
+                                   detail::serve_options{hibernate_after, false}, std::move(state));
 }
 /// enter_loop for a process started without a starter (its own parent).
 template <class S>

@@ -46,6 +46,11 @@ struct start_options {
   /// coroutine frame is given back until the next message. Infinity (the
   /// default): never. @mirrors {hibernate_after, HibernateAfterTimeout}
   timeout hibernate_after = timeout(infinity);
+  /// A gen_server (or supervisor) emits a telemetry span around each
+  /// handle_call: otp.gen_server.call.start, then .stop (duration in ns, up
+  /// to the reply or the callback's end) or .exception. Off by default, so a
+  /// call costs nothing more. A C++ addition (OTP has no such option).
+  bool telemetry_calls = false;
 };
 
 namespace detail {

@@ -122,6 +122,11 @@ struct child_info {
   pid child;                ///< null when not running (`undefined`)
   bool restarting = false;  ///< `restarting` instead of a pid
   child_type type = child_type::worker;
+  /// The spec's restart type (not in OTP's which_children tuple).
+  restart_type restart = restart_type::permanent;
+  /// Times the supervisor restarted this child after it died, since the
+  /// supervisor started (not in OTP's tuple; an observer shows it).
+  std::uint64_t restarts = 0;
 };
 
 /// What count_children returns. @mirrors supervisor:count_children/1

@@ -123,6 +123,7 @@ class pool_server {
     from<std::optional<pid>> caller;
     ref cref;
     ref mref;
+    std::int64_t queued_ns;  // when it was queued (telemetry's monotonic clock)
   };
   struct lease {  // a checked-out worker
     ref cref;
@@ -134,6 +135,10 @@ class pool_server {
   task<void> handle_worker_exit(pid w);
   void dismiss(pid w);
   void make_idle(pid w);
+  /// Hands `w` to the first waiting caller.
+  void hand_to_waiter(pid w);
+  /// Emits otp.pool.checkout: the caller waited `wait_ns`; outcome ok or full.
+  void checkout_event(std::int64_t wait_ns, std::string_view outcome) const;
 
   pool_options o_;
   std::function<task<start_result>()> start_worker_;

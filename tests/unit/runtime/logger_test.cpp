@@ -7,6 +7,7 @@
 
 #include "otp/otp.hpp"
 #include "support/captured_log.hpp"
+#include "support/telemetry_capture.hpp"
 
 namespace {
 
@@ -161,8 +162,10 @@ otp::proc bursty() {
 
 // Rule (burst_limit_max_count / burst_limit_window_time): beyond max_count
 // events in a window, a handler drops and counts; its first event after the
-// window is preceded by one saying how many were dropped.
+// window is preceded by one saying how many were dropped, and the telemetry
+// event otp.logger.dropped tells the count too.
 TEST_F(Logger, ABurstBeyondTheLimitIsDroppedAndTheCountToldWhenTheWindowEnds) {
+  otp_test::event_recorder drops("logger-test-drops", {{"otp", "logger", "dropped"}});
   auto limited = std::make_shared<state>();
   ASSERT_TRUE(
       otp::logger::add_handler("limited", capture_handler(limited),
@@ -182,6 +185,10 @@ TEST_F(Logger, ABurstBeyondTheLimitIsDroppedAndTheCountToldWhenTheWindowEnds) {
   EXPECT_EQ(limited->events[3].meta("dropped"), "7");
   EXPECT_NE(limited->events[3].message.find("dropped 7 events"), std::string::npos);
   EXPECT_EQ(limited->events[4].message, "crash 0");
+  const auto told = drops.named("otp.logger.dropped");
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].measure("count"), 7.0);
+  EXPECT_EQ(told[0].meta("handler"), "limited");
 }
 
 // Rule (to_string / parse): every level round-trips; an unknown name is badarg.

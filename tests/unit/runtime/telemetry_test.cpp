@@ -13,38 +13,15 @@
 
 #include "otp/runtime/errors.hpp"
 #include "support/captured_log.hpp"
+#include "support/telemetry_capture.hpp"
 
 namespace {
 
 namespace telem = otp::telemetry;
 
-// Detaches the handler ids it was given when the test ends (handlers are
-// process-wide).
-struct telemetry_ids {
-  std::vector<std::string> ids;
-  ~telemetry_ids() {
-    for (const auto& id : ids) telem::detach(id);
-  }
-};
-
-// What a handler saw of one event: its name, measurements and metadata
-// (strings and integers only), copied.
-struct seen_event {
-  std::string name;
-  std::vector<std::pair<std::string, double>> measurements;
-  std::vector<std::pair<std::string, std::string>> metadata;
-};
-seen_event telemetry_copy(const telem::event& e) {
-  seen_event s{e.name_string(), {}, {}};
-  for (const auto& m : e.measurements) s.measurements.emplace_back(m.key, m.value);
-  for (const auto& m : e.metadata) {
-    std::string v;
-    if (const auto* sv = std::get_if<std::string_view>(&m.value)) v = *sv;
-    if (const auto* i = std::get_if<std::int64_t>(&m.value)) v = std::to_string(*i);
-    s.metadata.emplace_back(m.key, v);
-  }
-  return s;
-}
+using otp_test::seen_event;
+using otp_test::telemetry_copy;
+using otp_test::telemetry_ids;
 
 // Rule (attach/execute/detach): a handler gets the events of its name with
 // their measurements and metadata; an id is unique; detach stops it and a

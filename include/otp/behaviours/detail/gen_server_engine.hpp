@@ -29,6 +29,7 @@
 #include "otp/runtime/any_message.hpp"
 #include "otp/runtime/detail/envelope.hpp"
 #include "otp/runtime/detail/reply_channel.hpp"
+#include "otp/runtime/detail/type_name.hpp"
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/hibernate.hpp"
 #include "otp/runtime/messages.hpp"
@@ -36,6 +37,7 @@
 #include "otp/runtime/process.hpp"
 #include "otp/runtime/receive.hpp"
 #include "otp/runtime/task.hpp"
+#include "otp/runtime/telemetry.hpp"
 
 namespace otp::detail {
 
@@ -94,6 +96,33 @@ class server_loop final : public server_base {
 
   template <class Req>
   void on_call(call_msg<S, Req>& m) {
+    if (!telemetry_calls || telemetry::detail::attached.load(std::memory_order_relaxed) == 0)
+        [[likely]] {
+      handle(m);
+      return;
+    }
+    static const std::string request_name = type_name(typeid(Req));
+    telemetry::detail::open_span span = begin_call_span(request_name);
+    try {
+      handle(m);
+    } catch (...) {
+      span.failed(std::current_exception());
+      throw;
+    }
+    if (pending)
+      pending.emplace(end_span_after(take_pending(), std::move(span)));
+    else
+      span.stop();
+  }
+
+  template <class Msg>
+  void on_cast(cast_msg<S, Msg>& m) {
+    run([&] { return state->handle_cast(std::move(m.msg)); });
+  }
+
+  /// handle_call for `m`, its reply sent or left to the callback's `from`.
+  template <class Req>
+  void handle(call_msg<S, Req>& m) {
     using R = typename reply_type<S, Req>::type;
     from<R> f{m.caller, m.tag};
     using Returned = typename call_handler_return<S, Req, R>::type;
@@ -106,11 +135,6 @@ class server_loop final : public server_base {
       run_call<R>(f, [&] { return state->handle_call(std::move(m.req)); });
   }
 
-  template <class Msg>
-  void on_cast(cast_msg<S, Msg>& m) {
-    run([&] { return state->handle_cast(std::move(m.msg)); });
-  }
-
   /// handle_info for `m`, through the declared or deduced info types.
   void on_info(any_message& m) { info_from(m, info_list<S>()); }
 
@@ -119,6 +143,17 @@ class server_loop final : public server_base {
     if (!continue_from(c, continue_list<S>()))
       apply(server_result::stop(
           exit_reason::other(std::string("{undef,handle_continue,") + c.type().name() + "}")));
+  }
+
+  /// A call's span ends when the coroutine handle_call `t` does.
+  static task<void> end_span_after(task<void> t, telemetry::detail::open_span span) {
+    try {
+      co_await std::move(t);
+    } catch (...) {
+      span.failed(std::current_exception());
+      throw;
+    }
+    span.stop();
   }
 
   /// init: the optional init() hook after construction.

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/pid.hpp"
 #include "otp/runtime/task.hpp"
+#include "otp/runtime/telemetry.hpp"
 #include "otp/runtime/timeout.hpp"
 
 namespace otp::detail {
@@ -92,6 +94,13 @@ class server_base {
   bool hibernate_next = false;
   /// The start option hibernate_after (infinity: never).
   timeout hibernate_after = timeout(infinity);
+  /// The start option telemetry_calls: a span around each handle_call.
+  bool telemetry_calls = false;
+
+  /// Begins the span of one handle_call of a request of type `request`
+  /// (a name that outlives the span): emits otp.gen_server.call.start with
+  /// the server's pid and name.
+  telemetry::detail::open_span begin_call_span(std::string_view request);
 
   /// Applies a noreply/stop result. `ignore` is only valid from init.
   void apply(server_result r);

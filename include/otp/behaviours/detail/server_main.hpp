@@ -67,6 +67,12 @@ enum class server_entry : unsigned char {
   enter,  ///< enter_loop: the process already did all that; S is moved in
 };
 
+/// The start options the serving loop keeps.
+struct serve_options {
+  timeout hibernate_after = timeout(infinity);
+  bool telemetry_calls = false;
+};
+
 /// Checks, for enter_loop, that `name` is registered to the calling process.
 /// @exits `process_not_registered` (or `process_not_registered_via`) when not.
 void require_own_name(const server_name& name);
@@ -224,8 +230,7 @@ proc server_serve(std::unique_ptr<server_loop<S>> owned, serve_mode mode) {
 /// The gen_server process body (and, awaited by enter_loop, the rest of the
 /// life of a process that becomes a server): the start, then server_serve.
 template <class S, class... A>
-proc server_main(starter st, server_name name, server_entry entry, timeout hibernate_after,
-                 A... args) {
+proc server_main(starter st, server_name name, server_entry entry, serve_options serve, A... args) {
   std::unique_ptr<server_loop<S>> owned(new server_loop<S>);
   server_loop<S>& loop = *owned;
   process& me = require_process("gen_server");
@@ -237,7 +242,8 @@ proc server_main(starter st, server_name name, server_entry entry, timeout hiber
   loop.info.ancestors = st.take_ancestors();
   loop.info.kind = behaviour_name<S>();
   loop.info.name = name.empty() ? std::string() : name.to_string();
-  loop.hibernate_after = hibernate_after;
+  loop.hibernate_after = serve.hibernate_after;
+  loop.telemetry_calls = serve.telemetry_calls;
 
   if (!co_await server_start(loop, st, name, entry, args...)) co_return;
 

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <array>
-#include <chrono>
+#include <cstdint>
 #include <exception>
+#include <initializer_list>
+#include <span>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -31,13 +34,28 @@ class span_name {
   std::size_t n_;
 };
 
-/// The span's metadata followed by its own entries.
-inline std::vector<metadata_entry> span_metadata(std::initializer_list<metadata_entry> given,
-                                                 std::int64_t context) {
-  std::vector<metadata_entry> md(given);
-  md.push_back({"telemetry_span_context", context});
-  return md;
-}
+/// A span begun (its start event emitted) and not ended yet: the state of
+/// telemetry::span, and of a gen_server's call span, which ends in a later
+/// coroutine step. Name segments and metadata are views: what they point to
+/// must outlive the span.
+class open_span {
+ public:
+  /// Emits prefix ++ [start] with monotonic_time and system_time (ns); every
+  /// event of the span carries `metadata` and telemetry_span_context.
+  /// @throws badarg for a prefix of more than 8 segments.
+  open_span(std::initializer_list<std::string_view> prefix, std::vector<metadata_entry> metadata);
+  /// Emits prefix ++ [stop] with duration and monotonic_time (ns).
+  void stop();
+  /// Emits prefix ++ [exception] for the exception `e`: kind ("exit" for an
+  /// otp exit, else "error") and reason (an exit_reason) added to the metadata.
+  void failed(std::exception_ptr e);
+
+ private:
+  void ended(std::string_view last, std::span<const metadata_entry> metadata);
+  span_name name_;
+  std::vector<metadata_entry> metadata_;
+  std::int64_t start_ = 0;
+};
 
 }  // namespace otp::telemetry::detail
 
@@ -46,50 +64,20 @@ namespace otp::telemetry {
 template <class F>
 decltype(auto) span(std::initializer_list<std::string_view> prefix,
                     std::initializer_list<metadata_entry> metadata, F&& fn) {
-  detail::span_name name(prefix);
+  if (prefix.size() > 8) throw badarg("telemetry::span: a prefix has at most 8 segments");
   if (detail::attached.load(std::memory_order_relaxed) == 0) return std::forward<F>(fn)();
-  std::vector<metadata_entry> md = detail::span_metadata(metadata, detail::next_span_context());
-  const std::int64_t start = detail::monotonic_ns();
-  const double system_ns =
-      static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count());
-  {
-    const measurement m[] = {{"monotonic_time", static_cast<double>(start)},
-                             {"system_time", system_ns}};
-    execute(name.with("start"), m, md);
-  }
-  auto ended = [&](std::string_view last, std::span<const metadata_entry> meta) {
-    const std::int64_t now = detail::monotonic_ns();
-    const measurement m[] = {{"duration", static_cast<double>(now - start)},
-                             {"monotonic_time", static_cast<double>(now)}};
-    execute(name.with(last), m, meta);
-  };
+  detail::open_span s(prefix, std::vector<metadata_entry>(metadata));
   try {
     if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
       std::forward<F>(fn)();
-      ended("stop", md);
+      s.stop();
     } else {
       decltype(auto) result = std::forward<F>(fn)();
-      ended("stop", md);
+      s.stop();
       return result;
     }
   } catch (...) {
-    const std::exception_ptr e = std::current_exception();
-    bool is_exit = false;
-    exit_reason reason = exit_reason::normal();
-    try {
-      std::rethrow_exception(e);
-    } catch (const exit_error& x) {
-      is_exit = true;
-      reason = x.reason();
-    } catch (...) {
-      reason = exit_reason::from_exception(e);
-    }
-    std::vector<metadata_entry> failed = md;
-    failed.push_back({"kind", std::string_view(is_exit ? "exit" : "error")});
-    failed.push_back({"reason", reason});
-    ended("exception", failed);
+    s.failed(std::current_exception());
     throw;
   }
 }
