@@ -19,7 +19,7 @@
 
 namespace {
 
-namespace m = otp::metrics;
+namespace om = otp::metrics;
 namespace telem = otp::telemetry;
 using otp_test::quiet_manual;
 
@@ -38,7 +38,7 @@ otp::prometheus_options prom_test_no_vm() { return {.vm_metrics = false}; }
 // A counter counts the events per value of its tag, and moves after an event.
 TEST(PrometheusExporter, CounterCountsEventsPerTagValue) {
   otp::node n(quiet_manual());
-  otp::prometheus_exporter ex(n, {m::counter("ptest.orders.count", {.tags = {"method"}})},
+  otp::prometheus_exporter ex(n, {om::counter("ptest.orders.count", {.tags = {"method"}})},
                               prom_test_no_vm());
   EXPECT_TRUE(
       std::isnan(prom_test_value(ex.scrape(), R"(ptest_orders_count_total{method="card"})")));
@@ -58,7 +58,7 @@ TEST(PrometheusExporter, CounterCountsEventsPerTagValue) {
 TEST(PrometheusExporter, SumAddsAndLastValueKeepsTheLatest) {
   otp::node n(quiet_manual());
   otp::prometheus_exporter ex(
-      n, {m::sum("ptest.pay.amount"), m::last_value("ptest.pay.balance", {.tags = {"acct"}})},
+      n, {om::sum("ptest.pay.amount"), om::last_value("ptest.pay.balance", {.tags = {"acct"}})},
       prom_test_no_vm());
   telem::execute({"ptest", "pay"}, {{"amount", 1250}, {"balance", 10}},
                  {{"acct", std::int64_t{7}}});
@@ -80,8 +80,8 @@ TEST(PrometheusExporter, DistributionFillsCumulativeBucketsInSeconds) {
   otp::node n(quiet_manual());
   otp::prometheus_exporter ex(
       n,
-      {m::distribution("ptest.job.duration", {.unit = {m::unit::nanosecond, m::unit::second},
-                                              .buckets = {0.001, 0.01, 0.1, 1}})},
+      {om::distribution("ptest.job.duration", {.unit = {om::unit::nanosecond, om::unit::second},
+                                               .buckets = {0.001, 0.01, 0.1, 1}})},
       prom_test_no_vm());
   for (double ns : {5e5, 5e6, 5e7, 2e9}) telem::execute({"ptest", "job"}, {{"duration", ns}});
   const std::string text = ex.scrape();
@@ -99,7 +99,7 @@ TEST(PrometheusExporter, DistributionFillsCumulativeBucketsInSeconds) {
 // A summary reports its quantiles, count and sum.
 TEST(PrometheusExporter, SummaryReportsQuantilesCountAndSum) {
   otp::node n(quiet_manual());
-  otp::prometheus_exporter ex(n, {m::summary("ptest.req.size", {.quantiles = {0.5}})},
+  otp::prometheus_exporter ex(n, {om::summary("ptest.req.size", {.quantiles = {0.5}})},
                               prom_test_no_vm());
   for (int i = 1; i <= 99; ++i) telem::execute({"ptest", "req"}, {{"size", i}});
   const std::string text = ex.scrape();
@@ -112,7 +112,7 @@ TEST(PrometheusExporter, SummaryReportsQuantilesCountAndSum) {
 // An event without a tag is skipped by that metric and counted as dropped.
 TEST(PrometheusExporter, AnEventMissingATagIsDroppedAndCounted) {
   otp::node n(quiet_manual());
-  otp::prometheus_exporter ex(n, {m::counter("ptest.login.count", {.tags = {"user"}})},
+  otp::prometheus_exporter ex(n, {om::counter("ptest.login.count", {.tags = {"user"}})},
                               prom_test_no_vm());
   telem::execute({"ptest", "login"});
   const std::string text = ex.scrape();
@@ -125,7 +125,7 @@ TEST(PrometheusExporter, AnEventMissingATagIsDroppedAndCounted) {
 // Quotes, backslashes and newlines in a tag value are escaped.
 TEST(PrometheusExporter, OddTagValuesAreEscaped) {
   otp::node n(quiet_manual());
-  otp::prometheus_exporter ex(n, {m::counter("ptest.odd.count", {.tags = {"who"}})},
+  otp::prometheus_exporter ex(n, {om::counter("ptest.odd.count", {.tags = {"who"}})},
                               prom_test_no_vm());
   telem::execute({"ptest", "odd"}, {}, {{"who", std::string_view("a\"b\\c\nd")}});
   EXPECT_EQ(prom_test_value(ex.scrape(), R"(ptest_odd_count_total{who="a\"b\\c\nd"})"), 1);
@@ -134,7 +134,7 @@ TEST(PrometheusExporter, OddTagValuesAreEscaped) {
 // Events from several threads while another scrapes all add up.
 TEST(PrometheusExporter, EventsFromSeveralThreadsAddUpWhileScraping) {
   otp::node n(quiet_manual());
-  otp::prometheus_exporter ex(n, {m::counter("ptest.par.count", {.tags = {"side"}})},
+  otp::prometheus_exporter ex(n, {om::counter("ptest.par.count", {.tags = {"side"}})},
                               prom_test_no_vm());
   auto emit = [](std::string_view side) {
     for (int i = 0; i < 2000; ++i) telem::execute({"ptest", "par"}, {}, {{"side", side}});
@@ -152,7 +152,7 @@ TEST(PrometheusExporter, EventsFromSeveralThreadsAddUpWhileScraping) {
 TEST(PrometheusExporter, DestroyingTheExporterDetachesItsHandlers) {
   otp::node n(quiet_manual());
   {
-    otp::prometheus_exporter ex(n, {m::counter("ptest.gone.count"), m::sum("ptest.gone.size")});
+    otp::prometheus_exporter ex(n, {om::counter("ptest.gone.count"), om::sum("ptest.gone.size")});
     EXPECT_EQ(telem::list_handlers({"ptest", "gone"}).size(), 1u);  // one per event
   }
   EXPECT_TRUE(telem::list_handlers({"ptest", "gone"}).empty());
@@ -162,9 +162,9 @@ TEST(PrometheusExporter, DestroyingTheExporterDetachesItsHandlers) {
 TEST(PrometheusExporter, TwoMetricsWithOneNameAreBadarg) {
   otp::node n(quiet_manual());
   EXPECT_THROW(
-      otp::prometheus_exporter(n, {m::counter("ptest.dup.count"), m::sum("ptest.dup.count")}),
+      otp::prometheus_exporter(n, {om::counter("ptest.dup.count"), om::sum("ptest.dup.count")}),
       otp::badarg);
-  EXPECT_THROW(otp::prometheus_exporter(n, {m::last_value("otp.vm.processes")}), otp::badarg);
+  EXPECT_THROW(otp::prometheus_exporter(n, {om::last_value("otp.vm.processes")}), otp::badarg);
   EXPECT_TRUE(telem::list_handlers({"ptest", "dup"}).empty());
 }
 
@@ -189,11 +189,11 @@ TEST(PrometheusExporter, PromtoolChecksTheScrapeWithoutComplaint) {
   if (!std::filesystem::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool is not installed";
   otp::node n({.schedulers = 2, .on_report = [](const otp::report&) {}});
   otp::prometheus_exporter ex(
-      n,
-      {m::counter("ptest.lint.count", {.tags = {"who"}}),
-       m::sum("ptest.lint.bytes", {.unit = {m::unit::byte, m::unit::byte}}),
-       m::last_value("ptest.lint.depth"), m::summary("ptest.lint.size"),
-       m::distribution("ptest.lint.duration", {.unit = {m::unit::nanosecond, m::unit::second}})});
+      n, {om::counter("ptest.lint.count", {.tags = {"who"}}),
+          om::sum("ptest.lint.bytes", {.unit = {om::unit::byte, om::unit::byte}}),
+          om::last_value("ptest.lint.depth"), om::summary("ptest.lint.size"),
+          om::distribution("ptest.lint.duration",
+                           {.unit = {om::unit::nanosecond, om::unit::second}})});
   telem::execute({"ptest", "lint"}, {{"bytes", 10}, {"depth", 3}, {"size", 7}, {"duration", 1e6}},
                  {{"who", std::string_view("x\"y\\z\n")}});
   otp_test::temp_dir dir;
