@@ -50,6 +50,7 @@
 #include "otp/runtime/telemetry.hpp"
 #include "otp/runtime/timeout.hpp"
 #include "otp/runtime/timer.hpp"
+#include "otp/services/all_tables.hpp"
 #include "otp/services/circuit_breaker.hpp"
 #include "otp/services/config.hpp"
 #include "otp/services/config_error.hpp"
@@ -62,3 +63,4 @@
 #include "otp/services/table_error.hpp"
 #include "otp/services/table_options.hpp"
 #include "otp/services/table_select.hpp"
+#include "otp/services/telemetry_poller.hpp"

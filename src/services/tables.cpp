@@ -10,7 +10,9 @@
 
 #include "otp/runtime/detail/node_slot.hpp"
 #include "otp/runtime/detail/table_owners.hpp"
+#include "otp/runtime/node.hpp"
 #include "otp/runtime/telemetry.hpp"
+#include "otp/services/all_tables.hpp"
 #include "otp/services/detail/table_core.hpp"
 #include "otp/services/table_error.hpp"
 
@@ -241,4 +243,19 @@ std::optional<table_info> table_info_of(const table_core& t) {
 }
 
 }  // namespace detail
+
+std::vector<table_info> all_tables(const node& n) {
+  detail::table_registry& r = detail::table_registry::of(n.impl());
+  std::vector<std::shared_ptr<detail::table_core>> live;
+  {
+    std::lock_guard lock(r.mu);
+    live = r.live;
+  }
+  std::vector<table_info> out;
+  out.reserve(live.size());
+  for (const auto& t : live)
+    if (auto i = detail::table_info_of(*t)) out.push_back(std::move(*i));
+  return out;
+}
+
 }  // namespace otp

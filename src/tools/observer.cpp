@@ -12,6 +12,7 @@
 #include "otp/behaviours/sys.hpp"
 #include "otp/runtime/errors.hpp"
 #include "otp/runtime/logger_handler.hpp"
+#include "otp/services/all_tables.hpp"
 #include "otp/tools/http_server.hpp"
 #include "otp/tools/prometheus.hpp"
 #include "tools/observer_parts.hpp"
@@ -176,7 +177,7 @@ void observer::impl::add_routes() {
                      od::query_number(od::query_value(req.query, "offset"), 0, 1u << 30);
                  const std::size_t limit =
                      od::query_number(od::query_value(req.query, "limit"), 200, 1000);
-                 if (auto c = od::supervisor_children(node_, *p, offset, limit, *feed, t))
+                 if (auto c = od::supervisor_children(node_, *p, offset, limit, t))
                    return obs_json(res, *c);
                  res.error(404, "not_a_supervisor", p->to_string() + " is not a supervisor");
                }));
@@ -186,13 +187,21 @@ void observer::impl::add_routes() {
   server.route("GET", "/api/crashes", guard(false, [this](const http_request&, http_response& res) {
                  obs_json(res, {{"crashes", feed->recent()}});
                }));
-  server.route("GET", "/api/tables", guard(false, [](const http_request&, http_response& res) {
-                 obs_json(res, {{"supported", false},
-                                {"tables", json::array()},
-                                {"message",
-                                 "otp::table keeps no list of its tables (no ets:all/0), "
-                                 "so none can be shown"}});
-               }));
+  server.route(
+      "GET", "/api/tables", guard(false, [this](const http_request&, http_response& res) {
+        json tables = json::array();
+        for (const table_info& t : all_tables(node_))
+          tables.push_back({{"name", t.name},
+                            {"type", to_string(t.type)},
+                            {"access", to_string(t.access)},
+                            {"owner", t.owner.to_string()},
+                            {"heir", t.heir.is_null() ? json(nullptr) : json(t.heir.to_string())},
+                            {"size", t.size},
+                            {"memory", t.memory},
+                            {"read_concurrency", t.read_concurrency},
+                            {"write_concurrency", t.write_concurrency}});
+        obs_json(res, {{"tables", std::move(tables)}});
+      }));
   server.route("GET", "/metrics", guard(false, [this](const http_request&, http_response& res) {
                  if (!opts.metrics)
                    return res.error(404, "not_found", "this observer was given no metrics");

@@ -1,6 +1,5 @@
 // The observer's crash feed: a logger handler (otp/runtime/logger_handler.hpp)
-// that keeps the newest crash, supervisor and error reports, and counts the
-// restarts each supervisor reports per child.
+// that keeps the newest crash, supervisor and error reports.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -41,11 +40,6 @@ void crash_feed::log(const logger::log_event& event) {
       {"headline", r->headline},          {"reason", r->reason.to_string()},
       {"fields", std::move(fields)}};
   std::lock_guard l(mu_);
-  // A permanent or transient child that terminated is restarted (a
-  // transient one only after an abnormal exit, the only kind reported).
-  if (r->what == report::kind::supervisor && r->field("errorContext") == "child_terminated" &&
-      r->field("restart_type") != "temporary")
-    ++restarts_[{r->from, r->field("id")}];
   if (ring_.size() >= keep_) ring_.erase(ring_.begin());
   ring_.push_back(std::move(entry));
 }
@@ -66,12 +60,6 @@ json crash_feed::last_crash_of(pid p) const {
     if (e["kind"] == "supervisor" && e["fields"].value("pid", "") == text) return e;
   }
   return nullptr;
-}
-
-std::uint64_t crash_feed::restarts(pid sup, const std::string& id) const {
-  std::lock_guard l(mu_);
-  const auto it = restarts_.find({sup, id});
-  return it == restarts_.end() ? 0 : it->second;
 }
 
 }  // namespace otp::observer_detail

@@ -21,7 +21,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -106,8 +105,7 @@ class sampler {
   std::thread thread_;
 };
 
-/// A logger handler keeping the last crash, supervisor and error reports,
-/// and counting each supervisor's restarts per child id.
+/// A logger handler keeping the last crash, supervisor and error reports.
 class crash_feed : public logger::handler {
  public:
   explicit crash_feed(std::size_t keep) : keep_(keep) {}
@@ -118,14 +116,11 @@ class crash_feed : public logger::handler {
   json recent() const;
   /// The newest crash report about `p`, or null.
   json last_crash_of(pid p) const;
-  /// Restarts of child `id` that supervisor `sup` reported so far.
-  std::uint64_t restarts(pid sup, const std::string& id) const;
 
  private:
   std::size_t keep_;
   mutable std::mutex mu_;
   std::vector<json> ring_;  // oldest first, at most keep_
-  std::map<std::pair<pid, std::string>, std::uint64_t> restarts_;
 };
 
 /// What /api/processes answers: rows sorted by `sort` (mailbox, reductions,
@@ -142,7 +137,6 @@ json supervision_roots(node& n, const node_sample& s, std::chrono::milliseconds 
 /// One page of the children of supervisor `sup`; nullopt when `sup` is not a
 /// live supervisor (invariant 2).
 std::optional<json> supervisor_children(node& n, pid sup, std::size_t offset, std::size_t limit,
-                                        const crash_feed& feed,
                                         std::chrono::milliseconds per_process);
 
 /// The page, embedded from observer_page.html at build time.

@@ -101,7 +101,7 @@ json supervision_roots(node& n, const node_sample& sample, std::chrono::millisec
 }
 
 std::optional<json> supervisor_children(node& n, pid sup, std::size_t offset, std::size_t limit,
-                                        const crash_feed& feed, std::chrono::milliseconds t) {
+                                        std::chrono::milliseconds t) {
   otp::mailbox mb(n);
   const std::optional<otp::process_info> info = n.process_info(sup, timeout(t));
   if (!info) return std::nullopt;
@@ -125,19 +125,11 @@ std::optional<json> supervisor_children(node& n, pid sup, std::size_t offset, st
            {"pid", c.child.is_null() ? json(nullptr) : json(c.child.to_string())},
            {"restarting", c.restarting},
            {"type", c.type == child_type::supervisor ? "supervisor" : "worker"},
-           {"restarts", feed.restarts(sup, c.id)},
-           {"restart", nullptr},
+           {"restarts", c.restarts},
+           {"restart", std::string(to_string(c.restart))},
            {"name", ""},
            {"behaviour", ""},
            {"supervisor", nullptr}};
-    if (!s->dynamic) {
-      try {
-        if (auto spec = supervisor::get_childspec(supervisor::ref(sup), c.id).get())
-          j["restart"] = std::string(to_string(spec->restart));
-      } catch (const otp::exit_error&) {
-        // The supervisor went away meanwhile: the rest of the entry stands.
-      }
-    }
     if (!c.child.is_null()) {
       if (auto ci = n.process_info(c.child, timeout(t))) {
         j["name"] = ci->registered_name;

@@ -190,4 +190,29 @@ TEST(EtsNew, OutsideAProcessIsAnError) {
   EXPECT_EQ(table_error_of([] { (void)int_table::create(); }), table_error_kind::not_a_process);
 }
 
+// Rule (ets:all/0 + ets:info/1): all_tables describes every live table of
+// the node, in creation order; a deleted table, or one whose owner died with
+// no heir, is gone from the list.
+TEST(EtsAll, ListsTheLiveTablesOfTheNode) {
+  otp::node n;
+  otp::mailbox mb(n);
+  EXPECT_TRUE(otp::all_tables(n).empty());
+  auto mine = int_table::create({.name = "ets_all_mine"});
+  mine.insert(1, 1);
+  otp::pid o = otp::spawn(table_owner_body, otp::self(), otp::table_options{});
+  (void)mb.receive<table_made>();
+  auto listed = otp::all_tables(n);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name, "ets_all_mine");
+  EXPECT_EQ(listed[0].owner, otp::self());
+  EXPECT_EQ(listed[0].size, 1u);
+  EXPECT_EQ(listed[1].name, "");
+  EXPECT_EQ(listed[1].owner, o);
+  const otp::ref m = otp::monitor(o);
+  otp::exit(o, otp::exit_reason::kill());
+  (void)otp_test::wait_down(mb, m);
+  mine.erase_table();
+  EXPECT_TRUE(otp::all_tables(n).empty());
+}
+
 }  // namespace

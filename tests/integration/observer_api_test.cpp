@@ -199,7 +199,19 @@ TEST_F(ObserverApi, TheApiAnswersHaveTheirShapes) {
   const json hist = get_json(o, "/api/history");
   ASSERT_GE(hist["samples"].size(), 1U);
   EXPECT_TRUE(hist["samples"][0].contains("messages_queued"));
-  EXPECT_EQ(get_json(o, "/api/tables")["supported"], false);
+  auto orders =
+      otp::table<int, int>::create({.access = otp::table_access::public_, .name = "obs_orders"});
+  orders.insert(1, 10);
+  orders.insert(2, 20);
+  const json tables = get_json(o, "/api/tables")["tables"];
+  ASSERT_EQ(tables.size(), 1U);
+  EXPECT_EQ(tables[0]["name"], "obs_orders");
+  EXPECT_EQ(tables[0]["type"], "set");
+  EXPECT_EQ(tables[0]["access"], "public");
+  EXPECT_EQ(tables[0]["size"], 2);
+  EXPECT_EQ(tables[0]["owner"], otp::self().to_string());
+  EXPECT_TRUE(tables[0]["heir"].is_null());
+  EXPECT_GT(tables[0]["memory"], 0);
   EXPECT_TRUE(get_json(o, "/api/crashes")["crashes"].is_array());
   const auto metrics = get(o, "/metrics");
   ASSERT_TRUE(metrics);
