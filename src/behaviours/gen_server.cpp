@@ -11,11 +11,36 @@
 
 namespace otp::detail {
 
-telemetry::detail::open_span server_base::begin_call_span(std::string_view request) {
-  return telemetry::detail::open_span({"otp", "gen_server", "call"},
-                                      {{"server", require_process("gen_server").self()},
-                                       {"server_name", std::string_view(info.name)},
-                                       {"request", request}});
+namespace {
+
+// A call's span ends when the coroutine handle_call `t` does.
+task<void> end_span_after(task<void> t, telemetry::detail::open_span span) {
+  try {
+    co_await std::move(t);
+  } catch (...) {
+    span.failed(std::current_exception());
+    throw;
+  }
+  span.stop();
+}
+
+}  // namespace
+
+void server_base::traced_call(std::string_view request, void (*run)(void*), void* ctx) {
+  telemetry::detail::open_span span({"otp", "gen_server", "call"},
+                                    {{"server", require_process("gen_server").self()},
+                                     {"server_name", std::string_view(info.name)},
+                                     {"request", request}});
+  try {
+    run(ctx);
+  } catch (...) {
+    span.failed(std::current_exception());
+    throw;
+  }
+  if (pending)
+    pending.emplace(end_span_after(take_pending(), std::move(span)));
+  else
+    span.stop();
 }
 
 void server_base::apply(server_result r) {

@@ -102,17 +102,13 @@ class server_loop final : public server_base {
       return;
     }
     static const std::string request_name = type_name(typeid(Req));
-    telemetry::detail::open_span span = begin_call_span(request_name);
-    try {
-      handle(m);
-    } catch (...) {
-      span.failed(std::current_exception());
-      throw;
-    }
-    if (pending)
-      pending.emplace(end_span_after(take_pending(), std::move(span)));
-    else
-      span.stop();
+    struct traced {
+      server_loop* self;
+      call_msg<S, Req>* m;
+    } c{this, &m};
+    traced_call(
+        request_name,
+        [](void* p) { static_cast<traced*>(p)->self->handle(*static_cast<traced*>(p)->m); }, &c);
   }
 
   template <class Msg>
@@ -143,17 +139,6 @@ class server_loop final : public server_base {
     if (!continue_from(c, continue_list<S>()))
       apply(server_result::stop(
           exit_reason::other(std::string("{undef,handle_continue,") + c.type().name() + "}")));
-  }
-
-  /// A call's span ends when the coroutine handle_call `t` does.
-  static task<void> end_span_after(task<void> t, telemetry::detail::open_span span) {
-    try {
-      co_await std::move(t);
-    } catch (...) {
-      span.failed(std::current_exception());
-      throw;
-    }
-    span.stop();
   }
 
   /// init: the optional init() hook after construction.

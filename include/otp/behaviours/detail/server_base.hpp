@@ -97,10 +97,13 @@ class server_base {
   /// The start option telemetry_calls: a span around each handle_call.
   bool telemetry_calls = false;
 
-  /// Begins the span of one handle_call of a request of type `request`
-  /// (a name that outlives the span): emits otp.gen_server.call.start with
-  /// the server's pid and name.
-  telemetry::detail::open_span begin_call_span(std::string_view request);
+  /// Runs one handle_call, `run(ctx)`, in an otp.gen_server.call span:
+  /// start (with the server's pid and name and `request`, a name that
+  /// outlives the span), then stop, or exception when run throws; a
+  /// coroutine callback left pending ends the span when it ends. Not a
+  /// template, so that a server type pays no code for the option it may
+  /// not use.
+  void traced_call(std::string_view request, void (*run)(void*), void* ctx);
 
   /// Applies a noreply/stop result. `ignore` is only valid from init.
   void apply(server_result r);
