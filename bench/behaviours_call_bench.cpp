@@ -87,29 +87,40 @@ void call_seq(const options& o) {
 }
 
 void call_conc(const options& o) {
-  constexpr std::uint64_t kTotal = std::uint64_t{kClients} * kCallsEach;
+  const std::uint32_t calls_each = o.observed ? 5 * kCallsEach : kCallsEach;
+  const std::uint64_t total = std::uint64_t{kClients} * calls_each;
   otp::node node(node_opts(o));
   std::optional<observer_load> observed;
   if (o.observed) observed.emplace(node);
   otp::mailbox me(node);
   const auto s = start_tally("call_conc", 0, me.self());
 
+  const std::uint64_t cpu0 = o.observed ? observer_load::observer_cpu_ns() : 0;
   const auto t0 = clock::now();
   for (std::uint32_t i = 0; i < kClients; ++i)
-    node.spawn(caller, s, std::uint64_t{kCallsEach}, me.self());
+    node.spawn(caller, s, std::uint64_t{calls_each}, me.self());
   std::uint64_t highest = 0;
   for (std::uint32_t i = 0; i < kClients; ++i) {
     const std::uint64_t last = me.receive<std::uint64_t>();
     if (last > highest) highest = last;
   }
   const auto t1 = clock::now();
-  if (highest != kTotal) fail("call_conc", "wrong count");
+  if (highest != total) fail("call_conc", "wrong count");
+  const double seconds = ms_since(t0, t1) / 1000.0;
 
   std::printf(
       "RESULT system=otp workload=%s run=%u schedulers=%u clients=%u calls_each=%u "
-      "calls_per_s=%.0f\n",
-      o.observed ? "call_conc_observed" : "call_conc", o.run, o.schedulers, kClients, kCallsEach,
-      static_cast<double>(kTotal) / (ms_since(t0, t1) / 1000.0));
+      "calls_per_s=%.0f",
+      o.observed ? "call_conc_observed" : "call_conc", o.run, o.schedulers, kClients, calls_each,
+      static_cast<double>(total) / seconds);
+  // The observer threads' CPU time over the run, as a share of what the
+  // schedulers could have used in that time: the most the observer can have
+  // taken from them.
+  if (o.observed)
+    std::printf(" observer_cpu_pct=%.2f",
+                100.0 * static_cast<double>(observer_load::observer_cpu_ns() - cpu0) /
+                    (seconds * 1e9 * o.schedulers));
+  std::printf("\n");
 }
 
 void fan_in_cast(const options& o) {

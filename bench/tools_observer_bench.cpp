@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -71,6 +73,20 @@ struct observer_load::impl {
 };
 
 observer_load::observer_load(otp::node& n) : impl_(std::make_unique<impl>(n)) {}
+
+std::uint64_t observer_load::observer_cpu_ns() {
+  std::uint64_t total = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != "otp-observer" && name.rfind("otp-http", 0) != 0) continue;
+    std::ifstream stat(task.path() / "schedstat");
+    std::uint64_t on_cpu_ns = 0;
+    if (stat >> on_cpu_ns) total += on_cpu_ns;
+  }
+  return total;
+}
 observer_load::~observer_load() = default;
 
 void call_conc_observed(const options& o) {

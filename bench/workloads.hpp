@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "otp/runtime/node.hpp"
@@ -31,6 +32,10 @@ class observer_load {
   ~observer_load();
   observer_load(const observer_load&) = delete;
   observer_load& operator=(const observer_load&) = delete;
+
+  /// CPU time (ns) the observer's own threads (otp-observer, otp-http-*) have
+  /// used so far, from /proc/self/task/*/schedstat.
+  static std::uint64_t observer_cpu_ns();
 
  private:
   struct impl;
@@ -57,7 +62,9 @@ void fan_in_send(const options& o);
 void call_seq(const options& o);
 /// 100 clients x 10,000 calls to one gen_server: calls per second.
 void call_conc(const options& o);
-/// call_conc with an observer whose page is open (observer_load): its cost.
+/// call_conc with an observer whose page is open (observer_load), 50,000 calls
+/// per client so that the run spans several samples and page refreshes: its
+/// cost, as calls per second and as the observer threads' share of the CPU.
 void call_conc_observed(const options& o);
 /// 100 senders x 100,000 casts to one gen_server: messages per second.
 void fan_in_cast(const options& o);

@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <thread>
 
+#include "otp/runtime/detail/thread_name.hpp"
 #include "runtime/node_impl.hpp"
 
 namespace otp::detail {
@@ -218,6 +220,7 @@ void scheduler::run_timers(worker& w, std::uint64_t now) noexcept {
 }
 
 void scheduler::worker_loop(worker& w) {
+  name_this_thread(("otp-sched-" + std::to_string(w.index)).c_str());
   ctx() = context{&n_, nullptr, &w};
   w.started_ns.store(wall_ns(), std::memory_order_relaxed);
   std::uint64_t idle_from = 0;

@@ -4,13 +4,18 @@
 #include <algorithm>
 #include <string>
 
+#include "otp/runtime/detail/thread_name.hpp"
 #include "otp/runtime/logger.hpp"
 #include "runtime/node_impl.hpp"
 
 namespace otp::detail {
 
 void watchdog::start() {
-  if (opts_.long_schedule.count() > 0) thread_ = std::thread([this] { loop(); });
+  if (opts_.long_schedule.count() > 0)
+    thread_ = std::thread([this] {
+      name_this_thread("otp-watchdog");
+      loop();
+    });
 }
 
 void watchdog::stop() noexcept {

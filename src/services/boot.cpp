@@ -14,6 +14,7 @@
 
 #include "otp/behaviours/app_env.hpp"
 #include "otp/behaviours/application.hpp"
+#include "otp/runtime/detail/thread_name.hpp"
 #include "otp/runtime/logger_config.hpp"
 #include "otp/runtime/logger_handler.hpp"
 #include "otp/runtime/mailbox.hpp"
@@ -54,6 +55,7 @@ void install_signal_handlers() {
 /// the orderly stop (the parent that holds the other end is gone).
 void stop_on_stdin_eof() {
   std::thread([] {
+    detail::name_this_thread("otp-stdin");
     char buf[256];
     for (;;) {
       const ssize_t n = read(STDIN_FILENO, buf, sizeof buf);

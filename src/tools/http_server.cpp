@@ -11,6 +11,8 @@
 #include <thread>
 #include <unordered_set>
 
+#include "otp/runtime/detail/thread_name.hpp"
+
 namespace otp {
 
 namespace asio = boost::asio;
@@ -451,9 +453,16 @@ int http_server::bind(const std::string& host, int port) {
 
 void http_server::start() {
   impl& i = *impl_;
-  for (int w = 0; w < i.worker_count; ++w) i.workers.emplace_back([&i] { i.work(); });
+  for (int w = 0; w < i.worker_count; ++w)
+    i.workers.emplace_back([&i] {
+      detail::name_this_thread("otp-http-work");
+      i.work();
+    });
   i.accept();
-  i.io_thread = std::thread([&i] { i.ioc.run(); });
+  i.io_thread = std::thread([&i] {
+    detail::name_this_thread("otp-http-io");
+    i.ioc.run();
+  });
 }
 
 void http_server::stop() { impl_->stop(); }

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "otp/runtime/any_message.hpp"
+#include "otp/runtime/detail/thread_name.hpp"
 #include "otp/runtime/errors.hpp"
 #include "tools/observer_parts.hpp"
 
@@ -21,7 +22,10 @@ sampler::sampler(node& n, std::chrono::milliseconds every, std::size_t keep,
       keep_(keep),
       per_process_(std::min(per_process, std::chrono::milliseconds(50))),
       latest_(std::make_shared<const node_sample>()) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    otp::detail::name_this_thread("otp-observer");
+    run();
+  });
   // A page opened right after the observer started sees the processes
   // (unless the first sample takes long: many processes not answering).
   std::unique_lock l(mu_);

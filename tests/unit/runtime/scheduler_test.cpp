@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <chrono>
+#include <string>
 
 #include "otp/otp.hpp"
 #include "otp/runtime/node.hpp"
@@ -65,6 +67,26 @@ TEST(Scheduler, SchedulersOnlineIsTheNodesSchedulerCount) {
   otp::node m({.manual = true});
   otp::mailbox mb(m);
   EXPECT_EQ(otp::schedulers_online(), 1u);
+}
+
+// Sends its own thread's name, as the kernel keeps it.
+otp::proc report_thread_name(otp::pid report) {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  otp::send(report, std::string(name));
+  co_return;
+}
+
+// Rule: scheduler threads are named otp-sched-<n>, n from 0 (what top -H,
+// perf and the observer's cost figure go by).
+TEST(Scheduler, SchedulerThreadsAreNamedForTheTools) {
+  otp::node n({.schedulers = 2});
+  otp::mailbox mb(n);
+  for (int i = 0; i < 10; ++i) {
+    n.spawn(report_thread_name, mb.self());
+    const auto name = mb.receive<std::string>();
+    EXPECT_TRUE(name == "otp-sched-0" || name == "otp-sched-1") << name;
+  }
 }
 
 }  // namespace
