@@ -7,7 +7,8 @@
 // call_seq, call_conc, fan_in_cast, sup_restart, sup_restart_reports,
 // call_crash, call_crash_reports, dynsup_start,
 // dynsup_hibernate, ets_insert, ets_lookup, ets_lookup_par, ets_mixed_par,
-// ets_counter_par, ets_ordered, ets_select, ets_bytes, telemetry, metrics_counter. Each run uses a
+// ets_counter_par, ets_ordered, ets_select, ets_bytes, telemetry, metrics_counter,
+// stage_pipeline, stage_pipeline_1, stage_partition, stage_broadcast. Each run uses a
 // fresh otp::node and prints one `RESULT system=otp ...` line; run=N numbers the runs within one OS
 // process (run=1 is the cold one). `all` runs every workload in its own child process (this program
 // again), so the memory figures of one workload do not include what an earlier one left in the
@@ -86,6 +87,10 @@ constexpr workload kWorkloads[] = {
     {"ets_bytes", ets_bytes},
     {"telemetry", telemetry},
     {"metrics_counter", metrics_counter},
+    {"stage_pipeline", stage_pipeline},
+    {"stage_pipeline_1", stage_pipeline_1},
+    {"stage_partition", stage_partition},
+    {"stage_broadcast", stage_broadcast},
 };
 
 [[noreturn]] void usage(const char* argv0) {

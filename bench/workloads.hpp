@@ -123,6 +123,19 @@ void telemetry(const options& o);
 /// feeding a distribution, through otp::prometheus_exporter.
 void metrics_counter(const options& o);
 
+// --- stages (stage_bench.cpp; GenStage's figures in bench/compare) ---
+
+/// producer -> producer_consumer (x + 1) -> consumer, 2M integer events at
+/// max_demand 1000 (min 500): events per second, peak RSS.
+void stage_pipeline(const options& o);
+/// The same at max_demand 1 (min 0): the protocol's cost per event.
+void stage_pipeline_1(const options& o);
+/// A partition dispatcher (x % 4) to 4 consumers, 2M events: events per second.
+void stage_partition(const options& o);
+/// A broadcast to 4 consumers, 500k events each, demand held until all four
+/// subscribed: deliveries (events x consumers) per second.
+void stage_broadcast(const options& o);
+
 // --- helpers (otp_bench.cpp) ---
 
 /// Prints "otp_bench WORKLOAD: WHAT" to stderr and exits with status 1.

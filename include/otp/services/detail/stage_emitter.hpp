@@ -1,0 +1,81 @@
+// The producer side of a stage, for its event type E: the dispatcher, the
+// consumers subscribed, and the buffer of events emitted without demand. Not part of the API; see
+// otp/services/gen_stage.hpp.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <deque>
+#include <iterator>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include "otp/runtime/process.hpp"
+#include "otp/services/detail/stage_core.hpp"
+#include "otp/services/detail/stage_dispatch.hpp"
+#include "otp/services/detail/stage_protocol.hpp"
+#include "otp/services/stage_options.hpp"
+
+namespace otp::detail {
+
+template <class E>
+class stage_emitter {
+ public:
+  stage_dispatcher<E> dispatcher;
+  downstreams consumers;
+  std::size_t buffer_size = 10'000;
+  otp::buffer_keep keep = otp::buffer_keep::last;
+  const std::type_info* stage_type = &typeid(void);
+
+  /// Sends `events` to the consumers as the dispatcher decides; what no
+  /// consumer has asked for goes to the buffer. @returns how many were sent.
+  std::size_t dispatch(std::vector<E>&& events) {
+    if (events.empty()) return 0;
+    const std::size_t k = dispatcher.dispatch(events);
+    if (k < events.size()) store(events, k);
+    return k;
+  }
+
+  /// Sends up to `counter` buffered events by demand.
+  /// @returns the part of `counter` the buffer could not meet.
+  std::size_t take_from_buffer(std::size_t counter) {
+    if (buffer_.empty() || counter == 0) return counter;
+    const std::size_t k = std::min(counter, buffer_.size());
+    std::vector<E> out(std::make_move_iterator(buffer_.begin()),
+                       std::make_move_iterator(buffer_.begin() + static_cast<std::ptrdiff_t>(k)));
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(k));
+    dispatch(std::move(out));
+    return counter - k;
+  }
+
+  std::size_t buffered() const noexcept { return buffer_.size(); }
+
+ private:
+  /// Buffers events[from..]: a full buffer keeps the first or the last ones
+  /// and logs how many it discarded.
+  void store(std::vector<E>& events, std::size_t from) {
+    const auto begin = events.begin() + static_cast<std::ptrdiff_t>(from);
+    const std::size_t count = events.size() - from;
+    std::size_t excess = 0;
+    if (keep == otp::buffer_keep::first) {
+      const std::size_t room = buffer_size > buffer_.size() ? buffer_size - buffer_.size() : 0;
+      const std::size_t taken = std::min(room, count);
+      buffer_.insert(buffer_.end(), std::make_move_iterator(begin),
+                     std::make_move_iterator(begin + static_cast<std::ptrdiff_t>(taken)));
+      excess = count - taken;
+    } else {
+      buffer_.insert(buffer_.end(), std::make_move_iterator(begin),
+                     std::make_move_iterator(events.end()));
+      if (buffer_.size() > buffer_size) {
+        excess = buffer_.size() - buffer_size;
+        buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(excess));
+      }
+    }
+    if (excess > 0) log_discarded(*stage_type, excess);
+  }
+
+  std::deque<E> buffer_;
+};
+
+}  // namespace otp::detail
