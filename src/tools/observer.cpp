@@ -177,8 +177,14 @@ void observer::impl::add_routes() {
                      od::query_number(od::query_value(req.query, "offset"), 0, 1u << 30);
                  const std::size_t limit =
                      od::query_number(od::query_value(req.query, "limit"), 200, 1000);
-                 if (auto c = od::supervisor_children(node_, *p, offset, limit, t))
-                   return obs_json(res, *c);
+                 try {
+                   if (auto c = od::supervisor_children(node_, *p, offset, limit, t))
+                     return obs_json(res, *c);
+                 } catch (const otp::exit_error& e) {
+                   return res.error(409, "no_answer",
+                                    p->to_string() + " did not list its children in time (" +
+                                        e.reason().to_string() + "; suspended?)");
+                 }
                  res.error(404, "not_a_supervisor", p->to_string() + " is not a supervisor");
                }));
   server.route("GET", "/api/history", guard(false, [this](const http_request&, http_response& res) {

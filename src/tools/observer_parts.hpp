@@ -136,6 +136,8 @@ std::optional<json> process_detail(node& n, pid p, const crash_feed& feed,
 json supervision_roots(node& n, const node_sample& s, std::chrono::milliseconds per_process);
 /// One page of the children of supervisor `sup`; nullopt when `sup` is not a
 /// live supervisor (invariant 2).
+/// @exits otp::exit_error (`timeout`) when `sup` lives but does not list its
+///   children within `per_process` (it is suspended, say).
 std::optional<json> supervisor_children(node& n, pid sup, std::size_t offset, std::size_t limit,
                                         std::chrono::milliseconds per_process);
 

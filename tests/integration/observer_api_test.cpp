@@ -133,6 +133,27 @@ TEST_F(ObserverApi, BadInputIsAJsonErrorNeverACrash) {
   EXPECT_TRUE(get_json(o, "/api/system").contains("process_count"));
 }
 
+// Rule: a supervisor that does not answer (suspended) costs one process
+// timeout and a 409, not an HTTP worker: with the two workers waiting on
+// it for good, the API (resume included) would never answer again.
+TEST_F(ObserverApi, ASuspendedSupervisorsChildrenAreA409NotAHang) {
+  otp::observer o(n, {.allow_actions = true, .process_timeout = 200ms});
+  const otp::pid inner = otp::whereis("obs_inner");
+  otp::sys::suspend(inner, otp::timeout(5s)).get();
+  httplib::Client c("127.0.0.1", o.port());
+  c.set_read_timeout(3, 0);
+  for (int i = 0; i < 3; ++i) {  // more than the workers
+    const auto r = c.Get("/api/children/" + bare(inner));
+    ASSERT_TRUE(r) << "no answer within 3 s";
+    EXPECT_EQ(r->status, 409) << r->body;
+    EXPECT_EQ(json::parse(r->body)["error"], "no_answer");
+  }
+  const auto resumed = c.Post("/api/resume/" + bare(inner), "", "application/json");
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->status, 200) << resumed->body;
+  EXPECT_EQ(get_json(o, "/api/children/" + bare(inner))["total"], 1);
+}
+
 // Rule: only supervisors are asked for children: neither a plain gen_server
 // declared as a supervisor child nor a plain process gets such a request.
 TEST_F(ObserverApi, APlainServerIsNeverAskedForChildren) {
