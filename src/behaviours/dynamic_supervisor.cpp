@@ -307,8 +307,8 @@ task<start_result> start_child(ref s, otp::child_spec spec) {
 task<child_result> terminate_child(ref s, pid child) {
   co_return co_await call(s, server::terminate_child_req{child}, timeout(infinity));
 }
-task<std::vector<child_info>> which_children(ref s) {
-  co_return co_await call(s, server::which_children_req{}, timeout(infinity));
+task<std::vector<child_info>> which_children(ref s, timeout t) {
+  co_return co_await call(s, server::which_children_req{}, t);
 }
 task<child_counts> count_children(ref s) {
   co_return co_await call(s, server::count_children_req{}, timeout(infinity));

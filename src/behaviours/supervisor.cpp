@@ -447,8 +447,8 @@ namespace {
 // owned request before the call's coroutine starts, so a task kept past the
 // caller's full-expression still holds valid data.
 template <class Req>
-task<typename Req::reply> ask(ref s, Req req) {
-  co_return co_await call(s, std::move(req), timeout(infinity));
+task<typename Req::reply> ask(ref s, Req req, timeout t = timeout(infinity)) {
+  co_return co_await call(s, std::move(req), t);
 }
 }  // namespace
 
@@ -464,8 +464,8 @@ task<child_result> restart_child(ref s, std::string_view id) {
 task<child_result> delete_child(ref s, std::string_view id) {
   return ask(std::move(s), server::delete_child_req{std::string(id)});
 }
-task<std::vector<child_info>> which_children(ref s) {
-  return ask(std::move(s), server::which_children_req{});
+task<std::vector<child_info>> which_children(ref s, timeout t) {
+  return ask(std::move(s), server::which_children_req{}, t);
 }
 task<child_counts> count_children(ref s) { return ask(std::move(s), server::count_children_req{}); }
 task<std::optional<child_spec>> get_childspec(ref s, std::string_view id) {

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <atomic>
+#include <cctype>
 
 #include "otp/behaviours/application.hpp"
 #include "otp/behaviours/sys.hpp"
@@ -44,6 +45,19 @@ bool obs_same_secret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+/// The credentials of an `Authorization: Bearer <token>` value: the scheme
+/// in any case (RFC 7235 section 2.1), then one or more spaces; "" for
+/// another scheme.
+std::string_view obs_bearer(std::string_view auth) {
+  constexpr std::string_view kScheme = "bearer";
+  if (auth.size() <= kScheme.size() || auth[kScheme.size()] != ' ') return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(auth[i])) != kScheme[i]) return {};
+  auth.remove_prefix(kScheme.size());
+  while (!auth.empty() && auth.front() == ' ') auth.remove_prefix(1);
+  return auth;
+}
+
 void obs_json(http_response& res, const json& body) {
   res.content_type = "application/json";
   res.set_header("Cache-Control", "no-store");
@@ -74,10 +88,7 @@ struct observer::impl {
     return [this, action, f = std::move(f)](const http_request& req, http_response& res) {
       if (!opts.token.empty()) {
         const std::string auth = req.header("Authorization");
-        constexpr std::string_view kBearer = "Bearer ";
-        const std::string_view given =
-            auth.starts_with(kBearer) ? std::string_view(auth).substr(kBearer.size()) : "";
-        if (!obs_same_secret(given, opts.token)) {
+        if (!obs_same_secret(obs_bearer(auth), opts.token)) {
           res.set_header("WWW-Authenticate", "Bearer realm=\"otp observer\"");
           return res.error(401, "unauthorized", "this observer needs Authorization: Bearer");
         }
@@ -101,6 +112,22 @@ struct observer::impl {
       return std::nullopt;
     }
     return p;
+  }
+
+  /// The query's offset and limit (at most 1000, `limit_default` when not
+  /// given), or a 400 answer and nullopt when either is not a number.
+  std::optional<std::pair<std::size_t, std::size_t>> page(const http_request& req,
+                                                          http_response& res,
+                                                          std::size_t limit_default) const {
+    const auto o = od::query_value(req.query, "offset");
+    const auto l = od::query_value(req.query, "limit");
+    const auto offset = o ? od::query_number(*o, 0, 1u << 30) : std::nullopt;
+    const auto limit = l ? od::query_number(*l, limit_default, 1000) : std::nullopt;
+    if (!offset || !limit) {
+      res.error(400, "bad_query", "offset and limit are unsigned numbers (limit at most 1000)");
+      return std::nullopt;
+    }
+    return std::pair{*offset, *limit};
   }
 
   json system() const {
@@ -153,11 +180,16 @@ void observer::impl::add_routes() {
                }));
   server.route(
       "GET", "/api/processes", guard(false, [this](const http_request& req, http_response& res) {
-        obs_json(res, od::process_list(
-                          *sampling->latest(), od::query_value(req.query, "sort"),
-                          od::query_value(req.query, "filter"),
-                          od::query_number(od::query_value(req.query, "offset"), 0, 1u << 30),
-                          od::query_number(od::query_value(req.query, "limit"), 100, 1000)));
+        const auto pg = page(req, res, 100);
+        if (!pg) return;
+        const auto sort = od::query_value(req.query, "sort");
+        if (!sort || !od::known_sort(*sort))
+          return res.error(
+              400, "bad_query",
+              "sort is reductions, mailbox, memory, one of those with _delta, or name");
+        const auto filter = od::query_value(req.query, "filter");
+        if (!filter) return res.error(400, "bad_query", "the filter holds a malformed %-escape");
+        obs_json(res, od::process_list(*sampling->latest(), *sort, *filter, pg->first, pg->second));
       }));
   server.route("GET", "/api/processes/:pid",
                guard(false, [this, t](const http_request& req, http_response& res) {
@@ -173,12 +205,16 @@ void observer::impl::add_routes() {
                guard(false, [this, t](const http_request& req, http_response& res) {
                  const auto p = target(req, res);
                  if (!p) return;
-                 const std::size_t offset =
-                     od::query_number(od::query_value(req.query, "offset"), 0, 1u << 30);
-                 const std::size_t limit =
-                     od::query_number(od::query_value(req.query, "limit"), 200, 1000);
-                 if (auto c = od::supervisor_children(node_, *p, offset, limit, t))
-                   return obs_json(res, *c);
+                 const auto pg = page(req, res, 200);
+                 if (!pg) return;
+                 try {
+                   if (auto c = od::supervisor_children(node_, *p, pg->first, pg->second, t))
+                     return obs_json(res, *c);
+                 } catch (const otp::exit_error& e) {
+                   return res.error(409, "no_answer",
+                                    p->to_string() + " did not list its children in time (" +
+                                        e.reason().to_string() + "; suspended?)");
+                 }
                  res.error(404, "not_a_supervisor", p->to_string() + " is not a supervisor");
                }));
   server.route("GET", "/api/history", guard(false, [this](const http_request&, http_response& res) {

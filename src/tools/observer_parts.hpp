@@ -44,10 +44,14 @@ using json = nlohmann::json;
 /// "<0.12.3>" or "0.12.3" as a pid; nullopt for anything else.
 std::optional<pid> parse_pid(std::string_view s);
 /// The value of `key` in a query string ("a=1&b=2"), %XX and '+' decoded;
-/// "" without one.
-std::string query_value(std::string_view query, std::string_view key);
-/// `text` as an unsigned number within [0, max]; `fallback` when empty or not one.
-std::size_t query_number(std::string_view text, std::size_t fallback, std::size_t max);
+/// "" without one; nullopt for a malformed %-escape.
+std::optional<std::string> query_value(std::string_view query, std::string_view key);
+/// `text` as an unsigned number, at most `max` (a larger one, however many
+/// digits, is `max`); `fallback` when empty; nullopt when it is not digits only.
+std::optional<std::size_t> query_number(std::string_view text, std::size_t fallback,
+                                        std::size_t max);
+/// True for "" and the sorts process_list knows.
+bool known_sort(std::string_view sort);
 
 /// One process as the sampler last saw it.
 struct process_row {
@@ -136,6 +140,8 @@ std::optional<json> process_detail(node& n, pid p, const crash_feed& feed,
 json supervision_roots(node& n, const node_sample& s, std::chrono::milliseconds per_process);
 /// One page of the children of supervisor `sup`; nullopt when `sup` is not a
 /// live supervisor (invariant 2).
+/// @exits otp::exit_error (`timeout`) when `sup` lives but does not list its
+///   children within `per_process` (it is suspended, say).
 std::optional<json> supervisor_children(node& n, pid sup, std::size_t offset, std::size_t limit,
                                         std::chrono::milliseconds per_process);
 

@@ -56,7 +56,7 @@ std::optional<pid> parse_pid(std::string_view s) {
   return pid(node, slot, serial);
 }
 
-std::string query_value(std::string_view query, std::string_view key) {
+std::optional<std::string> query_value(std::string_view query, std::string_view key) {
   while (!query.empty()) {
     const std::size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
@@ -68,10 +68,11 @@ std::string query_value(std::string_view query, std::string_view key) {
     for (std::size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] == '+') {
         out.push_back(' ');
-      } else if (raw[i] == '%' && i + 2 < raw.size()) {
+      } else if (raw[i] == '%') {
+        if (i + 2 >= raw.size()) return std::nullopt;
         unsigned v = 0;
         auto [p, ec] = std::from_chars(raw.data() + i + 1, raw.data() + i + 3, v, 16);
-        if (ec != std::errc() || p != raw.data() + i + 3) return {};
+        if (ec != std::errc() || p != raw.data() + i + 3) return std::nullopt;
         out.push_back(static_cast<char>(v));
         i += 2;
       } else {
@@ -80,14 +81,25 @@ std::string query_value(std::string_view query, std::string_view key) {
     }
     return out;
   }
-  return {};
+  return std::string();  // no such key: "", not a malformed one
 }
 
-std::size_t query_number(std::string_view text, std::size_t fallback, std::size_t max) {
+std::optional<std::size_t> query_number(std::string_view text, std::size_t fallback,
+                                        std::size_t max) {
+  if (text.empty()) return fallback;
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
   std::size_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || p != text.data() + text.size()) return fallback;
+  if (ec == std::errc::result_out_of_range) return max;
   return std::min(v, max);
+}
+
+bool known_sort(std::string_view sort) {
+  for (std::string_view k : {"", "reductions", "mailbox", "memory", "reductions_delta",
+                             "mailbox_delta", "memory_delta", "name"})
+    if (sort == k) return true;
+  return false;
 }
 
 json process_list(const node_sample& s, std::string_view sort, std::string_view filter,

@@ -108,14 +108,17 @@ std::optional<json> supervisor_children(node& n, pid sup, std::size_t offset, st
   const std::optional<obs_supervisor> s = obs_as_supervisor(sup, info->behaviour, t);
   if (!s) return std::nullopt;
   std::vector<child_info> children;
+  // Bounded like every other question (invariant 1): a suspended supervisor,
+  // or one busy stopping a child, must not hold an HTTP worker for good.
   try {
     if (s->dynamic) {
-      children = dynamic_supervisor::which_children(dynamic_supervisor::ref(sup)).get();
+      children = dynamic_supervisor::which_children(dynamic_supervisor::ref(sup), timeout(t)).get();
     } else {
-      children = supervisor::which_children(supervisor::ref(sup)).get();
+      children = supervisor::which_children(supervisor::ref(sup), timeout(t)).get();
       std::reverse(children.begin(), children.end());  // in start order
     }
   } catch (const otp::exit_error&) {
+    if (n.is_alive(sup)) throw;  // alive but silent: the caller says so
     return std::nullopt;
   }
   json page = json::array();

@@ -100,6 +100,24 @@ TEST_F(ObserverApi, WithATokenARequestNeedsTheBearerToken) {
   EXPECT_EQ(get(o, "/metrics")->status, 401);
 }
 
+// Rule: the scheme is case-insensitive (RFC 7235 section 2.1) and may be
+// followed by more than one space; the token itself is compared exactly.
+TEST_F(ObserverApi, TheBearerSchemeIsCaseInsensitive) {
+  otp::observer o(n, {.token = "s3cret-token"});
+  httplib::Client c("127.0.0.1", o.port());
+  const auto status = [&c](const std::string& auth) {
+    const auto r = c.Get("/api/system", {{"Authorization", auth}});
+    return r ? r->status : -1;
+  };
+  EXPECT_EQ(status("bearer s3cret-token"), 200);
+  EXPECT_EQ(status("BEARER  s3cret-token"), 200);
+  EXPECT_EQ(status("Bearer S3CRET-TOKEN"), 401);
+  EXPECT_EQ(status("Bearer"), 401);
+  EXPECT_EQ(status("Bearer "), 401);
+  EXPECT_EQ(status("Bearers3cret-token"), 401);
+  EXPECT_EQ(status("Basic s3cret-token"), 401);
+}
+
 // Rule: kill, suspend and resume answer 403 unless actions were enabled.
 TEST_F(ObserverApi, ActionsAreRefusedWhenNotEnabled) {
   otp::observer o(n);
@@ -131,6 +149,45 @@ TEST_F(ObserverApi, BadInputIsAJsonErrorNeverACrash) {
   ASSERT_TRUE(plain_suspend);
   EXPECT_EQ(plain_suspend->status, 409);
   EXPECT_TRUE(get_json(o, "/api/system").contains("process_count"));
+}
+
+// Rule: a supervisor that does not answer (suspended) costs one process
+// timeout and a 409, not an HTTP worker: with the two workers waiting on
+// it for good, the API (resume included) would never answer again.
+TEST_F(ObserverApi, ASuspendedSupervisorsChildrenAreA409NotAHang) {
+  otp::observer o(n, {.allow_actions = true, .process_timeout = 200ms});
+  const otp::pid inner = otp::whereis("obs_inner");
+  otp::sys::suspend(inner, otp::timeout(5s)).get();
+  httplib::Client c("127.0.0.1", o.port());
+  c.set_read_timeout(3, 0);
+  for (int i = 0; i < 3; ++i) {  // more than the workers
+    const auto r = c.Get("/api/children/" + bare(inner));
+    ASSERT_TRUE(r) << "no answer within 3 s";
+    EXPECT_EQ(r->status, 409) << r->body;
+    EXPECT_EQ(json::parse(r->body)["error"], "no_answer");
+  }
+  const auto resumed = c.Post("/api/resume/" + bare(inner), "", "application/json");
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->status, 200) << resumed->body;
+  EXPECT_EQ(get_json(o, "/api/children/" + bare(inner))["total"], 1);
+}
+
+// Rule: a query value that is not what the API takes is a 400 bad_query,
+// never a silent default: a limit or offset that is not digits (-1, abc),
+// an unknown sort, a malformed %-escape. A number past the maximum is the
+// maximum.
+TEST_F(ObserverApi, ABadQueryIsA400NotADefault) {
+  otp::observer o(n);
+  for (const char* q : {"limit=-1", "limit=abc", "limit=1e3", "offset=-5", "offset=+1",
+                        "sort=unknown", "sort=%zz", "filter=%zz", "filter=%4", "limit=%31%"}) {
+    const json e = get_json(o, std::string("/api/processes?") + q, 400);
+    EXPECT_EQ(e["error"], "bad_query") << q;
+  }
+  EXPECT_EQ(get_json(o, "/api/children/" + bare(root) + "?limit=x", 400)["error"], "bad_query");
+  const json huge = get_json(o, "/api/processes?limit=99999999999999999999&offset=0");
+  EXPECT_FALSE(huge["processes"].empty());
+  EXPECT_EQ(get_json(o, "/api/processes?offset=99999999999999999999")["offset"], 1U << 30);
+  EXPECT_EQ(get_json(o, "/api/processes?sort=name&filter=obs_r%6Fot")["total"], 1);
 }
 
 // Rule: only supervisors are asked for children: neither a plain gen_server

@@ -120,9 +120,12 @@ task<child_result> terminate_child(ref s, pid child);
 
 /// Every child, in no particular order: the id is empty (`undefined`), the
 /// pid is null and `restarting` set for a child waiting to restart.
-/// @exits as otp::call when the supervisor is not alive.
+/// @param t how long to wait for the answer: infinity by default, as in
+///   Elixir; a tool that must not hang on a suspended or busy supervisor
+///   bounds it.
+/// @exits as otp::call when the supervisor is not alive; `timeout` after `t`.
 /// @mirrors DynamicSupervisor.which_children/1
-task<std::vector<child_info>> which_children(ref s);
+task<std::vector<child_info>> which_children(ref s, timeout t = timeout(infinity));
 
 /// specs: all children; active: running ones; supervisors / workers: by type.
 /// @exits as otp::call when the supervisor is not alive.

@@ -249,8 +249,11 @@ task<child_result> restart_child(ref s, std::string_view id);
 /// @returns ok, running, restarting or not_found. @mirrors supervisor:delete_child/2
 task<child_result> delete_child(ref s, std::string_view id);
 /// The children, newest first (as OTP lists them).
+/// @param t how long to wait for the answer: infinity by default, as in OTP;
+///   a tool that must not hang on a suspended or busy supervisor bounds it.
+/// @exits as otp::call: `timeout` after `t`.
 /// @mirrors supervisor:which_children/1
-task<std::vector<child_info>> which_children(ref s);
+task<std::vector<child_info>> which_children(ref s, timeout t = timeout(infinity));
 /// @mirrors supervisor:count_children/1
 task<child_counts> count_children(ref s);
 /// Stops the supervisor with `reason`: its children stop in reverse start order,
