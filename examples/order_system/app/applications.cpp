@@ -45,6 +45,9 @@ json order_system_env() {
       {"gateway_url", "http://127.0.0.1:8081"},
       {"catalogue_path", "examples/order_system/data/catalogue.json"},
       {"notifications_path", ""},
+      {"notifications_capacity", 10'000},
+      {"notifications_senders", 8},
+      {"notifications_delay_ms", 0},
       {"host", "127.0.0.1"},
       {"port", 8080},
       {"http_threads", 16},
@@ -102,6 +105,9 @@ service_config read_config(const app_shared& shared) {
       in_range(app_name, "limit.rate_per_second", limit.rate_per_second, 1e-9, 1e9);
   c.limit.burst = in_range(app_name, "limit.burst", limit.burst, 1.0, 1e9);
   c.reconcile_every = milliseconds(ranged<std::int64_t>("reconcile_every_ms", 1, 3'600'000));
+  c.notifications_capacity = ranged<std::size_t>("notifications_capacity", 1, 10'000'000);
+  c.notifications_senders = ranged<std::size_t>("notifications_senders", 1, 10'000);
+  c.notifications_delay = milliseconds(ranged<std::int64_t>("notifications_delay_ms", 0, 60'000));
   return c;
 }
 

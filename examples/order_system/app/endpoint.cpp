@@ -205,6 +205,13 @@ void get_stats(otp::node& n, const order_context& ctx, http_response& res) {
          {"order_crashes", s.order_crashes.load()},
          {"resumed_by_reconciler", s.resumed_by_reconciler.load()},
          {"notifications_dropped", s.notifications_dropped.load()},
+         {"notifications",
+          {{"sent", s.notifications_sent.load()},
+           {"dropped", s.notifications_dropped.load()},
+           {"lag_ms_max", s.notification_lag_ms_max.load()},
+           {"lag_ms_mean", s.notifications_sent.load() == 0
+                               ? 0
+                               : s.notification_lag_ms_sum.load() / s.notifications_sent.load()}}},
          {"circuit", {{"state", circuit}, {"openings", s.circuit_openings.load()}}}});
 }
 

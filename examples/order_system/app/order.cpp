@@ -1,31 +1,17 @@
 #include "order.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <utility>
 
 #include "inventory.hpp"
+#include "notifications.hpp"
 #include "payment.hpp"
 #include "repo.hpp"
 
 namespace order_system {
 
 namespace {
-
-/// Appends `line` to the file at `path` (one write with O_APPEND, so lines
-/// from concurrent tasks do not interleave). Runs on the blocking pool.
-void append_line(const std::string& path, std::string line) {
-  line.push_back('\n');
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + path);
-  const ssize_t n = ::write(fd, line.data(), line.size());
-  ::close(fd);
-  if (n != static_cast<ssize_t>(line.size())) throw std::runtime_error("short write to " + path);
-}
 
 // How an order waits for a service that is restarting: 20 ms, doubling to
 // 1 s, at most 120 times (about two minutes), then it gives up and crashes.
@@ -72,10 +58,6 @@ otp::task<typename Req::reply> query_until_answered(Req req) {
     co_await otp::receive(otp::after(wait));
     wait = std::min(wait * 2, kMaxRetry);
   }
-}
-
-otp::task<void> write_notification(std::string path, std::string line) {
-  co_await otp::blocking([&] { append_line(path, line); });
 }
 
 }  // namespace
@@ -215,17 +197,11 @@ otp::task<void> order_process::pause(std::chrono::milliseconds& backoff) {
 
 otp::task<void> order_process::notify(std::string what) {
   if (ctx_->notifications_log.empty()) co_return;
-  // Fire and forget: the order's state is already stored, so a notification
-  // that cannot be handed over is counted and dropped.
-  std::string line = "order " + id_ + " " + what;
-  try {
-    const auto sup = otp::whereis<otp::dynamic_supervisor::server>(notifications_name);
-    const otp::start_result r = co_await otp::async_supervisor::start_child(
-        sup, write_notification, ctx_->notifications_log, std::move(line));
-    if (!r.is_ok()) ++ctx_->stats->notifications_dropped;
-  } catch (const otp::exit_error&) {
+  // The order's state is stored already: a notification that cannot be
+  // queued within 5 s (the queue down, or full that long) is counted and
+  // dropped, and the order goes on.
+  if (!co_await publish_notification("order " + id_ + " " + what, std::chrono::seconds(5)))
     ++ctx_->stats->notifications_dropped;
-  }
 }
 
 otp::task<otp::start_result> start_order(std::string id, std::shared_ptr<const order_context> ctx) {

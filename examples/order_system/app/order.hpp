@@ -50,7 +50,8 @@ struct order_context {
   /// First wait between retries; doubles up to max_backoff.
   std::chrono::milliseconds backoff{50};
   std::chrono::milliseconds max_backoff{1000};
-  /// Where notification tasks append one line per finished order (empty: none).
+  /// Where the notification senders append one line per finished order
+  /// (empty: none; see notifications.hpp).
   std::string notifications_log;
   /// Admission control: POST /orders is answered 503 with Retry-After while
   /// this many orders are unfinished (service_stats::backlog); 0: no bound.
@@ -59,8 +60,6 @@ struct order_context {
 
 /// The name the order supervisor registers under.
 inline constexpr const char* orders_name = "orders";
-/// The name the notifications async supervisor registers under.
-inline constexpr const char* notifications_name = "notifications";
 
 /// The order process (a gen_server: it does its work in handle_continue).
 class order_process {

@@ -3,6 +3,7 @@
 #include "chaos.hpp"
 #include "inventory.hpp"
 #include "limiter.hpp"
+#include "notifications.hpp"
 #include "reconciler.hpp"
 #include "repo.hpp"
 #include "table_keeper.hpp"
@@ -25,14 +26,14 @@ void prepare(otp::node& node, service_config& c, std::shared_ptr<service_stats> 
 namespace {
 
 std::vector<otp::child_spec> services(const service_config& c) {
-  otp::start_options notifications;
-  notifications.name = notifications_name;
   return {
       otp::named_worker<inventory>("inventory", inventory_name, c.items),
       otp::named_worker<payment>("payment", payment_name, c.payment, c.orders->stats),
-      otp::async_supervisor::child_spec("notifications",
-                                        {.intensity = 3, .period = std::chrono::milliseconds(5000)},
-                                        notifications),
+      notifications_child_spec({.path = c.orders->notifications_log,
+                                .capacity = c.notifications_capacity,
+                                .senders = c.notifications_senders,
+                                .delay = c.notifications_delay,
+                                .stats = c.orders->stats}),
   };
 }
 

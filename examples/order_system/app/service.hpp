@@ -41,6 +41,11 @@ struct service_config {
   /// Per-customer limit on POST /orders.
   otp::rate_limit limit{.rate_per_second = 20, .burst = 20};
   std::chrono::milliseconds reconcile_every{250};
+  /// The notification queue's capacity, the senders at once, and a delay
+  /// per write (a slow sink, for demonstrations); see notifications.hpp.
+  std::size_t notifications_capacity = 10'000;
+  std::size_t notifications_senders = 8;
+  std::chrono::milliseconds notifications_delay{0};
   /// Shared by every order process (registry, stats, limits); see order_context.
   std::shared_ptr<order_context> orders;
 };

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -36,8 +37,22 @@ class service_stats {
   std::atomic<std::int64_t> circuit_openings{0};
   /// Orders the reconciler started again.
   std::atomic<std::int64_t> resumed_by_reconciler{0};
-  /// Notifications that could not be handed to the notifications supervisor.
+  /// Notifications that could not be queued (the queue down, or full for 5 s).
   std::atomic<std::int64_t> notifications_dropped{0};
+  /// Notification lines written, and their lag (queued to written) in ms.
+  std::atomic<std::int64_t> notifications_sent{0};
+  std::atomic<std::int64_t> notification_lag_ms_sum{0};
+  std::atomic<std::int64_t> notification_lag_ms_max{0};
+
+  /// Counts one notification written `lag` after it was queued.
+  void notification_sent(std::chrono::milliseconds lag) {
+    notifications_sent.fetch_add(1, std::memory_order_relaxed);
+    notification_lag_ms_sum.fetch_add(lag.count(), std::memory_order_relaxed);
+    std::int64_t seen = notification_lag_ms_max.load(std::memory_order_relaxed);
+    while (lag.count() > seen && !notification_lag_ms_max.compare_exchange_weak(
+                                     seen, lag.count(), std::memory_order_relaxed)) {
+    }
+  }
 
   /// Counts one restart of the static child `id`.
   void restarted(const std::string& id) {

@@ -540,6 +540,11 @@ void print_service_stats(const json& s) {
     restarts += (restarts.empty() ? "" : "  ") + child + " " +
                 std::to_string(count.is_number() ? count.get<std::int64_t>() : 0);
   std::printf("restarts    %s\n", restarts.empty() ? "none reported" : restarts.c_str());
+  const json& n = field(s, "notifications");
+  std::printf("notify      sent %" PRId64 "   dropped %" PRId64 "   lag mean %" PRId64
+              " ms   max %" PRId64 " ms\n",
+              count_of(n, "sent"), count_of(n, "dropped"), count_of(n, "lag_ms_mean"),
+              count_of(n, "lag_ms_max"));
 }
 
 /// Prints the reconcile and result lines. @returns the exit status: 0 when

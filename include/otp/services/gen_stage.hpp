@@ -53,9 +53,11 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <utility>
 #include <variant>
 
+#include "otp/behaviours/child_spec.hpp"
 #include "otp/behaviours/gen_server.hpp"
 #include "otp/behaviours/server_ref.hpp"
 #include "otp/runtime/process.hpp"
@@ -92,6 +94,26 @@ template <class U, class... A>
 requires detail::no_start_options_first<A...> task<started<detail::stage_server<U>>> start(
     A... args) {
   return start<U>(start_options{}, std::move(args)...);
+}
+
+/// A child spec that starts a stage of type U linked to its supervisor,
+/// with options `o` (a name, say) and U(args...).
+/// @mirrors a GenStage module's child_spec/1
+template <class U, class... A>
+child_spec child(std::string id, start_options o, A... args) {
+  child_spec c;
+  c.id = std::move(id);
+  c.start = [o = std::move(o), args...]() -> task<start_result> {
+    co_return co_await start_link<U>(o, args...);
+  };
+  return c;
+}
+
+/// A reference to the stage of type U registered as `name`, resolved at
+/// each use. @mirrors calling GenStage functions with a registered name
+template <class U>
+stage_ref<U> whereis(server_name name) {
+  return stage_ref<U>(std::move(name));
 }
 
 /// Subscribes `consumer` to `producer` and waits until the consumer has

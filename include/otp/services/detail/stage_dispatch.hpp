@@ -38,6 +38,16 @@ class stage_dispatcher {
       partitioned& parts = kind_.template emplace<partitioned>();
       parts.slots.resize(p->partitions);
       parts.hash = std::move(partition_of);
+      if (!parts.hash) {
+        if constexpr (requires(const E& e) { std::hash<E>{}(e); })
+          parts.hash = [n = p->partitions](const E& e) {
+            return std::optional<std::size_t>(std::hash<E>{}(e) % n);
+          };
+        else
+          throw badarg(
+              "stage: a partition dispatcher needs the producer's partition(const out&) or a "
+              "std::hash for its events");
+      }
     }
   }
 
@@ -202,8 +212,7 @@ class stage_dispatcher {
     std::vector<std::vector<E>> parts(p.slots.size());
     std::size_t k = 0;
     for (; k < events.size() && p.waiting > 0; ++k) {
-      const std::optional<std::size_t> where =
-          p.hash ? p.hash(events[k]) : std::optional(std::hash<E>{}(events[k]) % p.slots.size());
+      const std::optional<std::size_t> where = p.hash(events[k]);
       if (!where) continue;  // dropped, not counted against the demand
       if (*where >= p.slots.size()) {
         log_unknown_partition(*where, p.slots.size());
