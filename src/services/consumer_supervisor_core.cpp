@@ -48,8 +48,8 @@ void consumer_demand::handled(ref tag, std::size_t events, std::size_t ended) {
   it->running = it->running + events - std::min(it->running + events, ended);
 }
 
-bool restart_window::allow(std::chrono::milliseconds now, int max,
-                           std::chrono::milliseconds period) {
+bool child_restart_window::allow(std::chrono::milliseconds now, int max,
+                                 std::chrono::milliseconds period) {
   at_.push_back(now);
   while (!at_.empty() && now - at_.front() > period) at_.pop_front();
   return static_cast<int>(at_.size()) <= max;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "otp/otp.hpp"
@@ -30,8 +31,11 @@ constexpr std::size_t kMaxDemand = 100;
 struct counted_source {
   using out = std::int64_t;
   std::atomic<std::int64_t>* emitted;
+  otp::stage_options options;
   std::int64_t next = 0;
-  explicit counted_source(std::atomic<std::int64_t>* e) : emitted(e) {}
+  explicit counted_source(std::atomic<std::int64_t>* e, otp::stage_options o = {})
+      : emitted(e), options(std::move(o)) {}
+  otp::stage_options init() { return options; }
   std::vector<std::int64_t> handle_demand(std::size_t demand) {
     std::vector<std::int64_t> v;
     for (std::size_t i = 0; i < demand && next < kEvents; ++i) v.push_back(next++);
@@ -141,7 +145,9 @@ TEST(GenStageStress, FourConsumersOfOneProducerGetEachEventExactlyOnce) {
   otp::node node({.schedulers = 2});
   otp::mailbox mb(node);
   std::atomic<std::int64_t> emitted{0};
-  auto p = otp::gen_stage::start_link<counted_source>(&emitted).get();
+  auto p = otp::gen_stage::start_link<counted_source>(
+               &emitted, otp::stage_options{.demand = otp::producer_demand::accumulate})
+               .get();
   ASSERT_TRUE(p.is_ok());
   std::vector<otp::stage_ref<tally_consumer>> consumers;
   for (int i = 0; i < 4; ++i) {
@@ -151,6 +157,9 @@ TEST(GenStageStress, FourConsumersOfOneProducerGetEachEventExactlyOnce) {
         otp::gen_stage::sync_subscribe(c.ref(), p.ref(), {.max_demand = kMaxDemand}).get().ok());
     consumers.push_back(c.ref());
   }
+  // Once all four have asked: otherwise the first can take every event
+  // before the others subscribe.
+  otp::gen_stage::demand(p.ref(), otp::producer_demand::forward).get();
   std::int64_t got = 0;
   while (got < kEvents) {
     const auto h = mb.receive([](handled x) { return std::optional(x); },

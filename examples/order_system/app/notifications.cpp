@@ -32,7 +32,7 @@ otp::proc send_notification(notification n, std::shared_ptr<const notification_s
 
 otp::call_result<void> notification_queue::handle_call(publish p, otp::from<void> caller) {
   if (queue_.size() >= capacity_) {
-    waiting_.emplace_back(caller, std::move(p.n));
+    waiting_.push_back({caller, std::move(p)});
     return otp::noreply();
   }
   queue_.push_back(std::move(p.n));
@@ -62,10 +62,14 @@ std::vector<notification> notification_queue::take() {
       --demand_;
     }
     if (waiting_.empty() || queue_.size() >= capacity_) return out;
-    // Places freed: the publishers held back get theirs, in order.
+    // Places freed: the publishers held back get theirs, in order, but for
+    // those that stopped waiting.
+    const std::chrono::milliseconds now = otp::monotonic_time();
     while (!waiting_.empty() && queue_.size() < capacity_) {
-      queue_.push_back(std::move(waiting_.front().second));
-      otp::reply(waiting_.front().first);
+      if (waiting_.front().p.give_up_at > now) {
+        queue_.push_back(std::move(waiting_.front().p.n));
+        otp::reply(waiting_.front().caller);
+      }
       waiting_.pop_front();
     }
   }
@@ -100,7 +104,11 @@ otp::child_spec notifications_child_spec(const notification_settings& s) {
 otp::task<bool> publish_notification(std::string line, otp::timeout t) {
   try {
     const auto q = otp::gen_stage::whereis<notification_queue>(notification_queue_name);
-    co_await otp::call(q, notification_queue::publish{{std::move(line), otp::monotonic_time()}}, t);
+    const std::chrono::milliseconds now = otp::monotonic_time();
+    const std::chrono::milliseconds give_up = t.is_infinite()
+                                                  ? std::chrono::milliseconds::max()
+                                                  : now + std::chrono::milliseconds(t.ms());
+    co_await otp::call(q, notification_queue::publish{{std::move(line), now}, give_up}, t);
     co_return true;
   } catch (const otp::exit_error&) {
     co_return false;

@@ -58,9 +58,12 @@ class notification_queue {
  public:
   using out = notification;
   /// Queues `n`; the reply comes once it is queued (later, when full).
+  /// A publisher still held back at `give_up_at` (monotonic) has stopped
+  /// waiting: its notification is dropped, as it was told.
   struct publish {
     using reply = void;
     notification n;
+    std::chrono::milliseconds give_up_at;
   };
   struct flush {};  // emit what the demand allows, after a publish
 
@@ -77,7 +80,11 @@ class notification_queue {
   std::size_t demand_ = 0;
   bool flush_sent_ = false;
   std::deque<notification> queue_;
-  std::deque<std::pair<otp::from<void>, notification>> waiting_;  // publishers held back
+  struct held {  // a publisher held back
+    otp::from<void> caller;
+    publish p;
+  };
+  std::deque<held> waiting_;
 };
 
 /// The notifications subtree, for the services supervisor.

@@ -47,7 +47,7 @@ class consumer_demand {
 };
 
 /// The restarts of the last period. @mirrors max_restarts / max_seconds
-class restart_window {
+class child_restart_window {
  public:
   /// Records a restart at `now`; false when that makes more than `max`
   /// within `period`.

@@ -127,7 +127,7 @@ class consumer_supervisor_stage {
   consumer_supervisor_options<E> opts_;
   std::unordered_map<pid, running> children_;
   consumer_demand demand_;
-  restart_window restarts_;
+  child_restart_window restarts_;
 };
 
 }  // namespace otp::detail
