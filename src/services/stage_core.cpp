@@ -8,6 +8,20 @@
 
 namespace otp::detail {
 
+namespace {
+
+/// Removes and returns the first element of `v` that `is` accepts.
+template <class T, class Pred>
+std::optional<T> take_first(std::vector<T>& v, Pred is) {
+  const auto it = std::find_if(v.begin(), v.end(), is);
+  if (it == v.end()) return std::nullopt;
+  T found = std::move(*it);
+  v.erase(it);
+  return found;
+}
+
+}  // namespace
+
 void demand_dispatcher::insert(entry e) {
   // Before the first entry with less demand: equal demands keep arrival order.
   auto at = std::find_if(demands_.begin(), demands_.end(),
@@ -145,13 +159,7 @@ upstream* upstreams::find(ref tag) noexcept {
 }
 
 std::optional<upstream> upstreams::remove(ref tag) {
-  for (auto it = all_.begin(); it != all_.end(); ++it)
-    if (it->producer.tag == tag) {
-      upstream u = *it;
-      all_.erase(it);
-      return u;
-    }
-  return std::nullopt;
+  return take_first(all_, [&](const upstream& u) { return u.producer.tag == tag; });
 }
 
 downstream* downstreams::find(ref tag) noexcept {
@@ -167,13 +175,7 @@ downstream* downstreams::find_monitor(ref monitor) noexcept {
 }
 
 std::optional<downstream> downstreams::remove(ref tag) {
-  for (auto it = all_.begin(); it != all_.end(); ++it)
-    if (it->consumer.tag == tag) {
-      downstream d = *it;
-      all_.erase(it);
-      return d;
-    }
-  return std::nullopt;
+  return take_first(all_, [&](const downstream& d) { return d.consumer.tag == tag; });
 }
 
 std::optional<std::string> check_subscription(subscription_options& o) {

@@ -70,6 +70,15 @@ namespace otp {
 template <class U>
 using stage_ref = server_ref<detail::stage_server<U>>;
 
+namespace detail {
+/// What a subscription names: the ref's pid, or its name when it has none.
+template <class P>
+std::variant<pid, server_name> target_of(const stage_ref<P>& producer) {
+  if (producer.get_pid().is_null()) return producer.name();
+  return producer.get_pid();
+}
+}  // namespace detail
+
 namespace gen_stage {
 
 /// Starts a stage of type U linked to the caller: U(args...), then U::init()
@@ -131,12 +140,7 @@ auto sync_subscribe(const stage_ref<C>& consumer, const stage_ref<P>& producer,
   static_assert(detail::takes_events<C>, "sync_subscribe: the consumer takes no events");
   static_assert(std::is_same_v<typename P::out, typename C::in>,
                 "sync_subscribe: the producer's events (out) are not the consumer's (in)");
-  std::variant<pid, server_name> to;
-  if (producer.get_pid().is_null())
-    to = producer.name();
-  else
-    to = producer.get_pid();
-  return call(consumer, detail::stage_subscribe_req{std::move(to), o}, t);
+  return call(consumer, detail::stage_subscribe_req{detail::target_of(producer), o}, t);
 }
 
 /// As sync_subscribe, to a producer given by pid or name (its event type is
@@ -153,12 +157,7 @@ void async_subscribe(const stage_ref<C>& consumer, const stage_ref<P>& producer,
                      subscription_options o = {}) {
   static_assert(std::is_same_v<typename P::out, typename C::in>,
                 "async_subscribe: the producer's events (out) are not the consumer's (in)");
-  std::variant<pid, server_name> to;
-  if (producer.get_pid().is_null())
-    to = producer.name();
-  else
-    to = producer.get_pid();
-  cast(consumer, detail::stage_subscribe_req{std::move(to), o});
+  cast(consumer, detail::stage_subscribe_req{detail::target_of(producer), o});
 }
 
 /// Asks the producer of subscription `from` for `demand` more events. For
