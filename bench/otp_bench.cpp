@@ -8,11 +8,11 @@
 // call_crash, call_crash_reports, dynsup_start,
 // dynsup_hibernate, ets_insert, ets_lookup, ets_lookup_par, ets_mixed_par,
 // ets_counter_par, ets_ordered, ets_select, ets_bytes, telemetry, metrics_counter,
-// stage_pipeline, stage_pipeline_1, stage_partition, stage_broadcast. Each run uses a
-// fresh otp::node and prints one `RESULT system=otp ...` line; run=N numbers the runs within one OS
-// process (run=1 is the cold one). `all` runs every workload in its own child process (this program
-// again), so the memory figures of one workload do not include what an earlier one left in the
-// process (the runtime's pools keep their memory for reuse).
+// stage_pipeline, stage_pipeline_1, stage_partition, stage_broadcast, stage_slow_consumer. Each
+// run uses a fresh otp::node and prints one `RESULT system=otp ...` line; run=N numbers the runs
+// within one OS process (run=1 is the cold one). `all` runs every workload in its own child process
+// (this program again), so the memory figures of one workload do not include what an earlier one
+// left in the process (the runtime's pools keep their memory for reuse).
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +91,7 @@ constexpr workload kWorkloads[] = {
     {"stage_pipeline_1", stage_pipeline_1},
     {"stage_partition", stage_partition},
     {"stage_broadcast", stage_broadcast},
+    {"stage_slow_consumer", stage_slow_consumer},
 };
 
 [[noreturn]] void usage(const char* argv0) {

@@ -2,11 +2,13 @@
 // figures in bench/compare: a producer -> producer_consumer (x + 1) ->
 // consumer pipeline of 2M integer events at max_demand 1000 and at 1; a
 // partition dispatcher to 4 consumers (2M events); a broadcast to 4
-// consumers (500k events each, demand held until all four subscribed).
+// consumers (500k events each, demand held until all four subscribed);
+// and a consumer 100 times slower than its producer, whose memory stays flat.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
+#include <string>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -122,7 +124,87 @@ double fan_out(const options& o, const char* name, otp::dispatcher_options d, st
   return ms_since(t0, t1) / 1000.0;
 }
 
+constexpr std::int64_t kSlowEvents = 200'000;
+constexpr std::size_t kPayload = 1024;  // bytes per event
+
+/// One event: a 1 KiB string, so that a pile-up would show in RSS.
+std::string payload(std::int64_t i) {
+  return std::string(kPayload, static_cast<char>('a' + i % 26));
+}
+
+struct bench_payloads {
+  using out = std::string;
+  std::int64_t next = 0;
+  std::vector<std::string> handle_demand(std::size_t demand) {
+    std::vector<std::string> v;
+    v.reserve(demand);
+    for (std::size_t i = 0; i < demand && next < kSlowEvents; ++i) v.push_back(payload(next++));
+    return v;
+  }
+};
+
+/// Spends `cost` of CPU on each event; tells `report` when a tenth of the
+/// events have come (to sample RSS early) and when all have.
+struct bench_slow {
+  using in = std::string;
+  otp::pid report;
+  std::chrono::nanoseconds cost;
+  std::int64_t seen = 0;
+  bench_slow(otp::pid r, std::chrono::nanoseconds c) : report(r), cost(c) {}
+  void handle_events(std::vector<std::string> v, otp::stage_from) {
+    for (const std::string& e : v) {
+      const auto until = clock::now() + cost;
+      while (clock::now() < until) {
+      }
+      if (e.size() != kPayload) std::abort();
+      if (++seen == kSlowEvents / 10 || seen == kSlowEvents) otp::send(report, seen);
+    }
+  }
+};
+
+/// The producer's own cost per event (making one payload), in ns.
+double producer_ns_per_event() {
+  constexpr int kSample = 200'000;
+  std::size_t sink = 0;
+  const auto t0 = clock::now();
+  for (int i = 0; i < kSample; ++i) {
+    const std::string s = payload(i);
+    asm volatile("" : : "r"(s.data()) : "memory");  // keep the string made
+    sink += static_cast<unsigned char>(s[static_cast<std::size_t>(i) % kPayload]);
+  }
+  const auto t1 = clock::now();
+  if (sink == 0) std::abort();
+  return ns_since(t0, t1) / kSample;
+}
+
 }  // namespace
+
+void stage_slow_consumer(const options& o) {
+  const double producer_ns = producer_ns_per_event();
+  const auto cost = std::chrono::nanoseconds(static_cast<std::int64_t>(producer_ns * 100));
+  otp::node node(node_opts(o));
+  otp::mailbox me(node);
+  reset_peak_rss();
+  auto p = otp::gen_stage::start_link<bench_payloads>().get();
+  auto c = otp::gen_stage::start_link<bench_slow>(me.self(), cost).get();
+  if (!p.is_ok() || !c.is_ok()) fail("stage_slow_consumer", "a stage did not start");
+  const auto t0 = clock::now();
+  if (!otp::gen_stage::sync_subscribe(c.ref(), p.ref(), {.max_demand = 1000}).get().ok())
+    fail("stage_slow_consumer", "the subscription failed");
+  (void)me.receive<std::int64_t>();  // a tenth
+  const double early_mb = static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0);
+  (void)me.receive<std::int64_t>();  // all
+  const auto t1 = clock::now();
+  const double peak_mb = static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0);
+  std::printf(
+      "RESULT system=otp workload=stage_slow_consumer run=%u schedulers=%u events=%lld "
+      "event_bytes=%zu producer_ns_per_event=%.0f consumer_ns_per_event=%lld events_per_s=%.0f "
+      "peak_rss_mb=%.1f rss_growth_mb=%.1f unbounded_mb=%.1f\n",
+      o.run, o.schedulers, static_cast<long long>(kSlowEvents), kPayload, producer_ns,
+      static_cast<long long>(cost.count()),
+      static_cast<double>(kSlowEvents) / (ms_since(t0, t1) / 1000.0), peak_mb, peak_mb - early_mb,
+      static_cast<double>(kSlowEvents * static_cast<std::int64_t>(kPayload)) / (1024.0 * 1024.0));
+}
 
 void stage_partition(const options& o) {
   // Events x % 4 == i go to consumer i: each sees a quarter.

@@ -135,6 +135,11 @@ void stage_partition(const options& o);
 /// A broadcast to 4 consumers, 500k events each, demand held until all four
 /// subscribed: deliveries (events x consumers) per second.
 void stage_broadcast(const options& o);
+/// A consumer 100 times slower (CPU per event) than its producer, 200k
+/// 1 KiB events at max_demand 1000: peak RSS, and its growth after the
+/// first tenth of the events (flat under back-pressure; unbounded_mb is
+/// what the events would take if they piled up).
+void stage_slow_consumer(const options& o);
 
 // --- helpers (otp_bench.cpp) ---
 

@@ -1,12 +1,15 @@
 // A three-stage pipeline (otp/services/gen_stage.hpp): a producer that
 // emits only what is asked for, a producer_consumer that transforms, and a
-// slow consumer whose demand sets the pace. The snippets in
+// slow consumer whose demand sets the pace; then a producer fed from a
+// container and drained by the main thread. The snippets in
 // docs/guide/stages.md are taken from this file.
 #include <cstdio>
 #include <vector>
 
 #include "otp/otp.hpp"
+#include "otp/services/enumerable_stage.hpp"
 #include "otp/services/gen_stage.hpp"
+#include "otp/services/stage_stream.hpp"
 
 // [stages]
 // A producer: emits 0, 1, 2, ... but never more than the demand it gets.
@@ -65,5 +68,17 @@ int main() {
   const long sum = main_box.receive<long>();  // 0^2 + 1^2 + ... + 999^2
   // [end]
   std::printf("sum of squares 0..999 = %ld (expected 332833500)\n", sum);
-  return sum == 332833500L ? 0 : 1;
+
+  // [plain]
+  // A producer fed from a container, drained by this thread: the stream
+  // asks for 2 items at a time, and ends once the producer has sent its
+  // last item and stopped (normal, which a transient subscription accepts).
+  auto source = otp::gen_stage::from_enumerable(std::vector<long>{1, 2, 3, 4, 5}).get();
+  otp::stage_stream<long> stream(main_box);
+  stream.subscribe(source.ref(), {.max_demand = 2, .cancel = otp::cancel_mode::transient});
+  long total = 0;
+  for (long x : stream) total += x;
+  // [end]
+  std::printf("sum of 1..5 drained by the main thread = %ld (expected 15)\n", total);
+  return sum == 332833500L && total == 15 ? 0 : 1;
 }

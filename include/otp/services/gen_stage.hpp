@@ -53,6 +53,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <variant>
@@ -77,6 +79,16 @@ std::variant<pid, server_name> target_of(const stage_ref<P>& producer) {
   if (producer.get_pid().is_null()) return producer.name();
   return producer.get_pid();
 }
+/// A deliver function that sends `msg` to `to` (run by the stage itself).
+template <class M>
+std::function<void()> deliver_to(pid to, M msg) {
+  auto m = std::make_shared<M>(std::move(msg));
+  return [to, m] { send(to, std::move(*m)); };
+}
+template <class U, class M>
+inline constexpr bool handles_info_v = requires(U& u, M& m) {
+  u.handle_info(m);
+};
 }  // namespace detail
 
 namespace gen_stage {
@@ -189,6 +201,33 @@ auto demand(const stage_ref<P>& producer, producer_demand mode,
   static_assert(detail::emits_events<P> && !detail::takes_events<P>,
                 "demand: only a producer has a demand mode");
   return call(producer, detail::stage_demand_set{mode}, t);
+}
+
+/// Queues `msg` for the stage's handle_info behind the events its buffer
+/// holds now: it arrives once they have been sent (or discarded), at once
+/// when the buffer is empty or the stage is a consumer. Returns at once,
+/// whether the stage is alive or not. Typically called by a producer on
+/// itself, e.g. to stop after what it emitted has gone out.
+/// @param stage the stage (a name is resolved now); U handles M in handle_info.
+/// @throws otp::badarg outside a process or mailbox thread.
+/// @mirrors GenStage.async_info/2
+template <class U, class M>
+void async_info(const stage_ref<U>& stage, M msg) {
+  static_assert(detail::handles_info_v<U, M>, "async_info: the stage has no handle_info for M");
+  const pid to = stage.resolve();
+  if (to.is_null()) return;
+  send(to, detail::stage_info_req{detail::deliver_to(to, std::move(msg))});
+}
+
+/// As async_info, and waits until the stage has queued the message.
+/// @returns as otp::call (ok once queued).
+/// @exits as otp::call (the stage not alive: noproc; timeout).
+/// @mirrors GenStage.sync_info/3
+template <class U, class M>
+auto sync_info(const stage_ref<U>& stage, M msg, timeout t = timeout(default_call_timeout)) {
+  static_assert(detail::handles_info_v<U, M>, "sync_info: the stage has no handle_info for M");
+  const pid to = stage.resolve();
+  return call(stage, detail::stage_info_req{detail::deliver_to(to, std::move(msg))}, t);
 }
 
 /// How many events the stage holds in its buffer (0 for a consumer).

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <functional>
 #include <iterator>
 #include <typeinfo>
 #include <utility>
@@ -46,10 +48,20 @@ class stage_emitter {
                        std::make_move_iterator(buffer_.begin() + static_cast<std::ptrdiff_t>(k)));
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(k));
     dispatch(std::move(out));
+    left(k);
     return counter - k;
   }
 
   std::size_t buffered() const noexcept { return buffer_.size(); }
+
+  /// Runs `deliver` once the events buffered now have left the buffer
+  /// (sent or discarded): at once when it is empty.
+  void queue_info(std::function<void()> deliver) {
+    if (buffer_.empty())
+      deliver();
+    else
+      infos_.push_back({stored_, std::move(deliver)});
+  }
 
  private:
   /// Buffers events[from..]: a full buffer keeps the first or the last ones
@@ -63,19 +75,40 @@ class stage_emitter {
       const std::size_t taken = std::min(room, count);
       buffer_.insert(buffer_.end(), std::make_move_iterator(begin),
                      std::make_move_iterator(begin + static_cast<std::ptrdiff_t>(taken)));
+      stored_ += taken;
       excess = count - taken;
     } else {
       buffer_.insert(buffer_.end(), std::make_move_iterator(begin),
                      std::make_move_iterator(events.end()));
+      stored_ += count;
       if (buffer_.size() > buffer_size) {
         excess = buffer_.size() - buffer_size;
         buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(excess));
+        left(excess);
       }
     }
     if (excess > 0) log_discarded(*stage_type, excess);
   }
 
+  /// `n` events left the front of the buffer: delivers the infos queued
+  /// behind them.
+  void left(std::size_t n) {
+    released_ += n;
+    while (!infos_.empty() && infos_.front().after <= released_) {
+      std::function<void()> deliver = std::move(infos_.front().deliver);
+      infos_.pop_front();
+      deliver();
+    }
+  }
+
+  struct pending_info {
+    std::uint64_t after;  ///< delivered once `after` events have left
+    std::function<void()> deliver;
+  };
   std::deque<E> buffer_;
+  std::deque<pending_info> infos_;
+  std::uint64_t stored_ = 0;    ///< events ever put in the buffer
+  std::uint64_t released_ = 0;  ///< events ever taken or discarded from it
 };
 
 }  // namespace otp::detail

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <typeinfo>
 #include <variant>
@@ -66,6 +67,12 @@ struct stage_demand_get {
 struct stage_demand_set {
   using reply = void;
   producer_demand mode = producer_demand::forward;
+};
+/// gen_stage::async_info (sent) and sync_info (called): `deliver` sends the
+/// info message to the stage once the events buffered now have left.
+struct stage_info_req {
+  using reply = void;
+  std::function<void()> deliver;
 };
 /// gen_stage::estimate_buffered_count
 struct stage_buffered_count {

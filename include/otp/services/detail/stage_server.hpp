@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -41,9 +42,10 @@ class stage_server : public stage_flow<U> {
   using typename base::out_t;
 
  public:
-  using info = concat_t<types<stage_subscribe_msg, stage_ask_msg, stage_cancel_upstream_msg,
-                              stage_events_msg<in_t>, stage_cancel_downstream_msg, down_msg>,
-                        without_t<down_msg, decltype(info_list<U>())>>;
+  using info =
+      concat_t<types<stage_subscribe_msg, stage_ask_msg, stage_cancel_upstream_msg,
+                     stage_events_msg<in_t>, stage_cancel_downstream_msg, stage_info_req, down_msg>,
+               without_t<down_msg, decltype(info_list<U>())>>;
 
   using base::base;
 
@@ -162,6 +164,11 @@ class stage_server : public stage_flow<U> {
     return this->consumer_cancel(m.producer.tag, cancellation::cause::cancel, std::move(m.reason));
   }
 
+  server_result handle_info(stage_info_req& m) {  // async_info
+    queue_info(std::move(m.deliver));
+    return noreply();
+  }
+
   server_result handle_info(down_msg& m) {
     if constexpr (takes)
       if (this->ins_.find(m.monitor) != nullptr)
@@ -227,11 +234,24 @@ class stage_server : public stage_flow<U> {
     if (stops(then)) return stop(then.reason(), std::monostate{});
     return std::monostate{};
   }
+  call_result<void> handle_call(stage_info_req r) {  // sync_info
+    queue_info(std::move(r.deliver));
+    return std::monostate{};
+  }
   std::size_t handle_call(stage_buffered_count) {
     if constexpr (emits)
       return this->out_.buffered();
     else
       return 0;
+  }
+
+ private:
+  /// An info goes behind the events buffered now; a consumer has none.
+  void queue_info(std::function<void()> deliver) {
+    if constexpr (emits)
+      this->out_.queue_info(std::move(deliver));
+    else
+      deliver();
   }
 };
 
