@@ -1,6 +1,7 @@
 // consumer_supervisor: a child per event, at most max_demand at once; more
 // asked as children end; transient children restarted with their event,
-// within max_restarts; its end shuts its children down.
+// within max_restarts; its end shuts its children down; start_child and
+// terminate_child.
 //
 // Mirrors the cases of GenStage's consumer_supervisor_test.
 #include "otp/services/consumer_supervisor.hpp"
@@ -29,6 +30,13 @@ struct crash {};  // the child throws
 otp::proc event_child(long x, otp::pid test) {
   otp::send(test, started{x, otp::self()});
   co_await otp::receive([](go) {}, [](crash) { throw std::runtime_error("child crashed"); });
+}
+
+/// Traps exits: only a kill ends it.
+otp::proc stubborn_child(long x, otp::pid test) {
+  otp::trap_exit(true);
+  otp::send(test, started{x, otp::self()});
+  co_await otp::receive([](go) {});
 }
 
 class ConsumerSupervisor : public otp_test::stage_fixture {
@@ -127,6 +135,64 @@ TEST_F(ConsumerSupervisor, AStartThatThrowsIsLoggedAndItsEventCountsAsHandled) {
   EXPECT_EQ(next_start().x, 1);  // 0 failed, and the demand went on
   otp::logger::flush();
   EXPECT_EQ(with_message("a child failed to start").size(), 1u);
+}
+
+TEST_F(ConsumerSupervisor, StartChildStartsAChildOutsideTheDemand) {
+  auto p = start_counter(0, {}, 0);  // no events
+  auto s = otp::consumer_supervisor::start_link<long>(options(p.get_pid(), 1)).get();
+  ASSERT_TRUE(s.is_ok());
+  const otp::child_result a = otp::consumer_supervisor::start_child(s.ref(), 42L).get();
+  ASSERT_TRUE(a.ok()) << a.to_string();
+  const started first = next_start();
+  EXPECT_EQ(first.x, 42);
+  EXPECT_EQ(first.child, a.child);
+  EXPECT_TRUE(otp::consumer_supervisor::start_child(s.ref(), 43L).get().ok());  // max_demand 1
+  EXPECT_EQ(next_start().x, 43);
+  EXPECT_EQ(otp::consumer_supervisor::count_children(s.ref()).get().active, 2u);
+  otp::send(first.child, crash{});  // transient: restarted with its event
+  EXPECT_EQ(next_start().x, 42);
+}
+
+TEST_F(ConsumerSupervisor, TerminateChildStopsItWithShutdownAndDoesNotRestartIt) {
+  auto p = start_counter(0, {}, 1);
+  auto s = otp::consumer_supervisor::start_link<long>(options(p.get_pid(), 5)).get();
+  ASSERT_TRUE(s.is_ok());
+  const started child = next_start();
+  const otp::ref mon = otp::monitor(child.child);
+  const auto r = otp::consumer_supervisor::terminate_child(s.ref(), child.child).get();
+  EXPECT_TRUE(r.ok()) << r.to_string();
+  EXPECT_EQ(down_of(mon), exit_reason::shutdown());
+  idle_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(none_queued<started>());
+  EXPECT_EQ(otp::consumer_supervisor::terminate_child(s.ref(), child.child).get().state,
+            otp::child_result::status::not_found);
+  EXPECT_EQ(otp::consumer_supervisor::terminate_child(s.ref(), mb.self()).get().state,
+            otp::child_result::status::not_found);
+}
+
+TEST_F(ConsumerSupervisor, TerminateChildKillsAChildStillThereAfterTheGrace) {
+  auto p = start_counter(0, {}, 1);
+  auto o = options(p.get_pid(), 5);
+  const otp::pid test = mb.self();
+  o.start = [test](const long& x) { return otp::spawn_link(stubborn_child, x, test); };
+  o.shutdown = std::chrono::milliseconds(100);
+  auto s = otp::consumer_supervisor::start_link<long>(std::move(o)).get();
+  ASSERT_TRUE(s.is_ok());
+  const started child = next_start();
+  const otp::ref mon = otp::monitor(child.child);
+  EXPECT_TRUE(otp::consumer_supervisor::terminate_child(s.ref(), child.child).get().ok());
+  EXPECT_EQ(down_of(mon), exit_reason::killed());
+}
+
+TEST_F(ConsumerSupervisor, AStartChildWhoseStartThrowsIsAnError) {
+  auto p = start_counter(0, {}, 0);
+  auto o = options(p.get_pid(), 5);
+  o.start = [](const long&) -> otp::pid { throw otp::exit_error(exit_reason::other("no")); };
+  auto s = otp::consumer_supervisor::start_link<long>(std::move(o)).get();
+  ASSERT_TRUE(s.is_ok());
+  const otp::child_result r = otp::consumer_supervisor::start_child(s.ref(), 1L).get();
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.state, otp::child_result::status::error);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Stages: subscribing (sync and async, at init and later), bad options, a
 // producer that is not there, protocol messages that arrive where they do
-// not belong, and the producer's buffer of events nobody asked for.
+// not belong, the producer's buffer of events nobody asked for, and a
+// producer's call that emits events with its reply.
 //
 // Mirrors the "sync_subscribe/2", "$gen_producer message errors",
 // "$gen_consumer message errors" and "buffer" groups of GenStage's test
@@ -23,6 +24,27 @@ using otp_test::range;
 
 class GenStageSubscribe : public otp_test::stage_fixture {};
 class GenStageBuffer : public otp_test::stage_fixture {};
+
+/// A counter that keeps its discards out of the log (telling the test how
+/// many) and emits the events a call brings.
+struct quiet_counter : counter {
+  using counter::counter;
+  struct discards {
+    std::size_t n;
+  };
+  struct emit_now {
+    using reply = std::size_t;
+    std::vector<long> events;
+  };
+  bool format_discarded(std::size_t n) {
+    otp::send(test, discards{n});
+    return false;
+  }
+  otp::stage_reply<std::size_t, long> handle_call(emit_now e) {
+    const std::size_t n = e.events.size();
+    return {n, std::move(e.events)};
+  }
+};
 
 /// Emits strings: the wrong producer for a forwarder of longs.
 struct words {
@@ -188,6 +210,28 @@ TEST_F(GenStageBuffer, TheDefaultBufferOfAProducerIs10000Events) {
   auto p = start_counter();
   otp::cast(p, counter::emit{range(1, 10'001)});
   EXPECT_EQ(otp::gen_stage::estimate_buffered_count(p).get(), 10'000u);
+}
+
+TEST_F(GenStageBuffer, FormatDiscardedIsToldHowManyAndFalseKeepsThemOutOfTheLog) {
+  auto p = otp::gen_stage::start<quiet_counter>({}, 0L, mb.self(),
+                                                otp::stage_options{.buffer_size = 5}, 3000L)
+               .get()
+               .ref();
+  otp::cast(p, counter::emit{range(1, 8)});
+  EXPECT_EQ(mb.receive<quiet_counter::discards>().n, 3u);
+  otp::logger::flush();
+  EXPECT_TRUE(with_message("discarded").empty());
+}
+
+TEST_F(GenStageBuffer, AProducersCallEmitsEventsWithItsReply) {
+  auto p =
+      otp::gen_stage::start<quiet_counter>({}, 0L, mb.self(), otp::stage_options{}, 0L).get().ref();
+  auto c = start_forwarder({}, otp::demand_mode::manual);
+  ASSERT_TRUE(otp::gen_stage::sync_subscribe(c, p, {.max_demand = 10}).get().ok());
+  otp::gen_stage::ask(mb.receive<otp::stage_from>(), 2);
+  EXPECT_EQ(otp::call(p, quiet_counter::emit_now{range(7, 9)}).get(), 3u);
+  EXPECT_EQ(next_batch(), range(7, 8));  // as demanded; the third is buffered
+  EXPECT_EQ(otp::gen_stage::estimate_buffered_count(p).get(), 1u);
 }
 
 }  // namespace

@@ -30,26 +30,18 @@ otp::proc send_notification(notification n, std::shared_ptr<const notification_s
 
 }  // namespace
 
-otp::call_result<void> notification_queue::handle_call(publish p, otp::from<void> caller) {
+otp::stage_reply<otp::call_result<void>, notification> notification_queue::handle_call(
+    publish p, otp::from<void> caller) {
   if (queue_.size() >= capacity_) {
     waiting_.push_back({caller, std::move(p)});
-    return otp::noreply();
+    return {otp::noreply(), {}};
   }
   queue_.push_back(std::move(p.n));
-  if (demand_ > 0 && !flush_sent_) {  // a call cannot emit: emit from handle_info
-    otp::send(otp::self(), flush{});
-    flush_sent_ = true;
-  }
-  return std::monostate{};
+  return {std::monostate{}, take()};
 }
 
 std::vector<notification> notification_queue::handle_demand(std::size_t n) {
   demand_ += n;
-  return take();
-}
-
-std::vector<notification> notification_queue::handle_info(flush) {
-  flush_sent_ = false;
   return take();
 }
 

@@ -65,20 +65,19 @@ class notification_queue {
     notification n;
     std::chrono::milliseconds give_up_at;
   };
-  struct flush {};  // emit what the demand allows, after a publish
 
   explicit notification_queue(std::size_t capacity) : capacity_(capacity) {}
 
-  otp::call_result<void> handle_call(publish p, otp::from<void> caller);
+  /// Queues p (or holds its caller back) and emits what the demand allows.
+  otp::stage_reply<otp::call_result<void>, notification> handle_call(publish p,
+                                                                     otp::from<void> caller);
   std::vector<notification> handle_demand(std::size_t n);
-  std::vector<notification> handle_info(flush);
 
  private:
   std::vector<notification> take();
 
   std::size_t capacity_;
   std::size_t demand_ = 0;
-  bool flush_sent_ = false;
   std::deque<notification> queue_;
   struct held {  // a publisher held back
     otp::from<void> caller;

@@ -70,5 +70,26 @@ auto count_children(const consumer_supervisor_ref<E>& s,
   return call(s, typename detail::consumer_supervisor_stage<E>::count{}, t);
 }
 
+/// Starts a child for `event` outside any producer's demand (it does not
+/// count against max_demand), supervised as the others.
+/// @returns ok with the child's pid; error with the exception's reason when
+///   the start function throws, or `ignore` when it returns no pid.
+/// @exits as otp::call. @mirrors ConsumerSupervisor.start_child/2
+template <class E>
+auto start_child(const consumer_supervisor_ref<E>& s, E event,
+                 timeout t = timeout(default_call_timeout)) {
+  return call(s, typename detail::consumer_supervisor_stage<E>::start_child_req{std::move(event)},
+              t);
+}
+/// Stops `child` as the shutdown option says (shutdown, kill after the
+/// grace; kill for brutal_kill), without a restart; its event counts as
+/// handled. The reply comes once it is gone.
+/// @returns ok, or not_found when `child` is not a running child of `s`.
+/// @exits as otp::call. @mirrors ConsumerSupervisor.terminate_child/2
+template <class E>
+auto terminate_child(const consumer_supervisor_ref<E>& s, pid child,
+                     timeout t = timeout(default_call_timeout)) {
+  return call(s, typename detail::consumer_supervisor_stage<E>::terminate_child_req{child}, t);
+}
 }  // namespace consumer_supervisor
 }  // namespace otp

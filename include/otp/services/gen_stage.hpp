@@ -39,10 +39,13 @@
 // - handle_cancel(cancellation, stage_from)    [handle_cancel/3]
 // - handle_info, handle_cast, handle_call      [as gen_server's]
 // - terminate(const exit_reason&), format_status()
+// - bool format_discarded(std::size_t)         [format_discarded/2]
 // Every callback but handle_call and handle_subscribe returns void,
 // otp::server_result (e.g. otp::stop(reason)), or, in a producer or
 // producer_consumer, a std::vector<out> of events to emit. Callbacks are
-// plain functions (not coroutines). handle_call answers as a gen_server's.
+// plain functions (not coroutines). handle_call answers as a gen_server's;
+// a producer's may return otp::stage_reply<R, out>{reply, events} to emit
+// events with its reply ({:reply, reply, events, state}).
 //
 // Semantics are GenStage's (docs/guide/stages.md has the name table):
 // the demand dispatcher, min/max demand batching, automatic and manual

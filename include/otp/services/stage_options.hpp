@@ -160,6 +160,15 @@ struct subscribe_result {
   bool ok() const noexcept { return error.empty(); }
 };
 
+/// What a producer's (or producer_consumer's) handle_call may return to
+/// emit events with its reply: the events go out first, then the reply.
+/// @mirrors {:reply, reply, events, state}
+template <class R, class E>
+struct stage_reply {
+  R reply;
+  std::vector<E> events;
+};
+
 /// No limit, for stage_options::buffer_size.
 inline constexpr std::size_t unbounded = std::numeric_limits<std::size_t>::max();
 

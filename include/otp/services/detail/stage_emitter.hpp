@@ -29,6 +29,9 @@ class stage_emitter {
   std::size_t buffer_size = 10'000;
   otp::buffer_keep keep = otp::buffer_keep::last;
   const std::type_info* stage_type = &typeid(void);
+  /// The stage's format_discarded, if it has one: false keeps the discard
+  /// out of the log.
+  std::function<bool(std::size_t)> format_discarded;
 
   /// Sends `events` to the consumers as the dispatcher decides; what no
   /// consumer has asked for goes to the buffer. @returns how many were sent.
@@ -87,7 +90,8 @@ class stage_emitter {
         left(excess);
       }
     }
-    if (excess > 0) log_discarded(*stage_type, excess);
+    if (excess > 0 && (!format_discarded || format_discarded(excess)))
+      log_discarded(*stage_type, excess);
   }
 
   /// `n` events left the front of the buffer: delivers the infos queued

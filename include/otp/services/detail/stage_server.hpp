@@ -28,6 +28,11 @@
 
 namespace otp::detail {
 
+template <class T>
+struct is_stage_reply : std::false_type {};
+template <class R, class E>
+struct is_stage_reply<stage_reply<R, E>> : std::true_type {};
+
 template <class U>
 class stage_server : public stage_flow<U> {
   static_assert(emits_events<U> || takes_events<U>,
@@ -62,6 +67,10 @@ class stage_server : public stage_flow<U> {
                     })
         by = [this](const out_t& e) { return std::optional<std::size_t>(user.partition(e)); };
       this->out_.dispatcher.configure(o.dispatcher, std::move(by));
+      if constexpr (requires(U & u, std::size_t n) {
+                      { u.format_discarded(n) } -> std::convertible_to<bool>;
+                    })
+        this->out_.format_discarded = [this](std::size_t n) { return user.format_discarded(n); };
     }
     if constexpr (is_producer) this->accumulating_ = o.demand == producer_demand::accumulate;
     server_result r = noreply();
@@ -208,12 +217,12 @@ class stage_server : public stage_flow<U> {
   template <class Req>
   requires(requires(U& u, Req&& q) { u.handle_call(std::move(q)); }) decltype(auto)
       handle_call(Req r) {
-    return user.handle_call(std::move(r));
+    return answer([&]() -> decltype(auto) { return user.handle_call(std::move(r)); });
   }
   template <class Req, class R>
   requires(requires(U& u, Req&& q, from<R> f) { u.handle_call(std::move(q), f); }) decltype(auto)
       handle_call(Req r, from<R> f) {
-    return user.handle_call(std::move(r), f);
+    return answer([&]() -> decltype(auto) { return user.handle_call(std::move(r), f); });
   }
   call_result<subscribe_result> handle_call(stage_subscribe_req r) {
     server_result then = noreply();
@@ -246,6 +255,19 @@ class stage_server : public stage_flow<U> {
   }
 
  private:
+  /// The reply of U's handle_call `f`; a stage_reply's events go out first.
+  template <class F>
+  decltype(auto) answer(F&& f) {
+    if constexpr (is_stage_reply<std::remove_cvref_t<decltype(f())>>::value) {
+      static_assert(emits, "a consumer's handle_call has no events to emit (stage_reply)");
+      auto a = f();
+      this->emit(std::move(a.events));
+      return decltype(a.reply)(std::move(a.reply));  // by value
+    } else {
+      return f();
+    }
+  }
+
   /// An info goes behind the events buffered now; a consumer has none.
   void queue_info(std::function<void()> deliver) {
     if constexpr (emits)
