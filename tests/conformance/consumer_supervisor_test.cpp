@@ -182,6 +182,8 @@ TEST_F(ConsumerSupervisor, TerminateChildKillsAChildStillThereAfterTheGrace) {
   const otp::ref mon = otp::monitor(child.child);
   EXPECT_TRUE(otp::consumer_supervisor::terminate_child(s.ref(), child.child).get().ok());
   EXPECT_EQ(down_of(mon), exit_reason::killed());
+  idle_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(none_queued<started>());  // killed, transient, and still not restarted
 }
 
 TEST_F(ConsumerSupervisor, AStartChildWhoseStartThrowsIsAnError) {

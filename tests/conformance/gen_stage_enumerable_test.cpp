@@ -194,4 +194,69 @@ TEST_F(GenStageEnumerable, ABufferThatDiscardsStillDeliversTheInfo) {
   EXPECT_EQ(otp::gen_stage::estimate_buffered_count(s.ref()).get(), 2u);
 }
 
+TEST_F(GenStageEnumerable, AsyncInfoWaitsForEventsParkedInAPartition) {
+  auto p = otp::gen_stage::start<informed>(
+               {}, 0L, mb.self(), otp::stage_options{.dispatcher = otp::partition_dispatch{2}}, 0L)
+               .get()
+               .ref();
+  auto c0 = start_forwarder({}, otp::demand_mode::manual);
+  ASSERT_TRUE(otp::gen_stage::sync_subscribe(c0, p, {.partition = 0}).get().ok());
+  EXPECT_EQ(next_seen(), "subscribe producer");
+  otp::gen_stage::ask(mb.receive<otp::stage_from>(), 4);
+  otp::cast(p, counter::emit{{1, 3}});  // odd: partition 1, which has no consumer yet
+  otp::gen_stage::async_info(p, informed::note{"after the parked"});
+  idle_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(none_queued<otp_test::seen>());
+  auto c1 = start_forwarder({}, otp::demand_mode::manual);
+  ASSERT_TRUE(otp::gen_stage::sync_subscribe(c1, p, {.partition = 1}).get().ok());
+  EXPECT_EQ(next_seen(), "subscribe producer");
+  otp::gen_stage::ask(mb.receive<otp::stage_from>(), 2);
+  EXPECT_EQ(next_batch(), (std::vector<long>{1, 3}));
+  EXPECT_EQ(next_seen(), "after the parked");
+}
+
+TEST_F(GenStageEnumerable, AsyncInfoWaitsForTheEventsAnAccumulatingProducerHolds) {
+  auto p =
+      otp::gen_stage::start<informed>(
+          {}, 0L, mb.self(), otp::stage_options{.demand = otp::producer_demand::accumulate}, 0L)
+          .get()
+          .ref();
+  auto c = start_forwarder({.subscribe_to = {{p.get_pid()}}});
+  EXPECT_EQ(next_seen(), "subscribe producer");
+  otp::cast(p, counter::emit{{1, 2}});  // held with the demand
+  otp::gen_stage::async_info(p, informed::note{"after 1 and 2"});
+  idle_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(none_queued<otp_test::seen>());
+  otp::gen_stage::demand(p, otp::producer_demand::forward).get();
+  EXPECT_EQ(next_batch(), range(1, 2));
+  EXPECT_EQ(next_seen(), "after 1 and 2");
+  (void)c;
+}
+
+/// A doubler that reports the infos it gets.
+struct informed_doubler : otp_test::doubler {
+  using doubler::doubler;
+  void handle_info(informed::note& n) { otp::send(test, otp_test::seen{n.text}); }
+};
+
+TEST_F(GenStageEnumerable, AsyncInfoToAProducerConsumerWaitsForItsQueuedEvents) {
+  auto p = start_counter(0, {}, 4);
+  auto d =
+      otp::gen_stage::start<informed_doubler>(
+          {}, mb.self(), otp::stage_options{.subscribe_to = {{p.get_pid(), {.max_demand = 4}}}})
+          .get()
+          .ref();
+  auto c = start_forwarder({.subscribe_to = {{d.get_pid()}}}, otp::demand_mode::manual);
+  EXPECT_EQ(next_seen(), "subscribe producer");
+  const auto from = mb.receive<otp::stage_from>();
+  idle_for(std::chrono::milliseconds(10));  // 0..3 wait in the doubler's queue
+  otp::gen_stage::async_info(d, informed::note{"behind the queue"});
+  idle_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(none_queued<otp_test::seen>());
+  otp::gen_stage::ask(from, 8);
+  EXPECT_EQ(collect(8), (std::vector<long>{0, 0, 1, 1, 2, 2, 3, 3}));
+  EXPECT_EQ(next_seen(), "behind the queue");
+  (void)c;
+}
+
 }  // namespace

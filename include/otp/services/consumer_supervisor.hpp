@@ -72,8 +72,9 @@ auto count_children(const consumer_supervisor_ref<E>& s,
 
 /// Starts a child for `event` outside any producer's demand (it does not
 /// count against max_demand), supervised as the others.
-/// @returns ok with the child's pid; error with the exception's reason when
-///   the start function throws, or `ignore` when it returns no pid.
+/// @returns ok with the child's pid (a null pid when the start function
+///   returned none: `ignore`); error with the exception's reason when the
+///   start function throws.
 /// @exits as otp::call. @mirrors ConsumerSupervisor.start_child/2
 template <class E>
 auto start_child(const consumer_supervisor_ref<E>& s, E event,

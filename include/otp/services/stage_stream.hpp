@@ -78,10 +78,7 @@ class stage_stream {
     send(p, detail::stage_subscribe_msg{{mb_->self(), tag}, o, &typeid(E)});
     send(p, detail::stage_ask_msg{{mb_->self(), tag}, o.max_demand});
     subs_.push_back({{p, tag}, o.cancel, o.max_demand - *o.min_demand, 0});
-    try {
-      (void)call(producer, detail::stage_demand_set{demand}).get();
-    } catch (const exit_error&) {  // it went down: its DOWN ends the subscription
-    }
+    cast(stage_ref<P>(p), detail::stage_demand_set{demand});  // as GenStage.demand/2, a cast
   }
 
   /// The next event, blocking until one comes; no value once every

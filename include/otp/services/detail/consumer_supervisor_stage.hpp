@@ -124,8 +124,7 @@ class consumer_supervisor_stage {
       return result(child_result::status::error, {},
                     exit_reason::from_exception(std::current_exception()));
     }
-    if (child.is_null())
-      return result(child_result::status::error, {}, exit_reason::other("ignore"));
+    if (child.is_null()) return result(child_result::status::ok);  // ignore: no child
     children_.emplace(
         child, running{ref(), keeps_event() ? std::optional<E>(std::move(r.event)) : std::nullopt});
     return result(child_result::status::ok, child);
@@ -151,10 +150,15 @@ class consumer_supervisor_stage {
   task<void> terminate(const exit_reason&) {
     std::vector<pid> left;
     for (const auto& [p, c] : children_) left.push_back(p);
-    for (const auto& [p, c] : stopping_) left.push_back(p);
+    std::vector<from<child_result>> waiting;  // terminate_child callers
+    for (const auto& [p, c] : stopping_) {
+      left.push_back(p);
+      waiting.push_back(c.caller);
+    }
     children_.clear();
     stopping_.clear();
     co_await shut_down_children(std::move(left), opts_.shutdown);
+    for (const from<child_result>& w : waiting) reply(w, result(child_result::status::ok));
   }
 
  private:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <iterator>
@@ -93,7 +94,9 @@ class stage_dispatcher {
         // dropped and asked for again, as GenStage does.
         const std::size_t dropped = s.queue.size();
         p.pending += s.demand;
+        const std::uint64_t parked = s.parked;
         s = slot{};
+        s.parked = s.unparked = parked;  // the dropped ones have left too
         p.waiting += dropped;
         return dropped;
       }
@@ -111,6 +114,7 @@ class stage_dispatcher {
         if (!s.queue.empty()) {  // its queue first
           const std::size_t k = std::min(left, s.queue.size());
           send_events(s.consumer, take_front(s.queue, k));
+          s.unparked += k;
           left -= k;
         }
         s.demand += left;
@@ -120,6 +124,31 @@ class stage_dispatcher {
     p.pending -= already;
     p.waiting += n - already;
     return n - already;
+  }
+
+  /// Where an info queued now must wait: for each partition, how many
+  /// events will have left its queue by then. Empty when nothing waits
+  /// there (and for the other dispatchers, which hold no events).
+  /// @mirrors PartitionDispatcher.info/2
+  std::vector<std::uint64_t> info_marks() const {
+    std::vector<std::uint64_t> marks;
+    if (const auto* p = std::get_if<partitioned>(&kind_)) {
+      bool any = false;
+      for (const slot& s : p->slots) {
+        marks.push_back(s.parked);
+        any = any || !s.queue.empty();
+      }
+      if (!any) marks.clear();
+    }
+    return marks;
+  }
+  /// The events before `marks` have all left the partitions' queues.
+  bool passed(const std::vector<std::uint64_t>& marks) const {
+    if (marks.empty()) return true;
+    const auto& p = std::get<partitioned>(kind_);
+    for (std::size_t i = 0; i < marks.size(); ++i)
+      if (p.slots[i].unparked < marks[i]) return false;
+    return true;
   }
 
   /// Sends what the demand allows of `events`. @returns k: events[0, k) were
@@ -139,7 +168,9 @@ class stage_dispatcher {
   struct slot {
     stage_from consumer;  // null tag: no consumer yet
     std::size_t demand = 0;
-    std::deque<E> queue;  // events hashed here beyond its demand
+    std::deque<E> queue;         // events hashed here beyond its demand
+    std::uint64_t parked = 0;    // events ever put in `queue`
+    std::uint64_t unparked = 0;  // events ever taken from it (sent or dropped)
   };
   struct partitioned {
     std::vector<slot> slots;
@@ -232,6 +263,7 @@ class stage_dispatcher {
         s.queue.insert(s.queue.end(),
                        std::make_move_iterator(parts[i].begin() + static_cast<std::ptrdiff_t>(now)),
                        std::make_move_iterator(parts[i].end()));
+        s.parked += parts[i].size() - now;
       } else {
         s.demand -= parts[i].size();
         send_events(s.consumer, std::move(parts[i]));

@@ -57,13 +57,27 @@ class stage_emitter {
 
   std::size_t buffered() const noexcept { return buffer_.size(); }
 
-  /// Runs `deliver` once the events buffered now have left the buffer
-  /// (sent or discarded): at once when it is empty.
+  /// Runs `deliver` once the events held now have left (the buffer's sent
+  /// or discarded, a partition's sent or dropped): at once when none are.
   void queue_info(std::function<void()> deliver) {
-    if (buffer_.empty())
+    std::vector<std::uint64_t> marks = dispatcher.info_marks();
+    if (buffer_.empty() && marks.empty())
       deliver();
     else
-      infos_.push_back({stored_, std::move(deliver)});
+      infos_.push_back({stored_, std::move(marks), std::move(deliver)});
+  }
+
+  /// Consumer `c` asks for `n`. @returns the demand to forward upstream.
+  std::size_t ask(std::size_t n, stage_from c) {
+    const std::size_t up = dispatcher.ask(n, c);
+    release_infos();
+    return up;
+  }
+  /// A consumer is gone. @returns the demand to forward upstream now.
+  std::size_t cancel(ref tag) {
+    const std::size_t up = dispatcher.cancel(tag);
+    release_infos();
+    return up;
   }
 
  private:
@@ -98,7 +112,12 @@ class stage_emitter {
   /// behind them.
   void left(std::size_t n) {
     released_ += n;
-    while (!infos_.empty() && infos_.front().after <= released_) {
+    release_infos();
+  }
+  /// Delivers, in order, the infos whose events have all left.
+  void release_infos() {
+    while (!infos_.empty() && infos_.front().after <= released_ &&
+           dispatcher.passed(infos_.front().marks)) {
       std::function<void()> deliver = std::move(infos_.front().deliver);
       infos_.pop_front();
       deliver();
@@ -106,7 +125,8 @@ class stage_emitter {
   }
 
   struct pending_info {
-    std::uint64_t after;  ///< delivered once `after` events have left
+    std::uint64_t after;               ///< once `after` events have left the buffer
+    std::vector<std::uint64_t> marks;  ///< and the partitions' queues (info_marks)
     std::function<void()> deliver;
   };
   std::deque<E> buffer_;

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <type_traits>
@@ -66,6 +67,28 @@ class stage_flow {
     }
   }
 
+  /// An async_info: behind the events the stage holds (a producer_consumer's
+  /// queue of received ones, a producer's accumulated ones, the buffer).
+  void queue_info(std::function<void()> deliver) {
+    if constexpr (!emits) {
+      deliver();
+    } else {
+      if constexpr (takes) {
+        if (!queue_.empty()) {
+          queue_.push_back(queued{{}, {}, std::nullopt, std::move(deliver)});
+          return;
+        }
+      }
+      if constexpr (is_producer) {
+        if (accumulating_) {
+          held_.emplace_back(std::move(deliver));
+          return;
+        }
+      }
+      out_.queue_info(std::move(deliver));
+    }
+  }
+
   /// Dispatches events a callback returned (held while accumulating).
   void emit(std::vector<out_t>&& events) {
     if constexpr (is_producer) {
@@ -103,8 +126,10 @@ class stage_flow {
       server_result r = noreply();
       if (auto* n = std::get_if<std::size_t>(&h))
         r = demanded(*n);
+      else if (auto* events = std::get_if<std::vector<out_t>>(&h))
+        emit(std::move(*events));
       else
-        emit(std::move(std::get<std::vector<out_t>>(h)));
+        out_.queue_info(std::move(std::get<std::function<void()>>(h)));
       if (stops(r)) return r;
     }
     return noreply();
@@ -159,7 +184,7 @@ class stage_flow {
   /// A producer_consumer queues what it receives, and handles it in order
   /// while it has demand to meet.
   server_result enqueue(stage_from from, std::vector<in_t>&& events) {
-    queue_.push_back(queued{from, std::move(events), std::nullopt});
+    queue_.push_back(queued{from, std::move(events), std::nullopt, {}});
     return take_queued();
   }
 
@@ -169,7 +194,9 @@ class stage_flow {
       queued q = std::move(queue_.front());
       queue_.pop_front();
       server_result r = noreply();
-      if (q.cancelled)
+      if (q.info)
+        out_.queue_info(std::move(q.info));
+      else if (q.cancelled)
         r = invoke_cancel(*q.cancelled, q.producer);
       else if (upstream* u = ins_.find(q.producer.tag))
         r = consume(*u, q.producer, std::move(q.events));
@@ -187,7 +214,7 @@ class stage_flow {
     ended e{u->cancel, cancellation{why, std::move(reason)}};
     if constexpr (emits)
       if (!queue_.empty()) {  // after the events queued before it
-        queue_.push_back(queued{u->producer, {}, std::move(e)});
+        queue_.push_back(queued{u->producer, {}, std::move(e), {}});
         return noreply();
       }
     return invoke_cancel(e, u->producer);
@@ -203,7 +230,7 @@ class stage_flow {
       send(d->consumer.stage, stage_cancel_downstream_msg{{self(), tag}, reason});
       // Out of the dispatcher first, so events handle_cancel emits do not go
       // to the consumer that left.
-      const std::size_t counter = out_.dispatcher.cancel(tag);
+      const std::size_t counter = out_.cancel(tag);
       if constexpr (requires(U & u, cancellation c) { u.handle_cancel(c, d->consumer); }) {
         server_result r = absorb([&] {
           return user.handle_cancel(cancellation{why, reason}, d->consumer);
@@ -228,8 +255,9 @@ class stage_flow {
     stage_from producer;
     std::vector<in_t> events;
     std::optional<ended> cancelled;
+    std::function<void()> info;  // async_info behind the events queued before it
   };
-  using held = std::variant<std::size_t, std::vector<out_t>>;
+  using held = std::variant<std::size_t, std::vector<out_t>, std::function<void()>>;
 
   server_result handle_batch(stage_from from, std::vector<in_t>&& batch, std::size_t ask) {
     server_result r = absorb([&] { return user.handle_events(std::move(batch), from); });

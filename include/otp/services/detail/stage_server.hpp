@@ -139,7 +139,7 @@ class stage_server : public stage_flow<U> {
                                          exit_reason::other("unknown_subscription")});
         return noreply();
       }
-      return this->demanded(this->out_.dispatcher.ask(m.demand, d->consumer));
+      return this->demanded(this->out_.ask(m.demand, d->consumer));
     } else {
       return noreply();
     }
@@ -174,7 +174,7 @@ class stage_server : public stage_flow<U> {
   }
 
   server_result handle_info(stage_info_req& m) {  // async_info
-    queue_info(std::move(m.deliver));
+    this->queue_info(std::move(m.deliver));
     return noreply();
   }
 
@@ -234,17 +234,13 @@ class stage_server : public stage_flow<U> {
     return this->accumulating_ ? producer_demand::accumulate : producer_demand::forward;
   }
   call_result<void> handle_call(stage_demand_set s) {
-    server_result then = noreply();
-    if constexpr (is_producer) {
-      const bool was = this->accumulating_;
-      this->accumulating_ = s.mode == producer_demand::accumulate;
-      if (was && !this->accumulating_) then = this->replay_held();
-    }
+    server_result then = set_demand(s.mode);
     if (stops(then)) return stop(then.reason(), std::monostate{});
     return std::monostate{};
   }
+  server_result handle_cast(stage_demand_set s) { return set_demand(s.mode); }
   call_result<void> handle_call(stage_info_req r) {  // sync_info
-    queue_info(std::move(r.deliver));
+    this->queue_info(std::move(r.deliver));
     return std::monostate{};
   }
   std::size_t handle_call(stage_buffered_count) {
@@ -255,6 +251,16 @@ class stage_server : public stage_flow<U> {
   }
 
  private:
+  /// A producer's demand mode; switching to forward replays what was held.
+  server_result set_demand(producer_demand mode) {
+    if constexpr (is_producer) {
+      const bool was = this->accumulating_;
+      this->accumulating_ = mode == producer_demand::accumulate;
+      if (was && !this->accumulating_) return this->replay_held();
+    }
+    return noreply();
+  }
+
   /// The reply of U's handle_call `f`; a stage_reply's events go out first.
   template <class F>
   decltype(auto) answer(F&& f) {
@@ -266,14 +272,6 @@ class stage_server : public stage_flow<U> {
     } else {
       return f();
     }
-  }
-
-  /// An info goes behind the events buffered now; a consumer has none.
-  void queue_info(std::function<void()> deliver) {
-    if constexpr (emits)
-      this->out_.queue_info(std::move(deliver));
-    else
-      deliver();
   }
 };
 
