@@ -255,6 +255,10 @@ TEST_F(GenStageEnumerable, AsyncInfoToAProducerConsumerWaitsForItsQueuedEvents) 
   EXPECT_TRUE(none_queued<otp_test::seen>());
   otp::gen_stage::ask(from, 8);
   EXPECT_EQ(collect(8), (std::vector<long>{0, 0, 1, 1, 2, 2, 3, 3}));
+  // The info is next in the queue, taken (as GenStage) once there is demand.
+  idle_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(none_queued<otp_test::seen>());
+  otp::gen_stage::ask(from, 1);
   EXPECT_EQ(next_seen(), "behind the queue");
   (void)c;
 }

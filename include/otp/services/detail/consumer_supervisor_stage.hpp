@@ -15,6 +15,7 @@
 #include "otp/behaviours/restart_type.hpp"
 #include "otp/behaviours/server_result.hpp"
 #include "otp/behaviours/supervisor.hpp"
+#include "otp/behaviours/types.hpp"
 #include "otp/runtime/messages.hpp"
 #include "otp/runtime/process.hpp"
 #include "otp/runtime/task.hpp"
@@ -45,6 +46,7 @@ class consumer_supervisor_stage {
   struct grace_over {  // kill a child terminate_child stopped, if still there
     pid child;
   };
+  using info = types<exit_msg, grace_over>;
 
   explicit consumer_supervisor_stage(consumer_supervisor_options<E> o) : opts_(std::move(o)) {}
 
