@@ -1,6 +1,7 @@
 // Stages on the threaded runtime: a consumer far slower than its producer
-// keeps the events in flight bounded by the demand, and each event reaches
-// exactly one consumer, in order, when several consumers share a producer.
+// (a stage, or a thread draining a stage_stream) keeps the events in flight
+// bounded by the demand, and each event reaches exactly one consumer, in
+// order, when several consumers share a producer.
 //
 // No sleeps: the slow consumer is slow by doing work, and every wait is on a
 // message, bounded by an otp::after so a bug fails the test instead of
@@ -15,6 +16,7 @@
 
 #include "otp/otp.hpp"
 #include "otp/services/gen_stage.hpp"
+#include "otp/services/stage_stream.hpp"
 #include "support/stress_seed.hpp"
 
 namespace {
@@ -105,6 +107,35 @@ TEST(GenStageStress, ASlowConsumerKeepsTheEventsInFlightBoundedByTheDemand) {
   // The consumer's demand plus the producer_consumer's: nothing else piles up.
   EXPECT_LE(v->most_in_flight, static_cast<std::int64_t>(2 * kMaxDemand)) << v->most_in_flight;
   EXPECT_EQ(otp::gen_stage::estimate_buffered_count(p.ref()).get(), 0u);
+}
+
+TEST(GenStageStress, AThreadDrainingAStreamHoldsAFastProducerBack) {
+  otp::node node({.schedulers = 2});
+  otp::mailbox mb(node);
+  std::atomic<std::int64_t> emitted{0};
+  auto p = otp::gen_stage::start_link<counted_source>(&emitted).get();
+  auto pc = otp::gen_stage::start_link<pass_through>().get();
+  ASSERT_TRUE(p.is_ok() && pc.is_ok());
+  ASSERT_TRUE(
+      otp::gen_stage::sync_subscribe(pc.ref(), p.ref(), {.max_demand = kMaxDemand}).get().ok());
+  std::int64_t most_in_flight = 0;
+  bool in_order = true;
+  {
+    otp::stage_stream<std::int64_t> s(mb);
+    s.subscribe(pc.ref(), {.max_demand = kMaxDemand});
+    volatile std::uint64_t sink = 0;
+    for (std::int64_t taken = 0; taken < kEvents; ++taken) {
+      const std::optional<std::int64_t> x = s.next();
+      ASSERT_TRUE(x.has_value());
+      in_order = in_order && *x == taken;
+      most_in_flight = std::max(most_in_flight, emitted.load() - taken);
+      for (int i = 0; i < 200; ++i) sink = sink + static_cast<std::uint64_t>(*x) * 31u;
+    }
+  }  // closed: the producer_consumer is told normal and goes on
+  EXPECT_TRUE(in_order);
+  // The stream's demand plus the producer_consumer's: nothing else piles up.
+  EXPECT_LE(most_in_flight, static_cast<std::int64_t>(2 * kMaxDemand)) << most_in_flight;
+  EXPECT_TRUE(otp::is_alive(pc.child));
 }
 
 /// How many events a consumer handled in one batch.
