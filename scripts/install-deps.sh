@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs. Fast no-op when all are present.
-#   scripts/install-deps.sh          the build and the tests
-#   scripts/install-deps.sh --bench  also the peers of bench/compare (Erlang/OTP, CAF)
+#   scripts/install-deps.sh          the build and the tests (Erlang/OTP among them: erl_interface
+#                                    for the external term format, erl for the tests against it)
+#   scripts/install-deps.sh --bench  also the other peer of bench/compare (CAF)
 #   scripts/install-deps.sh --docs   also Doxygen, for `make docs`
 set -euo pipefail
 
@@ -13,6 +14,7 @@ PACKAGES=(
   clang-19
   libclang-rt-19-dev
   clang-14
+  libclang-rt-14-dev
   clang-format
   clang-tidy-19
   libgtest-dev
@@ -35,9 +37,11 @@ PACKAGES=(
   prometheus
   chromium
   chromium-driver
+  erlang-dev
+  erlang-base
 )
 case "${1:-}" in
-  --bench) PACKAGES+=(erlang-base libcaf-dev python3) ;;
+  --bench) PACKAGES+=(libcaf-dev python3) ;;
   --docs) PACKAGES+=(doxygen) ;;
 esac
 
