@@ -12,6 +12,7 @@
 #include "chaos.hpp"
 #include "integration/service_fixture.hpp"
 #include "inventory.hpp"
+#include "notifications.hpp"
 
 namespace {
 
