@@ -612,6 +612,15 @@ TEST(RuntimeStress, SendsFromThreadsNeverReachAProcessThatReusedTheSlot) {
   }
   for (auto& t : senders) t.join();
   ASSERT_FALSE(stuck) << "senders made no progress for 30 s";
+  // On a loaded machine the receivers may not have run while the threads
+  // sent: let them work through their mail until some have died and been
+  // replaced, so that slots are reused with messages still in flight.
+  while (deaths <= static_cast<long>(kReceivers) && !stuck) {
+    mb.receive([&](const otp::down_msg& d) { on_down(d, true); },
+               [&](const violation& v) { violations.push_back(v); },
+               otp::after(kWait, [&] { stuck = true; }));
+  }
+  ASSERT_FALSE(stuck) << "no receiver died within 30 s of the last send";
   {
     std::lock_guard lk(mu);
     for (otp::pid p : table) otp::exit(p, exit_reason::kill());
