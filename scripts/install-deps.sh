@@ -39,6 +39,7 @@ PACKAGES=(
   chromium-driver
   erlang-dev
   erlang-base
+  libssl-dev
 )
 case "${1:-}" in
   --bench) PACKAGES+=(libcaf-dev python3) ;;

@@ -198,11 +198,17 @@ class decoder {
   decoder(std::span<const std::uint8_t> b, etf_limits l) : r_(b), limits_(l) {}
 
   term whole() {
-    if (r_.u8() != 131) r_.fail("no version byte 131");
-    term t = next(0);
+    term t = prefix();
     if (r_.left() != 0) r_.fail("bytes after the term");
     return t;
   }
+
+  term prefix() {
+    if (r_.u8() != 131) r_.fail("no version byte 131");
+    return next(0);
+  }
+
+  std::size_t used() const noexcept { return r_.offset(); }
 
  private:
   std::string atom_text() {
@@ -412,6 +418,13 @@ std::vector<std::uint8_t> term_to_binary(const term& t) {
 
 term binary_to_term(std::span<const std::uint8_t> bytes, etf_limits limits) {
   return decoder(bytes, limits).whole();
+}
+
+std::pair<term, std::size_t> binary_to_term_used(std::span<const std::uint8_t> bytes,
+                                                 etf_limits limits) {
+  decoder d(bytes, limits);
+  term t = d.prefix();
+  return {std::move(t), d.used()};
 }
 
 }  // namespace otp

@@ -86,6 +86,10 @@ ref node_impl::new_ref() noexcept {
   return ref(id, (tag << 40) | (++counter & ((std::uint64_t{1} << 40) - 1)));
 }
 
+std::uint32_t allocate_node_id() noexcept {
+  return g_next_node_id.fetch_add(1, std::memory_order_relaxed);
+}
+
 bool is_alive(const node_impl& n, pid p) noexcept {
   return p.node() == n.id && n.table.find(p) != nullptr;
 }

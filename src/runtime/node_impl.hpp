@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "otp/runtime/detail/process.hpp"
+#include "otp/runtime/detail/remote_router.hpp"
 #include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/detail/table_owners.hpp"
 #include "otp/runtime/node.hpp"
@@ -65,6 +66,10 @@ class node_impl {
 
   // --- timers ---
   timer_store timers;
+
+  // --- distribution: where envelopes for other nodes' pids go ---
+  std::atomic<remote_router*> remote{nullptr};
+  std::atomic<std::uint32_t> remote_senders{0};  ///< senders inside send_envelope's remote branch
 
   // --- thread mailboxes ---
   thread_waiters waiters;

@@ -13,6 +13,7 @@
 //  4. The exit procedure releases the registered name before any link or
 //     monitor signal is sent, and closes the inbox before the slot is reused.
 #include <cstdlib>
+#include <thread>
 #include <utility>
 
 #include "otp/runtime/messages.hpp"
@@ -244,9 +245,34 @@ void handle(process& p, envelope* e) {
 
 }  // namespace
 
+void refuse_envelope(node_impl& n, pid to, envelope* e, const exit_reason& why) noexcept {
+  answer_dead(n, to, e, why);
+}
+
+bool install_remote_router(node_impl& n, remote_router* r) noexcept {
+  remote_router* none = nullptr;
+  return n.remote.compare_exchange_strong(none, r, std::memory_order_seq_cst);
+}
+
+void remove_remote_router(node_impl& n) noexcept {
+  n.remote.store(nullptr, std::memory_order_seq_cst);
+  while (n.remote_senders.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+}
+
 void send_envelope(node_impl& n, pid to, envelope* e) noexcept {
   if (to.node() != n.id) {
-    answer_dead(n, to, e, exit_reason::noconnection());
+    if (to.is_null()) {
+      destroy_envelope(e);
+      return;
+    }
+    // Counted before the router is read, so remove_remote_router knows
+    // when no sender can still be inside the old one.
+    n.remote_senders.fetch_add(1, std::memory_order_seq_cst);
+    if (remote_router* r = n.remote.load(std::memory_order_seq_cst); r != nullptr)
+      r->route(to, e);
+    else
+      answer_dead(n, to, e, exit_reason::noconnection());
+    n.remote_senders.fetch_sub(1, std::memory_order_seq_cst);
     return;
   }
   process* p = n.table.find(to);

@@ -100,6 +100,11 @@ class os_process {
   }
 
   void signal(int sig) const { kill(pid_, sig); }
+  /// Writes `text` to its standard input. @returns false when it is closed.
+  bool write_stdin(const std::string& text) {
+    return stdin_ >= 0 &&
+           ::write(stdin_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  }
   void close_stdin() {
     close(stdin_);
     stdin_ = -1;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "otp/dist/etf_error.hpp"
@@ -38,5 +39,12 @@ std::vector<std::uint8_t> term_to_binary(const term& t);
 /// @throws otp::etf_error (with the offset) for anything else.
 /// @mirrors erlang:binary_to_term/1
 term binary_to_term(std::span<const std::uint8_t> bytes, etf_limits limits = {});
+
+/// Decodes the term at the start of `bytes` (version byte first) and tells
+/// how many bytes it took: what follows it is left alone. Checked as
+/// binary_to_term is. @throws otp::etf_error
+/// @mirrors erlang:binary_to_term/2 with the `used` option
+std::pair<term, std::size_t> binary_to_term_used(std::span<const std::uint8_t> bytes,
+                                                 etf_limits limits = {});
 
 }  // namespace otp

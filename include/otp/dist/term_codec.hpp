@@ -13,6 +13,7 @@
 // | std::pair<A, B>, std::tuple<A...>    | tuple                              |
 // | std::map<K, V>                       | map                                |
 // | std::optional<T>                     | the value, or the atom undefined   |
+// | otp::pid                             | pid (of this or a remote node)     |
 // | otp::term, ext_pid, ext_ref, ...     | themselves                         |
 //
 //   struct point { int x; int y; };
@@ -41,6 +42,7 @@
 
 #include "otp/dist/term.hpp"
 #include "otp/dist/term_mismatch.hpp"
+#include "otp/runtime/pid.hpp"
 
 namespace otp {
 
@@ -215,6 +217,18 @@ struct term_codec<std::map<K, V>> {
     for (const auto& [k, v] : mv->entries) out.emplace(from_term<K>(k), from_term<V>(v));
     return out;
   }
+};
+
+/// A pid names its node: a local pid becomes its node's name and creation
+/// (nonode@nohost, creation 0, when its node has no net_kernel); a pid from
+/// the wire becomes an otp::pid whose node() is the id this program gave
+/// that node incarnation (the same id for every pid of it, and the local
+/// node's own id for a pid of a local node's current incarnation).
+template <>
+struct term_codec<pid> {
+  static term to(const pid& p);
+  /// @throws otp::term_mismatch for a term that is not a pid.
+  static pid from(const term& t);
 };
 
 template <class T>

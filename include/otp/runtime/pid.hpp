@@ -17,6 +17,10 @@ namespace otp {
 /// The default-constructed pid is the null pid (Erlang's `undefined`); no live
 /// process has it. Printed as `<node.slot.serial>`, e.g. `<0.42.1>`.
 ///
+/// A pid of a remote node (otp::net_kernel) holds an id the program gave
+/// that node's incarnation, and the Erlang pid's number and serial as slot
+/// and serial: a remote serial may be 0.
+///
 /// @threadsafe Plain value; trivially copyable.
 /// @mirrors erlang:pid()
 class pid {
@@ -29,10 +33,10 @@ class pid {
   constexpr std::uint32_t node() const noexcept { return node_; }
   /// Index of the process-table slot.
   constexpr std::uint32_t slot() const noexcept { return slot_; }
-  /// Incarnation of the slot; 0 only for the null pid.
+  /// Incarnation of the slot; never 0 for a local process.
   constexpr std::uint32_t serial() const noexcept { return serial_; }
   /// True for the null pid.
-  constexpr bool is_null() const noexcept { return serial_ == 0; }
+  constexpr bool is_null() const noexcept { return (node_ | slot_ | serial_) == 0; }
 
   friend constexpr auto operator<=>(const pid&, const pid&) noexcept = default;
 

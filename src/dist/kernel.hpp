@@ -1,0 +1,142 @@
+// The distribution's engine behind otp::net_kernel: the connection table,
+// the setup threads (epmd lookup, connect, handshake), the I/O thread (one
+// poll loop over the listening socket and every connection: reads, queued
+// writes, ticks) and the routing of the node's remote sends.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "dist/epmd.hpp"
+#include "dist/handshake.hpp"
+#include "dist/socket.hpp"
+#include "otp/dist/net_kernel.hpp"
+#include "otp/runtime/detail/remote_router.hpp"
+
+namespace otp::dist_detail {
+
+/// One peer node's connection, from the first send or accept to its end.
+struct connection {
+  explicit connection(std::string p) : peer(std::move(p)) {}
+  enum class state : std::uint8_t { pending, up, down };
+
+  const std::string peer;  ///< its full node name
+  std::mutex mu;
+  state st = state::pending;               ///< mu
+  fd_handle fd;                            ///< mu to set; valid from up to destruction
+  std::uint32_t peer_id = 0;               ///< the node id of its incarnation (from up)
+  std::uint32_t creation = 0;              ///< its creation (from up)
+  std::uint64_t flags = 0;                 ///< what it advertised (from up)
+  std::vector<std::uint8_t> out;           ///< mu: bytes to write, from out_off
+  std::size_t out_off = 0;                 ///< mu
+  std::atomic<std::int64_t> last_send{0};  ///< steady ms of the last write
+  std::atomic<std::int64_t> last_recv{0};  ///< steady ms of the last read
+  std::vector<std::uint8_t> in;            ///< I/O thread only: bytes of frames not complete yet
+};
+
+/// A setup thread (a connect or an accept) and the socket it works on, so
+/// stopping can cut it short.
+struct setup_job {
+  std::thread thread;
+  std::atomic<bool> done{false};
+  std::atomic<int> fd{-1};
+};
+
+class kernel final : public otp::detail::remote_router,
+                     public std::enable_shared_from_this<kernel> {
+ public:
+  kernel(node& n, net_kernel_options o);
+  ~kernel();
+
+  /// Registers with epmd, installs the router, starts the I/O thread.
+  void start();
+  /// Undoes start: every connection down (net_kernel_terminated).
+  void stop() noexcept;
+
+  void route(pid to, otp::detail::envelope* e) noexcept override;
+
+  const std::string& name() const noexcept { return self_.name; }
+  std::uint32_t creation() const noexcept { return self_.creation; }
+  const std::string& cookie() const noexcept { return self_.cookie; }
+  std::uint16_t port() const noexcept { return port_; }
+  std::vector<std::string> nodes() const;
+  bool connect_node(std::string_view peer);
+  bool disconnect_node(std::string_view peer);
+  void send_reg(std::string_view to_name, std::string_view peer, const term& msg);
+  void monitor_node(pid watcher, std::string_view peer, bool on);
+  void monitor_nodes(pid watcher, bool on);
+
+ private:
+  // --- setup (kernel_setup.cpp) ---
+  std::shared_ptr<connection> connection_to(const std::string& peer);
+  void start_job(void (kernel::*fn)(setup_job&, std::shared_ptr<connection>, int),
+                 std::shared_ptr<connection> c, int fd);
+  void run_connect(setup_job& job, std::shared_ptr<connection> c, int unused);
+  void run_accept(setup_job& job, std::shared_ptr<connection> unused, int fd);
+  accept_verdict decide(const std::string& peer);
+  void install(const std::shared_ptr<connection>& c, fd_handle fd, const peer_info& info);
+  void reap_jobs(bool all);
+
+  // --- I/O thread (kernel_io.cpp) ---
+  void io_loop();
+  void wake() noexcept;
+  void accept_all();
+  void read_from(const std::shared_ptr<connection>& c);
+  void tick(std::int64_t now);
+  /// Writes what `c` has queued, as far as the socket takes it (mu held).
+  void flush_locked(connection& c);
+  /// Queues `bytes` on `c` (any thread): written at once when the socket
+  /// takes it, else by the I/O thread.
+  void enqueue(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> bytes);
+  /// Ends `c` (any thread; once): out of the table, socket shut, watchers told.
+  void take_down(const std::shared_ptr<connection>& c, const std::string& reason);
+
+  // --- frames (kernel_frames.cpp) ---
+  void handle_frame(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> f);
+  /// Answers a call to this node's net_kernel (net_adm:ping's is_auth).
+  void answer_net_kernel(const std::shared_ptr<connection>& c, const term& request);
+  void send_frame(const std::string& peer, std::uint32_t creation,
+                  std::span<const std::uint8_t> frame);
+
+  // --- watchers (net_kernel.cpp) ---
+  void notify_up(const connection& c);
+  void notify_down(const std::string& peer, const std::string& reason, bool was_up);
+
+  node& node_;
+  net_kernel_options opts_;
+  handshake_self self_;
+  std::uint32_t local_id_;
+  std::uint16_t port_ = 0;
+  std::uint16_t epmd_port_ = 4369;
+  fd_handle listener_;
+  epmd_registration epmd_;
+  int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  std::thread io_;
+
+  mutable std::mutex table_mu_;
+  std::unordered_map<std::string, std::shared_ptr<connection>> table_;  ///< table_mu_
+  std::condition_variable table_cv_;  ///< table_mu_: a connection went up or down
+
+  std::mutex jobs_mu_;
+  std::list<setup_job> jobs_;  ///< jobs_mu_
+
+  std::mutex watch_mu_;
+  std::unordered_multimap<std::string, pid> node_watchers_;  ///< watch_mu_
+  std::vector<pid> all_watchers_;                            ///< watch_mu_
+};
+
+/// Steady-clock milliseconds.
+std::int64_t now_ms() noexcept;
+
+}  // namespace otp::dist_detail

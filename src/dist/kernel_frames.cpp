@@ -1,0 +1,187 @@
+// Frames: what the kernel writes for the node's remote sends (route), and
+// what it does with the frames peers send (control message, then payload).
+#include <mutex>
+#include <set>
+
+#include "dist/kernel.hpp"
+#include "dist/node_table.hpp"
+#include "otp/dist/etf.hpp"
+#include "otp/runtime/detail/process.hpp"
+#include "otp/runtime/detail/runtime.hpp"
+#include "otp/runtime/detail/type_name.hpp"
+#include "otp/runtime/logger.hpp"
+
+namespace otp::dist_detail {
+
+namespace {
+
+// Control message operations (erts' DOP_*).
+constexpr std::int64_t kSend = 2;
+constexpr std::int64_t kRegSend = 6;
+constexpr std::int64_t kAliasSend = 33;
+
+constexpr std::uint8_t kPassThrough = 'p';
+
+/// A frame: its length, the pass-through byte, the control message and the
+/// payload (when there is one).
+std::vector<std::uint8_t> make_frame(const term& control, const term* payload) {
+  std::vector<std::uint8_t> frame(5);
+  frame[4] = kPassThrough;
+  auto c = term_to_binary(control);
+  frame.insert(frame.end(), c.begin(), c.end());
+  if (payload != nullptr) {
+    auto p = term_to_binary(*payload);
+    frame.insert(frame.end(), p.begin(), p.end());
+  }
+  const auto len = static_cast<std::uint32_t>(frame.size() - 4);
+  frame[0] = static_cast<std::uint8_t>(len >> 24);
+  frame[1] = static_cast<std::uint8_t>(len >> 16);
+  frame[2] = static_cast<std::uint8_t>(len >> 8);
+  frame[3] = static_cast<std::uint8_t>(len);
+  return frame;
+}
+
+/// Logs once per type that messages of it cannot leave the node.
+void warn_not_a_term(const std::type_info& t, pid to) {
+  static std::mutex mu;
+  static std::set<std::string> seen;
+  std::string name = otp::detail::type_name(t);
+  {
+    std::lock_guard lock(mu);
+    if (!seen.insert(name).second) return;
+  }
+  logger::error(
+      "distribution: a message of type {} was sent to the remote pid {}, but only "
+      "otp::term goes over the wire (convert it with otp::to_term): dropped, and every "
+      "later one of that type",
+      name, to.to_string());
+}
+
+const term& element(const tuple_value& t, std::size_t i) {
+  if (i >= t.items.size()) throw std::runtime_error("a control message too short");
+  return t.items[i];
+}
+
+}  // namespace
+
+void kernel::route(pid to, otp::detail::envelope* e) noexcept {
+  using otp::detail::message_header;
+  try {
+    const auto who = identity_of(to.node());
+    if (!who || who->name == self_.name) {
+      // A pid of no node, or of an earlier incarnation of this one.
+      otp::detail::refuse_envelope(node_.impl(), to, e, exit_reason::noproc());
+      return;
+    }
+    if (!otp::detail::is_message(e)) {
+      // Links, monitors and exit signals across nodes are not carried yet.
+      otp::detail::refuse_envelope(node_.impl(), to, e, exit_reason::noconnection());
+      return;
+    }
+    auto* m = static_cast<message_header*>(e);
+    if (m->vt != otp::detail::type_key<term>()) {
+      warn_not_a_term(*m->vt->type, to);
+      otp::detail::destroy_envelope(e);
+      return;
+    }
+    term msg = std::move(static_cast<otp::detail::message_envelope<term>*>(m)->value);
+    otp::detail::destroy_envelope(e);
+    e = nullptr;
+    const term control = term::tuple({term(kSend), term::atom(""), to_term(to)});
+    send_frame(who->name, who->creation, make_frame(control, &msg));
+  } catch (const std::exception& ex) {
+    logger::error("distribution: a message to {} was dropped: {}", to.to_string(), ex.what());
+    if (e != nullptr) otp::detail::destroy_envelope(e);
+  }
+}
+
+void kernel::send_reg(std::string_view to_name, std::string_view peer, const term& msg) {
+  otp::detail::process* me = otp::detail::ctx().proc;
+  const term from = me != nullptr && otp::detail::ctx().node == &node_.impl()
+                        ? to_term(me->self())
+                        : term(ext_pid{self_.name, 0, 0, self_.creation});
+  const term control =
+      term::tuple({term(kRegSend), from, term::atom(""), term::atom(std::string(to_name))});
+  send_frame(std::string(peer), 0, make_frame(control, &msg));
+}
+
+void kernel::send_frame(const std::string& peer, std::uint32_t creation,
+                        std::span<const std::uint8_t> frame) {
+  if (stopping_.load()) return;
+  std::shared_ptr<connection> c = connection_to(peer);
+  if (creation != 0) {
+    std::lock_guard cl(c->mu);
+    // A pid of another incarnation of the peer: nobody to deliver it to.
+    if (c->st == connection::state::up && c->creation != creation) return;
+  }
+  enqueue(c, frame);
+}
+
+void kernel::answer_net_kernel(const std::shared_ptr<connection>& c, const term& request) {
+  // {'$gen_call', {From, Tag}, {is_auth, Node}}: what net_adm:ping asks.
+  const auto* call = request.get_if<tuple_value>();
+  if (call == nullptr || call->items.size() != 3 || !call->items[0].is_atom("$gen_call")) return;
+  const auto* from = call->items[1].get_if<tuple_value>();
+  const auto* req = call->items[2].get_if<tuple_value>();
+  if (from == nullptr || from->items.size() != 2 || req == nullptr || req->items.empty() ||
+      !req->items[0].is_atom("is_auth"))
+    return;
+  const term reply = term::tuple({from->items[1], term::atom("yes")});
+  const term self_pid(ext_pid{self_.name, 0, 0, self_.creation});
+  // An alias-tagged call ([alias|Ref], OTP 24+) is answered to the alias.
+  const auto* tag = from->items[1].get_if<list_value>();
+  const term control = tag != nullptr && tag->tail != nullptr && tag->items.size() == 1 &&
+                               tag->items[0].is_atom("alias")
+                           ? term::tuple({term(kAliasSend), self_pid, *tag->tail})
+                           : term::tuple({term(kSend), term::atom(""), from->items[0]});
+  enqueue(c, make_frame(control, &reply));
+}
+
+void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> f) {
+  try {
+    if (f[0] != kPassThrough)
+      throw std::runtime_error("a frame that starts with " + std::to_string(f[0]) +
+                               ", not 112 (pass-through)");
+    auto [control, used] = binary_to_term_used(f.subspan(1));
+    const auto rest = f.subspan(1 + used);
+    const auto* ct = control.get_if<tuple_value>();
+    const auto* op =
+        ct != nullptr && !ct->items.empty() ? ct->items[0].get_if<std::int64_t>() : nullptr;
+    if (op == nullptr) throw std::runtime_error("a control message that is not {Op, ...}");
+    switch (*op) {
+      case kSend: {
+        if (rest.empty()) throw std::runtime_error("SEND without a message");
+        term payload = binary_to_term(rest);
+        const pid to = from_term<pid>(element(*ct, 2));
+        if (to.node() != local_id_) return;  // not a pid of this incarnation
+        otp::detail::send_envelope(node_.impl(), to,
+                                   otp::detail::make_message<term>(std::move(payload)));
+        return;
+      }
+      case kRegSend: {
+        if (rest.empty()) throw std::runtime_error("REG_SEND without a message");
+        term payload = binary_to_term(rest);
+        const auto* name = element(*ct, 3).get_if<atom_value>();
+        if (name == nullptr) throw std::runtime_error("REG_SEND to a name that is not an atom");
+        const pid to = node_.whereis(name->name);
+        if (to.is_null() && name->name == "net_kernel") {
+          answer_net_kernel(c, payload);
+          return;
+        }
+        if (to.is_null()) return;  // as erts: a send to an unregistered name is dropped
+        otp::detail::send_envelope(node_.impl(), to,
+                                   otp::detail::make_message<term>(std::move(payload)));
+        return;
+      }
+      default:
+        logger::debug("distribution: node {} sent control message {}, not handled", c->peer, *op);
+        return;
+    }
+  } catch (const std::exception& e) {
+    logger::error("distribution: node {} sent a bad frame ({}): connection closed", c->peer,
+                  e.what());
+    take_down(c, "bad_frame");
+  }
+}
+
+}  // namespace otp::dist_detail

@@ -1,0 +1,216 @@
+// The kernel's I/O thread: one poll loop over the wake-up eventfd, the
+// listening socket, the epmd registration and every connection; reads and
+// splits frames, writes what senders could not, sends and checks ticks.
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "dist/kernel.hpp"
+#include "otp/runtime/logger.hpp"
+
+namespace otp::dist_detail {
+
+namespace {
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadBudget = 1024 * 1024;  // per connection per round: fairness
+const std::uint8_t kTick[4] = {0, 0, 0, 0};
+}  // namespace
+
+void kernel::wake() noexcept {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof(one));
+}
+
+void kernel::io_loop() {
+  const auto tick_interval = opts_.ticktime.count() / 4;
+  const int poll_ms = static_cast<int>(std::clamp<std::int64_t>(tick_interval / 2, 10, 1000));
+  std::vector<pollfd> fds;
+  std::vector<std::shared_ptr<connection>> polled;
+  bool epmd_open = true;
+  while (!stopping_.load()) {
+    fds.clear();
+    polled.clear();
+    fds.push_back({wake_fd_, POLLIN, 0});
+    fds.push_back({listener_.get(), POLLIN, 0});
+    fds.push_back({epmd_open ? epmd_.socket.get() : -1, POLLIN, 0});
+    {
+      std::lock_guard lock(table_mu_);
+      for (auto& [name, c] : table_) {
+        std::lock_guard cl(c->mu);
+        if (c->st != connection::state::up) continue;
+        const bool want_write = c->out.size() > c->out_off;
+        fds.push_back({c->fd.get(), static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0});
+        polled.push_back(c);
+      }
+    }
+    const int r = ::poll(fds.data(), fds.size(), poll_ms);
+    if (r < 0 && errno != EINTR) {
+      logger::critical("distribution: poll failed: {}", std::strerror(errno));
+      break;
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      std::uint64_t v;
+      [[maybe_unused]] auto n = ::read(wake_fd_, &v, sizeof(v));
+    }
+    if ((fds[1].revents & POLLIN) != 0) accept_all();
+    if (fds[2].revents != 0) {
+      // epmd closed the registration (it died): the node goes on, but new
+      // peers cannot find it by name until it restarts distribution.
+      logger::warning("distribution: epmd closed the registration of {}", self_.name);
+      epmd_open = false;
+    }
+    for (std::size_t i = 0; i < polled.size(); ++i) {
+      const short ev = fds[i + 3].revents;
+      if (ev == 0) continue;
+      if ((ev & POLLOUT) != 0) {
+        std::lock_guard cl(polled[i]->mu);
+        if (polled[i]->st == connection::state::up) flush_locked(*polled[i]);
+      }
+      if ((ev & (POLLIN | POLLHUP | POLLERR)) != 0) read_from(polled[i]);
+    }
+    tick(now_ms());
+    reap_jobs(false);
+  }
+}
+
+void kernel::accept_all() {
+  for (;;) {
+    const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN, or an error the next round sees again
+    start_job(&kernel::run_accept, nullptr, fd);
+  }
+}
+
+void kernel::read_from(const std::shared_ptr<connection>& c) {
+  std::size_t budget = kReadBudget;
+  while (budget > 0) {
+    const std::size_t at = c->in.size();
+    c->in.resize(at + kReadChunk);
+    const ssize_t n = ::recv(c->fd.get(), c->in.data() + at, kReadChunk, MSG_DONTWAIT);
+    c->in.resize(at + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      take_down(c, "connection_closed");
+      return;
+    }
+    if (n < 0) break;
+    budget -= std::min(budget, static_cast<std::size_t>(n));
+    c->last_recv.store(now_ms());
+    // Whole frames: a 4-byte length, then that many bytes (0: a tick).
+    std::size_t off = 0;
+    while (c->in.size() - off >= 4) {
+      const std::size_t len = get_u32(c->in.data() + off);
+      if (len > opts_.max_frame_bytes) {
+        logger::error(
+            "distribution: node {} sent a frame of {} bytes (the limit is {}): "
+            "connection closed",
+            c->peer, len, opts_.max_frame_bytes);
+        take_down(c, "bad_frame");
+        return;
+      }
+      if (c->in.size() - off - 4 < len) break;
+      if (len > 0) {
+        handle_frame(c, std::span<const std::uint8_t>(c->in.data() + off + 4, len));
+        std::lock_guard cl(c->mu);
+        if (c->st != connection::state::up) return;
+      }
+      off += 4 + len;
+    }
+    c->in.erase(c->in.begin(), c->in.begin() + static_cast<std::ptrdiff_t>(off));
+  }
+}
+
+void kernel::tick(std::int64_t now) {
+  const std::int64_t ticktime = opts_.ticktime.count();
+  std::vector<std::shared_ptr<connection>> silent;
+  std::vector<std::shared_ptr<connection>> idle;
+  {
+    std::lock_guard lock(table_mu_);
+    for (auto& [name, c] : table_) {
+      std::lock_guard cl(c->mu);
+      if (c->st != connection::state::up) continue;
+      if (now - c->last_recv.load() > ticktime)
+        silent.push_back(c);
+      else if (now - c->last_send.load() >= ticktime / 4)
+        idle.push_back(c);
+    }
+  }
+  for (auto& c : silent) {
+    logger::warning("distribution: node {} sent nothing for {} ms: declared down", c->peer,
+                    now - c->last_recv.load());
+    take_down(c, "net_tick_timeout");
+  }
+  for (auto& c : idle) enqueue(c, kTick);
+}
+
+void kernel::flush_locked(connection& c) {
+  while (c.out.size() > c.out_off) {
+    const ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_off, c.out.size() - c.out_off,
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out_off += static_cast<std::size_t>(n);
+      c.last_send.store(now_ms());
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;  // EAGAIN: the I/O thread polls for POLLOUT; an error: its read sees the end
+  }
+  if (c.out_off == c.out.size()) {
+    c.out.clear();
+    c.out_off = 0;
+  } else if (c.out_off > (std::size_t{1} << 20)) {
+    c.out.erase(c.out.begin(), c.out.begin() + static_cast<std::ptrdiff_t>(c.out_off));
+    c.out_off = 0;
+  }
+}
+
+void kernel::enqueue(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> bytes) {
+  bool overflow = false;
+  bool blocked = false;
+  {
+    std::lock_guard cl(c->mu);
+    if (c->st == connection::state::down) return;
+    c->out.insert(c->out.end(), bytes.begin(), bytes.end());
+    if (c->st == connection::state::up) {
+      const bool was_empty = c->out.size() - c->out_off == bytes.size();
+      if (was_empty) flush_locked(*c);
+      blocked = c->out.size() > c->out_off;
+    }
+    overflow = c->out.size() - c->out_off > opts_.max_output_bytes;
+  }
+  if (overflow) {
+    logger::error(
+        "distribution: more than {} bytes queued for node {}, which does not read: "
+        "connection closed",
+        opts_.max_output_bytes, c->peer);
+    take_down(c, "output_overflow");
+  } else if (blocked) {
+    wake();  // the I/O thread writes the rest when the socket takes it
+  }
+}
+
+void kernel::take_down(const std::shared_ptr<connection>& c, const std::string& reason) {
+  bool was_up = false;
+  {
+    std::lock_guard lock(table_mu_);
+    {
+      std::lock_guard cl(c->mu);
+      if (c->st == connection::state::down) return;
+      was_up = c->st == connection::state::up;
+      c->st = connection::state::down;
+      c->out.clear();
+      c->out_off = 0;
+      if (c->fd) ::shutdown(c->fd.get(), SHUT_RDWR);  // closed with the last reference
+    }
+    if (auto it = table_.find(c->peer); it != table_.end() && it->second == c) table_.erase(it);
+  }
+  table_cv_.notify_all();
+  if (was_up) logger::notice("distribution: node {} down: {}", c->peer, reason);
+  notify_down(c->peer, reason, was_up);
+  wake();
+}
+
+}  // namespace otp::dist_detail

@@ -1,0 +1,285 @@
+// The kernel's start and stop, and connection setup: resolving this node's
+// name and cookie, connect and accept threads, the simultaneous-connect
+// rule, and installing a connection once its handshake is done.
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+#include "dist/kernel.hpp"
+#include "dist/node_table.hpp"
+#include "otp/runtime/logger.hpp"
+
+namespace otp::dist_detail {
+
+namespace {
+
+std::string host_name(bool long_names) {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) throw dist_error("gethostname failed");
+  std::string h(buf);
+  if (!long_names) h = h.substr(0, h.find('.'));
+  return h;
+}
+
+std::string full_name(const net_kernel_options& o) {
+  const auto at = o.name.find('@');
+  std::string alive = o.name.substr(0, at);
+  std::string host = at == std::string::npos ? host_name(o.long_names) : o.name.substr(at + 1);
+  if (alive.empty() || alive.size() > 255)
+    throw dist_error("net_kernel: the node name '" + o.name + "' has no valid alive part");
+  for (char ch : alive)
+    if (std::isalnum(static_cast<unsigned char>(ch)) == 0 && ch != '_' && ch != '-')
+      throw dist_error("net_kernel: the node name '" + o.name + "' holds '" + ch + "'");
+  if (host.empty()) throw dist_error("net_kernel: the node name '" + o.name + "' has no host");
+  if (!o.long_names && host.find('.') != std::string::npos)
+    throw dist_error("net_kernel: hostname " + host + " is illegal with short names");
+  return alive + "@" + host;
+}
+
+std::string cookie_of(const net_kernel_options& o) {
+  if (o.cookie) {
+    if (o.cookie->empty()) throw dist_error("net_kernel: an empty cookie");
+    return *o.cookie;
+  }
+  const char* home = std::getenv("HOME");
+  if (home == nullptr) throw dist_error("net_kernel: no cookie given and $HOME is not set");
+  const std::string path = std::string(home) + "/.erlang.cookie";
+  if (std::ifstream in(path); in) {
+    std::string c;
+    std::getline(in, c);
+    while (!c.empty() && std::isspace(static_cast<unsigned char>(c.back())) != 0) c.pop_back();
+    if (c.empty()) throw dist_error("net_kernel: " + path + " is empty");
+    return c;
+  }
+  std::random_device rd;
+  std::string c;
+  for (int i = 0; i < 20; ++i) c.push_back(static_cast<char>('A' + rd() % 26));
+  std::ofstream out(path);
+  out << c;
+  out.close();
+  if (!out || ::chmod(path.c_str(), S_IRUSR) != 0)
+    throw dist_error("net_kernel: cannot create " + path);
+  return c;
+}
+
+std::uint16_t epmd_port_of(const net_kernel_options& o) {
+  if (o.epmd_port) return *o.epmd_port;
+  if (const char* e = std::getenv("ERL_EPMD_PORT"); e != nullptr) {
+    const long v = std::strtol(e, nullptr, 10);
+    if (v > 0 && v < 65536) return static_cast<std::uint16_t>(v);
+  }
+  return 4369;
+}
+
+}  // namespace
+
+std::int64_t now_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+kernel::kernel(node& n, net_kernel_options o) : node_(n), opts_(std::move(o)), local_id_(n.id()) {
+  if (opts_.ticktime < std::chrono::milliseconds(400))
+    throw dist_error("net_kernel: a ticktime under 400 ms");
+  self_.name = full_name(opts_);
+  self_.cookie = cookie_of(opts_);
+  epmd_port_ = epmd_port_of(opts_);
+  try {
+    listener_ = listen_tcp(opts_.listen_port);
+  } catch (const setup_error& e) {
+    throw dist_error(std::string("net_kernel: ") + e.what());
+  }
+  port_ = local_port(listener_.get());
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw dist_error("net_kernel: eventfd failed");
+}
+
+kernel::~kernel() {
+  stop();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void kernel::start() {
+  const std::string alive = self_.name.substr(0, self_.name.find('@'));
+  try {
+    epmd_ = epmd_register(epmd_port_, alive, port_, true,
+                          std::chrono::steady_clock::now() + opts_.setup_time);
+  } catch (const setup_error& e) {
+    throw dist_error("net_kernel: cannot register " + self_.name + " with epmd on port " +
+                     std::to_string(epmd_port_) + ": " + e.what());
+  }
+  self_.creation = epmd_.creation;
+  if (!otp::detail::install_remote_router(node_.impl(), this)) {
+    epmd_.socket = fd_handle();
+    throw dist_error("net_kernel: the node already has a net_kernel");
+  }
+  name_local_node(local_id_, self_.name, self_.creation);
+  started_ = true;
+  io_ = std::thread([this] { io_loop(); });
+}
+
+void kernel::stop() noexcept {
+  if (!started_ || stopping_.exchange(true)) return;
+  otp::detail::remove_remote_router(node_.impl());
+  wake();
+  io_.join();
+  reap_jobs(true);
+  std::vector<std::shared_ptr<connection>> all;
+  {
+    std::lock_guard lock(table_mu_);
+    for (auto& [name, c] : table_) all.push_back(c);
+  }
+  for (auto& c : all) take_down(c, "net_kernel_terminated");
+  epmd_.socket = fd_handle();
+  unname_local_node(local_id_);
+}
+
+std::shared_ptr<connection> kernel::connection_to(const std::string& peer) {
+  std::unique_lock lock(table_mu_);
+  if (auto it = table_.find(peer); it != table_.end()) return it->second;
+  auto c = std::make_shared<connection>(peer);
+  table_.emplace(peer, c);
+  lock.unlock();
+  start_job(&kernel::run_connect, c, -1);
+  return c;
+}
+
+void kernel::start_job(void (kernel::*fn)(setup_job&, std::shared_ptr<connection>, int),
+                       std::shared_ptr<connection> c, int fd) {
+  std::lock_guard lock(jobs_mu_);
+  setup_job& job = jobs_.emplace_back();
+  job.fd.store(fd);
+  job.thread = std::thread([this, fn, &job, c = std::move(c), fd]() mutable {
+    (this->*fn)(job, std::move(c), fd);
+    job.done.store(true);
+    wake();
+  });
+}
+
+void kernel::reap_jobs(bool all) {
+  std::list<setup_job> finished;
+  {
+    std::lock_guard lock(jobs_mu_);
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (all) {
+        if (int fd = it->fd.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+      }
+      if (all || it->done.load()) {
+        auto next = std::next(it);
+        finished.splice(finished.end(), jobs_, it);
+        it = next;
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& j : finished) j.thread.join();
+  if (all) {  // a job that finished meanwhile may have started no other: none run now
+    std::lock_guard lock(jobs_mu_);
+    for (auto& j : jobs_) j.thread.join();
+    jobs_.clear();
+  }
+}
+
+void kernel::run_connect(setup_job& job, std::shared_ptr<connection> c, int /*unused*/) {
+  const auto until = std::chrono::steady_clock::now() + opts_.setup_time;
+  const auto at = c->peer.find('@');
+  try {
+    if (at == std::string::npos) throw setup_error("'" + c->peer + "' is not a node name");
+    const std::string alive = c->peer.substr(0, at);
+    const std::string host = c->peer.substr(at + 1);
+    const std::uint16_t port = epmd_port_please(host, epmd_port_, alive, until);
+    fd_handle fd = connect_tcp(host, port, until);
+    job.fd.store(fd.get());
+    const peer_info info = handshake_connect(fd.get(), self_, c->peer, until, [&c] {
+      std::lock_guard cl(c->mu);
+      return c->st == connection::state::pending;  // not installed by the peer's own connect
+    });
+    job.fd.store(-1);
+    install(c, std::move(fd), info);
+  } catch (const lost_race&) {
+    job.fd.store(-1);  // the peer's connection to this node is installed instead
+  } catch (const std::exception& e) {
+    job.fd.store(-1);
+    if (!stopping_.load())
+      logger::warning("distribution: cannot connect to {}: {}", c->peer, e.what());
+    take_down(c, "connection_setup_failed");
+  }
+}
+
+void kernel::run_accept(setup_job& job, std::shared_ptr<connection> /*unused*/, int raw) {
+  fd_handle fd(raw);
+  const auto until = std::chrono::steady_clock::now() + opts_.setup_time;
+  try {
+    const peer_info info = handshake_accept(
+        fd.get(), self_, [this](const std::string& peer) { return decide(peer); }, until);
+    job.fd.store(-1);
+    std::shared_ptr<connection> c;
+    {
+      std::lock_guard lock(table_mu_);
+      auto& slot = table_[info.name];
+      if (slot == nullptr) slot = std::make_shared<connection>(info.name);
+      c = slot;
+    }
+    install(c, std::move(fd), info);
+  } catch (const lost_race&) {
+    job.fd.store(-1);
+  } catch (const std::exception& e) {
+    job.fd.store(-1);
+    if (!stopping_.load()) logger::error("distribution: {}", e.what());
+  }
+}
+
+accept_verdict kernel::decide(const std::string& peer) {
+  if (peer == self_.name || stopping_.load()) return accept_verdict::not_allowed;
+  std::lock_guard lock(table_mu_);
+  auto it = table_.find(peer);
+  if (it == table_.end()) return accept_verdict::ok;
+  std::lock_guard cl(it->second->mu);
+  if (it->second->st == connection::state::up) return accept_verdict::alive;
+  // Both sides are connecting: the connection made by the node with the
+  // greater name survives (erts compares the names as atoms).
+  return self_.name > peer ? accept_verdict::nok : accept_verdict::ok_simultaneous;
+}
+
+void kernel::install(const std::shared_ptr<connection>& c, fd_handle fd, const peer_info& info) {
+  std::shared_ptr<connection> target = c;
+  {
+    std::unique_lock cl(c->mu);
+    if (c->st == connection::state::up) {
+      // Replacing a connection the peer says is dead (status alive, true).
+      cl.unlock();
+      take_down(c, "connection_closed");
+      std::lock_guard lock(table_mu_);
+      target = std::make_shared<connection>(info.name);
+      table_[info.name] = target;
+    }
+  }
+  make_nonblocking(fd.get());
+  {
+    std::lock_guard lock(table_mu_);
+    std::lock_guard cl(target->mu);
+    if (target->st == connection::state::down || stopping_.load()) return;  // fd closes
+    target->fd = std::move(fd);
+    target->peer_id = node_id_of(info.name, info.creation);
+    target->creation = info.creation;
+    target->flags = info.flags;
+    target->last_recv.store(now_ms());
+    target->last_send.store(now_ms());
+    target->st = connection::state::up;
+    flush_locked(*target);
+  }
+  table_cv_.notify_all();
+  logger::info("distribution: connected to {}", info.name);
+  notify_up(*target);
+  wake();
+}
+
+}  // namespace otp::dist_detail

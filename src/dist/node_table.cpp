@@ -1,0 +1,84 @@
+// The table of node incarnations and the pid codec that uses it.
+#include "dist/node_table.hpp"
+
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+
+#include "otp/dist/term_codec.hpp"
+#include "otp/runtime/detail/remote_router.hpp"
+
+namespace otp::dist_detail {
+
+namespace {
+
+struct table {
+  std::mutex mu;
+  std::map<std::pair<std::string, std::uint32_t>, std::uint32_t, std::less<>> ids;
+  std::unordered_map<std::uint32_t, node_identity> who;
+};
+
+table& nodes() {
+  static table t;
+  return t;
+}
+
+}  // namespace
+
+std::uint32_t node_id_of(std::string_view name, std::uint32_t creation) {
+  table& t = nodes();
+  std::lock_guard lock(t.mu);
+  auto key = std::make_pair(std::string(name), creation);
+  if (auto it = t.ids.find(key); it != t.ids.end()) return it->second;
+  const std::uint32_t id = otp::detail::allocate_node_id();
+  t.who.emplace(id, node_identity{key.first, creation});
+  t.ids.emplace(std::move(key), id);
+  return id;
+}
+
+std::optional<node_identity> identity_of(std::uint32_t id) {
+  table& t = nodes();
+  std::lock_guard lock(t.mu);
+  if (auto it = t.who.find(id); it != t.who.end()) return it->second;
+  return std::nullopt;
+}
+
+void name_local_node(std::uint32_t id, std::string name, std::uint32_t creation) {
+  table& t = nodes();
+  std::lock_guard lock(t.mu);
+  t.ids[std::make_pair(name, creation)] = id;
+  t.who[id] = node_identity{std::move(name), creation};
+}
+
+void unname_local_node(std::uint32_t id) {
+  table& t = nodes();
+  std::lock_guard lock(t.mu);
+  auto it = t.who.find(id);
+  if (it == t.who.end()) return;
+  // The incarnation stays known, now as a node no process of this program
+  // is on: pids of it from the wire reach nobody.
+  const std::uint32_t ghost = otp::detail::allocate_node_id();
+  auto key = std::make_pair(it->second.name, it->second.creation);
+  t.who.emplace(ghost, it->second);
+  t.ids[key] = ghost;
+  t.who.erase(it);
+}
+
+}  // namespace otp::dist_detail
+
+namespace otp {
+
+term term_codec<pid>::to(const pid& p) {
+  auto who = dist_detail::identity_of(p.node());
+  if (!who) who = dist_detail::node_identity{"nonode@nohost", 0};  // a node not distributed
+  return term(ext_pid{std::move(who->name), p.slot(), p.serial(), who->creation});
+}
+
+pid term_codec<pid>::from(const term& t) {
+  const auto* e = t.get_if<ext_pid>();
+  if (e == nullptr) throw term_mismatch("pid", t);
+  return pid(dist_detail::node_id_of(e->node, e->creation), e->id, e->serial);
+}
+
+}  // namespace otp
