@@ -7,9 +7,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <thread>
@@ -41,6 +45,21 @@ struct connection {
   std::atomic<std::int64_t> last_send{0};  ///< steady ms of the last write
   std::atomic<std::int64_t> last_recv{0};  ///< steady ms of the last read
   std::vector<std::uint8_t> in;            ///< I/O thread only: bytes of frames not complete yet
+
+  // What fires with noconnection when the connection goes down (mu):
+  /// Links between a local pid (first) and a pid of the peer (second).
+  std::set<std::pair<pid, pid>> links;
+  /// The node's monitors of the peer's processes: ref id -> (watcher, target).
+  std::map<std::uint64_t, std::pair<pid, pid>> out_monitors;
+  /// The peer's monitors of the node's processes, by the id given them here.
+  struct peer_monitor {
+    term ref;     ///< the peer's reference
+    term target;  ///< as the peer named it: a pid or a registered name
+    pid local;    ///< the monitored process
+    pid watcher;  ///< the peer's process
+  };
+  std::map<std::uint64_t, peer_monitor> in_monitors;
+  std::unordered_map<std::string, std::uint64_t> in_refs;  ///< printed peer ref -> id
 };
 
 /// A setup thread (a connect or an accept) and the socket it works on, so
@@ -95,8 +114,10 @@ class kernel final : public otp::detail::remote_router,
   /// Writes what `c` has queued, as far as the socket takes it (mu held).
   void flush_locked(connection& c);
   /// Queues `bytes` on `c` (any thread): written at once when the socket
-  /// takes it, else by the I/O thread.
-  void enqueue(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> bytes);
+  /// takes it, else by the I/O thread. `record` runs under c's lock with
+  /// them. False when `c` is down (nothing queued, nothing recorded).
+  bool enqueue(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> bytes,
+               const std::function<void(connection&)>& record = nullptr);
   /// Ends `c` (any thread; once): out of the table, socket shut, watchers told.
   void take_down(const std::shared_ptr<connection>& c, const std::string& reason);
 
@@ -106,6 +127,21 @@ class kernel final : public otp::detail::remote_router,
   void answer_net_kernel(const std::shared_ptr<connection>& c, const term& request);
   void send_frame(const std::string& peer, std::uint32_t creation,
                   std::span<const std::uint8_t> frame);
+
+  // --- links, monitors, exit signals (kernel_signals.cpp) ---
+  /// A node ref id as an Erlang reference of this node, and back.
+  term ref_term(std::uint64_t id) const;
+  std::optional<std::uint64_t> ref_id(const term& t) const;
+  /// Writes signal `s` to `to` on `c`. The reason to refuse it with when it
+  /// cannot go (nullopt: sent).
+  std::optional<exit_reason> route_signal(const std::shared_ptr<connection>& c, pid to,
+                                          const otp::detail::signal_envelope& s);
+  /// A peer's LINK, EXIT, EXIT2, UNLINK_ID(_ACK), MONITOR_P, DEMONITOR_P,
+  /// MONITOR_P_EXIT. @throws on a malformed one (bad_frame)
+  void handle_signal(const std::shared_ptr<connection>& c, std::int64_t op,
+                     const tuple_value& control);
+  /// `c` went down: its links and monitors fire with noconnection.
+  void fire_noconnection(connection& c);
 
   // --- watchers (net_kernel.cpp) ---
   void notify_up(const connection& c);
@@ -131,10 +167,16 @@ class kernel final : public otp::detail::remote_router,
   std::mutex jobs_mu_;
   std::list<setup_job> jobs_;  ///< jobs_mu_
 
+  std::atomic<std::uint64_t> next_peer_monitor_{1};
+
   std::mutex watch_mu_;
   std::unordered_multimap<std::string, pid> node_watchers_;  ///< watch_mu_
   std::vector<pid> all_watchers_;                            ///< watch_mu_
 };
+
+/// A frame: its length, the pass-through byte, the control message and the
+/// payload (when there is one).
+std::vector<std::uint8_t> make_frame(const term& control, const term* payload);
 
 /// Steady-clock milliseconds.
 std::int64_t now_ms() noexcept;

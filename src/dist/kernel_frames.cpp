@@ -22,8 +22,8 @@ constexpr std::int64_t kAliasSend = 33;
 
 constexpr std::uint8_t kPassThrough = 'p';
 
-/// A frame: its length, the pass-through byte, the control message and the
-/// payload (when there is one).
+}  // namespace
+
 std::vector<std::uint8_t> make_frame(const term& control, const term* payload) {
   std::vector<std::uint8_t> frame(5);
   frame[4] = kPassThrough;
@@ -40,6 +40,8 @@ std::vector<std::uint8_t> make_frame(const term& control, const term* payload) {
   frame[3] = static_cast<std::uint8_t>(len);
   return frame;
 }
+
+namespace {
 
 /// Logs once per type that messages of it cannot leave the node.
 void warn_not_a_term(const std::type_info& t, pid to) {
@@ -74,8 +76,20 @@ void kernel::route(pid to, otp::detail::envelope* e) noexcept {
       return;
     }
     if (!otp::detail::is_message(e)) {
-      // Links, monitors and exit signals across nodes are not carried yet.
-      otp::detail::refuse_envelope(node_.impl(), to, e, exit_reason::noconnection());
+      auto* s = static_cast<otp::detail::signal_envelope*>(e);
+      std::shared_ptr<connection> c = connection_to(who->name);
+      std::optional<exit_reason> refused;
+      {
+        std::lock_guard cl(c->mu);
+        // A pid of an earlier incarnation of the peer: no such process.
+        if (c->st == connection::state::up && c->creation != who->creation)
+          refused = exit_reason::noproc();
+      }
+      if (!refused) refused = route_signal(c, to, *s);
+      if (refused)
+        otp::detail::refuse_envelope(node_.impl(), to, e, *refused);
+      else
+        otp::detail::destroy_envelope(e);
       return;
     }
     auto* m = static_cast<message_header*>(e);
@@ -174,7 +188,7 @@ void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const 
         return;
       }
       default:
-        logger::debug("distribution: node {} sent control message {}, not handled", c->peer, *op);
+        handle_signal(c, *op, *ct);
         return;
     }
   } catch (const std::exception& e) {

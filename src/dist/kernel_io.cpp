@@ -167,12 +167,14 @@ void kernel::flush_locked(connection& c) {
   }
 }
 
-void kernel::enqueue(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> bytes) {
+bool kernel::enqueue(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> bytes,
+                     const std::function<void(connection&)>& record) {
   bool overflow = false;
   bool blocked = false;
   {
     std::lock_guard cl(c->mu);
-    if (c->st == connection::state::down) return;
+    if (c->st == connection::state::down) return false;
+    if (record) record(*c);
     c->out.insert(c->out.end(), bytes.begin(), bytes.end());
     if (c->st == connection::state::up) {
       const bool was_empty = c->out.size() - c->out_off == bytes.size();
@@ -190,6 +192,7 @@ void kernel::enqueue(const std::shared_ptr<connection>& c, std::span<const std::
   } else if (blocked) {
     wake();  // the I/O thread writes the rest when the socket takes it
   }
+  return true;
 }
 
 void kernel::take_down(const std::shared_ptr<connection>& c, const std::string& reason) {
@@ -208,6 +211,7 @@ void kernel::take_down(const std::shared_ptr<connection>& c, const std::string& 
     if (auto it = table_.find(c->peer); it != table_.end() && it->second == c) table_.erase(it);
   }
   table_cv_.notify_all();
+  fire_noconnection(*c);
   if (was_up) logger::notice("distribution: node {} down: {}", c->peer, reason);
   notify_down(c->peer, reason, was_up);
   wake();

@@ -17,6 +17,7 @@ namespace otp {
 struct exit_reason::payload {
   std::string text;
   exception_info exc;
+  std::shared_ptr<const term> erl;  ///< of_term's term
 };
 
 exit_reason exit_reason::shutdown(std::string detail) {
@@ -30,6 +31,13 @@ exit_reason exit_reason::other(std::string text) {
   auto p = std::make_shared<payload>();
   p->text = text.empty() ? "undefined" : std::move(text);
   return exit_reason(kind::other, std::move(p));
+}
+
+exit_reason exit_reason::of_term(kind k, std::string text, std::shared_ptr<const term> t) {
+  auto p = std::make_shared<payload>();
+  p->text = text.empty() ? "undefined" : std::move(text);
+  p->erl = std::move(t);
+  return exit_reason(k == kind::shutdown ? kind::shutdown : kind::other, std::move(p));
 }
 
 exit_reason exit_reason::from_exception(std::exception_ptr e) {
@@ -58,6 +66,10 @@ exit_reason exit_reason::from_exception(std::exception_ptr e) {
 
 std::string_view exit_reason::detail() const noexcept {
   return payload_ ? std::string_view(payload_->text) : std::string_view();
+}
+
+const term* exit_reason::erlang_term() const noexcept {
+  return payload_ ? payload_->erl.get() : nullptr;
 }
 
 const exception_info* exit_reason::exception() const noexcept {

@@ -101,9 +101,6 @@ bool drain(process& p);
 void set_exit(process& p, exit_reason reason) noexcept;
 /// Runs the exit procedure of p (which is the current process) and frees it.
 void finish_process(process& p) noexcept;
-/// Sends a signal of kind k from `from` to `to`.
-void send_signal(node_impl& n, pid to, signal_kind k, pid from, std::uint64_t refid = 0,
-                 exit_reason reason = {}) noexcept;
 /// Makes a process block ready for a new incarnation.
 void init_process(node_impl& n, process& p, std::uint32_t slot, bool external);
 

@@ -115,6 +115,7 @@ TEST(DistCpp, MonitorNodesSeesUpAndDownWithTheReason) {
   ASSERT_TRUE(up.has_value());
   EXPECT_EQ(up->node, t.b.name());
   EXPECT_TRUE(up->hidden);
+  ASSERT_TRUE(t.b.connect_node(t.a.name()));  // b has installed its side too
   EXPECT_TRUE(t.b.disconnect_node(t.a.name()));
   auto down = mb.receive<otp::nodedown_msg>(10s);
   ASSERT_TRUE(down.has_value());

@@ -14,6 +14,7 @@
 // | std::map<K, V>                       | map                                |
 // | std::optional<T>                     | the value, or the atom undefined   |
 // | otp::pid                             | pid (of this or a remote node)     |
+// | otp::exit_reason                     | the reason's term (see below)      |
 // | otp::term, ext_pid, ext_ref, ...     | themselves                         |
 //
 //   struct point { int x; int y; };
@@ -42,6 +43,7 @@
 
 #include "otp/dist/term.hpp"
 #include "otp/dist/term_mismatch.hpp"
+#include "otp/runtime/exit_reason.hpp"
 #include "otp/runtime/pid.hpp"
 
 namespace otp {
@@ -229,6 +231,17 @@ struct term_codec<pid> {
   static term to(const pid& p);
   /// @throws otp::term_mismatch for a term that is not a pid.
   static pid from(const term& t);
+};
+
+/// An exit reason as Erlang writes it: normal, shutdown, {shutdown, D},
+/// kill, killed, noproc, noconnection, timeout (atoms); an escaped
+/// exception as {exception, <<"type">>, <<"what">>}; an `other` text as an
+/// atom when it reads as one, else a binary; a reason from another node as
+/// its own term. Any term converts back (of_term keeps it).
+template <>
+struct term_codec<exit_reason> {
+  static term to(const exit_reason& r);
+  static exit_reason from(const term& t);
 };
 
 template <class T>

@@ -11,6 +11,8 @@
 
 namespace otp {
 
+class term;  // otp/dist/term.hpp: the Erlang term a reason from another node was
+
 /// What a C++ exception that escaped a process body left behind.
 struct exception_info {
   std::string type;           ///< demangled dynamic type, e.g. "std::runtime_error"
@@ -64,6 +66,11 @@ class exit_reason {
   /// A user-defined reason, printed as given (e.g. "bad_state", "{badmatch,3}").
   /// An empty text is invalid and becomes "undefined".
   static exit_reason other(std::string text);
+  /// A reason that is an Erlang term (from another node): `shutdown` with
+  /// `detail` for {shutdown, Detail}, else `other` printed as `text`; the
+  /// term is kept, so the reason goes on to another node unchanged.
+  /// (otp::from_term<exit_reason> makes these.)
+  static exit_reason of_term(kind k, std::string text, std::shared_ptr<const term> t);
   /// The reason for an exception that escaped a process: type, what() and the
   /// stack trace captured at the throw (when the throw happened in a process).
   static exit_reason from_exception(std::exception_ptr e);
@@ -82,6 +89,8 @@ class exit_reason {
   std::string_view detail() const noexcept;
   /// The exception details for kind::exception, else nullptr.
   const exception_info* exception() const noexcept;
+  /// The Erlang term of a reason made by of_term, else nullptr.
+  const term* erlang_term() const noexcept;
 
   /// Erlang-like text: `normal`, `{shutdown,db_down}`, `killed`,
   /// `{exception,std::runtime_error,"boom"}`, or the `other` text.

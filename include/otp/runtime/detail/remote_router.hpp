@@ -33,6 +33,12 @@ void remove_remote_router(node_impl& n) noexcept;
 /// acknowledgement; messages are dropped. Frees `e`.
 void refuse_envelope(node_impl& n, pid to, envelope* e, const exit_reason& why) noexcept;
 
+/// Sends a signal of kind k from `from` to `to` (a local pid, or a remote one
+/// through the router): what the distribution layer turns a peer's control
+/// messages into.
+void send_signal(node_impl& n, pid to, signal_kind k, pid from, std::uint64_t refid = 0,
+                 exit_reason reason = {}) noexcept;
+
 /// A node id no node of this program has: what the distribution layer names
 /// a remote node (incarnation) with in the pids and refs it holds.
 std::uint32_t allocate_node_id() noexcept;

@@ -1,0 +1,255 @@
+// Links, monitors and exit signals across a connection: the node's signals
+// to remote pids become control messages (LINK, EXIT, EXIT2, UNLINK_ID,
+// MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT), the peer's become the node's
+// signals, and when the connection goes down every link and monitor on it
+// fires with noconnection.
+#include "dist/kernel.hpp"
+#include "dist/node_table.hpp"
+#include "otp/dist/etf.hpp"
+#include "otp/runtime/logger.hpp"
+
+namespace otp::dist_detail {
+
+namespace {
+
+using otp::detail::signal_kind;
+
+constexpr std::int64_t kLink = 1;
+constexpr std::int64_t kExit = 3;
+constexpr std::int64_t kExit2 = 8;
+constexpr std::int64_t kMonitorP = 19;
+constexpr std::int64_t kDemonitorP = 20;
+constexpr std::int64_t kMonitorPExit = 21;
+constexpr std::int64_t kUnlinkId = 35;
+constexpr std::int64_t kUnlinkIdAck = 36;
+
+/// Monitors asked by peers get ids with the top bit set: never one of the
+/// node's own refs, which a process's monitored_by holds beside them.
+constexpr std::uint64_t kPeerMonitorBit = std::uint64_t{1} << 63;
+
+const term& field(const tuple_value& t, std::size_t i) {
+  if (i >= t.items.size()) throw std::runtime_error("a control message too short");
+  return t.items[i];
+}
+
+std::uint64_t integer_field(const tuple_value& t, std::size_t i) {
+  const auto* v = field(t, i).get_if<std::int64_t>();
+  if (v == nullptr || *v < 0) throw std::runtime_error("a control message's id is not an integer");
+  return static_cast<std::uint64_t>(*v);
+}
+
+}  // namespace
+
+term kernel::ref_term(std::uint64_t id) const {
+  // Three words, the first under 2^18 as erts requires of a reference.
+  return term(ext_ref{
+      self_.name,
+      {static_cast<std::uint32_t>(id & 0x3ffff),
+       static_cast<std::uint32_t>((id >> 18) & 0xffffffff), static_cast<std::uint32_t>(id >> 50)},
+      self_.creation});
+}
+
+std::optional<std::uint64_t> kernel::ref_id(const term& t) const {
+  const auto* r = t.get_if<ext_ref>();
+  if (r == nullptr || r->node != self_.name || r->creation != self_.creation ||
+      r->ids.size() != 3 || r->ids[0] > 0x3ffff || r->ids[2] > 0x3fff)
+    return std::nullopt;
+  return std::uint64_t{r->ids[0]} | (std::uint64_t{r->ids[1]} << 18) |
+         (std::uint64_t{r->ids[2]} << 50);
+}
+
+std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection>& c, pid to,
+                                                const otp::detail::signal_envelope& s) {
+  const term from = to_term(s.from);
+  const term dest = to_term(to);
+  term control;
+  std::function<void(connection&)> record;
+  switch (s.kind) {
+    case signal_kind::link:
+      control = term::tuple({term(kLink), from, dest});
+      record = [&](connection& k) { k.links.insert({s.from, to}); };
+      break;
+    case signal_kind::unlink:
+      control = term::tuple({term(kUnlinkId), term(static_cast<std::int64_t>(s.ref)), from, dest});
+      record = [&](connection& k) { k.links.erase({s.from, to}); };
+      break;
+    case signal_kind::unlink_ack:
+      control =
+          term::tuple({term(kUnlinkIdAck), term(static_cast<std::int64_t>(s.ref)), from, dest});
+      break;
+    case signal_kind::exit:
+      control = term::tuple({term(kExit2), from, dest, to_term(s.reason)});
+      break;
+    case signal_kind::link_exit:
+      control = term::tuple({term(kExit), from, dest, to_term(s.reason)});
+      record = [&](connection& k) { k.links.erase({s.from, to}); };
+      break;
+    case signal_kind::monitor:
+      if (s.payload != nullptr) {
+        logger::error(
+            "distribution: a gen_server call to the remote pid {} is not carried "
+            "yet: refused with noproc",
+            to.to_string());
+        return exit_reason::noproc();
+      }
+      control = term::tuple({term(kMonitorP), from, dest, ref_term(s.ref)});
+      record = [&](connection& k) { k.out_monitors[s.ref] = {s.from, to}; };
+      break;
+    case signal_kind::demonitor:
+      control = term::tuple({term(kDemonitorP), from, dest, ref_term(s.ref)});
+      record = [&](connection& k) { k.out_monitors.erase(s.ref); };
+      break;
+    case signal_kind::down: {
+      std::lock_guard cl(c->mu);
+      auto it = c->in_monitors.find(s.ref);
+      if (it == c->in_monitors.end()) return std::nullopt;  // demonitored meanwhile
+      control = term::tuple(
+          {term(kMonitorPExit), it->second.target, dest, it->second.ref, to_term(s.reason)});
+      c->in_refs.erase(it->second.ref.to_string());
+      c->in_monitors.erase(it);
+      break;
+    }
+    default:  // timeouts, requests, aliases: local only
+      return exit_reason::noproc();
+  }
+  if (!enqueue(c, make_frame(control, nullptr), record)) return exit_reason::noconnection();
+  return std::nullopt;
+}
+
+void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op,
+                           const tuple_value& ct) {
+  using otp::detail::send_signal;
+  otp::detail::node_impl& n = node_.impl();
+  auto local = [&](const term& t) -> std::optional<pid> {
+    const pid p = from_term<pid>(t);
+    if (p.node() != local_id_) return std::nullopt;  // another incarnation of this node
+    return p;
+  };
+  switch (op) {
+    case kLink: {
+      const pid from = from_term<pid>(field(ct, 1));
+      const auto to = local(field(ct, 2));
+      if (!to) return;
+      {
+        std::lock_guard cl(c->mu);
+        c->links.insert({*to, from});
+      }
+      send_signal(n, *to, signal_kind::link, from, 0, {});
+      return;
+    }
+    case kExit:
+    case kExit2: {
+      const pid from = from_term<pid>(field(ct, 1));
+      const auto to = local(field(ct, 2));
+      if (!to) return;
+      if (op == kExit) {
+        std::lock_guard cl(c->mu);
+        c->links.erase({*to, from});
+      }
+      send_signal(n, *to, op == kExit ? signal_kind::link_exit : signal_kind::exit, from, 0,
+                  from_term<exit_reason>(field(ct, 3)));
+      return;
+    }
+    case kUnlinkId:
+    case kUnlinkIdAck: {
+      const std::uint64_t id = integer_field(ct, 1);
+      const pid from = from_term<pid>(field(ct, 2));
+      const auto to = local(field(ct, 3));
+      if (!to) return;
+      if (op == kUnlinkId) {
+        std::lock_guard cl(c->mu);
+        c->links.erase({*to, from});
+      }
+      send_signal(n, *to, op == kUnlinkId ? signal_kind::unlink : signal_kind::unlink_ack, from, id,
+                  {});
+      return;
+    }
+    case kMonitorP: {
+      const pid watcher = from_term<pid>(field(ct, 1));
+      const term& target = field(ct, 2);
+      const term& ref = field(ct, 3);
+      std::optional<pid> to;
+      if (const auto* name = target.get_if<atom_value>()) {
+        const pid p = node_.whereis(name->name);
+        // The kernel answers net_kernel's calls (net_adm:ping) itself; it is
+        // there as long as the connection: nothing to watch.
+        if (p.is_null() && name->name == "net_kernel") return;
+        if (!p.is_null()) to = p;
+      } else {
+        to = local(target);
+      }
+      if (!to) {  // no such process: DOWN with noproc at once
+        const term control =
+            term::tuple({term(kMonitorPExit), target, field(ct, 1), ref, term::atom("noproc")});
+        enqueue(c, make_frame(control, nullptr), nullptr);
+        return;
+      }
+      const std::uint64_t id = kPeerMonitorBit | next_peer_monitor_.fetch_add(1);
+      {
+        std::lock_guard cl(c->mu);
+        c->in_monitors[id] = {ref, target, *to, watcher};
+        c->in_refs[ref.to_string()] = id;
+      }
+      send_signal(n, *to, signal_kind::monitor, watcher, id, {});
+      return;
+    }
+    case kDemonitorP: {
+      const pid watcher = from_term<pid>(field(ct, 1));
+      const term& ref = field(ct, 3);
+      pid target;
+      std::uint64_t id = 0;
+      {
+        std::lock_guard cl(c->mu);
+        auto it = c->in_refs.find(ref.to_string());
+        if (it == c->in_refs.end()) return;
+        id = it->second;
+        target = c->in_monitors[id].local;
+        c->in_monitors.erase(id);
+        c->in_refs.erase(it);
+      }
+      send_signal(n, target, signal_kind::demonitor, watcher, id, {});
+      return;
+    }
+    case kMonitorPExit: {
+      const term& target = field(ct, 1);
+      const auto watcher = local(field(ct, 2));
+      const auto id = ref_id(field(ct, 3));
+      if (!watcher || !id) return;
+      pid from;
+      {
+        std::lock_guard cl(c->mu);
+        auto it = c->out_monitors.find(*id);
+        if (it == c->out_monitors.end()) return;  // demonitored meanwhile
+        from = it->second.second;
+        c->out_monitors.erase(it);
+      }
+      (void)target;
+      send_signal(n, *watcher, signal_kind::down, from, *id, from_term<exit_reason>(field(ct, 4)));
+      return;
+    }
+    default:
+      logger::debug("distribution: node {} sent control message {}, not handled", c->peer, op);
+  }
+}
+
+void kernel::fire_noconnection(connection& c) {
+  using otp::detail::send_signal;
+  otp::detail::node_impl& n = node_.impl();
+  decltype(c.links) links;
+  decltype(c.out_monitors) out;
+  decltype(c.in_monitors) in;
+  {
+    std::lock_guard cl(c.mu);
+    links.swap(c.links);
+    out.swap(c.out_monitors);
+    in.swap(c.in_monitors);
+    c.in_refs.clear();
+  }
+  for (const auto& [local, remote] : links)
+    send_signal(n, local, signal_kind::link_exit, remote, 0, exit_reason::noconnection());
+  for (const auto& [id, m] : out)
+    send_signal(n, m.first, signal_kind::down, m.second, id, exit_reason::noconnection());
+  for (const auto& [id, m] : in) send_signal(n, m.local, signal_kind::demonitor, m.watcher, id, {});
+}
+
+}  // namespace otp::dist_detail
