@@ -8,7 +8,8 @@
 // call_crash, call_crash_reports, dynsup_start,
 // dynsup_hibernate, ets_insert, ets_lookup, ets_lookup_par, ets_mixed_par,
 // ets_counter_par, ets_ordered, ets_select, ets_bytes, telemetry, metrics_counter,
-// stage_pipeline, stage_pipeline_1, stage_partition, stage_broadcast, stage_slow_consumer. Each
+// stage_pipeline, stage_pipeline_1, stage_partition, stage_broadcast, stage_slow_consumer,
+// dist_ping_pong, dist_send, dist_monitor_exit. Each
 // run uses a fresh otp::node and prints one `RESULT system=otp ...` line; run=N numbers the runs
 // within one OS process (run=1 is the cold one). `all` runs every workload in its own child process
 // (this program again), so the memory figures of one workload do not include what an earlier one
@@ -92,6 +93,9 @@ constexpr workload kWorkloads[] = {
     {"stage_partition", stage_partition},
     {"stage_broadcast", stage_broadcast},
     {"stage_slow_consumer", stage_slow_consumer},
+    {"dist_ping_pong", dist_ping_pong},
+    {"dist_send", dist_send},
+    {"dist_monitor_exit", dist_monitor_exit},
 };
 
 [[noreturn]] void usage(const char* argv0) {

@@ -51,6 +51,9 @@ void spawn_idle(const options& o);
 void skynet(const options& o);
 /// Two processes, 1M round trips: ns per round trip.
 void ping_pong(const options& o);
+void dist_ping_pong(const options& o);
+void dist_send(const options& o);
+void dist_monitor_exit(const options& o);
 /// 1,000 processes in a ring, a token passed 1M hops: ns per hop.
 void ring(const options& o);
 /// 100 senders x 100,000 sends to one counting receiver: messages per second.

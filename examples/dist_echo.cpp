@@ -28,9 +28,9 @@ otp::proc echo() {
 int main(int argc, char** argv) {
   otp::node n;
   otp::net_kernel_options o;
-  o.name = argc > 1 ? argv[1] : "echo_demo";        // -sname echo_demo
-  if (argc > 2) o.cookie = std::string(argv[2]);   // -setcookie; else ~/.erlang.cookie
-  otp::net_kernel dist(n, o);                        // registers with epmd
+  o.name = argc > 1 ? argv[1] : "echo_demo";      // -sname echo_demo
+  if (argc > 2) o.cookie = std::string(argv[2]);  // -setcookie; else ~/.erlang.cookie
+  otp::net_kernel dist(n, o);                     // registers with epmd
   n.register_name("echo", n.spawn(echo));
   std::printf("%s is up; try {echo, '%s'} ! {self(), hello} in erl\n", dist.name().c_str(),
               dist.name().c_str());

@@ -55,7 +55,7 @@ main([Workload, Runs]) ->
 workloads() ->
     [spawn_idle, skynet, ping_pong, ring, fan_in_send, call_seq, call_conc, fan_in_cast,
      sup_restart, sup_restart_reports, call_crash, call_crash_reports, dynsup_start,
-     dynsup_hibernate] ++ bench_ets:workloads().
+     dynsup_hibernate] ++ bench_ets:workloads() ++ bench_dist:workloads().
 
 %% Each run in a process of its own, so what one leaves in its mailbox or
 %% heap does not reach the next.
@@ -277,10 +277,13 @@ workload(dynsup_hibernate, _Run) ->
     fmt("children=~b us_per_start=~.3f bytes_per_child=~b",
         [?DYN_LARGE, (T1 - T0) / 1000 / ?DYN_LARGE, round((Rss1 - Rss0) / ?DYN_LARGE)]);
 
-%% --- ets (bench_ets) -------------------------------------------------------------
+%% --- ets (bench_ets) and distribution (bench_dist) ------------------------------
 
 workload(W, Run) ->
-    bench_ets:workload(W, Run).
+    case lists:member(W, bench_dist:workloads()) of
+        true -> bench_dist:workload(W, Run);
+        false -> bench_ets:workload(W, Run)
+    end.
 
 %% --- workload parts --------------------------------------------------------------
 
