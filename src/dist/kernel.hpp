@@ -23,6 +23,7 @@
 #include "dist/epmd.hpp"
 #include "dist/handshake.hpp"
 #include "dist/socket.hpp"
+#include "otp/dist/gen_call.hpp"
 #include "otp/dist/net_kernel.hpp"
 #include "otp/runtime/detail/remote_router.hpp"
 
@@ -93,6 +94,14 @@ class kernel final : public otp::detail::remote_router,
   void send_reg(std::string_view to_name, std::string_view peer, const term& msg);
   void monitor_node(pid watcher, std::string_view peer, bool on);
   void monitor_nodes(pid watcher, bool on);
+
+  /// Aliases of this node that take messages (ALIAS_SEND): gen_call's.
+  void add_alias(std::uint64_t id, pid owner);
+  void remove_alias(std::uint64_t id);
+  /// Sends `msg` to `alias` (a reference of another node) by ALIAS_SEND.
+  void send_alias(const term& alias, const term& msg);
+  /// Answers a gen_server call: {Tag, reply} to the caller's alias or pid.
+  void send_reply(const remote_call& c, term reply);
 
  private:
   // --- setup (kernel_setup.cpp) ---
@@ -169,6 +178,9 @@ class kernel final : public otp::detail::remote_router,
 
   std::atomic<std::uint64_t> next_peer_monitor_{1};
 
+  std::mutex alias_mu_;
+  std::unordered_map<std::uint64_t, pid> aliases_;  ///< alias_mu_
+
   std::mutex watch_mu_;
   std::unordered_multimap<std::string, pid> node_watchers_;  ///< watch_mu_
   std::vector<pid> all_watchers_;                            ///< watch_mu_
@@ -177,6 +189,9 @@ class kernel final : public otp::detail::remote_router,
 /// A frame: its length, the pass-through byte, the control message and the
 /// payload (when there is one).
 std::vector<std::uint8_t> make_frame(const term& control, const term* payload);
+
+/// The running kernel of node `n`, or null.
+std::shared_ptr<kernel> kernel_of(otp::detail::node_impl& n);
 
 /// Steady-clock milliseconds.
 std::int64_t now_ms() noexcept;

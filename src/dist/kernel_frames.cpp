@@ -6,6 +6,7 @@
 #include "dist/kernel.hpp"
 #include "dist/node_table.hpp"
 #include "otp/dist/etf.hpp"
+#include "otp/dist/gen_call.hpp"
 #include "otp/runtime/detail/process.hpp"
 #include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/detail/type_name.hpp"
@@ -119,6 +120,26 @@ void kernel::send_reg(std::string_view to_name, std::string_view peer, const ter
   send_frame(std::string(peer), 0, make_frame(control, &msg));
 }
 
+void kernel::add_alias(std::uint64_t id, pid owner) {
+  std::lock_guard lock(alias_mu_);
+  aliases_[id] = owner;
+}
+
+void kernel::remove_alias(std::uint64_t id) {
+  std::lock_guard lock(alias_mu_);
+  aliases_.erase(id);
+}
+
+void kernel::send_alias(const term& alias, const term& msg) {
+  const auto* r = alias.get_if<ext_ref>();
+  if (r == nullptr || r->node == self_.name) return;  // an alias of nobody, or of this node
+  otp::detail::process* me = otp::detail::ctx().proc;
+  const term from = me != nullptr && otp::detail::ctx().node == &node_.impl()
+                        ? to_term(me->self())
+                        : term(ext_pid{self_.name, 0, 0, self_.creation});
+  send_frame(r->node, r->creation, make_frame(term::tuple({term(kAliasSend), from, alias}), &msg));
+}
+
 void kernel::send_frame(const std::string& peer, std::uint32_t creation,
                         std::span<const std::uint8_t> frame) {
   if (stopping_.load()) return;
@@ -131,24 +152,27 @@ void kernel::send_frame(const std::string& peer, std::uint32_t creation,
   enqueue(c, frame);
 }
 
-void kernel::answer_net_kernel(const std::shared_ptr<connection>& c, const term& request) {
+void kernel::answer_net_kernel(const std::shared_ptr<connection>& /*c*/, const term& request) {
   // {'$gen_call', {From, Tag}, {is_auth, Node}}: what net_adm:ping asks.
-  const auto* call = request.get_if<tuple_value>();
-  if (call == nullptr || call->items.size() != 3 || !call->items[0].is_atom("$gen_call")) return;
-  const auto* from = call->items[1].get_if<tuple_value>();
-  const auto* req = call->items[2].get_if<tuple_value>();
-  if (from == nullptr || from->items.size() != 2 || req == nullptr || req->items.empty() ||
-      !req->items[0].is_atom("is_auth"))
+  const auto call = as_gen_call(request);
+  if (!call) return;
+  const auto* req = call->request.get_if<tuple_value>();
+  if (req != nullptr && !req->items.empty() && req->items[0].is_atom("is_auth"))
+    send_reply(*call, term::atom("yes"));
+}
+
+void kernel::send_reply(const remote_call& c, term reply) {
+  term answer = term::tuple({c.tag, std::move(reply)});
+  // An alias-tagged call ([alias|Ref], OTP 24 and later) is answered to the
+  // alias, which its node drops once the caller gave up.
+  const auto* tag = c.tag.get_if<list_value>();
+  if (tag != nullptr && tag->tail != nullptr && tag->items.size() == 1 &&
+      tag->items[0].is_atom("alias")) {
+    send_alias(*tag->tail, answer);
     return;
-  const term reply = term::tuple({from->items[1], term::atom("yes")});
-  const term self_pid(ext_pid{self_.name, 0, 0, self_.creation});
-  // An alias-tagged call ([alias|Ref], OTP 24+) is answered to the alias.
-  const auto* tag = from->items[1].get_if<list_value>();
-  const term control = tag != nullptr && tag->tail != nullptr && tag->items.size() == 1 &&
-                               tag->items[0].is_atom("alias")
-                           ? term::tuple({term(kAliasSend), self_pid, *tag->tail})
-                           : term::tuple({term(kSend), term::atom(""), from->items[0]});
-  enqueue(c, make_frame(control, &reply));
+  }
+  otp::detail::send_envelope(node_.impl(), c.from,
+                             otp::detail::make_message<term>(std::move(answer)));
 }
 
 void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> f) {
@@ -183,6 +207,20 @@ void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const 
           return;
         }
         if (to.is_null()) return;  // as erts: a send to an unregistered name is dropped
+        otp::detail::send_envelope(node_.impl(), to,
+                                   otp::detail::make_message<term>(std::move(payload)));
+        return;
+      }
+      case kAliasSend: {
+        if (rest.empty()) throw std::runtime_error("ALIAS_SEND without a message");
+        term payload = binary_to_term(rest);
+        const auto id = ref_id(element(*ct, 2));
+        pid to;
+        if (id) {
+          std::lock_guard lock(alias_mu_);
+          if (auto it = aliases_.find(*id); it != aliases_.end()) to = it->second;
+        }
+        if (to.is_null()) return;  // an alias no longer active: dropped, as erts does
         otp::detail::send_envelope(node_.impl(), to,
                                    otp::detail::make_message<term>(std::move(payload)));
         return;

@@ -77,7 +77,17 @@ std::uint16_t epmd_port_of(const net_kernel_options& o) {
   return 4369;
 }
 
+/// The running kernels, by node.
+std::mutex g_kernels_mu;
+std::unordered_map<const otp::detail::node_impl*, std::weak_ptr<kernel>> g_kernels;
+
 }  // namespace
+
+std::shared_ptr<kernel> kernel_of(otp::detail::node_impl& n) {
+  std::lock_guard lock(g_kernels_mu);
+  auto it = g_kernels.find(&n);
+  return it == g_kernels.end() ? nullptr : it->second.lock();
+}
 
 std::int64_t now_ms() noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -121,12 +131,20 @@ void kernel::start() {
     throw dist_error("net_kernel: the node already has a net_kernel");
   }
   name_local_node(local_id_, self_.name, self_.creation);
+  {
+    std::lock_guard lock(g_kernels_mu);
+    g_kernels[&node_.impl()] = weak_from_this();
+  }
   started_ = true;
   io_ = std::thread([this] { io_loop(); });
 }
 
 void kernel::stop() noexcept {
   if (!started_ || stopping_.exchange(true)) return;
+  {
+    std::lock_guard lock(g_kernels_mu);
+    g_kernels.erase(&node_.impl());
+  }
   otp::detail::remove_remote_router(node_.impl());
   wake();
   io_.join();

@@ -40,22 +40,15 @@ std::uint64_t integer_field(const tuple_value& t, std::size_t i) {
 
 }  // namespace
 
-term kernel::ref_term(std::uint64_t id) const {
-  // Three words, the first under 2^18 as erts requires of a reference.
-  return term(ext_ref{
-      self_.name,
-      {static_cast<std::uint32_t>(id & 0x3ffff),
-       static_cast<std::uint32_t>((id >> 18) & 0xffffffff), static_cast<std::uint32_t>(id >> 50)},
-      self_.creation});
-}
+term kernel::ref_term(std::uint64_t id) const { return to_term(ref(local_id_, id)); }
 
 std::optional<std::uint64_t> kernel::ref_id(const term& t) const {
-  const auto* r = t.get_if<ext_ref>();
-  if (r == nullptr || r->node != self_.name || r->creation != self_.creation ||
-      r->ids.size() != 3 || r->ids[0] > 0x3ffff || r->ids[2] > 0x3fff)
-    return std::nullopt;
-  return std::uint64_t{r->ids[0]} | (std::uint64_t{r->ids[1]} << 18) |
-         (std::uint64_t{r->ids[2]} << 50);
+  try {
+    const ref r = from_term<ref>(t);
+    if (r.node() == local_id_) return r.id();
+  } catch (const term_mismatch&) {
+  }
+  return std::nullopt;
 }
 
 std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection>& c, pid to,

@@ -75,6 +75,26 @@ term term_codec<pid>::to(const pid& p) {
   return term(ext_pid{std::move(who->name), p.slot(), p.serial(), who->creation});
 }
 
+term term_codec<ref>::to(const ref& r) {
+  auto who = dist_detail::identity_of(r.node());
+  if (!who) who = dist_detail::node_identity{"nonode@nohost", 0};
+  const std::uint64_t id = r.id();
+  return term(ext_ref{
+      std::move(who->name),
+      {static_cast<std::uint32_t>(id & 0x3ffff),
+       static_cast<std::uint32_t>((id >> 18) & 0xffffffff), static_cast<std::uint32_t>(id >> 50)},
+      who->creation});
+}
+
+ref term_codec<ref>::from(const term& t) {
+  const auto* r = t.get_if<ext_ref>();
+  if (r == nullptr || r->ids.size() != 3 || r->ids[0] > 0x3ffff || r->ids[2] > 0x3fff)
+    throw term_mismatch("reference of a C++ node", t);
+  return ref(dist_detail::node_id_of(r->node, r->creation), std::uint64_t{r->ids[0]} |
+                                                                (std::uint64_t{r->ids[1]} << 18) |
+                                                                (std::uint64_t{r->ids[2]} << 50));
+}
+
 pid term_codec<pid>::from(const term& t) {
   const auto* e = t.get_if<ext_pid>();
   if (e == nullptr) throw term_mismatch("pid", t);

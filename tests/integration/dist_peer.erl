@@ -2,10 +2,13 @@
 %% that answers the C++ node, and a reader of commands on standard input
 %% (one per line), printing what happens on standard output for the test.
 -module(dist_peer).
+-behaviour(gen_server).
 -export([start/0]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 start() ->
     register(peer, self()),
+    {ok, _} = gen_server:start({local, counter}, ?MODULE, 0, []),
     ok = net_kernel:monitor_nodes(true, [{node_type, all}, nodedown_reason]),
     Self = self(),
     spawn_link(fun() -> commands(Self) end),
@@ -49,6 +52,7 @@ loop() ->
                 end
             end);
         {exit2, Pid, R} -> exit(Pid, R);
+        {whereis, Name, From} -> From ! {whereis, whereis(Name)};
         {nodeup, Node, _} -> io:format("nodeup ~s~n", [Node]);
         {nodedown, Node, Info} ->
             io:format("nodedown ~s ~w~n", [Node, proplists:get_value(nodedown_reason, Info)]);
@@ -76,6 +80,19 @@ command(["monitor_echo", Node]) ->
         receive {'DOWN', Ref, process, _, R} -> io:format("down ~w~n", [R]) end
     end),
     ok;
+%% call Name Node Word       -> "reply R" | "call_exit Reason"
+%% call_timeout Name Node Word -> the same, with a 200 ms timeout
+%% cast Name Node Word       -> gen_server:cast
+%% mailbox                   -> "mailbox [Messages]" (what this process holds)
+command(["call", Name, Node, Word]) ->
+    call({list_to_atom(Name), list_to_atom(Node)}, list_to_atom(Word), 5000);
+command(["call_timeout", Name, Node, Word]) ->
+    call({list_to_atom(Name), list_to_atom(Node)}, list_to_atom(Word), 200);
+command(["cast", Name, Node, Word]) ->
+    gen_server:cast({list_to_atom(Name), list_to_atom(Node)}, list_to_atom(Word));
+command(["mailbox"]) ->
+    {messages, Ms} = process_info(self(), messages),
+    io:format("mailbox ~w~n", [Ms]);
 command(["hidden"]) ->
     io:format("hidden ~w~n", [nodes(hidden)]);
 command(Other) ->
@@ -87,3 +104,26 @@ commands(Peer) ->
         {error, _} -> ok;
         Line -> Peer ! {command, Line}, commands(Peer)
     end.
+
+call(Dest, Req, Timeout) ->
+    try gen_server:call(Dest, Req, Timeout) of
+        R -> io:format("reply ~w~n", [R])
+    catch
+        exit:{Reason, _} -> io:format("call_exit ~w~n", [Reason])
+    end.
+
+%% The `counter` gen_server C++ calls: get, {add, K}, slow (answered when
+%% a `release` cast comes), {stop, Reason}; casts {add, K} and release.
+init(N) -> {ok, {N, []}}.
+
+handle_call(get, _From, {N, W}) -> {reply, N, {N, W}};
+handle_call({add, K}, _From, {N, W}) -> {reply, ok, {N + K, W}};
+handle_call(slow, From, {N, W}) -> {noreply, {N, [From | W]}};
+handle_call({stop, Reason}, _From, S) -> {stop, Reason, S}.
+
+handle_cast({add, K}, {N, W}) -> {noreply, {N + K, W}};
+handle_cast(release, {N, W}) ->
+    [gen_server:reply(F, late) || F <- W],
+    {noreply, {N, []}}.
+
+handle_info(_, S) -> {noreply, S}.

@@ -14,6 +14,7 @@
 // | std::map<K, V>                       | map                                |
 // | std::optional<T>                     | the value, or the atom undefined   |
 // | otp::pid                             | pid (of this or a remote node)     |
+// | otp::ref                             | reference (of a C++ node)          |
 // | otp::exit_reason                     | the reason's term (see below)      |
 // | otp::term, ext_pid, ext_ref, ...     | themselves                         |
 //
@@ -231,6 +232,17 @@ struct term_codec<pid> {
   static term to(const pid& p);
   /// @throws otp::term_mismatch for a term that is not a pid.
   static pid from(const term& t);
+};
+
+/// A reference of a C++ node: three words (the first under 2^18, as erts
+/// wants) under its node's name and creation. A reference of a BEAM node
+/// does not fit an otp::ref: keep it as the term (or otp::ext_ref).
+template <>
+struct term_codec<ref> {
+  static term to(const ref& r);
+  /// @throws otp::term_mismatch for a term that is not a reference a C++
+  ///   node makes.
+  static ref from(const term& t);
 };
 
 /// An exit reason as Erlang writes it: normal, shutdown, {shutdown, D},

@@ -1,0 +1,78 @@
+// gen_server calls and casts across nodes: the messages, the caller's
+// monitor and alias, and the answer.
+#include "otp/dist/gen_call.hpp"
+
+#include "dist/kernel.hpp"
+#include "otp/dist/term_codec.hpp"
+#include "otp/runtime/detail/runtime.hpp"
+#include "otp/runtime/errors.hpp"
+#include "otp/runtime/messages.hpp"
+#include "otp/runtime/process.hpp"
+#include "otp/runtime/receive.hpp"
+
+namespace otp {
+
+namespace {
+
+dist_detail::kernel& kernel_here(const char* what) {
+  std::shared_ptr<dist_detail::kernel> k = dist_detail::kernel_of(detail::require_node(what));
+  if (k == nullptr) throw badarg(std::string(what) + ": the node has no net_kernel");
+  return *k;
+}
+
+}  // namespace
+
+std::optional<remote_call> as_gen_call(const term& msg) {
+  const auto* t = msg.get_if<tuple_value>();
+  if (t == nullptr || t->items.size() != 3 || !t->items[0].is_atom("$gen_call"))
+    return std::nullopt;
+  const auto* from = t->items[1].get_if<tuple_value>();
+  if (from == nullptr || from->items.size() != 2 || !from->items[0].is<ext_pid>())
+    return std::nullopt;
+  return remote_call{from_term<pid>(from->items[0]), from->items[1], t->items[2]};
+}
+
+std::optional<term> as_gen_cast(const term& msg) {
+  const auto* t = msg.get_if<tuple_value>();
+  if (t == nullptr || t->items.size() != 2 || !t->items[0].is_atom("$gen_cast"))
+    return std::nullopt;
+  return t->items[1];
+}
+
+void reply(const remote_call& c, term reply) {
+  kernel_here("reply").send_reply(c, std::move(reply));
+}
+
+task<term> gen_call(pid server, term request, timeout t) {
+  dist_detail::kernel& k = kernel_here("gen_call");
+  const pid me = self();
+  const ref mref = monitor(server);
+  const term alias = to_term(mref);
+  const term tag = term::improper_list({term::atom("alias")}, alias);
+  k.add_alias(mref.id(), me);
+  send(server, term::tuple({term::atom("$gen_call"), term::tuple({to_term(me), tag}), request}));
+  std::optional<term> answer;
+  std::optional<exit_reason> ended;
+  co_await receive(
+      when(
+          [&tag](const term& m) {
+            const auto* r = m.get_if<tuple_value>();
+            return r != nullptr && r->items.size() == 2 && r->items[0] == tag;
+          },
+          [&answer](term&& m) { answer = std::move(m.get_if<tuple_value>()->items[1]); }),
+      when([mref](const down_msg& d) { return d.monitor == mref; },
+           [&ended](down_msg&& d) { ended = std::move(d.reason); }),
+      after(t, [&ended] { ended = exit_reason::timeout(); }));
+  k.remove_alias(mref.id());  // a reply from now on is dropped
+  demonitor_options flush;
+  flush.flush = true;
+  demonitor(mref, flush);
+  if (answer) co_return std::move(*answer);
+  throw exit_error(std::move(*ended));
+}
+
+void gen_cast(pid server, term request) {
+  send(server, term::tuple({term::atom("$gen_cast"), std::move(request)}));
+}
+
+}  // namespace otp
