@@ -186,49 +186,33 @@ void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const 
     const auto* op =
         ct != nullptr && !ct->items.empty() ? ct->items[0].get_if<std::int64_t>() : nullptr;
     if (op == nullptr) throw std::runtime_error("a control message that is not {Op, ...}");
-    switch (*op) {
-      case kSend: {
-        if (rest.empty()) throw std::runtime_error("SEND without a message");
-        term payload = binary_to_term(rest);
-        const pid to = from_term<pid>(element(*ct, 2));
-        if (to.node() != local_id_) return;  // not a pid of this incarnation
-        otp::detail::send_envelope(node_.impl(), to,
-                                   otp::detail::make_message<term>(std::move(payload)));
-        return;
-      }
-      case kRegSend: {
-        if (rest.empty()) throw std::runtime_error("REG_SEND without a message");
-        term payload = binary_to_term(rest);
-        const auto* name = element(*ct, 3).get_if<atom_value>();
-        if (name == nullptr) throw std::runtime_error("REG_SEND to a name that is not an atom");
-        const pid to = node_.whereis(name->name);
-        if (to.is_null() && name->name == "net_kernel") {
-          answer_net_kernel(c, payload);
-          return;
-        }
-        if (to.is_null()) return;  // as erts: a send to an unregistered name is dropped
-        otp::detail::send_envelope(node_.impl(), to,
-                                   otp::detail::make_message<term>(std::move(payload)));
-        return;
-      }
-      case kAliasSend: {
-        if (rest.empty()) throw std::runtime_error("ALIAS_SEND without a message");
-        term payload = binary_to_term(rest);
-        const auto id = ref_id(element(*ct, 2));
-        pid to;
-        if (id) {
-          std::lock_guard lock(alias_mu_);
-          if (auto it = aliases_.find(*id); it != aliases_.end()) to = it->second;
-        }
-        if (to.is_null()) return;  // an alias no longer active: dropped, as erts does
-        otp::detail::send_envelope(node_.impl(), to,
-                                   otp::detail::make_message<term>(std::move(payload)));
-        return;
-      }
-      default:
-        handle_signal(c, *op, *ct);
-        return;
+    if (*op != kSend && *op != kRegSend && *op != kAliasSend) {
+      handle_signal(c, *op, *ct);
+      return;
     }
+    // A message: its payload follows the control message.
+    if (rest.empty()) throw std::runtime_error("a message control without its message");
+    term payload = binary_to_term(rest);
+    pid to;
+    if (*op == kSend) {
+      to = from_term<pid>(element(*ct, 2));
+      if (to.node() != local_id_) return;  // not a pid of this incarnation
+    } else if (*op == kRegSend) {
+      const auto* name = element(*ct, 3).get_if<atom_value>();
+      if (name == nullptr) throw std::runtime_error("REG_SEND to a name that is not an atom");
+      to = node_.whereis(name->name);
+      if (to.is_null() && name->name == "net_kernel") {
+        answer_net_kernel(c, payload);
+        return;
+      }
+    } else if (const auto id = ref_id(element(*ct, 2))) {
+      std::lock_guard lock(alias_mu_);
+      if (auto it = aliases_.find(*id); it != aliases_.end()) to = it->second;
+    }
+    // As erts: a message to an unregistered name or an inactive alias is dropped.
+    if (!to.is_null())
+      otp::detail::send_envelope(node_.impl(), to,
+                                 otp::detail::make_message<term>(std::move(payload)));
   } catch (const std::exception& e) {
     logger::error("distribution: node {} sent a bad frame ({}): connection closed", c->peer,
                   e.what());

@@ -134,16 +134,12 @@ TEST(DistErlang, AWrongCookieIsRefusedOnBothSides) {
 TEST(DistErlang, ErlangSeesTheCppNodeGoDownOnKillNine) {
   otp_test::private_epmd epmd;
   otp_test::erl_peer erl(epmd, "erl_g", "dist_cookie");
-  otp_test::os_process cpp(OTP_DIST_NODE, {"cpp_g", "dist_cookie", "60000"}, {epmd.env()});
-  const std::string ready = otp_test::line_with(cpp, "ready ", 10s);
-  ASSERT_FALSE(ready.empty());
-  const std::string cpp_node = ready.substr(6);
-  erl.command("ping " + cpp_node);
-  ASSERT_EQ(erl.line_with("ping ", 10s), "ping pong");
+  otp_test::cpp_node_process cpp(epmd, erl, "g", "dist_cookie");
+  const std::string& cpp_node = cpp.node;
   erl.command("send echo " + cpp_node + " hi");
   EXPECT_EQ(erl.line_with("got ", 10s), "got {echo,hi}");
   const auto t0 = std::chrono::steady_clock::now();
-  cpp.signal(SIGKILL);
+  cpp.proc.signal(SIGKILL);
   EXPECT_EQ(erl.line_with("nodedown ", 10s), "nodedown " + cpp_node + " connection_closed");
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
 }

@@ -16,29 +16,12 @@ namespace {
 using namespace std::chrono_literals;
 using otp::term;
 
-struct call_pair {
-  explicit call_pair(const std::string& tag)
-      : erl(epmd, "erl_" + tag, "call_cookie"), k(n, [&] {
-          otp::net_kernel_options o;
-          o.name = "cpp_" + tag;
-          o.cookie = "call_cookie";
-          o.epmd_port = epmd.port();
-          return o;
-        }()) {}
-
+struct call_pair : otp_test::erl_and_cpp {
+  explicit call_pair(const std::string& tag) : otp_test::erl_and_cpp(tag, "call_cookie") {}
   /// The pid of the Erlang process registered as `name` on the peer.
   otp::pid erlang_pid(otp::mailbox& mb, const char* name) {
-    k.send("peer", erl.node(),
-           term::tuple({term::atom("whereis"), term::atom(name), otp::to_term(mb.self())}));
-    auto r = mb.receive<term>(10s);
-    if (!r) throw std::runtime_error("no whereis answer");
-    return otp::from_term<otp::pid>(r->get_if<otp::tuple_value>()->items[1]);
+    return otp_test::erl_and_cpp::erlang_pid(mb, {term::atom("whereis"), term::atom(name)});
   }
-
-  otp_test::private_epmd epmd;
-  otp_test::erl_peer erl;
-  otp::node n;
-  otp::net_kernel k;
 };
 
 /// A C++ server for Erlang's gen_server:call/cast: `get` answers the sum of

@@ -14,23 +14,8 @@ namespace {
 using namespace std::chrono_literals;
 using otp::term;
 
-struct erl_and_cpp {
-  explicit erl_and_cpp(const std::string& tag)
-      : erl(epmd, "erl_" + tag, "sig_cookie"), k(n, [&] {
-          otp::net_kernel_options o;
-          o.name = "cpp_" + tag;
-          o.cookie = "sig_cookie";
-          o.epmd_port = epmd.port();
-          return o;
-        }()) {}
-
-  /// Sends `msg` to dist_peer's `peer` process.
-  void to_peer(std::vector<term> msg) { k.send("peer", erl.node(), term::tuple(std::move(msg))); }
-
-  otp_test::private_epmd epmd;
-  otp_test::erl_peer erl;
-  otp::node n;
-  otp::net_kernel k;
+struct erl_and_cpp : otp_test::erl_and_cpp {
+  explicit erl_and_cpp(const std::string& tag) : otp_test::erl_and_cpp(tag, "sig_cookie") {}
 };
 
 term atom(const char* a) { return term::atom(a); }
@@ -76,10 +61,7 @@ TEST(DistSignalsErlang, ACppMonitorAndLinkGetTheErlangTermReason) {
   erl_and_cpp t("cm");
   otp::mailbox mb(t.n);
   otp::trap_exit(true);
-  t.to_peer({atom("victim"), otp::to_term(mb.self())});
-  auto reply = mb.receive<term>(10s);
-  ASSERT_TRUE(reply.has_value());
-  const otp::pid v = otp::from_term<otp::pid>(reply->get_if<otp::tuple_value>()->items[1]);
+  const otp::pid v = t.erlang_pid(mb, {atom("victim")});
   const otp::ref r = otp::monitor(v);
   otp::link(v);
   const term reason = term::tuple({atom("custom"), term(1), term::binary("x")});
@@ -127,10 +109,7 @@ TEST(DistSignalsErlang, AnUnlinkedErlangProcessesDeathIsNotAnExit) {
   erl_and_cpp t("ul");
   otp::mailbox mb(t.n);
   otp::trap_exit(true);
-  t.to_peer({atom("victim"), otp::to_term(mb.self())});
-  auto reply = mb.receive<term>(10s);
-  ASSERT_TRUE(reply.has_value());
-  const otp::pid v = otp::from_term<otp::pid>(reply->get_if<otp::tuple_value>()->items[1]);
+  const otp::pid v = t.erlang_pid(mb, {atom("victim")});
   otp::link(v);
   otp::unlink(v);
   otp::monitor(v);
@@ -144,10 +123,7 @@ TEST(DistSignalsErlang, LinksAndMonitorsFireNoconnectionWhenErlangDies) {
   erl_and_cpp t("nc");
   otp::mailbox mb(t.n);
   otp::trap_exit(true);
-  t.to_peer({atom("victim"), otp::to_term(mb.self())});
-  auto reply = mb.receive<term>(10s);
-  ASSERT_TRUE(reply.has_value());
-  const otp::pid v = otp::from_term<otp::pid>(reply->get_if<otp::tuple_value>()->items[1]);
+  const otp::pid v = t.erlang_pid(mb, {atom("victim")});
   otp::link(v);
   otp::monitor(v);
   // The link and monitor are recorded when sent: the kill may come first.
@@ -163,15 +139,10 @@ TEST(DistSignalsErlang, LinksAndMonitorsFireNoconnectionWhenErlangDies) {
 TEST(DistSignalsErlang, ErlangMonitorsFireNoconnectionWhenTheCppNodeDies) {
   otp_test::private_epmd epmd;
   otp_test::erl_peer erl(epmd, "erl_cd", "sig_cookie");
-  otp_test::os_process cpp(OTP_DIST_NODE, {"cpp_cd", "sig_cookie", "60000"}, {epmd.env()});
-  const std::string ready = otp_test::line_with(cpp, "ready ", 10s);
-  ASSERT_FALSE(ready.empty());
-  const std::string cpp_node = ready.substr(6);
-  erl.command("ping " + cpp_node);
-  ASSERT_EQ(erl.line_with("ping ", 10s), "ping pong");
-  erl.command("monitor_echo " + cpp_node);
+  otp_test::cpp_node_process cpp(epmd, erl, "cd", "sig_cookie");
+  erl.command("monitor_echo " + cpp.node);
   ASSERT_EQ(erl.line_with("monitoring", 10s), "monitoring");
-  cpp.signal(SIGKILL);
+  cpp.proc.signal(SIGKILL);
   EXPECT_EQ(erl.line_with("down ", 10s), "down noconnection");
 }
 

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "otp/dist/net_kernel.hpp"
+#include "otp/otp.hpp"
 #include "support/os_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -106,6 +108,57 @@ class erl_peer {
  private:
   std::unique_ptr<os_process> proc_;
   std::string node_;
+};
+
+/// An erl peer `erl_TAG` and a C++ node `cpp_TAG` of this program (`n`,
+/// with its net_kernel `k`) on one private epmd, sharing `cookie`.
+struct erl_and_cpp {
+  erl_and_cpp(const std::string& tag, const std::string& cookie)
+      : erl(epmd, "erl_" + tag, cookie), k(n, [&] {
+          otp::net_kernel_options o;
+          o.name = "cpp_" + tag;
+          o.cookie = cookie;
+          o.epmd_port = epmd.port();
+          return o;
+        }()) {}
+
+  /// Sends {Items...} to dist_peer's `peer` process.
+  void to_peer(std::vector<otp::term> items) {
+    k.send("peer", erl.node(), otp::term::tuple(std::move(items)));
+  }
+
+  /// Asks dist_peer for the pid of `{Ask, Mailbox}` and returns the pid in
+  /// its answer {_, Pid}: `victim` (a process that exits with R on {die, R})
+  /// or, through `whereis`, a registered process.
+  otp::pid erlang_pid(otp::mailbox& mb, std::vector<otp::term> ask) {
+    ask.push_back(otp::to_term(mb.self()));
+    to_peer(std::move(ask));
+    auto r = mb.receive<otp::term>(std::chrono::seconds(10));
+    if (!r) throw std::runtime_error("dist_peer did not answer");
+    return otp::from_term<otp::pid>(r->get_if<otp::tuple_value>()->items[1]);
+  }
+
+  private_epmd epmd;
+  erl_peer erl;
+  otp::node n;
+  otp::net_kernel k;
+};
+
+/// tests/dist/dist_node.cpp as a C++ node of its own OS process, `cpp_TAG`,
+/// connected to `erl` (erl pinged it).
+struct cpp_node_process {
+  cpp_node_process(const private_epmd& epmd, erl_peer& erl, const std::string& tag,
+                   const std::string& cookie)
+      : proc(OTP_DIST_NODE, {"cpp_" + tag, cookie, "60000"}, {epmd.env()}) {
+    const std::string ready = line_with(proc, "ready ", std::chrono::seconds(10));
+    if (ready.empty()) throw std::runtime_error("dist_node did not start");
+    node = ready.substr(6);
+    erl.command("ping " + node);
+    if (erl.line_with("ping ", std::chrono::seconds(10)) != "ping pong")
+      throw std::runtime_error("erl cannot reach " + node);
+  }
+  os_process proc;
+  std::string node;
 };
 
 }  // namespace otp_test
