@@ -2,6 +2,8 @@
 // monitor and alias, and the answer.
 #include "otp/dist/gen_call.hpp"
 
+#include <optional>
+
 #include "dist/kernel.hpp"
 #include "otp/dist/term_codec.hpp"
 #include "otp/runtime/detail/runtime.hpp"
@@ -14,11 +16,28 @@ namespace otp {
 
 namespace {
 
-dist_detail::kernel& kernel_here(const char* what) {
+std::shared_ptr<dist_detail::kernel> kernel_here(const char* what) {
   std::shared_ptr<dist_detail::kernel> k = dist_detail::kernel_of(detail::require_node(what));
   if (k == nullptr) throw badarg(std::string(what) + ": the node has no net_kernel");
-  return *k;
+  return k;
 }
+
+/// An alias that takes messages while it lives (also when the calling
+/// coroutine is destroyed mid-call).
+class active_alias {
+ public:
+  active_alias(std::shared_ptr<dist_detail::kernel> k, std::uint64_t id, pid owner)
+      : k_(std::move(k)), id_(id) {
+    k_->add_alias(id_, owner);
+  }
+  ~active_alias() { k_->remove_alias(id_); }
+  active_alias(const active_alias&) = delete;
+  active_alias& operator=(const active_alias&) = delete;
+
+ private:
+  std::shared_ptr<dist_detail::kernel> k_;
+  std::uint64_t id_;
+};
 
 }  // namespace
 
@@ -40,34 +59,36 @@ std::optional<term> as_gen_cast(const term& msg) {
 }
 
 void reply(const remote_call& c, term reply) {
-  kernel_here("reply").send_reply(c, std::move(reply));
+  kernel_here("reply")->send_reply(c, std::move(reply));
 }
 
 task<term> gen_call(pid server, term request, timeout t) {
-  dist_detail::kernel& k = kernel_here("gen_call");
+  std::shared_ptr<dist_detail::kernel> k = kernel_here("gen_call");
   const pid me = self();
   const ref mref = monitor(server);
-  const term alias = to_term(mref);
-  const term tag = term::improper_list({term::atom("alias")}, alias);
-  k.add_alias(mref.id(), me);
+  const term tag = term::improper_list({term::atom("alias")}, to_term(mref));
+  auto alias = std::make_optional<active_alias>(k, mref.id(), me);
   send(server, term::tuple({term::atom("$gen_call"), term::tuple({to_term(me), tag}), request}));
+  const auto is_answer = [&tag](const term& m) {
+    const auto* r = m.get_if<tuple_value>();
+    return r != nullptr && r->items.size() == 2 && r->items[0] == tag;
+  };
   std::optional<term> answer;
   std::optional<exit_reason> ended;
   co_await receive(
-      when(
-          [&tag](const term& m) {
-            const auto* r = m.get_if<tuple_value>();
-            return r != nullptr && r->items.size() == 2 && r->items[0] == tag;
-          },
-          [&answer](term&& m) { answer = std::move(m.get_if<tuple_value>()->items[1]); }),
+      when(is_answer,
+           [&answer](term&& m) { answer = std::move(m.get_if<tuple_value>()->items[1]); }),
       when([mref](const down_msg& d) { return d.monitor == mref; },
            [&ended](down_msg&& d) { ended = std::move(d.reason); }),
       after(t, [&ended] { ended = exit_reason::timeout(); }));
-  k.remove_alias(mref.id());  // a reply from now on is dropped
+  alias.reset();  // a reply from now on is dropped by the kernel
   demonitor_options flush;
   flush.flush = true;
   demonitor(mref, flush);
   if (answer) co_return std::move(*answer);
+  // One that arrived before the alias went: not left in the mailbox.
+  co_await receive(when(is_answer, [](term&&) {}),
+                   after(timeout(std::chrono::milliseconds(0)), [] {}));
   throw exit_error(std::move(*ended));
 }
 

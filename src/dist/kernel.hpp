@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
@@ -31,16 +32,19 @@ namespace otp::dist_detail {
 
 /// One peer node's connection, from the first send or accept to its end.
 struct connection {
-  explicit connection(std::string p) : peer(std::move(p)) {}
+  explicit connection(std::string p);
   enum class state : std::uint8_t { pending, up, down };
 
   const std::string peer;  ///< its full node name
   std::mutex mu;
-  state st = state::pending;               ///< mu
-  fd_handle fd;                            ///< mu to set; valid from up to destruction
-  std::uint32_t peer_id = 0;               ///< the node id of its incarnation (from up)
-  std::uint32_t creation = 0;              ///< its creation (from up)
-  std::uint64_t flags = 0;                 ///< what it advertised (from up)
+  state st = state::pending;      ///< mu
+  fd_handle fd;                   ///< mu to set; valid from up to destruction
+  std::uint32_t peer_id = 0;      ///< the node id of its incarnation (from up)
+  std::uint32_t creation = 0;     ///< its creation (from up)
+  std::uint64_t flags = 0;        ///< what it advertised (from up)
+  const std::int64_t created_ms;  ///< a pending connection ends setup_time after
+  bool accepting = false;  ///< mu: this side answered ok_simultaneous: the peer's attempt wins
+  int connect_fd = -1;     ///< mu: the socket of this side's own attempt, while it runs
   std::vector<std::uint8_t> out;           ///< mu: bytes to write, from out_off
   std::size_t out_off = 0;                 ///< mu
   std::atomic<std::int64_t> last_send{0};  ///< steady ms of the last write
@@ -111,7 +115,11 @@ class kernel final : public otp::detail::remote_router,
   void run_connect(setup_job& job, std::shared_ptr<connection> c, int unused);
   void run_accept(setup_job& job, std::shared_ptr<connection> unused, int fd);
   accept_verdict decide(const std::string& peer);
-  void install(const std::shared_ptr<connection>& c, fd_handle fd, const peer_info& info);
+  /// Makes `c` up on `fd`; `accepted`: the peer connected (and may replace
+  /// a connection it says is dead), else this side did (and loses to one
+  /// already up).
+  void install(const std::shared_ptr<connection>& c, fd_handle fd, const peer_info& info,
+               bool accepted);
   void reap_jobs(bool all);
 
   // --- I/O thread (kernel_io.cpp) ---
@@ -131,6 +139,8 @@ class kernel final : public otp::detail::remote_router,
   void take_down(const std::shared_ptr<connection>& c, const std::string& reason);
 
   // --- frames (kernel_frames.cpp) ---
+  /// Logs, once per type and kernel, that a message of type `t` was not sent.
+  void warn_not_a_term(const std::type_info& t, pid to);
   void handle_frame(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> f);
   /// Answers a call to this node's net_kernel (net_adm:ping's is_auth).
   void answer_net_kernel(const std::shared_ptr<connection>& c, const term& request);
@@ -173,10 +183,15 @@ class kernel final : public otp::detail::remote_router,
   std::unordered_map<std::string, std::shared_ptr<connection>> table_;  ///< table_mu_
   std::condition_variable table_cv_;  ///< table_mu_: a connection went up or down
 
+  static constexpr std::size_t kMaxSetupJobs = 64;
   std::mutex jobs_mu_;
   std::list<setup_job> jobs_;  ///< jobs_mu_
+  bool jobs_closed_ = false;   ///< jobs_mu_: stopping, no job starts
 
   std::atomic<std::uint64_t> next_peer_monitor_{1};
+
+  std::mutex warned_mu_;
+  std::set<std::string> warned_types_;  ///< warned_mu_
 
   std::mutex alias_mu_;
   std::unordered_map<std::uint64_t, pid> aliases_;  ///< alias_mu_

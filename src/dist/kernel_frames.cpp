@@ -44,14 +44,18 @@ std::vector<std::uint8_t> make_frame(const term& control, const term* payload) {
 
 namespace {
 
-/// Logs once per type that messages of it cannot leave the node.
-void warn_not_a_term(const std::type_info& t, pid to) {
-  static std::mutex mu;
-  static std::set<std::string> seen;
+const term& element(const tuple_value& t, std::size_t i) {
+  if (i >= t.items.size()) throw std::runtime_error("a control message too short");
+  return t.items[i];
+}
+
+}  // namespace
+
+void kernel::warn_not_a_term(const std::type_info& t, pid to) {
   std::string name = otp::detail::type_name(t);
   {
-    std::lock_guard lock(mu);
-    if (!seen.insert(name).second) return;
+    std::lock_guard lock(warned_mu_);
+    if (!warned_types_.insert(name).second) return;
   }
   logger::error(
       "distribution: a message of type {} was sent to the remote pid {}, but only "
@@ -59,13 +63,6 @@ void warn_not_a_term(const std::type_info& t, pid to) {
       "later one of that type",
       name, to.to_string());
 }
-
-const term& element(const tuple_value& t, std::size_t i) {
-  if (i >= t.items.size()) throw std::runtime_error("a control message too short");
-  return t.items[i];
-}
-
-}  // namespace
 
 void kernel::route(pid to, otp::detail::envelope* e) noexcept {
   using otp::detail::message_header;
@@ -78,7 +75,23 @@ void kernel::route(pid to, otp::detail::envelope* e) noexcept {
     }
     if (!otp::detail::is_message(e)) {
       auto* s = static_cast<otp::detail::signal_envelope*>(e);
-      std::shared_ptr<connection> c = connection_to(who->name);
+      using otp::detail::signal_kind;
+      // A link, a monitor or exit/2 connects, as a send does; the ends of
+      // links and monitors (EXIT, DOWN, demonitor, unlink) only use a
+      // connection there is: without one, they have fired already.
+      const bool connects = s->kind == signal_kind::link || s->kind == signal_kind::monitor ||
+                            s->kind == signal_kind::exit;
+      std::shared_ptr<connection> c;
+      if (connects) {
+        c = connection_to(who->name);
+      } else {
+        std::lock_guard lock(table_mu_);
+        if (auto it = table_.find(who->name); it != table_.end()) c = it->second;
+      }
+      if (c == nullptr) {
+        otp::detail::refuse_envelope(node_.impl(), to, e, exit_reason::noconnection());
+        return;
+      }
       std::optional<exit_reason> refused;
       {
         std::lock_guard cl(c->mu);
@@ -95,7 +108,7 @@ void kernel::route(pid to, otp::detail::envelope* e) noexcept {
     }
     auto* m = static_cast<message_header*>(e);
     if (m->vt != otp::detail::type_key<term>()) {
-      warn_not_a_term(*m->vt->type, to);
+      warn_not_a_term(*m->vt->type, to);  // once per type
       otp::detail::destroy_envelope(e);
       return;
     }
@@ -132,7 +145,17 @@ void kernel::remove_alias(std::uint64_t id) {
 
 void kernel::send_alias(const term& alias, const term& msg) {
   const auto* r = alias.get_if<ext_ref>();
-  if (r == nullptr || r->node == self_.name) return;  // an alias of nobody, or of this node
+  if (r == nullptr) return;     // an alias of nobody
+  if (r->node == self_.name) {  // of this node: delivered here while active
+    pid to;
+    if (const auto id = ref_id(alias)) {
+      std::lock_guard lock(alias_mu_);
+      if (auto it = aliases_.find(*id); it != aliases_.end()) to = it->second;
+    }
+    if (!to.is_null())
+      otp::detail::send_envelope(node_.impl(), to, otp::detail::make_message<term>(msg));
+    return;
+  }
   otp::detail::process* me = otp::detail::ctx().proc;
   const term from = me != nullptr && otp::detail::ctx().node == &node_.impl()
                         ? to_term(me->self())

@@ -112,11 +112,13 @@ void kernel::read_from(const std::shared_ptr<connection>& c) {
         return;
       }
       if (c->in.size() - off - 4 < len) break;
-      if (len > 0) {
-        handle_frame(c, std::span<const std::uint8_t>(c->in.data() + off + 4, len));
+      {
+        // Taken down meanwhile (by another thread): what is still buffered
+        // belongs to a connection that is over.
         std::lock_guard cl(c->mu);
         if (c->st != connection::state::up) return;
       }
+      if (len > 0) handle_frame(c, std::span<const std::uint8_t>(c->in.data() + off + 4, len));
       off += 4 + len;
     }
     c->in.erase(c->in.begin(), c->in.begin() + static_cast<std::ptrdiff_t>(off));
@@ -127,10 +129,14 @@ void kernel::tick(std::int64_t now) {
   const std::int64_t ticktime = opts_.ticktime.count();
   std::vector<std::shared_ptr<connection>> silent;
   std::vector<std::shared_ptr<connection>> idle;
+  std::vector<std::shared_ptr<connection>> stuck;
+  const std::int64_t setup_limit = opts_.setup_time.count() + 1000;
   {
     std::lock_guard lock(table_mu_);
     for (auto& [name, c] : table_) {
       std::lock_guard cl(c->mu);
+      if (c->st == connection::state::pending && now - c->created_ms > setup_limit)
+        stuck.push_back(c);  // every attempt for it ended without ending it
       if (c->st != connection::state::up) continue;
       if (now - c->last_recv.load() > ticktime)
         silent.push_back(c);
@@ -144,6 +150,7 @@ void kernel::tick(std::int64_t now) {
     take_down(c, "net_tick_timeout");
   }
   for (auto& c : idle) enqueue(c, kTick);
+  for (auto& c : stuck) take_down(c, "connection_setup_failed");
 }
 
 void kernel::flush_locked(connection& c) {

@@ -95,6 +95,8 @@ std::int64_t now_ms() noexcept {
       .count();
 }
 
+connection::connection(std::string p) : peer(std::move(p)), created_ms(now_ms()) {}
+
 kernel::kernel(node& n, net_kernel_options o) : node_(n), opts_(std::move(o)), local_id_(n.id()) {
   if (opts_.ticktime < std::chrono::milliseconds(400))
     throw dist_error("net_kernel: a ticktime under 400 ms");
@@ -171,20 +173,36 @@ std::shared_ptr<connection> kernel::connection_to(const std::string& peer) {
 
 void kernel::start_job(void (kernel::*fn)(setup_job&, std::shared_ptr<connection>, int),
                        std::shared_ptr<connection> c, int fd) {
-  std::lock_guard lock(jobs_mu_);
-  setup_job& job = jobs_.emplace_back();
-  job.fd.store(fd);
-  job.thread = std::thread([this, fn, &job, c = std::move(c), fd]() mutable {
-    (this->*fn)(job, std::move(c), fd);
-    job.done.store(true);
-    wake();
-  });
+  {
+    std::lock_guard lock(jobs_mu_);
+    if (!jobs_closed_ && jobs_.size() < kMaxSetupJobs) {
+      setup_job& job = jobs_.emplace_back();
+      job.fd.store(fd);
+      try {
+        job.thread = std::thread([this, fn, &job, c, fd]() mutable {
+          (this->*fn)(job, std::move(c), fd);
+          job.done.store(true);
+          wake();
+        });
+        return;
+      } catch (const std::system_error& e) {
+        jobs_.pop_back();
+        logger::error("distribution: cannot start a setup thread: {}", e.what());
+      }
+    } else if (!jobs_closed_) {
+      logger::warning("distribution: {} connection setups at once: refusing another",
+                      kMaxSetupJobs);
+    }
+  }
+  if (fd >= 0) ::close(fd);  // an accepted socket nobody will set up
+  if (c != nullptr) take_down(c, "connection_setup_failed");
 }
 
 void kernel::reap_jobs(bool all) {
   std::list<setup_job> finished;
   {
     std::lock_guard lock(jobs_mu_);
+    if (all) jobs_closed_ = true;  // no job starts from now on
     for (auto it = jobs_.begin(); it != jobs_.end();) {
       if (all) {
         if (int fd = it->fd.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
@@ -209,23 +227,39 @@ void kernel::reap_jobs(bool all) {
 void kernel::run_connect(setup_job& job, std::shared_ptr<connection> c, int /*unused*/) {
   const auto until = std::chrono::steady_clock::now() + opts_.setup_time;
   const auto at = c->peer.find('@');
+  fd_handle fd;       // outlives the job's note of it (stop may shut it down)
+  auto ours = [&c] {  // the peer's connection to this node has not taken over
+    std::lock_guard cl(c->mu);
+    return c->st == connection::state::pending && !c->accepting;
+  };
   try {
     if (at == std::string::npos) throw setup_error("'" + c->peer + "' is not a node name");
     const std::string alive = c->peer.substr(0, at);
     const std::string host = c->peer.substr(at + 1);
     const std::uint16_t port = epmd_port_please(host, epmd_port_, alive, until);
-    fd_handle fd = connect_tcp(host, port, until);
+    fd = connect_tcp(host, port, until);
     job.fd.store(fd.get());
-    const peer_info info = handshake_connect(fd.get(), self_, c->peer, until, [&c] {
+    {
       std::lock_guard cl(c->mu);
-      return c->st == connection::state::pending;  // not installed by the peer's own connect
-    });
+      if (c->st != connection::state::pending || c->accepting) throw lost_race("superseded");
+      c->connect_fd = fd.get();  // ok_simultaneous shuts it down (decide)
+    }
+    const peer_info info = handshake_connect(fd.get(), self_, c->peer, until, ours);
+    {
+      std::lock_guard cl(c->mu);
+      c->connect_fd = -1;
+    }
     job.fd.store(-1);
-    install(c, std::move(fd), info);
-  } catch (const lost_race&) {
-    job.fd.store(-1);  // the peer's connection to this node is installed instead
+    install(c, std::move(fd), info, false);
   } catch (const std::exception& e) {
+    {
+      std::lock_guard cl(c->mu);
+      c->connect_fd = -1;
+    }
     job.fd.store(-1);
+    // Lost to the peer's own connection to this node: that one is installed
+    // instead (or, if it fails, the connection ends at its setup deadline).
+    if (dynamic_cast<const lost_race*>(&e) != nullptr || !ours()) return;
     if (!stopping_.load())
       logger::warning("distribution: cannot connect to {}: {}", c->peer, e.what());
     take_down(c, "connection_setup_failed");
@@ -235,9 +269,15 @@ void kernel::run_connect(setup_job& job, std::shared_ptr<connection> c, int /*un
 void kernel::run_accept(setup_job& job, std::shared_ptr<connection> /*unused*/, int raw) {
   fd_handle fd(raw);
   const auto until = std::chrono::steady_clock::now() + opts_.setup_time;
+  std::string peer;
   try {
     const peer_info info = handshake_accept(
-        fd.get(), self_, [this](const std::string& peer) { return decide(peer); }, until);
+        fd.get(), self_,
+        [this, &peer](const std::string& p) {
+          peer = p;
+          return decide(p);
+        },
+        until);
     job.fd.store(-1);
     std::shared_ptr<connection> c;
     {
@@ -246,12 +286,26 @@ void kernel::run_accept(setup_job& job, std::shared_ptr<connection> /*unused*/, 
       if (slot == nullptr) slot = std::make_shared<connection>(info.name);
       c = slot;
     }
-    install(c, std::move(fd), info);
-  } catch (const lost_race&) {
-    job.fd.store(-1);
+    install(c, std::move(fd), info, true);
   } catch (const std::exception& e) {
     job.fd.store(-1);
-    if (!stopping_.load()) logger::error("distribution: {}", e.what());
+    if (dynamic_cast<const lost_race*>(&e) == nullptr && !stopping_.load())
+      logger::error("distribution: {}", e.what());
+    // This side gave up its own attempt for this one (ok_simultaneous): the
+    // pending connection ends here, not at its deadline.
+    std::shared_ptr<connection> c;
+    {
+      std::lock_guard lock(table_mu_);
+      if (auto it = table_.find(peer); it != table_.end()) c = it->second;
+    }
+    if (c != nullptr) {
+      bool ours = false;
+      {
+        std::lock_guard cl(c->mu);
+        ours = c->accepting && c->st == connection::state::pending;
+      }
+      if (ours) take_down(c, "connection_setup_failed");
+    }
   }
 }
 
@@ -260,31 +314,42 @@ accept_verdict kernel::decide(const std::string& peer) {
   std::lock_guard lock(table_mu_);
   auto it = table_.find(peer);
   if (it == table_.end()) return accept_verdict::ok;
-  std::lock_guard cl(it->second->mu);
-  if (it->second->st == connection::state::up) return accept_verdict::alive;
+  connection& c = *it->second;
+  std::lock_guard cl(c.mu);
+  if (c.st == connection::state::up) return accept_verdict::alive;
   // Both sides are connecting: the connection made by the node with the
   // greater name survives (erts compares the names as atoms).
-  return self_.name > peer ? accept_verdict::nok : accept_verdict::ok_simultaneous;
+  if (self_.name > peer) return accept_verdict::nok;
+  c.accepting = true;  // this side's own attempt is abandoned
+  if (c.connect_fd >= 0) ::shutdown(c.connect_fd, SHUT_RDWR);
+  return accept_verdict::ok_simultaneous;
 }
 
-void kernel::install(const std::shared_ptr<connection>& c, fd_handle fd, const peer_info& info) {
+void kernel::install(const std::shared_ptr<connection>& c, fd_handle fd, const peer_info& info,
+                     bool accepted) {
+  make_nonblocking(fd.get());
+  std::shared_ptr<connection> old;
   std::shared_ptr<connection> target = c;
   {
+    std::lock_guard lock(table_mu_);
+    auto it = table_.find(info.name);
+    if (it == table_.end() || it->second != c || stopping_.load()) return;  // ended meanwhile
     std::unique_lock cl(c->mu);
     if (c->st == connection::state::up) {
-      // Replacing a connection the peer says is dead (status alive, true).
+      if (!accepted) return;  // the peer's connection won: this one closes
+      // The peer said its old connection is dead (status alive, true): the
+      // new one takes its place in one step; the old goes down below.
       cl.unlock();
-      take_down(c, "connection_closed");
-      std::lock_guard lock(table_mu_);
+      old = c;
       target = std::make_shared<connection>(info.name);
-      table_[info.name] = target;
+      it->second = target;
     }
   }
-  make_nonblocking(fd.get());
+  if (old != nullptr) take_down(old, "connection_closed");
   {
     std::lock_guard lock(table_mu_);
     std::lock_guard cl(target->mu);
-    if (target->st == connection::state::down || stopping_.load()) return;  // fd closes
+    if (target->st != connection::state::pending || stopping_.load()) return;  // fd closes
     target->fd = std::move(fd);
     target->peer_id = node_id_of(info.name, info.creation);
     target->creation = info.creation;
@@ -293,10 +358,11 @@ void kernel::install(const std::shared_ptr<connection>& c, fd_handle fd, const p
     target->last_send.store(now_ms());
     target->st = connection::state::up;
     flush_locked(*target);
+    // Told while the connection cannot go down yet: nodeup before nodedown.
+    notify_up(*target);
   }
   table_cv_.notify_all();
   logger::info("distribution: connected to {}", info.name);
-  notify_up(*target);
   wake();
 }
 

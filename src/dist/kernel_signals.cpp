@@ -118,21 +118,33 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
     if (p.node() != local_id_) return std::nullopt;  // another incarnation of this node
     return p;
   };
+  // The sender of a control message is a process of the peer: a peer cannot
+  // link or monitor in a third node's name.
+  auto peer_pid = [&](const term& t) {
+    const pid p = from_term<pid>(t);
+    if (p.node() != c->peer_id)
+      throw std::runtime_error("a control message from a pid of another node");
+    return p;
+  };
+  // Recorded only while the connection is up: once down, its links and
+  // monitors have fired, and what comes after must not outlive it.
+  auto record = [&](const std::function<void(connection&)>& fn) {
+    std::lock_guard cl(c->mu);
+    if (c->st != connection::state::up) return false;
+    fn(*c);
+    return true;
+  };
   switch (op) {
     case kLink: {
-      const pid from = from_term<pid>(field(ct, 1));
+      const pid from = peer_pid(field(ct, 1));
       const auto to = local(field(ct, 2));
-      if (!to) return;
-      {
-        std::lock_guard cl(c->mu);
-        c->links.insert({*to, from});
-      }
+      if (!to || !record([&](connection& k) { k.links.insert({*to, from}); })) return;
       send_signal(n, *to, signal_kind::link, from, 0, {});
       return;
     }
     case kExit:
     case kExit2: {
-      const pid from = from_term<pid>(field(ct, 1));
+      const pid from = peer_pid(field(ct, 1));
       const auto to = local(field(ct, 2));
       if (!to) return;
       if (op == kExit) {
@@ -146,7 +158,7 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
     case kUnlinkId:
     case kUnlinkIdAck: {
       const std::uint64_t id = integer_field(ct, 1);
-      const pid from = from_term<pid>(field(ct, 2));
+      const pid from = peer_pid(field(ct, 2));
       const auto to = local(field(ct, 3));
       if (!to) return;
       if (op == kUnlinkId) {
@@ -158,7 +170,7 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
       return;
     }
     case kMonitorP: {
-      const pid watcher = from_term<pid>(field(ct, 1));
+      const pid watcher = peer_pid(field(ct, 1));
       const term& target = field(ct, 2);
       const term& ref = field(ct, 3);
       std::optional<pid> to;
@@ -178,16 +190,16 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
         return;
       }
       const std::uint64_t id = kPeerMonitorBit | next_peer_monitor_.fetch_add(1);
-      {
-        std::lock_guard cl(c->mu);
-        c->in_monitors[id] = {ref, target, *to, watcher};
-        c->in_refs[ref.to_string()] = id;
-      }
+      if (!record([&](connection& k) {
+            k.in_monitors[id] = {ref, target, *to, watcher};
+            k.in_refs[ref.to_string()] = id;
+          }))
+        return;
       send_signal(n, *to, signal_kind::monitor, watcher, id, {});
       return;
     }
     case kDemonitorP: {
-      const pid watcher = from_term<pid>(field(ct, 1));
+      const pid watcher = peer_pid(field(ct, 1));
       const term& ref = field(ct, 3);
       pid target;
       std::uint64_t id = 0;

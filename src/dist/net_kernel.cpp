@@ -82,8 +82,9 @@ void kernel::notify_up(const connection& c) {
     std::lock_guard lock(watch_mu_);
     to = all_watchers_;
   }
-  const bool hidden = (c.flags & 0x1) == 0;  // DFLAG_PUBLISHED
-  for (pid w : to) node_.send(w, nodeup_msg{c.peer, hidden});
+  // This node is hidden: every connection it has is a hidden one (the
+  // peer lists it in nodes(hidden), and it lists the peer there too).
+  for (pid w : to) node_.send(w, nodeup_msg{c.peer, true});
 }
 
 void kernel::notify_down(const std::string& peer, const std::string& reason, bool was_up) {
