@@ -102,6 +102,9 @@ class kernel final : public otp::detail::remote_router,
   /// Aliases of this node that take messages (ALIAS_SEND): gen_call's.
   void add_alias(std::uint64_t id, pid owner);
   void remove_alias(std::uint64_t id);
+  /// Writes what `c` has queued now (the end of a scheduler run).
+  void flush_now(const std::shared_ptr<connection>& c);
+
   /// Sends `msg` to `alias` (a reference of another node) by ALIAS_SEND.
   void send_alias(const term& alias, const term& msg);
   /// Answers a gen_server call: {Tag, reply} to the caller's alias or pid.
@@ -184,6 +187,8 @@ class kernel final : public otp::detail::remote_router,
   std::condition_variable table_cv_;  ///< table_mu_: a connection went up or down
 
   static constexpr std::size_t kMaxSetupJobs = 64;
+  /// A process's sends wait for the end of its run up to this many bytes.
+  static constexpr std::size_t kDeferBytes = 64 * 1024;
   std::mutex jobs_mu_;
   std::list<setup_job> jobs_;  ///< jobs_mu_
   bool jobs_closed_ = false;   ///< jobs_mu_: stopping, no job starts

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -88,10 +89,11 @@ void kernel::accept_all() {
 void kernel::read_from(const std::shared_ptr<connection>& c) {
   std::size_t budget = kReadBudget;
   while (budget > 0) {
-    const std::size_t at = c->in.size();
-    c->in.resize(at + kReadChunk);
-    const ssize_t n = ::recv(c->fd.get(), c->in.data() + at, kReadChunk, MSG_DONTWAIT);
-    c->in.resize(at + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    // Read into a buffer of the I/O thread, then keep what came: growing
+    // c->in by a whole chunk first would zero 64 KiB per read.
+    static thread_local std::array<std::uint8_t, kReadChunk> chunk;
+    const ssize_t n = ::recv(c->fd.get(), chunk.data(), chunk.size(), MSG_DONTWAIT);
+    if (n > 0) c->in.insert(c->in.end(), chunk.data(), chunk.data() + n);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       take_down(c, "connection_closed");
       return;
@@ -174,21 +176,58 @@ void kernel::flush_locked(connection& c) {
   }
 }
 
+namespace {
+
+/// Connections a process of this scheduler thread wrote to in its run: one
+/// write each when the run ends, instead of one per message.
+thread_local std::vector<std::pair<std::shared_ptr<kernel>, std::shared_ptr<connection>>>
+    t_deferred;
+
+void flush_deferred() {
+  auto pending = std::move(t_deferred);
+  t_deferred.clear();
+  for (auto& [k, c] : pending) k->flush_now(c);
+}
+
+}  // namespace
+
+void kernel::flush_now(const std::shared_ptr<connection>& c) {
+  bool blocked = false;
+  {
+    std::lock_guard cl(c->mu);
+    if (c->st != connection::state::up) return;
+    flush_locked(*c);
+    blocked = c->out.size() > c->out_off;
+  }
+  if (blocked) wake();
+}
+
 bool kernel::enqueue(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> bytes,
                      const std::function<void(connection&)>& record) {
   bool overflow = false;
   bool blocked = false;
+  bool deferred = false;
   {
     std::lock_guard cl(c->mu);
     if (c->st == connection::state::down) return false;
     if (record) record(*c);
     c->out.insert(c->out.end(), bytes.begin(), bytes.end());
     if (c->st == connection::state::up) {
-      const bool was_empty = c->out.size() - c->out_off == bytes.size();
-      if (was_empty) flush_locked(*c);
-      blocked = c->out.size() > c->out_off;
+      const std::size_t queued = c->out.size() - c->out_off;
+      if (queued < kDeferBytes && otp::detail::in_scheduler_slice()) {
+        deferred = true;  // written when the process's run ends
+      } else {
+        if (queued == bytes.size() || queued >= kDeferBytes) flush_locked(*c);
+        blocked = c->out.size() > c->out_off;
+      }
     }
     overflow = c->out.size() - c->out_off > opts_.max_output_bytes;
+  }
+  if (deferred) {
+    bool known = false;
+    for (const auto& d : t_deferred) known = known || d.second == c;
+    if (!known) t_deferred.emplace_back(shared_from_this(), c);
+    otp::detail::at_slice_end(&flush_deferred);
   }
   if (overflow) {
     logger::error(

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "otp/runtime/detail/thread_name.hpp"
 #include "runtime/node_impl.hpp"
@@ -14,6 +15,7 @@ namespace otp::detail {
 
 namespace {
 thread_local context t_ctx;
+thread_local void (*t_slice_end)() = nullptr;  // at_slice_end's, until the run ends
 
 // How many direct switches may nest before returning to the loop. Without a
 // guaranteed tail call (unoptimised or sanitized builds) each switch nests a
@@ -194,6 +196,13 @@ std::coroutine_handle<> scheduler::dispatch(worker& w, process* p) noexcept {
   }
 }
 
+bool in_scheduler_slice() noexcept {
+  const context& c = ctx();
+  return c.w != nullptr && c.proc != nullptr;
+}
+
+void at_slice_end(void (*fn)()) noexcept { t_slice_end = fn; }
+
 std::coroutine_handle<> scheduler::next_handle() noexcept {
   context& c = ctx();
   c.proc = nullptr;
@@ -213,6 +222,7 @@ void scheduler::run_one(worker& w, process* p) {
   if (auto h = dispatch(w, p)) h.resume();
   ctx().proc = nullptr;
   w.running_pid.store(0, std::memory_order_relaxed);
+  if (t_slice_end != nullptr) std::exchange(t_slice_end, nullptr)();
 }
 
 void scheduler::run_timers(worker& w, std::uint64_t now) noexcept {

@@ -39,6 +39,15 @@ void refuse_envelope(node_impl& n, pid to, envelope* e, const exit_reason& why) 
 void send_signal(node_impl& n, pid to, signal_kind k, pid from, std::uint64_t refid = 0,
                  exit_reason reason = {}) noexcept;
 
+/// True on a scheduler thread while it runs a process: there, a router may
+/// leave its writes to the end of the run (at_slice_end), batching what the
+/// process sends.
+bool in_scheduler_slice() noexcept;
+
+/// Has `fn` called on this scheduler thread once its current run of
+/// processes ends (one function per thread: the distribution's flush).
+void at_slice_end(void (*fn)()) noexcept;
+
 /// A node id no node of this program has: what the distribution layer names
 /// a remote node (incarnation) with in the pids and refs it holds.
 std::uint32_t allocate_node_id() noexcept;
