@@ -261,8 +261,8 @@ void remove_remote_router(node_impl& n) noexcept {
 
 void send_envelope(node_impl& n, pid to, envelope* e) noexcept {
   if (to.node() != n.id) {
-    if (to.is_null()) {
-      destroy_envelope(e);
+    if (to.is_null()) {  // nobody: answered as a dead process is
+      answer_dead(n, to, e, exit_reason::noproc());
       return;
     }
     // Counted before the router is read, so remove_remote_router knows
