@@ -21,6 +21,14 @@ constexpr std::size_t kReadBudget = 1024 * 1024;  // per connection per round: f
 const std::uint8_t kTick[4] = {0, 0, 0, 0};
 }  // namespace
 
+std::int64_t now_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+connection::connection(std::string p) : peer(std::move(p)), created_ms(now_ms()) {}
+
 void kernel::wake() noexcept {
   const std::uint64_t one = 1;
   [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof(one));
