@@ -145,6 +145,9 @@ class kernel final : public otp::detail::remote_router,
   /// Logs, once per type and kernel, that a message of type `t` was not sent.
   void warn_not_a_term(const std::type_info& t, pid to);
   void handle_frame(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> f);
+  /// The From a REG_SEND or ALIAS_SEND names: the calling process of this
+  /// node, else this node's pid 0.
+  term sender() const;
   /// Answers a call to this node's net_kernel (net_adm:ping's is_auth).
   void answer_net_kernel(const std::shared_ptr<connection>& c, const term& request);
   void send_frame(const std::string& peer, std::uint32_t creation,

@@ -124,13 +124,16 @@ void kernel::route(pid to, otp::detail::envelope* e) noexcept {
 }
 
 void kernel::send_reg(std::string_view to_name, std::string_view peer, const term& msg) {
-  otp::detail::process* me = otp::detail::ctx().proc;
-  const term from = me != nullptr && otp::detail::ctx().node == &node_.impl()
-                        ? to_term(me->self())
-                        : term(ext_pid{self_.name, 0, 0, self_.creation});
+  const term from = sender();
   const term control =
       term::tuple({term(kRegSend), from, term::atom(""), term::atom(std::string(to_name))});
   send_frame(std::string(peer), 0, make_frame(control, &msg));
+}
+
+term kernel::sender() const {
+  const otp::detail::context& here = otp::detail::ctx();
+  if (here.proc != nullptr && here.node == &node_.impl()) return to_term(here.proc->self());
+  return term(ext_pid{self_.name, 0, 0, self_.creation});  // this node's "kernel" pid
 }
 
 void kernel::add_alias(std::uint64_t id, pid owner) {
@@ -156,10 +159,7 @@ void kernel::send_alias(const term& alias, const term& msg) {
       otp::detail::send_envelope(node_.impl(), to, otp::detail::make_message<term>(msg));
     return;
   }
-  otp::detail::process* me = otp::detail::ctx().proc;
-  const term from = me != nullptr && otp::detail::ctx().node == &node_.impl()
-                        ? to_term(me->self())
-                        : term(ext_pid{self_.name, 0, 0, self_.creation});
+  const term from = sender();
   send_frame(r->node, r->creation, make_frame(term::tuple({term(kAliasSend), from, alias}), &msg));
 }
 
