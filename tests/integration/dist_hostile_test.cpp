@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <random>
+
 #include "dist/epmd.hpp"
 #include "dist/handshake.hpp"
 #include "dist/socket.hpp"
@@ -196,6 +198,58 @@ TEST_F(DistHostile, AMessageThatIsNotATermIsDroppedWithOneLogLinePerType) {
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->to_string(), "as_a_term");
   EXPECT_EQ(with_message("only otp::term goes over the wire").size(), 1u);
+}
+
+TEST_F(DistHostile, RandomControlMessagesAndMutatedFramesNeverHurtTheNode) {
+  // Seeded mutations of every control message the node takes, with fields
+  // of the wrong kind, pids of this node, of the peer and of nobody, and
+  // random bytes flipped; each connection sends a few and then goes away.
+  std::mt19937 rng(20261205);
+  // The victim survives what peers send it (exits trapped), and ends when
+  // the node shuts down.
+  const otp::pid victim = node.spawn([]() -> otp::proc {
+    otp::trap_exit(true);
+    for (bool stop = false; !stop;)
+      co_await otp::receive([&](const otp::exit_msg& m) { stop = m.reason.is_shutdown(); },
+                            [](const otp::any_message&) {});
+  });
+  node.register_name("victim", victim);
+  const std::string host = k.name().substr(k.name().find('@') + 1);
+  const std::vector<term> fields = {
+      otp::to_term(victim),
+      term(otp::ext_pid{"evil@" + host, 5, 0, 77}),
+      term(otp::ext_pid{"third@elsewhere", 1, 1, 1}),
+      term::atom("victim"),
+      term::atom("nobody"),
+      term(otp::ext_ref{"evil@" + host, {1, 2, 3}, 77}),
+      otp::to_term(otp::exit_reason::kill()),
+      term(-1),
+      term::binary("x"),
+      term::tuple({}),
+  };
+  const std::vector<std::int64_t> ops = {1, 2, 3, 6, 8, 19, 20, 21, 22, 33, 35, 36, 99};
+  for (int conn = 0; conn < 40; ++conn) {
+    dd::fd_handle fd = handshaken(epmd, k);
+    for (int f = 0; f < 5; ++f) {
+      std::vector<term> control{term(ops[rng() % ops.size()])};
+      for (int i = rng() % 6; i > 0; --i) control.push_back(fields[rng() % fields.size()]);
+      std::vector<std::uint8_t> frame{'p'};
+      auto c = otp::term_to_binary(term::tuple(control));
+      frame.insert(frame.end(), c.begin(), c.end());
+      if (rng() % 2 == 0) {
+        auto m = otp::term_to_binary(fields[rng() % fields.size()]);
+        frame.insert(frame.end(), m.begin(), m.end());
+      }
+      if (rng() % 3 == 0) frame[rng() % frame.size()] = static_cast<std::uint8_t>(rng());
+      try {
+        write_frame(fd.get(), frame);
+      } catch (const dd::setup_error&) {
+        break;  // the node closed this connection on an earlier frame
+      }
+    }
+  }
+  EXPECT_FALSE(with_message("sent a bad frame").empty());  // the refusals were exercised
+  expect_still_serving();
 }
 
 }  // namespace
