@@ -2,6 +2,7 @@
 // monitor and alias, and the answer.
 #include "otp/dist/gen_call.hpp"
 
+#include <functional>
 #include <optional>
 
 #include "dist/kernel.hpp"
@@ -15,12 +16,6 @@
 namespace otp {
 
 namespace {
-
-std::shared_ptr<dist_detail::kernel> kernel_here(const char* what) {
-  std::shared_ptr<dist_detail::kernel> k = dist_detail::kernel_of(detail::require_node(what));
-  if (k == nullptr) throw badarg(std::string(what) + ": the node has no net_kernel");
-  return k;
-}
 
 /// An alias that takes messages while it lives (also when the calling
 /// coroutine is destroyed mid-call).
@@ -59,16 +54,20 @@ std::optional<term> as_gen_cast(const term& msg) {
 }
 
 void reply(const remote_call& c, term reply) {
-  kernel_here("reply")->send_reply(c, std::move(reply));
+  dist_detail::kernel_here("reply")->send_reply(c, std::move(reply));
 }
 
-task<term> gen_call(pid server, term request, timeout t) {
-  std::shared_ptr<dist_detail::kernel> k = kernel_here("gen_call");
+namespace {
+
+/// A call to the server the caller monitors with `mref`: `deliver` sends
+/// the '$gen_call' message, tagged [alias|mref]; the reply, the DOWN or the
+/// timeout ends it.
+task<term> call_monitored(std::shared_ptr<dist_detail::kernel> k, ref mref, term request, timeout t,
+                          std::function<void(term)> deliver) {
   const pid me = self();
-  const ref mref = monitor(server);
   const term tag = term::improper_list({term::atom("alias")}, to_term(mref));
   auto alias = std::make_optional<active_alias>(k, mref.id(), me);
-  send(server, term::tuple({term::atom("$gen_call"), term::tuple({to_term(me), tag}), request}));
+  deliver(term::tuple({term::atom("$gen_call"), term::tuple({to_term(me), tag}), request}));
   const auto is_answer = [&tag](const term& m) {
     const auto* r = m.get_if<tuple_value>();
     return r != nullptr && r->items.size() == 2 && r->items[0] == tag;
@@ -89,11 +88,38 @@ task<term> gen_call(pid server, term request, timeout t) {
   // One that arrived before the alias went: not left in the mailbox.
   co_await receive(when(is_answer, [](term&&) {}),
                    after(timeout(std::chrono::milliseconds(0)), [] {}));
+  // As a local call: a server that ended normally makes the caller exit.
+  if (ended->is_normal())
+    ended = from_term<exit_reason>(term::tuple(
+        {term::atom("normal"), term::tuple({term::atom("gen_server"), term::atom("call")})}));
   throw exit_error(std::move(*ended));
+}
+
+}  // namespace
+
+task<term> gen_call(pid server, term request, timeout t) {
+  std::shared_ptr<dist_detail::kernel> k = dist_detail::kernel_here("gen_call");
+  const ref mref = monitor(server);
+  co_return co_await call_monitored(std::move(k), mref, std::move(request), t,
+                                    [server](term m) { send(server, std::move(m)); });
+}
+
+task<term> gen_call(remote_name server, term request, timeout t) {
+  std::shared_ptr<dist_detail::kernel> k = dist_detail::kernel_here("gen_call");
+  const ref mref = monitor(server);
+  co_return co_await call_monitored(k, mref, std::move(request), t, [k, server](term m) {
+    k->send_reg(server.name, server.node, m);
+  });
 }
 
 void gen_cast(pid server, term request) {
   send(server, term::tuple({term::atom("$gen_cast"), std::move(request)}));
+}
+
+void gen_cast(const remote_name& server, term request) {
+  dist_detail::kernel_here("gen_cast")
+      ->send_reg(server.name, server.node,
+                 term::tuple({term::atom("$gen_cast"), std::move(request)}));
 }
 
 }  // namespace otp

@@ -54,8 +54,14 @@ struct connection {
   // What fires with noconnection when the connection goes down (mu):
   /// Links between a local pid (first) and a pid of the peer (second).
   std::set<std::pair<pid, pid>> links;
-  /// The node's monitors of the peer's processes: ref id -> (watcher, target).
-  std::map<std::uint64_t, std::pair<pid, pid>> out_monitors;
+  /// A monitor of one of the peer's processes.
+  struct out_monitor {
+    pid watcher;       ///< the local process that holds it
+    pid target;        ///< the peer's process (or, by name, a pid standing for it)
+    std::string name;  ///< a monitor by name: the name
+  };
+  /// The node's monitors of the peer's processes, by ref id.
+  std::map<std::uint64_t, out_monitor> out_monitors;
   /// The peer's monitors of the node's processes, by the id given them here.
   struct peer_monitor {
     term ref;     ///< the peer's reference
@@ -97,6 +103,9 @@ class kernel final : public otp::detail::remote_router,
   bool disconnect_node(std::string_view peer);
   void send_reg(std::string_view to_name, std::string_view peer, const term& msg);
   void monitor_node(pid watcher, std::string_view peer, bool on);
+  /// The calling process's monitor of `name` on `peer` (otp::monitor of a
+  /// remote_name).
+  ref monitor_name(const std::string& name, const std::string& peer);
   void monitor_nodes(pid watcher, bool on);
 
   /// Aliases of this node that take messages (ALIAS_SEND): gen_call's.
@@ -215,6 +224,11 @@ std::vector<std::uint8_t> make_frame(const term& control, const term* payload);
 
 /// The running kernel of node `n`, or null.
 std::shared_ptr<kernel> kernel_of(otp::detail::node_impl& n);
+
+/// The running kernel of the calling process's (or mailbox's) node.
+/// @throws otp::badarg naming `what` outside a process, or when the node
+///   has no net_kernel.
+std::shared_ptr<kernel> kernel_here(const char* what);
 
 /// Steady-clock milliseconds.
 std::int64_t now_ms() noexcept;

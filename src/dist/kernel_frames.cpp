@@ -96,7 +96,8 @@ void kernel::route(pid to, otp::detail::envelope* e) noexcept {
       {
         std::lock_guard cl(c->mu);
         // A pid of an earlier incarnation of the peer: no such process.
-        if (c->st == connection::state::up && c->creation != who->creation)
+        // (Creation 0: a pid standing for a registered name, any incarnation.)
+        if (c->st == connection::state::up && who->creation != 0 && c->creation != who->creation)
           refused = exit_reason::noproc();
       }
       if (!refused) refused = route_signal(c, to, *s);

@@ -8,6 +8,8 @@
 #include "dist/kernel.hpp"
 #include "dist/node_options.hpp"
 #include "dist/node_table.hpp"
+#include "otp/runtime/detail/runtime.hpp"
+#include "otp/runtime/errors.hpp"
 #include "otp/runtime/logger.hpp"
 
 namespace otp::dist_detail {
@@ -24,6 +26,12 @@ std::shared_ptr<kernel> kernel_of(otp::detail::node_impl& n) {
   std::lock_guard lock(g_kernels_mu);
   auto it = g_kernels.find(&n);
   return it == g_kernels.end() ? nullptr : it->second.lock();
+}
+
+std::shared_ptr<kernel> kernel_here(const char* what) {
+  std::shared_ptr<kernel> k = kernel_of(otp::detail::require_node(what));
+  if (k == nullptr) throw badarg(std::string(what) + ": the node has no net_kernel");
+  return k;
 }
 
 kernel::kernel(node& n, net_kernel_options o) : node_(n), opts_(std::move(o)), local_id_(n.id()) {

@@ -23,6 +23,18 @@ constexpr std::int64_t kMonitorPExit = 21;
 constexpr std::int64_t kUnlinkId = 35;
 constexpr std::int64_t kUnlinkIdAck = 36;
 
+/// The name a monitor by name is for, while monitor_name sends it (the
+/// runtime's monitor signal carries only the pid standing for it).
+thread_local const std::string* t_monitored_name = nullptr;
+
+/// A pid standing for a process registered on another node: slot and
+/// serial 0, under the id of (node, creation 0).
+bool stands_for_name(pid p) {
+  if (p.slot() != 0 || p.serial() != 0) return false;
+  const auto who = identity_of(p.node());
+  return who && who->creation == 0;
+}
+
 /// Monitors asked by peers get ids with the top bit set: never one of the
 /// node's own refs, which a process's monitored_by holds beside them.
 constexpr std::uint64_t kPeerMonitorBit = std::uint64_t{1} << 63;
@@ -77,21 +89,36 @@ std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection
       control = term::tuple({term(kExit), from, dest, to_term(s.reason)});
       record = [&](connection& k) { k.links.erase({s.from, to}); };
       break;
-    case signal_kind::monitor:
+    case signal_kind::monitor: {
       if (s.payload != nullptr) {
         logger::error(
-            "distribution: a gen_server call to the remote pid {} is not carried "
-            "yet: refused with noproc",
+            "distribution: a typed gen_server call to the remote pid {} for a server type "
+            "without `remote` (otp/dist/remote_api.hpp): refused with noproc",
             to.to_string());
         return exit_reason::noproc();
       }
-      control = term::tuple({term(kMonitorP), from, dest, ref_term(s.ref)});
-      record = [&](connection& k) { k.out_monitors[s.ref] = {s.from, to}; };
+      std::string name;  // by name: monitor_name's, on this thread
+      if (stands_for_name(to)) {
+        if (t_monitored_name == nullptr) return exit_reason::noproc();
+        name = *t_monitored_name;
+      }
+      control = term::tuple(
+          {term(kMonitorP), from, name.empty() ? dest : term::atom(name), ref_term(s.ref)});
+      record = [&](connection& k) { k.out_monitors[s.ref] = {s.from, to, std::move(name)}; };
       break;
-    case signal_kind::demonitor:
-      control = term::tuple({term(kDemonitorP), from, dest, ref_term(s.ref)});
+    }
+    case signal_kind::demonitor: {
+      term target = dest;
+      {
+        std::lock_guard cl(c->mu);
+        auto it = c->out_monitors.find(s.ref);
+        if (it == c->out_monitors.end()) return std::nullopt;  // it fired meanwhile
+        if (!it->second.name.empty()) target = term::atom(it->second.name);
+      }
+      control = term::tuple({term(kDemonitorP), from, target, ref_term(s.ref)});
       record = [&](connection& k) { k.out_monitors.erase(s.ref); };
       break;
+    }
     case signal_kind::down: {
       std::lock_guard cl(c->mu);
       auto it = c->in_monitors.find(s.ref);
@@ -225,7 +252,7 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
         std::lock_guard cl(c->mu);
         auto it = c->out_monitors.find(*id);
         if (it == c->out_monitors.end()) return;  // demonitored meanwhile
-        from = it->second.second;
+        from = it->second.target;
         c->out_monitors.erase(it);
       }
       (void)target;
@@ -235,6 +262,16 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
     default:
       logger::debug("distribution: node {} sent control message {}, not handled", c->peer, op);
   }
+}
+
+ref kernel::monitor_name(const std::string& name, const std::string& peer) {
+  if (peer == self_.name) return otp::monitor(name);
+  const pid stand_in(node_id_of(peer, 0), 0, 0);
+  t_monitored_name = &name;
+  struct reset {
+    ~reset() { t_monitored_name = nullptr; }
+  } on_exit;
+  return otp::detail::monitor_by_name(stand_in, name);
 }
 
 void kernel::fire_noconnection(connection& c) {
@@ -253,7 +290,7 @@ void kernel::fire_noconnection(connection& c) {
   for (const auto& [local, remote] : links)
     send_signal(n, local, signal_kind::link_exit, remote, 0, exit_reason::noconnection());
   for (const auto& [id, m] : out)
-    send_signal(n, m.first, signal_kind::down, m.second, id, exit_reason::noconnection());
+    send_signal(n, m.watcher, signal_kind::down, m.target, id, exit_reason::noconnection());
   for (const auto& [id, m] : in) send_signal(n, m.local, signal_kind::demonitor, m.watcher, id, {});
 }
 

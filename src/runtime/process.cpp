@@ -2,6 +2,7 @@
 // or mailbox.
 #include "otp/runtime/process.hpp"
 
+#include "otp/runtime/detail/remote_router.hpp"
 #include "otp/runtime/messages.hpp"
 #include "otp/runtime/node.hpp"
 #include "otp/runtime/receive.hpp"
@@ -165,6 +166,10 @@ ref monitor(pid target) { return monitor_impl(detail::require_process("monitor")
 ref monitor(std::string_view name) {
   detail::process& p = detail::require_process("monitor");
   return monitor_impl(p, p.node->names.whereis(name), std::string(name));
+}
+
+ref detail::monitor_by_name(pid target, std::string name) {
+  return monitor_impl(detail::require_process("monitor"), target, std::move(name));
 }
 
 bool demonitor(ref r, demonitor_options o) {

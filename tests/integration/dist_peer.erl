@@ -40,6 +40,11 @@ loop() ->
         {victim, From} ->
             V = spawn(fun() -> receive {die, R} -> exit(R) end end),
             From ! {victim, V};
+        %% The same, registered as Name.
+        {named_victim, Name, From} ->
+            V = spawn(fun() -> receive {die, R} -> exit(R) end end),
+            register(Name, V),
+            From ! {named_victim, V};
         %% A process that links to From, then prints the exit it traps.
         {link_back, From} ->
             spawn(fun() ->
@@ -83,6 +88,8 @@ command(["monitor_echo", Node]) ->
 %% call Name Node Word       -> "reply R" | "call_exit Reason"
 %% call_timeout Name Node Word -> the same, with a 200 ms timeout
 %% cast Name Node Word       -> gen_server:cast
+%% call_term Name Node Term  -> call with Term (Erlang syntax, no spaces)
+%% cast_term Name Node Term  -> gen_server:cast with Term
 %% mailbox                   -> "mailbox [Messages]" (what this process holds)
 command(["call", Name, Node, Word]) ->
     call({list_to_atom(Name), list_to_atom(Node)}, list_to_atom(Word), 5000);
@@ -90,6 +97,10 @@ command(["call_timeout", Name, Node, Word]) ->
     call({list_to_atom(Name), list_to_atom(Node)}, list_to_atom(Word), 200);
 command(["cast", Name, Node, Word]) ->
     gen_server:cast({list_to_atom(Name), list_to_atom(Node)}, list_to_atom(Word));
+command(["call_term", Name, Node, Text]) ->
+    call({list_to_atom(Name), list_to_atom(Node)}, parse_term(Text), 5000);
+command(["cast_term", Name, Node, Text]) ->
+    gen_server:cast({list_to_atom(Name), list_to_atom(Node)}, parse_term(Text));
 command(["mailbox"]) ->
     {messages, Ms} = process_info(self(), messages),
     io:format("mailbox ~w~n", [Ms]);
@@ -104,6 +115,11 @@ commands(Peer) ->
         {error, _} -> ok;
         Line -> Peer ! {command, Line}, commands(Peer)
     end.
+
+parse_term(Text) ->
+    {ok, Tokens, _} = erl_scan:string(Text ++ "."),
+    {ok, Term} = erl_parse:parse_term(Tokens),
+    Term.
 
 call(Dest, Req, Timeout) ->
     try gen_server:call(Dest, Req, Timeout) of

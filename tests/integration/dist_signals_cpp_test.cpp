@@ -12,23 +12,6 @@ namespace {
 using namespace std::chrono_literals;
 using otp::term;
 
-struct linked_nodes {
-  linked_nodes() : a(an, opts("sig_one")), b(bn, opts("sig_two")) {}
-  otp::net_kernel_options opts(const char* name) {
-    otp::net_kernel_options o;
-    o.name = name;
-    o.cookie = "sig_cookie";
-    o.epmd_port = epmd.port();
-    return o;
-  }
-  /// A pid of node b as node a's processes hold it.
-  otp::pid on_b(otp::pid p) { return otp::from_term<otp::pid>(otp::to_term(p)); }
-
-  otp_test::private_epmd epmd;
-  otp::node an, bn;
-  otp::net_kernel a, b;
-};
-
 /// Exits with the reason it receives (as a term).
 otp::proc exits_with_what_it_gets() {
   term t = co_await otp::receive<term>();
@@ -36,7 +19,7 @@ otp::proc exits_with_what_it_gets() {
 }
 
 TEST(DistSignalsCpp, AMonitorAcrossNodesGetsTheRealReason) {
-  linked_nodes t;
+  otp_test::cpp_pair t("sig", "sig_cookie");
   otp::mailbox mb(t.an);
   const otp::pid v = t.on_b(t.bn.spawn(exits_with_what_it_gets));
   const otp::ref r = otp::monitor(v);
@@ -54,7 +37,7 @@ TEST(DistSignalsCpp, AMonitorAcrossNodesGetsTheRealReason) {
 }
 
 TEST(DistSignalsCpp, ADemonitoredProcessesEndIsNotReported) {
-  linked_nodes t;
+  otp_test::cpp_pair t("sig", "sig_cookie");
   otp::mailbox mb(t.an);
   const otp::pid v = t.on_b(t.bn.spawn(exits_with_what_it_gets));
   const otp::ref r1 = otp::monitor(v);
@@ -68,7 +51,7 @@ TEST(DistSignalsCpp, ADemonitoredProcessesEndIsNotReported) {
 }
 
 TEST(DistSignalsCpp, ALinkAcrossNodesCarriesTheReasonBothWays) {
-  linked_nodes t;
+  otp_test::cpp_pair t("sig", "sig_cookie");
   otp::mailbox mb(t.an);
   otp::trap_exit(true);
   const otp::pid v = t.on_b(t.bn.spawn(exits_with_what_it_gets));
@@ -81,7 +64,7 @@ TEST(DistSignalsCpp, ALinkAcrossNodesCarriesTheReasonBothWays) {
 }
 
 TEST(DistSignalsCpp, AnExitSignalAcrossNodesKills) {
-  linked_nodes t;
+  otp_test::cpp_pair t("sig", "sig_cookie");
   otp::mailbox mb(t.an);
   const otp::pid v = t.on_b(t.bn.spawn([]() -> otp::proc { co_await otp::receive<int>(); }));
   otp::monitor(v);
@@ -92,7 +75,7 @@ TEST(DistSignalsCpp, AnExitSignalAcrossNodesKills) {
 }
 
 TEST(DistSignalsCpp, ALinkToADeadRemotePidIsNoproc) {
-  linked_nodes t;
+  otp_test::cpp_pair t("sig", "sig_cookie");
   otp::mailbox mb(t.an);
   otp::trap_exit(true);
   const otp::pid v = t.on_b(t.bn.spawn(exits_with_what_it_gets));
@@ -106,7 +89,7 @@ TEST(DistSignalsCpp, ALinkToADeadRemotePidIsNoproc) {
 }
 
 TEST(DistSignalsCpp, DisconnectingFiresNoconnectionOnBothSides) {
-  linked_nodes t;
+  otp_test::cpp_pair t("sig", "sig_cookie");
   otp::mailbox mb(t.an);
   otp::trap_exit(true);
   // A process of b monitors a's mailbox, and reports its DOWN to it (over a

@@ -88,7 +88,8 @@ class erl_peer {
         std::vector<std::string>{"-sname", sname, "-setcookie", cookie, "-noshell", "-kernel",
                                  "net_ticktime", std::to_string(ticktime_s), "-pa",
                                  beams.path.string(), "-run", "dist_peer", "start"},
-        std::vector<std::string>{epmd.env()});
+        // A peer whose output closes as the test ends may crash: no dump file.
+        std::vector<std::string>{epmd.env(), "ERL_CRASH_DUMP_SECONDS=0"});
     const std::string ready = otp_test::line_with(*proc_, "ready ", std::chrono::seconds(30));
     if (ready.rfind("ready ", 0) != 0)
       throw std::runtime_error("erl did not start: " + proc_->standard_error());
@@ -142,6 +143,26 @@ struct erl_and_cpp {
   erl_peer erl;
   otp::node n;
   otp::net_kernel k;
+};
+
+/// Two C++ nodes of this program, `TAG_one` (an, its net_kernel a) and
+/// `TAG_two` (bn, b), on one private epmd, sharing `cookie`.
+struct cpp_pair {
+  cpp_pair(const std::string& tag, const std::string& cookie)
+      : a(an, options(tag + "_one", cookie)), b(bn, options(tag + "_two", cookie)) {}
+  otp::net_kernel_options options(std::string name, const std::string& cookie) const {
+    otp::net_kernel_options o;
+    o.name = std::move(name);
+    o.cookie = cookie;
+    o.epmd_port = epmd.port();
+    return o;
+  }
+  /// A pid of node bn as node an's processes hold it.
+  otp::pid on_b(otp::pid p) { return otp::from_term<otp::pid>(otp::to_term(p)); }
+
+  private_epmd epmd;
+  otp::node an, bn;
+  otp::net_kernel a, b;
 };
 
 /// tests/dist/dist_node.cpp as a C++ node of its own OS process, `cpp_TAG`,

@@ -107,6 +107,12 @@ class [[nodiscard]] call_op {
     pid to = to_.is_null() ? name_.whereis() : to_;
     if (to.is_null()) exit(exit_reason::noproc());
     if (to == me.self()) exit(exit_reason::calling_self());
+    if constexpr (requires { Make::remote(to, std::move(make_), t_); }) {
+      if (to.node() != me.node_id) {
+        remote_.emplace(Make::remote(to, std::move(make_), t_));
+        return remote_->await_ready();
+      }
+    }
     const receive_mark mark = mark_queue();  // before the monitor: a DOWN noproc is newer
     tag_ = make_ref();
     reply_channel::open(me, to, tag_, make_(me.self(), tag_));
@@ -114,9 +120,18 @@ class [[nodiscard]] call_op {
     return rx_->await_ready();
   }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) noexcept {
+    if (remote_) return remote_->await_suspend(h);
     return rx_->await_suspend(h);
   }
   R await_resume() {
+    if (remote_) {
+      if constexpr (std::is_void_v<R>) {
+        remote_->await_resume();
+        return;
+      } else {
+        return remote_->await_resume();
+      }
+    }
     reply_outcome<value_type> o = rx_->await_resume();
     using kind = typename reply_outcome<value_type>::kind;
     if (o.how != kind::timeout) {
@@ -138,7 +153,8 @@ class [[nodiscard]] call_op {
   /// @throws otp::badarg on other threads and inside a process (co_await there).
   R get() && {
     require_mailbox_thread("call");
-    await_ready();  // completes at once on a mailbox thread
+    await_ready();  // completes at once on a mailbox thread (but for another node)
+    if (remote_) throw badarg("call: another node's server is called from a process, not a thread");
     return await_resume();
   }
 
@@ -151,13 +167,33 @@ class [[nodiscard]] call_op {
   timeout t_;
   ref tag_;  // the channel, once open
   std::optional<rx_t> rx_;
+  std::optional<task<value_type>> remote_;  // a call to another node's server
 };
+
+/// S answers calls Req from other nodes (S::remote lists Req).
+template <class S, class Req>
+concept takes_remote_call = requires {
+  typename S::remote;
+}
+&&S::remote::template takes_call<Req>;
+
+/// S takes casts Msg from other nodes (S::remote lists Msg).
+template <class S, class Msg>
+concept takes_remote_cast = requires {
+  typename S::remote;
+}
+&&S::remote::template takes_cast<Msg>;
 
 template <class S, class Req>
 struct make_call {
   Req req;
   envelope* operator()(pid me, ref tag) {
     return make_message<call_msg<S, Req>>(call_msg<S, Req>{me, tag, std::move(req)});
+  }
+  /// The call to a server of another node: through S::remote.
+  static task<stored_t<reply_of<S, Req>>> remote(pid to, make_call&& m,
+                                                 timeout t) requires takes_remote_call<S, Req> {
+    return S::remote::template call<reply_of<S, Req>>(to, std::move(m.req), t);
   }
 };
 
@@ -185,6 +221,10 @@ inline constexpr std::chrono::milliseconds default_call_timeout{5000};
 ///   keep their server).
 /// The wait looks only at messages newer than the request: a long mailbox
 /// does not slow a call down.
+/// A server of another node is called when S lists Req in `S::remote`
+/// (otp/dist/remote_api.hpp): the request and reply travel as terms, the
+/// exits are gen_call's, plus `{bad_reply,Reply}` for a reply that is no
+/// reply_of<S, Req>; `.get()` then throws otp::badarg (call from a process).
 /// @mirrors gen_server:call/3
 template <class S, class Req>
 requires handles_call<S, std::remove_cvref_t<Req>>
@@ -195,7 +235,8 @@ auto call(const server_ref<S>& s, Req&& req, timeout t = timeout(default_call_ti
 }
 
 /// Sends `msg` to the server's handle_cast and returns at once. Never fails,
-/// even when the server is dead or the name is free (as in OTP).
+/// even when the server is dead or the name is free (as in OTP). A server of
+/// another node gets `to_term(msg)` when S lists Msg in `S::remote`.
 /// @throws otp::badarg outside a process or mailbox thread.
 /// @mirrors gen_server:cast/2
 template <class S, class Msg>
@@ -204,6 +245,12 @@ void cast(const server_ref<S>& s, Msg&& msg) {
   using M = std::remove_cvref_t<Msg>;
   pid to = s.resolve();
   if (to.is_null()) return;
+  if constexpr (detail::takes_remote_cast<S, M>) {
+    if (to.node() != detail::require_process("cast").node_id) {
+      S::remote::cast(to, std::forward<Msg>(msg));
+      return;
+    }
+  }
   send(to, detail::cast_msg<S, M>{std::forward<Msg>(msg)});
 }
 
@@ -212,12 +259,12 @@ void cast(const server_ref<S>& s, Msg&& msg) {
 /// @mirrors gen_server:reply/2
 template <class R, class V>
 requires(!std::is_void_v<R> && std::is_convertible_v<V, R>) void reply(const from<R>& f, V&& v) {
-  detail::send_reply(f.caller, f.tag, R(std::forward<V>(v)));
+  detail::answer(f, R(std::forward<V>(v)));
 }
 /// Answers a call whose reply type is void.
 template <class R>
 requires std::is_void_v<R>
-void reply(const from<R>& f) { detail::send_reply(f.caller, f.tag, std::monostate{}); }
+void reply(const from<R>& f) { detail::answer(f, std::monostate{}); }
 
 /// An outstanding asynchronous call (send_request). Owned by its sender.
 template <class R>

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string_view>
 
+#include "otp/dist/remote_name.hpp"
 #include "otp/dist/term.hpp"
 #include "otp/runtime/pid.hpp"
 #include "otp/runtime/task.hpp"
@@ -49,11 +50,23 @@ void reply(const remote_call& c, term reply);
 /// dropped instead of reaching the caller's mailbox.
 /// @throws otp::exit_error with timeout (no reply in time), noproc (no such
 ///   process), noconnection (the server's node went down or cannot be
-///   reached), or the server's exit reason when it ended before replying.
+///   reached), or the server's exit reason when it ended before replying
+///   (`normal` becomes {normal,{gen_server,call}}, as for a local call).
 /// @mirrors gen_server:call/3
 task<term> gen_call(pid server, term request, timeout t = std::chrono::seconds(5));
 
+/// As gen_call(pid, ...), to the process registered as `server.name` on
+/// `server.node`, resolved there (monitored by name, sent by REG_SEND):
+/// `noproc` when no process has the name, `noconnection` when the node
+/// cannot be reached. @mirrors gen_server:call({Name, Node}, Request, Timeout)
+task<term> gen_call(remote_name server, term request, timeout t = std::chrono::seconds(5));
+
 /// Sends {'$gen_cast', request} to `server`. @mirrors gen_server:cast/2
 void gen_cast(pid server, term request);
+
+/// Sends {'$gen_cast', request} to the process registered as `server.name`
+/// on `server.node`; dropped when there is none.
+/// @mirrors gen_server:cast({Name, Node}, Request)
+void gen_cast(const remote_name& server, term request);
 
 }  // namespace otp

@@ -64,6 +64,16 @@ struct cast_msg {
   Msg msg;
 };
 
+/// Sends `v` as the reply to the call `f`: to the caller's channel, or
+/// through the distribution layer for a caller of another node.
+template <class R, class V>
+void answer(const from<R>& f, V&& v) {
+  if (f.remote)
+    f.remote->answer(stored_t<R>(std::forward<V>(v)));
+  else
+    send_reply(f.caller, f.tag, std::forward<V>(v));
+}
+
 template <class S>
 class server_loop final : public server_base {
  public:
@@ -96,43 +106,67 @@ class server_loop final : public server_base {
 
   template <class Req>
   void on_call(call_msg<S, Req>& m) {
+    on_request(m.req, from<typename reply_type<S, Req>::type>{m.caller, m.tag, nullptr});
+  }
+
+  /// handle_call for `req`, answered to `f` (a call of this node or, through
+  /// S::remote, of another node).
+  template <class Req, class R>
+  void on_request(Req& req, from<R> f) {
     if (!telemetry_calls || telemetry::detail::attached.load(std::memory_order_relaxed) == 0)
         [[likely]] {
-      handle(m);
+      handle(req, std::move(f));
       return;
     }
     static const std::string request_name = type_name(typeid(Req));
     struct traced {
       server_loop* self;
-      call_msg<S, Req>* m;
-    } c{this, &m};
+      Req* req;
+      from<R>* f;
+    } c{this, &req, &f};
     traced_call(
         request_name,
-        [](void* p) { static_cast<traced*>(p)->self->handle(*static_cast<traced*>(p)->m); }, &c);
+        [](void* p) {
+          auto* t = static_cast<traced*>(p);
+          t->self->handle(*t->req, std::move(*t->f));
+        },
+        &c);
   }
 
   template <class Msg>
   void on_cast(cast_msg<S, Msg>& m) {
-    run([&] { return state->handle_cast(std::move(m.msg)); });
+    on_cast_value(m.msg);
   }
 
-  /// handle_call for `m`, its reply sent or left to the callback's `from`.
-  template <class Req>
-  void handle(call_msg<S, Req>& m) {
-    using R = typename reply_type<S, Req>::type;
-    from<R> f{m.caller, m.tag};
+  /// handle_cast for `msg` (a cast of this node or, through S::remote, of
+  /// another node).
+  template <class Msg>
+  void on_cast_value(Msg& msg) {
+    run([&] { return state->handle_cast(std::move(msg)); });
+  }
+
+  /// handle_call for `req`, its reply sent or left to the callback's `from`.
+  template <class Req, class R>
+  void handle(Req& req, from<R> f) {
     using Returned = typename call_handler_return<S, Req, R>::type;
     static_assert(handle_call_returns_reply<Req, R, Returned>::value,
                   "handle_call(Request) returns a type that is not the request's reply type "
                   "(Request::reply), nor otp::call_result of it, nor a task of either");
-    if constexpr (requires(S & s) { s.handle_call(std::move(m.req), f); })
-      run_call<R>(f, [&] { return state->handle_call(std::move(m.req), f); });
+    if constexpr (requires(S & s) { s.handle_call(std::move(req), f); })
+      run_call<R>(f, [&] { return state->handle_call(std::move(req), f); });
     else
-      run_call<R>(f, [&] { return state->handle_call(std::move(m.req)); });
+      run_call<R>(f, [&] { return state->handle_call(std::move(req)); });
   }
 
-  /// handle_info for `m`, through the declared or deduced info types.
-  void on_info(any_message& m) { info_from(m, info_list<S>()); }
+  /// handle_info for `m`, through the declared or deduced info types; with
+  /// S::remote (otp/dist/remote_api.hpp), the calls and casts of other
+  /// nodes' processes go to handle_call and handle_cast first.
+  void on_info(any_message& m) {
+    if constexpr (requires { typename S::remote; }) {
+      if (S::remote::template dispatch<S>(*this, m)) return;
+    }
+    info_from(m, info_list<S>());
+  }
 
   /// handle_continue for the pending continue value.
   void on_continue(any_message& c) {
@@ -166,7 +200,7 @@ class server_loop final : public server_base {
     if constexpr (std::is_void_v<decltype(f())>) {
       static_assert(std::is_void_v<R>, "handle_call returns void but the request has a reply type");
       f();
-      send_reply(from.caller, from.tag, std::monostate{});
+      answer(from, std::monostate{});
     } else {
       finish_call<R>(from, f());
     }
@@ -207,7 +241,7 @@ class server_loop final : public server_base {
     if constexpr (std::is_void_v<T>) {
       static_assert(std::is_void_v<R>, "handle_call returns void but the request has a reply type");
       co_await std::move(t);
-      send_reply(f.caller, f.tag, std::monostate{});
+      answer(f, std::monostate{});
     } else {
       self->apply_call<R>(f, to_call_result<R>(co_await std::move(t)));
     }
@@ -215,7 +249,7 @@ class server_loop final : public server_base {
 
   template <class R>
   void apply_call(const from<R>& f, call_result<R> r) {
-    if (auto& v = r.reply_value()) send_reply(f.caller, f.tag, std::move(*v));
+    if (auto& v = r.reply_value()) answer(f, std::move(*v));
     apply(std::move(r.rest()));
   }
 

@@ -2,6 +2,8 @@
 // pids to the distribution layer (otp::net_kernel installs one).
 #pragma once
 
+#include <string>
+
 #include "otp/runtime/detail/envelope.hpp"
 #include "otp/runtime/pid.hpp"
 
@@ -47,6 +49,12 @@ bool in_scheduler_slice() noexcept;
 /// Has `fn` called on this scheduler thread once its current run of
 /// processes ends (one function per thread: the distribution's flush).
 void at_slice_end(void (*fn)()) noexcept;
+
+/// Monitors `target` for the calling process as monitor(name) does, the
+/// down_msg naming `name`: how the distribution layer monitors a process
+/// registered on another node (`target` stands for it).
+/// @throws otp::badarg outside a process or mailbox thread.
+ref monitor_by_name(pid target, std::string name);
 
 /// A node id no node of this program has: what the distribution layer names
 /// a remote node (incarnation) with in the pids and refs it holds.
