@@ -9,11 +9,13 @@
 // dynsup_hibernate, ets_insert, ets_lookup, ets_lookup_par, ets_mixed_par,
 // ets_counter_par, ets_ordered, ets_select, ets_bytes, telemetry, metrics_counter,
 // stage_pipeline, stage_pipeline_1, stage_partition, stage_broadcast, stage_slow_consumer,
-// dist_ping_pong, dist_send, dist_monitor_exit. Each
-// run uses a fresh otp::node and prints one `RESULT system=otp ...` line; run=N numbers the runs
-// within one OS process (run=1 is the cold one). `all` runs every workload in its own child process
-// (this program again), so the memory figures of one workload do not include what an earlier one
-// left in the process (the runtime's pools keep their memory for reuse).
+// dist_ping_pong, dist_send, dist_monitor_exit, dist_call, dist_call_conc, dist_spawn_monitor_exit,
+// dist_mixed_ping_pong,
+// dist_mixed_send, dist_mixed_monitor_exit, dist_mixed_call, dist_mixed_call_conc, dist_nodedown.
+// Each run uses a fresh otp::node and prints one `RESULT system=otp ...` line; run=N numbers the
+// runs within one OS process (run=1 is the cold one). `all` runs every workload in its own child
+// process (this program again), so the memory figures of one workload do not include what an
+// earlier one left in the process (the runtime's pools keep their memory for reuse).
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,6 +98,15 @@ constexpr workload kWorkloads[] = {
     {"dist_ping_pong", dist_ping_pong},
     {"dist_send", dist_send},
     {"dist_monitor_exit", dist_monitor_exit},
+    {"dist_call", dist_call},
+    {"dist_call_conc", dist_call_conc},
+    {"dist_spawn_monitor_exit", dist_spawn_monitor_exit},
+    {"dist_mixed_ping_pong", dist_mixed_ping_pong},
+    {"dist_mixed_send", dist_mixed_send},
+    {"dist_mixed_monitor_exit", dist_mixed_monitor_exit},
+    {"dist_mixed_call", dist_mixed_call},
+    {"dist_mixed_call_conc", dist_mixed_call_conc},
+    {"dist_nodedown", dist_nodedown},
 };
 
 [[noreturn]] void usage(const char* argv0) {
@@ -159,6 +170,7 @@ int main(int argc, char** argv) {
   using namespace otp_bench;
   if (argc < 2) usage(argv[0]);
   const std::string_view what = argv[1];
+  if (what == "--far-node" && argc == 3) return far_node_main(argv[2]);
   unsigned runs = 1;
   options opts;
   for (int i = 2; i < argc; ++i) {

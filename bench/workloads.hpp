@@ -51,9 +51,6 @@ void spawn_idle(const options& o);
 void skynet(const options& o);
 /// Two processes, 1M round trips: ns per round trip.
 void ping_pong(const options& o);
-void dist_ping_pong(const options& o);
-void dist_send(const options& o);
-void dist_monitor_exit(const options& o);
 /// 1,000 processes in a ring, a token passed 1M hops: ns per hop.
 void ring(const options& o);
 /// 100 senders x 100,000 sends to one counting receiver: messages per second.
@@ -147,6 +144,30 @@ void stage_slow_consumer(const options& o);
 // --- helpers (otp_bench.cpp) ---
 
 /// Prints "otp_bench WORKLOAD: WHAT" to stderr and exits with status 1.
+// --- distribution (dist_bench.cpp): two nodes, one scheduler each ---
+
+/// C++ to C++: round trips (µs each), one sender's sends (msgs/s), monitor
+/// + exit + DOWN (µs), sequential gen_server calls (µs), 100 callers
+/// (calls/s).
+void dist_ping_pong(const options& o);
+void dist_send(const options& o);
+void dist_monitor_exit(const options& o);
+void dist_call(const options& o);
+void dist_call_conc(const options& o);
+/// spawn_remote with a monitor + exit(kill) + DOWN, C++ to C++ (µs).
+void dist_spawn_monitor_exit(const options& o);
+/// The same as the first five, C++ to a BEAM node.
+void dist_mixed_ping_pong(const options& o);
+void dist_mixed_send(const options& o);
+void dist_mixed_monitor_exit(const options& o);
+void dist_mixed_call(const options& o);
+void dist_mixed_call_conc(const options& o);
+/// ms from `kill -9` of a C++ node's process to the nodedown message.
+void dist_nodedown(const options& o);
+/// The far node of dist_nodedown (`otp_bench --far-node NAME`): prints
+/// "ready NODE", lives until its standard input closes.
+int far_node_main(const char* name);
+
 [[noreturn]] void fail(const char* workload, const char* what);
 /// A node with the run's scheduler count.
 otp::node_options node_opts(const options& o);

@@ -30,17 +30,18 @@ inline constexpr std::uint64_t kFlagBigCreation = 0x40000;
 inline constexpr std::uint64_t kFlagHandshake23 = 0x1000000;
 inline constexpr std::uint64_t kFlagUnlinkId = 0x2000000;
 inline constexpr std::uint64_t kFlagMandatory25Digest = 0x4000000;
+inline constexpr std::uint64_t kFlagSpawn = std::uint64_t{1} << 32;
 inline constexpr std::uint64_t kFlagV4NC = std::uint64_t{1} << 34;
 inline constexpr std::uint64_t kFlagAlias = std::uint64_t{1} << 35;
 
-/// What this node advertises: erl_interface's set plus DIST_MONITOR_NAME and
-/// ALIAS; not PUBLISHED (the node is hidden), nor the atom cache, fragments,
-/// SPAWN or SEND_SENDER.
+/// What this node advertises: erl_interface's set plus DIST_MONITOR_NAME,
+/// ALIAS and SPAWN; not PUBLISHED (the node is hidden), nor the atom cache,
+/// fragments or SEND_SENDER.
 inline constexpr std::uint64_t kOurFlags =
     kFlagExtendedReferences | kFlagDistMonitor | kFlagFunTags | kFlagDistMonitorName |
     kFlagNewFunTags | kFlagExtendedPidsPorts | kFlagExportPtrTag | kFlagBitBinaries |
     kFlagNewFloats | kFlagSmallAtomTags | kFlagUtf8Atoms | kFlagMapTag | kFlagBigCreation |
-    kFlagHandshake23 | kFlagUnlinkId | kFlagMandatory25Digest | kFlagV4NC | kFlagAlias;
+    kFlagHandshake23 | kFlagUnlinkId | kFlagMandatory25Digest | kFlagSpawn | kFlagV4NC | kFlagAlias;
 
 /// What a peer must advertise for this node to talk to it.
 inline constexpr std::uint64_t kRequiredFlags = kFlagExtendedReferences | kFlagExtendedPidsPorts |

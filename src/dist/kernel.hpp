@@ -26,6 +26,7 @@
 #include "dist/socket.hpp"
 #include "otp/dist/gen_call.hpp"
 #include "otp/dist/net_kernel.hpp"
+#include "otp/dist/remote_spawn.hpp"
 #include "otp/runtime/detail/remote_router.hpp"
 
 namespace otp::dist_detail {
@@ -70,6 +71,8 @@ struct connection {
     pid watcher;  ///< the peer's process
   };
   std::map<std::uint64_t, peer_monitor> in_monitors;
+  /// This node's spawn requests waiting for the peer's reply: ref id -> caller.
+  std::map<std::uint64_t, pid> spawn_requests;
   std::unordered_map<std::string, std::uint64_t> in_refs;  ///< printed peer ref -> id
 };
 
@@ -106,6 +109,12 @@ class kernel final : public otp::detail::remote_router,
   /// The calling process's monitor of `name` on `peer` (otp::monitor of a
   /// remote_name).
   ref monitor_name(const std::string& name, const std::string& peer);
+  /// Lets peers spawn `fn` as module:function.
+  void register_spawnable(std::string module, std::string function, spawnable fn);
+  /// Asks `peer` to spawn module:function(args) for `caller` (SPAWN_REQUEST
+  /// with ReqId `req`); the answer reaches `caller` as spawn_reply_term.
+  void request_spawn(const std::string& peer, ref req, pid caller, const std::string& module,
+                     const std::string& function, term args, remote_spawn_options o);
   void monitor_nodes(pid watcher, bool on);
 
   /// Aliases of this node that take messages (ALIAS_SEND): gen_call's.
@@ -137,7 +146,9 @@ class kernel final : public otp::detail::remote_router,
   // --- I/O thread (kernel_io.cpp) ---
   void io_loop();
   void wake() noexcept;
-  void accept_all();
+  /// Accepts every pending connection; false when out of descriptors (the
+  /// listener then rests a while).
+  bool accept_all();
   void read_from(const std::shared_ptr<connection>& c);
   void tick(std::int64_t now);
   /// Writes what `c` has queued, as far as the socket takes it (mu held).
@@ -172,6 +183,17 @@ class kernel final : public otp::detail::remote_router,
                                           const otp::detail::signal_envelope& s);
   /// A peer's LINK, EXIT, EXIT2, UNLINK_ID(_ACK), MONITOR_P, DEMONITOR_P,
   /// MONITOR_P_EXIT. @throws on a malformed one (bad_frame)
+  /// A peer's SPAWN_REQUEST (with its argument list) and SPAWN_REPLY.
+  void handle_spawn_request(const std::shared_ptr<connection>& c, const tuple_value& ct, term args);
+  void handle_spawn_reply(const std::shared_ptr<connection>& c, const tuple_value& ct);
+  /// Gives `caller` the answer to its spawn request `id`.
+  void answer_spawn(pid caller, std::uint64_t id, term result, std::int64_t flags);
+  /// A pid of this incarnation (nullopt for one of another incarnation).
+  std::optional<pid> local_pid(const term& t) const;
+  /// A pid of `c`'s peer. @throws std::runtime_error for any other pid.
+  pid peer_pid_of(const connection& c, const term& t) const;
+  /// Runs `fn` on `c` under its lock while it is up; false when it is not.
+  static bool record_if_up(connection& c, const std::function<void(connection&)>& fn);
   void handle_signal(const std::shared_ptr<connection>& c, std::int64_t op,
                      const tuple_value& control);
   /// `c` went down: its links and monitors fire with noconnection.
@@ -190,6 +212,8 @@ class kernel final : public otp::detail::remote_router,
   fd_handle listener_;
   epmd_registration epmd_;
   int wake_fd_ = -1;
+  bool out_of_fds_logged_ = false;    ///< I/O thread: one log line per shortage
+  std::uint64_t refused_setups_ = 0;  ///< jobs_mu_: setups refused at the cap
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   std::thread io_;
@@ -206,6 +230,8 @@ class kernel final : public otp::detail::remote_router,
   bool jobs_closed_ = false;   ///< jobs_mu_: stopping, no job starts
 
   std::atomic<std::uint64_t> next_peer_monitor_{1};
+  std::mutex spawn_mu_;
+  std::map<std::pair<std::string, std::string>, spawnable> spawnables_;  ///< spawn_mu_
 
   std::mutex warned_mu_;
   std::set<std::string> warned_types_;  ///< warned_mu_
@@ -221,6 +247,18 @@ class kernel final : public otp::detail::remote_router,
 /// A frame: its length, the pass-through byte, the control message and the
 /// payload (when there is one).
 std::vector<std::uint8_t> make_frame(const term& control, const term* payload);
+
+/// Monitors asked by peers get ids with the top bit set: never one of the
+/// node's own refs, which a process's monitored_by holds beside them.
+inline constexpr std::uint64_t kPeerMonitorBit = std::uint64_t{1} << 63;
+
+/// Element `i` of a control message. @throws std::runtime_error when it is
+/// too short.
+const term& control_field(const tuple_value& t, std::size_t i);
+
+/// The message spawn_remote waits for: {spawn_reply, Ref, Result, Flags},
+/// Result a pid (ok) or an error atom, Flags 1 (linked) | 2 (monitored).
+term spawn_reply_term(ref req, term result, std::int64_t flags);
 
 /// The running kernel of node `n`, or null.
 std::shared_ptr<kernel> kernel_of(otp::detail::node_impl& n);

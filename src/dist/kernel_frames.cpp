@@ -20,6 +20,8 @@ namespace {
 constexpr std::int64_t kSend = 2;
 constexpr std::int64_t kRegSend = 6;
 constexpr std::int64_t kAliasSend = 33;
+constexpr std::int64_t kSpawnRequest = 29;
+constexpr std::int64_t kSpawnReplyOp = 31;
 
 constexpr std::uint8_t kPassThrough = 'p';
 
@@ -210,6 +212,15 @@ void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const 
     const auto* op =
         ct != nullptr && !ct->items.empty() ? ct->items[0].get_if<std::int64_t>() : nullptr;
     if (op == nullptr) throw std::runtime_error("a control message that is not {Op, ...}");
+    if (*op == kSpawnRequest) {  // its argument list follows
+      if (rest.empty()) throw std::runtime_error("a SPAWN_REQUEST without its arguments");
+      handle_spawn_request(c, *ct, binary_to_term(rest));
+      return;
+    }
+    if (*op == kSpawnReplyOp) {
+      handle_spawn_reply(c, *ct);
+      return;
+    }
     if (*op != kSend && *op != kRegSend && *op != kAliasSend) {
       handle_signal(c, *op, *ct);
       return;

@@ -40,11 +40,12 @@ void kernel::io_loop() {
   std::vector<pollfd> fds;
   std::vector<std::shared_ptr<connection>> polled;
   bool epmd_open = true;
+  std::int64_t accept_again_ms = 0;  // out of descriptors: the listener rests until then
   while (!stopping_.load()) {
     fds.clear();
     polled.clear();
     fds.push_back({wake_fd_, POLLIN, 0});
-    fds.push_back({listener_.get(), POLLIN, 0});
+    fds.push_back({now_ms() >= accept_again_ms ? listener_.get() : -1, POLLIN, 0});
     fds.push_back({epmd_open ? epmd_.socket.get() : -1, POLLIN, 0});
     {
       std::lock_guard lock(table_mu_);
@@ -57,7 +58,13 @@ void kernel::io_loop() {
       }
     }
     const int r = ::poll(fds.data(), fds.size(), poll_ms);
-    if (r < 0 && errno != EINTR) {
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOMEM) {  // the kernel's, for now: try again shortly
+        logger::warning("distribution: poll: {}; retrying in 100 ms", std::strerror(errno));
+        ::poll(nullptr, 0, 100);
+        continue;
+      }
       logger::critical("distribution: poll failed: {}", std::strerror(errno));
       break;
     }
@@ -65,7 +72,7 @@ void kernel::io_loop() {
       std::uint64_t v;
       [[maybe_unused]] auto n = ::read(wake_fd_, &v, sizeof(v));
     }
-    if ((fds[1].revents & POLLIN) != 0) accept_all();
+    if ((fds[1].revents & POLLIN) != 0 && !accept_all()) accept_again_ms = now_ms() + 100;
     if (fds[2].revents != 0) {
       // epmd closed the registration (it died): the node goes on, but new
       // peers cannot find it by name until it restarts distribution.
@@ -86,11 +93,24 @@ void kernel::io_loop() {
   }
 }
 
-void kernel::accept_all() {
+bool kernel::accept_all() {
   for (;;) {
     const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or an error the next round sees again
-    start_job(&kernel::run_accept, nullptr, fd);
+    if (fd >= 0) {
+      out_of_fds_logged_ = false;
+      start_job(&kernel::run_accept, nullptr, fd);
+      continue;
+    }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      // The pending connection stays queued; polling the listener now
+      // would only spin.
+      if (!out_of_fds_logged_)
+        logger::error("distribution: cannot accept a connection ({}): pausing accepts",
+                      std::strerror(errno));
+      out_of_fds_logged_ = true;
+      return false;
+    }
+    return true;  // EAGAIN, or the peer gave up (ECONNABORTED, ...)
   }
 }
 

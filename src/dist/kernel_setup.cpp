@@ -126,9 +126,10 @@ void kernel::start_job(void (kernel::*fn)(setup_job&, std::shared_ptr<connection
         jobs_.pop_back();
         logger::error("distribution: cannot start a setup thread: {}", e.what());
       }
-    } else if (!jobs_closed_) {
-      logger::warning("distribution: {} connection setups at once: refusing another",
-                      kMaxSetupJobs);
+    } else if (!jobs_closed_ && ++refused_setups_ % 1000 == 1) {
+      // One line per thousand: a flood of connections is not a flood of logs.
+      logger::warning("distribution: {} connection setups at once: refused another ({} so far)",
+                      kMaxSetupJobs, refused_setups_);
     }
   }
   if (fd >= 0) ::close(fd);  // an accepted socket nobody will set up

@@ -35,14 +35,7 @@ bool stands_for_name(pid p) {
   return who && who->creation == 0;
 }
 
-/// Monitors asked by peers get ids with the top bit set: never one of the
-/// node's own refs, which a process's monitored_by holds beside them.
-constexpr std::uint64_t kPeerMonitorBit = std::uint64_t{1} << 63;
-
-const term& field(const tuple_value& t, std::size_t i) {
-  if (i >= t.items.size()) throw std::runtime_error("a control message too short");
-  return t.items[i];
-}
+const term& field(const tuple_value& t, std::size_t i) { return control_field(t, i); }
 
 std::uint64_t integer_field(const tuple_value& t, std::size_t i) {
   const auto* v = field(t, i).get_if<std::int64_t>();
@@ -63,11 +56,42 @@ std::optional<std::uint64_t> kernel::ref_id(const term& t) const {
   return std::nullopt;
 }
 
+const term& control_field(const tuple_value& t, std::size_t i) {
+  if (i >= t.items.size()) throw std::runtime_error("a control message too short");
+  return t.items[i];
+}
+
+std::optional<pid> kernel::local_pid(const term& t) const {
+  const pid p = from_term<pid>(t);
+  if (p.node() != local_id_) return std::nullopt;  // another incarnation of this node
+  return p;
+}
+
+pid kernel::peer_pid_of(const connection& c, const term& t) const {
+  // The sender of a control message is a process of the peer: a peer cannot
+  // link or monitor in a third node's name.
+  const pid p = from_term<pid>(t);
+  if (p.node() != c.peer_id)
+    throw std::runtime_error("a control message from a pid of another node");
+  return p;
+}
+
+bool kernel::record_if_up(connection& c, const std::function<void(connection&)>& fn) {
+  // Once down, its links and monitors have fired: what comes after must not
+  // outlive it.
+  std::lock_guard cl(c.mu);
+  if (c.st != connection::state::up) return false;
+  fn(c);
+  return true;
+}
+
 std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection>& c, pid to,
                                                 const otp::detail::signal_envelope& s) {
   const term from = to_term(s.from);
   const term dest = to_term(to);
   term control;
+  std::string name;  // a monitor by name: monitor_name's, on this thread
+  // Runs after the switch (in enqueue): what it captures lives out here.
   std::function<void(connection&)> record;
   switch (s.kind) {
     case signal_kind::link:
@@ -97,7 +121,6 @@ std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection
             to.to_string());
         return exit_reason::noproc();
       }
-      std::string name;  // by name: monitor_name's, on this thread
       if (stands_for_name(to)) {
         if (t_monitored_name == nullptr) return exit_reason::noproc();
         name = *t_monitored_name;
@@ -113,7 +136,9 @@ std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection
         std::lock_guard cl(c->mu);
         auto it = c->out_monitors.find(s.ref);
         if (it == c->out_monitors.end()) return std::nullopt;  // it fired meanwhile
-        if (!it->second.name.empty()) target = term::atom(it->second.name);
+        // By name: the name; else the process (a spawn's monitor holds the
+        // child here, while the runtime holds a pid standing for it).
+        target = it->second.name.empty() ? to_term(it->second.target) : term::atom(it->second.name);
       }
       control = term::tuple({term(kDemonitorP), from, target, ref_term(s.ref)});
       record = [&](connection& k) { k.out_monitors.erase(s.ref); };
@@ -140,27 +165,9 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
                            const tuple_value& ct) {
   using otp::detail::send_signal;
   otp::detail::node_impl& n = node_.impl();
-  auto local = [&](const term& t) -> std::optional<pid> {
-    const pid p = from_term<pid>(t);
-    if (p.node() != local_id_) return std::nullopt;  // another incarnation of this node
-    return p;
-  };
-  // The sender of a control message is a process of the peer: a peer cannot
-  // link or monitor in a third node's name.
-  auto peer_pid = [&](const term& t) {
-    const pid p = from_term<pid>(t);
-    if (p.node() != c->peer_id)
-      throw std::runtime_error("a control message from a pid of another node");
-    return p;
-  };
-  // Recorded only while the connection is up: once down, its links and
-  // monitors have fired, and what comes after must not outlive it.
-  auto record = [&](const std::function<void(connection&)>& fn) {
-    std::lock_guard cl(c->mu);
-    if (c->st != connection::state::up) return false;
-    fn(*c);
-    return true;
-  };
+  auto local = [&](const term& t) { return local_pid(t); };
+  auto peer_pid = [&](const term& t) { return peer_pid_of(*c, t); };
+  auto record = [&](const std::function<void(connection&)>& fn) { return record_if_up(*c, fn); };
   switch (op) {
     case kLink: {
       const pid from = peer_pid(field(ct, 1));
@@ -279,11 +286,13 @@ void kernel::fire_noconnection(connection& c) {
   otp::detail::node_impl& n = node_.impl();
   decltype(c.links) links;
   decltype(c.out_monitors) out;
+  decltype(c.spawn_requests) spawns;
   decltype(c.in_monitors) in;
   {
     std::lock_guard cl(c.mu);
     links.swap(c.links);
     out.swap(c.out_monitors);
+    spawns.swap(c.spawn_requests);
     in.swap(c.in_monitors);
     c.in_refs.clear();
   }
@@ -292,6 +301,7 @@ void kernel::fire_noconnection(connection& c) {
   for (const auto& [id, m] : out)
     send_signal(n, m.watcher, signal_kind::down, m.target, id, exit_reason::noconnection());
   for (const auto& [id, m] : in) send_signal(n, m.local, signal_kind::demonitor, m.watcher, id, {});
+  for (const auto& [id, caller] : spawns) answer_spawn(caller, id, term::atom("noconnection"), 0);
 }
 
 }  // namespace otp::dist_detail

@@ -116,6 +116,9 @@ const std::string& net_kernel::cookie() const noexcept { return k_->cookie(); }
 std::uint16_t net_kernel::port() const noexcept { return k_->port(); }
 std::vector<std::string> net_kernel::nodes() const { return k_->nodes(); }
 bool net_kernel::connect_node(std::string_view node) { return k_->connect_node(node); }
+void net_kernel::register_spawnable(std::string module, std::string function, spawnable fn) {
+  k_->register_spawnable(std::move(module), std::move(function), std::move(fn));
+}
 bool net_kernel::disconnect_node(std::string_view node) { return k_->disconnect_node(node); }
 void net_kernel::send_term(std::string_view name, std::string_view node, term msg) {
   k_->send_reg(name, node, msg);

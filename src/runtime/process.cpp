@@ -168,6 +168,13 @@ ref monitor(std::string_view name) {
   return monitor_impl(p, p.node->names.whereis(name), std::string(name));
 }
 
+ref detail::monitor_without_signal(pid target) {
+  detail::process& p = detail::require_process("monitor");
+  const ref r = p.node->new_ref();
+  detail::extras_of(p).monitors.assign(r.id(), detail::monitor_entry{target, false});
+  return r;
+}
+
 ref detail::monitor_by_name(pid target, std::string name) {
   return monitor_impl(detail::require_process("monitor"), target, std::move(name));
 }

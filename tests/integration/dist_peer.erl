@@ -3,7 +3,7 @@
 %% (one per line), printing what happens on standard output for the test.
 -module(dist_peer).
 -behaviour(gen_server).
--export([start/0]).
+-export([start/0, spawned_report/2]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 start() ->
@@ -91,6 +91,7 @@ command(["monitor_echo", Node]) ->
 %% call_term Name Node Term  -> call with Term (Erlang syntax, no spaces)
 %% cast_term Name Node Term  -> gen_server:cast with Term
 %% mailbox                   -> "mailbox [Messages]" (what this process holds)
+%% spawn_monitor Node M F A  -> spawn_monitor(Node, M, F, [A]); "down Reason"
 command(["call", Name, Node, Word]) ->
     call({list_to_atom(Name), list_to_atom(Node)}, list_to_atom(Word), 5000);
 command(["call_timeout", Name, Node, Word]) ->
@@ -101,6 +102,13 @@ command(["call_term", Name, Node, Text]) ->
     call({list_to_atom(Name), list_to_atom(Node)}, parse_term(Text), 5000);
 command(["cast_term", Name, Node, Text]) ->
     gen_server:cast({list_to_atom(Name), list_to_atom(Node)}, parse_term(Text));
+command(["spawn_monitor", Node, M, F, Arg]) ->
+    spawn(fun() ->
+        {_, Ref} = spawn_monitor(list_to_atom(Node), list_to_atom(M), list_to_atom(F),
+                                 [list_to_atom(Arg)]),
+        receive {'DOWN', Ref, process, _, R} -> io:format("down ~w~n", [R]) end
+    end),
+    ok;
 command(["mailbox"]) ->
     {messages, Ms} = process_info(self(), messages),
     io:format("mailbox ~w~n", [Ms]);
@@ -115,6 +123,12 @@ commands(Peer) ->
         {error, _} -> ok;
         Line -> Peer ! {command, Line}, commands(Peer)
     end.
+
+%% What C++ spawns here: tells Report {spawned, X, self()}, then exits with
+%% R on {die, R}.
+spawned_report(Report, X) ->
+    Report ! {spawned, X, self()},
+    receive {die, R} -> exit(R) end.
 
 parse_term(Text) ->
     {ok, Tokens, _} = erl_scan:string(Text ++ "."),

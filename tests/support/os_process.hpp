@@ -126,6 +126,27 @@ class os_process {
     return status_;
   }
 
+  /// Waits until its standard error holds `needle`. @returns false when
+  /// `limit` passes first.
+  bool stderr_has(const std::string& needle, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      drain_stderr();
+      if (err_.find(needle) != std::string::npos) return true;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{stderr_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) > 0 && (p.revents & POLLIN) == 0) {
+        drain_stderr();  // closed: what it wrote is all there will be
+        return err_.find(needle) != std::string::npos;
+      }
+    }
+  }
+
+  /// Its process id.
+  pid_t id() const noexcept { return pid_; }
+
   /// Everything it wrote to standard error (complete once it has exited).
   std::string standard_error() {
     drain_stderr();

@@ -28,6 +28,7 @@
 
 #include "otp/dist/dist_error.hpp"
 #include "otp/dist/node_events.hpp"
+#include "otp/dist/remote_spawn.hpp"
 #include "otp/dist/term.hpp"
 #include "otp/dist/term_codec.hpp"
 #include "otp/runtime/node.hpp"
@@ -127,6 +128,11 @@ class net_kernel {
   /// connection up and down; without, it stops. @mirrors
   ///   net_kernel:monitor_nodes(Flag, [{node_type, all}, nodedown_reason])
   void monitor_nodes(pid watcher, bool on);
+
+  /// Lets other nodes spawn `fn` as `module:function` (erlang:spawn/4 and
+  /// spawn_request, otp::spawn_remote), replacing an earlier one of that
+  /// name. The process gets the argument list.
+  void register_spawnable(std::string module, std::string function, spawnable fn);
 
  private:
   std::shared_ptr<dist_detail::kernel> k_;

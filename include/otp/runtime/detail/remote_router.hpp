@@ -56,6 +56,12 @@ void at_slice_end(void (*fn)()) noexcept;
 /// @throws otp::badarg outside a process or mailbox thread.
 ref monitor_by_name(pid target, std::string name);
 
+/// Makes the calling process hold a monitor of `target` without telling
+/// anyone (no monitor signal): what the distribution layer sets up before a
+/// spawn request whose reply makes the monitor real. The ref it returns.
+/// @throws otp::badarg outside a process or mailbox thread.
+ref monitor_without_signal(pid target);
+
 /// A node id no node of this program has: what the distribution layer names
 /// a remote node (incarnation) with in the pids and refs it holds.
 std::uint32_t allocate_node_id() noexcept;

@@ -1,0 +1,194 @@
+// Spawning across a connection (DFLAG_SPAWN): this node's SPAWN_REQUESTs
+// and their SPAWN_REPLYs, the peer's requests run on this node, and
+// otp::spawn_remote.
+#include "dist/kernel.hpp"
+#include "dist/node_table.hpp"
+#include "otp/dist/etf.hpp"
+#include "otp/dist/remote_spawn.hpp"
+#include "otp/runtime/detail/runtime.hpp"
+#include "otp/runtime/logger.hpp"
+#include "otp/runtime/process.hpp"
+#include "otp/runtime/receive.hpp"
+
+namespace otp::dist_detail {
+
+namespace {
+
+using otp::detail::signal_kind;
+
+constexpr std::int64_t kSpawnReply = 31;
+constexpr std::int64_t kSpawnRequestOp = 29;
+constexpr std::int64_t kLinked = 1;
+constexpr std::int64_t kMonitored = 2;
+
+/// Lets a process spawned for a peer run: sent after its link and monitor.
+struct spawn_go {};
+
+/// A process a peer spawned: it waits until its link and monitor are in
+/// place, then runs the registered function (or exits with undef).
+otp::proc spawned(spawnable fn, term args, term mfa) {
+  co_await otp::receive<spawn_go>();
+  if (!fn)
+    throw exit_error(
+        from_term<exit_reason>(term::tuple({term::atom("undef"), term::list({std::move(mfa)})})));
+  co_await fn(std::move(args));
+}
+
+}  // namespace
+
+term spawn_reply_term(ref req, term result, std::int64_t flags) {
+  return term::tuple({term::atom("spawn_reply"), to_term(req), std::move(result), term(flags)});
+}
+
+void kernel::register_spawnable(std::string module, std::string function, spawnable fn) {
+  std::lock_guard lock(spawn_mu_);
+  spawnables_[{std::move(module), std::move(function)}] = std::move(fn);
+}
+
+void kernel::answer_spawn(pid caller, std::uint64_t id, term result, std::int64_t flags) {
+  otp::detail::send_envelope(node_.impl(), caller,
+                             otp::detail::make_message<term>(
+                                 spawn_reply_term(ref(local_id_, id), std::move(result), flags)));
+}
+
+void kernel::request_spawn(const std::string& peer, ref req, pid caller, const std::string& module,
+                           const std::string& function, term args, remote_spawn_options o) {
+  std::vector<term> opts;
+  if (o.link) opts.push_back(term::atom("link"));
+  if (o.monitor) opts.push_back(term::atom("monitor"));
+  const auto* list = args.get_if<list_value>();
+  const auto arity = static_cast<std::int64_t>(list == nullptr ? 0 : list->items.size());
+  const term control = term::tuple(
+      {term(kSpawnRequestOp), ref_term(req.id()), to_term(caller), to_term(caller),
+       term::tuple({term::atom(module), term::atom(function), term(arity)}), term::list(opts)});
+  std::shared_ptr<connection> c;
+  if (peer != self_.name) c = connection_to(peer);
+  if (c == nullptr || !enqueue(c, make_frame(control, &args),
+                               [&](connection& k) { k.spawn_requests[req.id()] = caller; }))
+    answer_spawn(caller, req.id(), term::atom("noconnection"), 0);
+}
+
+void kernel::handle_spawn_request(const std::shared_ptr<connection>& c, const tuple_value& ct,
+                                  term args) {
+  // {29, ReqId, From, GroupLeader, {Module, Function, Arity}, OptList}
+  const term& req = control_field(ct, 1);
+  const pid from = peer_pid_of(*c, control_field(ct, 2));
+  const term& mfa = control_field(ct, 4);
+  const auto* mfa_t = mfa.get_if<tuple_value>();
+  const auto* list = args.get_if<list_value>();
+  if (mfa_t == nullptr || mfa_t->items.size() != 3 || !mfa_t->items[0].is<atom_value>() ||
+      !mfa_t->items[1].is<atom_value>() || list == nullptr || list->tail != nullptr)
+    throw std::runtime_error("a SPAWN_REQUEST without {Module, Function, Arity} and a list");
+  bool link = false;
+  bool monitor = false;
+  if (const auto* opts = control_field(ct, 5).get_if<list_value>()) {
+    for (const term& opt : opts->items) {
+      const auto* t = opt.get_if<tuple_value>();
+      link = link || opt.is_atom("link");
+      monitor = monitor || opt.is_atom("monitor") ||
+                (t != nullptr && !t->items.empty() && t->items[0].is_atom("monitor"));
+    }
+  }
+  spawnable fn;
+  {
+    std::lock_guard lock(spawn_mu_);
+    auto it = spawnables_.find(
+        {mfa_t->items[0].get_if<atom_value>()->name, mfa_t->items[1].get_if<atom_value>()->name});
+    if (it != spawnables_.end()) fn = it->second;
+  }
+  const term mfa_args = term::tuple({mfa_t->items[0], mfa_t->items[1], args, term::list({})});
+  pid child;
+  try {
+    child = node_.spawn(spawned, std::move(fn), std::move(args), mfa_args);
+  } catch (const std::exception& e) {  // the process table is full, or the node stops
+    logger::warning("distribution: node {} asked for a spawn: {}", c->peer, e.what());
+    enqueue(c, make_frame(term::tuple({term(kSpawnReply), req, control_field(ct, 2), term(0),
+                                       term::atom("system_limit")}),
+                          nullptr));
+    return;
+  }
+  otp::detail::node_impl& n = node_.impl();
+  std::int64_t flags = 0;
+  if (link && record_if_up(*c, [&](connection& k) { k.links.insert({child, from}); })) {
+    otp::detail::send_signal(n, child, signal_kind::link, from, 0, {});
+    flags |= kLinked;
+  }
+  if (monitor) {
+    const std::uint64_t id = kPeerMonitorBit | next_peer_monitor_.fetch_add(1);
+    if (record_if_up(*c, [&](connection& k) {
+          k.in_monitors[id] = {req, to_term(child), child, from};
+          k.in_refs[req.to_string()] = id;
+        })) {
+      otp::detail::send_signal(n, child, signal_kind::monitor, from, id, {});
+      flags |= kMonitored;
+    }
+  }
+  // The reply goes out before anything the child sends (it waits for go).
+  enqueue(c, make_frame(term::tuple({term(kSpawnReply), req, control_field(ct, 2), term(flags),
+                                     to_term(child)}),
+                        nullptr));
+  otp::detail::send_envelope(n, child, otp::detail::make_message<spawn_go>());
+}
+
+void kernel::handle_spawn_reply(const std::shared_ptr<connection>& c, const tuple_value& ct) {
+  // {31, ReqId, To, Flags, Result}
+  const auto id = ref_id(control_field(ct, 1));
+  const auto caller = local_pid(control_field(ct, 2));
+  const auto* flags = control_field(ct, 3).get_if<std::int64_t>();
+  const term& result = control_field(ct, 4);
+  if (!id || !caller || flags == nullptr) return;
+  {
+    std::lock_guard cl(c->mu);
+    auto it = c->spawn_requests.find(*id);
+    if (it == c->spawn_requests.end() || it->second != *caller) return;  // not asked
+    c->spawn_requests.erase(it);
+  }
+  if (!result.is<ext_pid>()) {
+    answer_spawn(*caller, *id, result, 0);
+    return;
+  }
+  const pid child = peer_pid_of(*c, result);
+  std::int64_t done = 0;
+  if ((*flags & kLinked) != 0 && record_if_up(*c, [&](connection& k) {
+        k.links.insert({*caller, child});
+      })) {
+    otp::detail::send_signal(node_.impl(), *caller, signal_kind::link, child, 0, {});
+    done |= kLinked;
+  }
+  if ((*flags & kMonitored) != 0 && record_if_up(*c, [&](connection& k) {
+        k.out_monitors[*id] = {*caller, child, {}};
+      }))
+    done |= kMonitored;
+  answer_spawn(*caller, *id, result, done);
+}
+
+}  // namespace otp::dist_detail
+
+namespace otp {
+
+task<remote_spawned> spawn_remote(std::string node, std::string module, std::string function,
+                                  std::vector<term> args, remote_spawn_options o) {
+  std::shared_ptr<dist_detail::kernel> k = dist_detail::kernel_here("spawn_remote");
+  // With monitor, the caller holds the monitor from now on (the ref is the
+  // request's), under a pid standing for the node until the child is known.
+  const ref req = o.monitor
+                      ? detail::monitor_without_signal(pid(dist_detail::node_id_of(node, 0), 0, 0))
+                      : make_ref();
+  k->request_spawn(node, req, self(), module, function, term::list(std::move(args)), o);
+  const term tag = to_term(req);
+  std::optional<term> reply;
+  co_await receive(when(
+      [&tag](const term& m) {
+        const auto* t = m.get_if<tuple_value>();
+        return t != nullptr && t->items.size() == 4 && t->items[0].is_atom("spawn_reply") &&
+               t->items[1] == tag;
+      },
+      [&reply](term&& m) { reply = std::move(m); }));
+  const auto& items = reply->get_if<tuple_value>()->items;
+  const std::int64_t flags = *items[3].get_if<std::int64_t>();
+  if (o.monitor && (flags & 2) == 0) demonitor(req);  // no child, or no monitor of it
+  if (!items[2].is<ext_pid>()) throw exit_error(from_term<exit_reason>(items[2]));
+  co_return remote_spawned{from_term<pid>(items[2]), o.monitor && (flags & 2) != 0 ? req : ref{}};
+}
+
+}  // namespace otp
