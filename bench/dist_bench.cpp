@@ -117,14 +117,18 @@ struct otp::term_codec<otp_bench::dist_call_server::get> {
 namespace otp_bench {
 namespace {
 
-/// Starts a dist_call_server on `b` and gives its ref as node a's processes
-/// hold it.
+/// Starts a dist_call_server on `b` (from a thread of its own: the caller's
+/// thread may hold a mailbox of the other node) and gives its ref as node
+/// a's processes hold it.
 otp::server_ref<dist_call_server> start_call_server(otp::node& b) {
-  otp::mailbox on_b(b);
-  auto s = otp::gen_server::start<dist_call_server>().get();
-  if (!s.is_ok()) fail("dist_call", "the server did not start");
-  return otp::server_ref<dist_call_server>(
-      otp::from_term<otp::pid>(otp::to_term(s.ref().get_pid())));
+  otp::pid server;
+  std::thread([&] {
+    otp::mailbox on_b(b);
+    auto s = otp::gen_server::start<dist_call_server>().get();
+    if (s.is_ok()) server = otp::from_term<otp::pid>(otp::to_term(s.ref().get_pid()));
+  }).join();
+  if (server.is_null()) fail("dist_call", "the server did not start");
+  return otp::server_ref<dist_call_server>(server);
 }
 
 /// The far side of a workload: where its ponger, counter, victims and server

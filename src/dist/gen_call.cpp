@@ -43,7 +43,11 @@ std::optional<remote_call> as_gen_call(const term& msg) {
   const auto* from = t->items[1].get_if<tuple_value>();
   if (from == nullptr || from->items.size() != 2 || !from->items[0].is<ext_pid>())
     return std::nullopt;
-  return remote_call{from_term<pid>(from->items[0]), from->items[1], t->items[2]};
+  try {
+    return remote_call{from_term<pid>(from->items[0]), from->items[1], t->items[2]};
+  } catch (const term_mismatch&) {  // a pid of more node incarnations than are tracked
+    return std::nullopt;
+  }
 }
 
 std::optional<term> as_gen_cast(const term& msg) {

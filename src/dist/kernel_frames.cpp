@@ -230,8 +230,9 @@ void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const 
     term payload = binary_to_term(rest);
     pid to;
     if (*op == kSend) {
-      to = from_term<pid>(element(*ct, 2));
-      if (to.node() != local_id_) return;  // not a pid of this incarnation
+      const auto local = local_pid(element(*ct, 2));
+      if (!local) return;  // not a pid of this incarnation
+      to = *local;
     } else if (*op == kRegSend) {
       const auto* name = element(*ct, 3).get_if<atom_value>();
       if (name == nullptr) throw std::runtime_error("REG_SEND to a name that is not an atom");

@@ -57,7 +57,11 @@ void kernel::io_loop() {
         polled.push_back(c);
       }
     }
-    const int r = ::poll(fds.data(), fds.size(), poll_ms);
+    // A resting listener comes back when its rest ends, not a round later.
+    const std::int64_t rest = accept_again_ms - now_ms();
+    const int r =
+        ::poll(fds.data(), fds.size(),
+               rest > 0 ? static_cast<int>(std::min<std::int64_t>(rest, poll_ms)) : poll_ms);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOMEM) {  // the kernel's, for now: try again shortly

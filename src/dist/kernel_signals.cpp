@@ -48,6 +48,8 @@ std::uint64_t integer_field(const tuple_value& t, std::size_t i) {
 term kernel::ref_term(std::uint64_t id) const { return to_term(ref(local_id_, id)); }
 
 std::optional<std::uint64_t> kernel::ref_id(const term& t) const {
+  const auto* e = t.get_if<ext_ref>();
+  if (e == nullptr || e->node != self_.name) return std::nullopt;  // not looked up
   try {
     const ref r = from_term<ref>(t);
     if (r.node() == local_id_) return r.id();
@@ -62,6 +64,10 @@ const term& control_field(const tuple_value& t, std::size_t i) {
 }
 
 std::optional<pid> kernel::local_pid(const term& t) const {
+  // A pid of another node is not looked up (nor added to the node table).
+  const auto* e = t.get_if<ext_pid>();
+  if (e == nullptr) throw std::runtime_error("a control message's pid is not a pid");
+  if (e->node != self_.name) return std::nullopt;
   const pid p = from_term<pid>(t);
   if (p.node() != local_id_) return std::nullopt;  // another incarnation of this node
   return p;
@@ -69,7 +75,11 @@ std::optional<pid> kernel::local_pid(const term& t) const {
 
 pid kernel::peer_pid_of(const connection& c, const term& t) const {
   // The sender of a control message is a process of the peer: a peer cannot
-  // link or monitor in a third node's name.
+  // link or monitor in a third node's name (checked before the pid is
+  // looked up, so that naming other nodes adds nothing to the node table).
+  const auto* e = t.get_if<ext_pid>();
+  if (e == nullptr || e->node != c.peer)
+    throw std::runtime_error("a control message from a pid of another node");
   const pid p = from_term<pid>(t);
   if (p.node() != c.peer_id)
     throw std::runtime_error("a control message from a pid of another node");

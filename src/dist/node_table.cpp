@@ -24,17 +24,35 @@ table& nodes() {
   return t;
 }
 
-}  // namespace
-
-std::uint32_t node_id_of(std::string_view name, std::uint32_t creation) {
+/// The id of (name, creation), allocating one when `bounded` is false or the
+/// table has room.
+std::optional<std::uint32_t> lookup_or_add(std::string_view name, std::uint32_t creation,
+                                           bool bounded) {
   table& t = nodes();
   std::lock_guard lock(t.mu);
   auto key = std::make_pair(std::string(name), creation);
   if (auto it = t.ids.find(key); it != t.ids.end()) return it->second;
+  if (bounded && t.ids.size() >= kMaxNodeIncarnations) return std::nullopt;
   const std::uint32_t id = otp::detail::allocate_node_id();
   t.who.emplace(id, node_identity{key.first, creation});
   t.ids.emplace(std::move(key), id);
   return id;
+}
+
+}  // namespace
+
+std::uint32_t node_id_of(std::string_view name, std::uint32_t creation) {
+  return *lookup_or_add(name, creation, false);
+}
+
+std::optional<std::uint32_t> node_id_if_room(std::string_view name, std::uint32_t creation) {
+  return lookup_or_add(name, creation, true);
+}
+
+std::size_t node_incarnations() {
+  table& t = nodes();
+  std::lock_guard lock(t.mu);
+  return t.ids.size();
 }
 
 std::optional<node_identity> identity_of(std::uint32_t id) {
@@ -90,15 +108,18 @@ ref term_codec<ref>::from(const term& t) {
   const auto* r = t.get_if<ext_ref>();
   if (r == nullptr || r->ids.size() != 3 || r->ids[0] > 0x3ffff || r->ids[2] > 0x3fff)
     throw term_mismatch("reference of a C++ node", t);
-  return ref(dist_detail::node_id_of(r->node, r->creation), std::uint64_t{r->ids[0]} |
-                                                                (std::uint64_t{r->ids[1]} << 18) |
-                                                                (std::uint64_t{r->ids[2]} << 50));
+  const auto node = dist_detail::node_id_if_room(r->node, r->creation);
+  if (!node) throw term_mismatch("a reference of a node incarnation this program can track", t);
+  return ref(*node, std::uint64_t{r->ids[0]} | (std::uint64_t{r->ids[1]} << 18) |
+                        (std::uint64_t{r->ids[2]} << 50));
 }
 
 pid term_codec<pid>::from(const term& t) {
   const auto* e = t.get_if<ext_pid>();
   if (e == nullptr) throw term_mismatch("pid", t);
-  return pid(dist_detail::node_id_of(e->node, e->creation), e->id, e->serial);
+  const auto id = dist_detail::node_id_if_room(e->node, e->creation);
+  if (!id) throw term_mismatch("a pid of one of the node incarnations this program can track", t);
+  return pid(*id, e->id, e->serial);
 }
 
 }  // namespace otp

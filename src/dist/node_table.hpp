@@ -2,6 +2,7 @@
 // (node name, creation), for the pids and refs of distribution.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +20,18 @@ struct node_identity {
 /// that node, else the id given to that remote incarnation (allocated on
 /// first sight, kept for the program's life).
 std::uint32_t node_id_of(std::string_view name, std::uint32_t creation);
+
+/// How many node incarnations pids and refs from the wire may name: beyond
+/// it, term_codec<pid> and term_codec<ref> refuse a new one (a hostile peer
+/// naming endless nodes cannot grow the table without bound).
+inline constexpr std::size_t kMaxNodeIncarnations = 65536;
+
+/// As node_id_of, but nullopt instead of a new id once the table holds
+/// kMaxNodeIncarnations.
+std::optional<std::uint32_t> node_id_if_room(std::string_view name, std::uint32_t creation);
+
+/// How many incarnations the table holds.
+std::size_t node_incarnations();
 
 /// Who `id` is, when it is a distributed local node or a remote one.
 std::optional<node_identity> identity_of(std::uint32_t id);

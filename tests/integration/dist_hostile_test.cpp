@@ -10,6 +10,7 @@
 
 #include "dist/epmd.hpp"
 #include "dist/handshake.hpp"
+#include "dist/node_table.hpp"
 #include "dist/socket.hpp"
 #include "otp/dist/etf.hpp"
 #include "otp/dist/net_kernel.hpp"
@@ -181,6 +182,27 @@ TEST_F(DistHostile, AMessageToAPidOfAnotherIncarnationIsDropped) {
   auto m = mb.receive<term>(10s);
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->to_string(), "fresh");  // the stale one never arrived
+}
+
+TEST_F(DistHostile, PidsOfEndlessNodesDoNotGrowTheNodeTable) {
+  dd::fd_handle fd = handshaken(epmd, k);
+  otp::mailbox mb(node);
+  const std::size_t before = dd::node_incarnations();
+  auto send_to = [&](const term& to, const term& msg) {
+    std::vector<std::uint8_t> frame{'p'};
+    for (const term& t : {term::tuple({term(2), term::atom(""), to}), msg}) {
+      auto b = otp::term_to_binary(t);
+      frame.insert(frame.end(), b.begin(), b.end());
+    }
+    write_frame(fd.get(), frame);
+  };
+  for (int i = 0; i < 2000; ++i)  // sends to pids of 2000 nodes that do not exist
+    send_to(term(otp::ext_pid{"ghost" + std::to_string(i) + "@nowhere", 1, 0, 1}), term(i));
+  send_to(otp::to_term(mb.self()), term::atom("done"));  // arrives after all of them
+  auto m = mb.receive<term>(10s);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->to_string(), "done");
+  EXPECT_EQ(dd::node_incarnations(), before);
 }
 
 TEST_F(DistHostile, AMessageThatIsNotATermIsDroppedWithOneLogLinePerType) {
