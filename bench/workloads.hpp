@@ -141,9 +141,6 @@ void stage_broadcast(const options& o);
 /// what the events would take if they piled up).
 void stage_slow_consumer(const options& o);
 
-// --- helpers (otp_bench.cpp) ---
-
-/// Prints "otp_bench WORKLOAD: WHAT" to stderr and exits with status 1.
 // --- distribution (dist_bench.cpp): two nodes, one scheduler each ---
 
 /// C++ to C++: round trips (µs each), one sender's sends (msgs/s), monitor
@@ -168,6 +165,9 @@ void dist_nodedown(const options& o);
 /// "ready NODE", lives until its standard input closes.
 int far_node_main(const char* name);
 
+// --- helpers (otp_bench.cpp) ---
+
+/// Prints "otp_bench WORKLOAD: WHAT" to stderr and exits with status 1.
 [[noreturn]] void fail(const char* workload, const char* what);
 /// A node with the run's scheduler count.
 otp::node_options node_opts(const options& o);

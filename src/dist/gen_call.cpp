@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "dist/kernel.hpp"
+#include "dist/node_table.hpp"
 #include "otp/dist/term_codec.hpp"
 #include "otp/runtime/detail/runtime.hpp"
 #include "otp/runtime/errors.hpp"
@@ -67,7 +68,7 @@ namespace {
 /// the '$gen_call' message, tagged [alias|mref]; the reply, the DOWN or the
 /// timeout ends it.
 task<term> call_monitored(std::shared_ptr<dist_detail::kernel> k, ref mref, term request, timeout t,
-                          std::function<void(term)> deliver) {
+                          std::string node, std::function<void(term)> deliver) {
   const pid me = self();
   const term tag = term::improper_list({term::atom("alias")}, to_term(mref));
   auto alias = std::make_optional<active_alias>(k, mref.id(), me);
@@ -92,6 +93,9 @@ task<term> call_monitored(std::shared_ptr<dist_detail::kernel> k, ref mref, term
   // One that arrived before the alias went: not left in the mailbox.
   co_await receive(when(is_answer, [](term&&) {}),
                    after(timeout(std::chrono::milliseconds(0)), [] {}));
+  // As gen:do_call: the server's node gone is {nodedown, Node}.
+  if (to_term(*ended).is_atom("noconnection"))
+    ended = from_term<exit_reason>(term::tuple({term::atom("nodedown"), term::atom(node)}));
   // As a local call: a server that ended normally makes the caller exit.
   if (ended->is_normal())
     ended = from_term<exit_reason>(term::tuple(
@@ -104,16 +108,18 @@ task<term> call_monitored(std::shared_ptr<dist_detail::kernel> k, ref mref, term
 task<term> gen_call(pid server, term request, timeout t) {
   std::shared_ptr<dist_detail::kernel> k = dist_detail::kernel_here("gen_call");
   const ref mref = monitor(server);
+  const auto who = dist_detail::identity_of(server.node());
   co_return co_await call_monitored(std::move(k), mref, std::move(request), t,
+                                    who ? who->name : std::string("nonode@nohost"),
                                     [server](term m) { send(server, std::move(m)); });
 }
 
 task<term> gen_call(remote_name server, term request, timeout t) {
   std::shared_ptr<dist_detail::kernel> k = dist_detail::kernel_here("gen_call");
   const ref mref = monitor(server);
-  co_return co_await call_monitored(k, mref, std::move(request), t, [k, server](term m) {
-    k->send_reg(server.name, server.node, m);
-  });
+  co_return co_await call_monitored(
+      k, mref, std::move(request), t, server.node,
+      [k, server](term m) { k->send_reg(server.name, server.node, m); });
 }
 
 void gen_cast(pid server, term request) {

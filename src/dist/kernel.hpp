@@ -109,6 +109,10 @@ class kernel final : public otp::detail::remote_router,
   /// The calling process's monitor of `name` on `peer` (otp::monitor of a
   /// remote_name).
   ref monitor_name(const std::string& name, const std::string& peer);
+  /// Spawns module:function(args) as registered here (a process exiting
+  /// with undef when it is not), waiting for a spawn_go message before it
+  /// runs. @throws what node::spawn throws.
+  pid spawn_waiting(const std::string& module, const std::string& function, term args);
   /// Lets peers spawn `fn` as module:function.
   void register_spawnable(std::string module, std::string function, spawnable fn);
   /// Asks `peer` to spawn module:function(args) for `caller` (SPAWN_REQUEST
@@ -181,8 +185,9 @@ class kernel final : public otp::detail::remote_router,
   /// cannot go (nullopt: sent).
   std::optional<exit_reason> route_signal(const std::shared_ptr<connection>& c, pid to,
                                           const otp::detail::signal_envelope& s);
-  /// A peer's LINK, EXIT, EXIT2, UNLINK_ID(_ACK), MONITOR_P, DEMONITOR_P,
-  /// MONITOR_P_EXIT. @throws on a malformed one (bad_frame)
+  /// Answers notsup to the spawn requests queued for `c` when its peer came
+  /// up without DFLAG_SPAWN (it would never answer them).
+  void refuse_spawns_without_flag(connection& c);
   /// A peer's SPAWN_REQUEST (with its argument list) and SPAWN_REPLY.
   void handle_spawn_request(const std::shared_ptr<connection>& c, const tuple_value& ct, term args);
   void handle_spawn_reply(const std::shared_ptr<connection>& c, const tuple_value& ct);
@@ -194,6 +199,8 @@ class kernel final : public otp::detail::remote_router,
   pid peer_pid_of(const connection& c, const term& t) const;
   /// Runs `fn` on `c` under its lock while it is up; false when it is not.
   static bool record_if_up(connection& c, const std::function<void(connection&)>& fn);
+  /// A peer's LINK, EXIT, EXIT2, UNLINK_ID(_ACK), MONITOR_P, DEMONITOR_P,
+  /// MONITOR_P_EXIT. @throws on a malformed one (bad_frame)
   void handle_signal(const std::shared_ptr<connection>& c, std::int64_t op,
                      const tuple_value& control);
   /// `c` went down: its links and monitors fire with noconnection.
@@ -230,6 +237,7 @@ class kernel final : public otp::detail::remote_router,
   bool jobs_closed_ = false;   ///< jobs_mu_: stopping, no job starts
 
   std::atomic<std::uint64_t> next_peer_monitor_{1};
+  pid io_server_;  ///< the group leader of what this node's processes spawn elsewhere
   std::mutex spawn_mu_;
   std::map<std::pair<std::string, std::string>, spawnable> spawnables_;  ///< spawn_mu_
 
@@ -251,6 +259,12 @@ std::vector<std::uint8_t> make_frame(const term& control, const term* payload);
 /// Monitors asked by peers get ids with the top bit set: never one of the
 /// node's own refs, which a process's monitored_by holds beside them.
 inline constexpr std::uint64_t kPeerMonitorBit = std::uint64_t{1} << 63;
+
+/// The group leader this node gives the processes its processes spawn on
+/// other nodes: answers Erlang's io protocol (put_chars is written to the
+/// log and answered ok; any other request {error, enotsup}), so that a BEAM
+/// child that prints does not wait forever.
+otp::proc io_server();
 
 /// Element `i` of a control message. @throws std::runtime_error when it is
 /// too short.

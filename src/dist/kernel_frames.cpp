@@ -21,7 +21,9 @@ constexpr std::int64_t kSend = 2;
 constexpr std::int64_t kRegSend = 6;
 constexpr std::int64_t kAliasSend = 33;
 constexpr std::int64_t kSpawnRequest = 29;
+constexpr std::int64_t kSpawnRequestTT = 30;  // with a trace token, not kept
 constexpr std::int64_t kSpawnReplyOp = 31;
+constexpr std::int64_t kSpawnReplyTT = 32;
 
 constexpr std::uint8_t kPassThrough = 'p';
 
@@ -127,6 +129,12 @@ void kernel::route(pid to, otp::detail::envelope* e) noexcept {
 }
 
 void kernel::send_reg(std::string_view to_name, std::string_view peer, const term& msg) {
+  if (peer == self_.name) {  // {Name, node()}: this node's own registered process
+    const pid to = node_.whereis(to_name);
+    if (!to.is_null())
+      otp::detail::send_envelope(node_.impl(), to, otp::detail::make_message<term>(msg));
+    return;
+  }
   const term from = sender();
   const term control =
       term::tuple({term(kRegSend), from, term::atom(""), term::atom(std::string(to_name))});
@@ -212,12 +220,12 @@ void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const 
     const auto* op =
         ct != nullptr && !ct->items.empty() ? ct->items[0].get_if<std::int64_t>() : nullptr;
     if (op == nullptr) throw std::runtime_error("a control message that is not {Op, ...}");
-    if (*op == kSpawnRequest) {  // its argument list follows
+    if (*op == kSpawnRequest || *op == kSpawnRequestTT) {  // its argument list follows
       if (rest.empty()) throw std::runtime_error("a SPAWN_REQUEST without its arguments");
       handle_spawn_request(c, *ct, binary_to_term(rest));
       return;
     }
-    if (*op == kSpawnReplyOp) {
+    if (*op == kSpawnReplyOp || *op == kSpawnReplyTT) {
       handle_spawn_reply(c, *ct);
       return;
     }

@@ -75,6 +75,7 @@ void kernel::start() {
     g_kernels[&node_.impl()] = weak_from_this();
   }
   started_ = true;
+  io_server_ = node_.spawn(io_server);
   io_ = std::thread([this] { io_loop(); });
 }
 
@@ -95,6 +96,7 @@ void kernel::stop() noexcept {
   }
   for (auto& c : all) take_down(c, "net_kernel_terminated");
   epmd_.socket = fd_handle();
+  node_.exit(io_server_, exit_reason::kill());
   unname_local_node(local_id_);
 }
 
@@ -300,6 +302,7 @@ void kernel::install(const std::shared_ptr<connection>& c, fd_handle fd, const p
     notify_up(*target);
   }
   table_cv_.notify_all();
+  refuse_spawns_without_flag(*target);
   logger::info("distribution: connected to {}", info.name);
   wake();
 }

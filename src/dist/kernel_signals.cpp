@@ -67,9 +67,10 @@ std::optional<pid> kernel::local_pid(const term& t) const {
   // A pid of another node is not looked up (nor added to the node table).
   const auto* e = t.get_if<ext_pid>();
   if (e == nullptr) throw std::runtime_error("a control message's pid is not a pid");
-  if (e->node != self_.name) return std::nullopt;
+  // Another incarnation of this node: nobody here (and not looked up).
+  if (e->node != self_.name || e->creation != self_.creation) return std::nullopt;
   const pid p = from_term<pid>(t);
-  if (p.node() != local_id_) return std::nullopt;  // another incarnation of this node
+  if (p.node() != local_id_) return std::nullopt;
   return p;
 }
 
@@ -78,7 +79,7 @@ pid kernel::peer_pid_of(const connection& c, const term& t) const {
   // link or monitor in a third node's name (checked before the pid is
   // looked up, so that naming other nodes adds nothing to the node table).
   const auto* e = t.get_if<ext_pid>();
-  if (e == nullptr || e->node != c.peer)
+  if (e == nullptr || e->node != c.peer || e->creation != c.creation)
     throw std::runtime_error("a control message from a pid of another node");
   const pid p = from_term<pid>(t);
   if (p.node() != c.peer_id)
@@ -126,8 +127,8 @@ std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection
     case signal_kind::monitor: {
       if (s.payload != nullptr) {
         logger::error(
-            "distribution: a typed gen_server call to the remote pid {} for a server type "
-            "without `remote` (otp/dist/remote_api.hpp): refused with noproc",
+            "distribution: a typed gen_server call to the remote pid {} whose request its "
+            "server type's `remote` does not list (otp/dist/remote_api.hpp): refused with noproc",
             to.to_string());
         return exit_reason::noproc();
       }

@@ -1,6 +1,7 @@
 // The table of node incarnations and the pid codec that uses it.
 #include "dist/node_table.hpp"
 
+#include <limits>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -24,15 +25,15 @@ table& nodes() {
   return t;
 }
 
-/// The id of (name, creation), allocating one when `bounded` is false or the
-/// table has room.
+/// The id of (name, creation), allocating one while the table holds fewer
+/// than `limit`.
 std::optional<std::uint32_t> lookup_or_add(std::string_view name, std::uint32_t creation,
-                                           bool bounded) {
+                                           std::size_t limit) {
   table& t = nodes();
   std::lock_guard lock(t.mu);
   auto key = std::make_pair(std::string(name), creation);
   if (auto it = t.ids.find(key); it != t.ids.end()) return it->second;
-  if (bounded && t.ids.size() >= kMaxNodeIncarnations) return std::nullopt;
+  if (t.ids.size() >= limit) return std::nullopt;
   const std::uint32_t id = otp::detail::allocate_node_id();
   t.who.emplace(id, node_identity{key.first, creation});
   t.ids.emplace(std::move(key), id);
@@ -42,11 +43,12 @@ std::optional<std::uint32_t> lookup_or_add(std::string_view name, std::uint32_t 
 }  // namespace
 
 std::uint32_t node_id_of(std::string_view name, std::uint32_t creation) {
-  return *lookup_or_add(name, creation, false);
+  return *lookup_or_add(name, creation, std::numeric_limits<std::size_t>::max());
 }
 
-std::optional<std::uint32_t> node_id_if_room(std::string_view name, std::uint32_t creation) {
-  return lookup_or_add(name, creation, true);
+std::optional<std::uint32_t> node_id_if_room(std::string_view name, std::uint32_t creation,
+                                             std::size_t limit) {
+  return lookup_or_add(name, creation, limit);
 }
 
 std::size_t node_incarnations() {

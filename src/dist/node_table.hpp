@@ -27,8 +27,9 @@ std::uint32_t node_id_of(std::string_view name, std::uint32_t creation);
 inline constexpr std::size_t kMaxNodeIncarnations = 65536;
 
 /// As node_id_of, but nullopt instead of a new id once the table holds
-/// kMaxNodeIncarnations.
-std::optional<std::uint32_t> node_id_if_room(std::string_view name, std::uint32_t creation);
+/// `limit` incarnations (kMaxNodeIncarnations but in tests).
+std::optional<std::uint32_t> node_id_if_room(std::string_view name, std::uint32_t creation,
+                                             std::size_t limit = kMaxNodeIncarnations);
 
 /// How many incarnations the table holds.
 std::size_t node_incarnations();

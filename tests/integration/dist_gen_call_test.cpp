@@ -137,7 +137,7 @@ TEST(DistGenCall, ACppCallToAServerThatStopsOrIsGoneExits) {
   EXPECT_EQ(again->to_string(), "{{exit,noproc},none}");
 }
 
-TEST(DistGenCall, ACppCallToANodeThatDiesExitsWithNoconnection) {
+TEST(DistGenCall, ACppCallToANodeThatDiesExitsWithNodedown) {
   call_pair t("cn");
   otp::mailbox mb(t.n);
   const otp::pid counter = t.erlang_pid(mb, "counter");
@@ -145,7 +145,8 @@ TEST(DistGenCall, ACppCallToANodeThatDiesExitsWithNoconnection) {
   t.erl.proc().signal(SIGKILL);
   auto r = mb.receive<term>(10s);
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->to_string(), "{{exit,noconnection},none}");
+  // gen:do_call's form: {nodedown, Node}.
+  EXPECT_EQ(r->to_string(), "{{exit,{nodedown," + t.erl.node() + "}},none}");
 }
 
 }  // namespace

@@ -223,9 +223,10 @@ TEST_F(DistHostile, AMessageThatIsNotATermIsDroppedWithOneLogLinePerType) {
 }
 
 TEST_F(DistHostile, RandomControlMessagesAndMutatedFramesNeverHurtTheNode) {
-  // Seeded mutations of every control message the node takes, with fields
-  // of the wrong kind, pids of this node, of the peer and of nobody, and
-  // random bytes flipped; each connection sends a few and then goes away.
+  // Seeded mutations of every control message the node takes (spawn
+  // requests and replies included), with fields of the wrong kind, pids of
+  // this node, of the peer and of nobody, and random bytes flipped; each
+  // connection sends a few and then goes away.
   std::mt19937 rng(20261205);
   // The victim survives what peers send it (exits trapped), and ends when
   // the node shuts down.
@@ -249,17 +250,31 @@ TEST_F(DistHostile, RandomControlMessagesAndMutatedFramesNeverHurtTheNode) {
       term::binary("x"),
       term::tuple({}),
   };
-  const std::vector<std::int64_t> ops = {1, 2, 3, 6, 8, 19, 20, 21, 22, 33, 35, 36, 99};
+  const std::vector<std::int64_t> ops = {1, 2, 3, 6, 8, 19, 20, 21, 22, 29, 31, 33, 35, 36, 99};
+  // Well-formed SPAWN_REQUEST and SPAWN_REPLY shapes, one field then swapped.
+  const term evil = fields[1];
+  const term req = fields[5];
+  const std::vector<std::vector<term>> shapes = {
+      {term(29), req, evil, evil, term::tuple({term::atom("m"), term::atom("f"), term(0)}),
+       term::list({term::atom("link"), term::atom("monitor")})},
+      {term(31), req, otp::to_term(victim), term(3), evil},
+  };
   for (int conn = 0; conn < 40; ++conn) {
     dd::fd_handle fd = handshaken(epmd, k);
     for (int f = 0; f < 5; ++f) {
       std::vector<term> control{term(ops[rng() % ops.size()])};
-      for (int i = rng() % 6; i > 0; --i) control.push_back(fields[rng() % fields.size()]);
+      if (rng() % 4 == 0) {
+        control = shapes[rng() % shapes.size()];
+        control[1 + rng() % (control.size() - 1)] = fields[rng() % fields.size()];
+      }
+      for (int i = control.size() == 1 ? rng() % 6 : 0; i > 0; --i)
+        control.push_back(fields[rng() % fields.size()]);
       std::vector<std::uint8_t> frame{'p'};
       auto c = otp::term_to_binary(term::tuple(control));
       frame.insert(frame.end(), c.begin(), c.end());
-      if (rng() % 2 == 0) {
-        auto m = otp::term_to_binary(fields[rng() % fields.size()]);
+      if (rng() % 2 == 0) {  // a payload: a field, or an argument list
+        auto m = otp::term_to_binary(rng() % 2 == 0 ? fields[rng() % fields.size()]
+                                                    : term::list({term(1)}));
         frame.insert(frame.end(), m.begin(), m.end());
       }
       if (rng() % 3 == 0) frame[rng() % frame.size()] = static_cast<std::uint8_t>(rng());

@@ -125,6 +125,19 @@ TEST(DistNames, GenServerCallsAndCastsByName) {
   auto r = mb.receive<term>(15s);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->to_string(), "{ok,6,noproc}");
+  // {Name, node()}: this node's own registered process.
+  t.n.register_name("here", t.n.spawn([]() -> otp::proc {
+    term m = co_await otp::receive<term>();
+    if (auto c = otp::as_gen_call(m)) otp::reply(*c, term::atom("local"));
+  }));
+  t.n.spawn(
+      [](otp::remote_name here, otp::pid report) -> otp::proc {
+        otp::send(report, co_await otp::gen_call(here, term::atom("where")));
+      },
+      otp::remote_name{"here", t.k.name()}, mb.self());
+  auto local = mb.receive<term>(10s);
+  ASSERT_TRUE(local.has_value());
+  EXPECT_EQ(local->to_string(), "local");
 }
 
 }  // namespace

@@ -52,22 +52,29 @@ void spawn_from(otp::node& n, otp::pid report, std::string node, std::string mod
       report, std::move(node), std::move(module), std::move(function), std::move(args), o);
 }
 
-TEST(DistSpawn, ACppNodeSpawnsOnAnotherWithAMonitorFromBeforeItRuns) {
+/// The spawner's {ok, Child, Monitor} and the child's {spawned, ...}, which
+/// reach `mb` in either order: {ok, ...} first.
+std::pair<term, term> ok_and_spawned(otp::mailbox& mb) {
+  auto first = mb.receive<term>(10s);
+  auto second = mb.receive<term>(10s);
+  if (!first || !second) return {term::atom("none"), term::atom("none")};
+  if (first->get_if<otp::tuple_value>()->items[0].is_atom("spawned")) std::swap(first, second);
+  return {*first, *second};
+}
+
+TEST(DistSpawn, ACppNodeSpawnsARegisteredFunctionOnAnother) {
   otp_test::cpp_pair t("spawn", "spawn_cookie");
   t.b.register_spawnable("t", "report", spawned_report);
   otp::mailbox mb(t.an);
   spawn_from(t.an, mb.self(), t.b.name(), "t", "report", {otp::to_term(mb.self()), term(7)},
              {.link = false, .monitor = true});
-  auto started = mb.receive<term>(10s);
-  ASSERT_TRUE(started.has_value());
-  ASSERT_TRUE(started->get_if<otp::tuple_value>()->items[0].is_atom("ok")) << started->to_string();
-  const otp::pid child = otp::from_term<otp::pid>(started->get_if<otp::tuple_value>()->items[1]);
-  auto hello = mb.receive<term>(10s);
-  ASSERT_TRUE(hello.has_value());
-  EXPECT_EQ(hello->to_string(), "{spawned,7," + otp::to_term(child).to_string() + "}");
+  const auto [started, hello] = ok_and_spawned(mb);
+  const auto* ok = started.get_if<otp::tuple_value>();
+  ASSERT_TRUE(ok != nullptr && ok->items[0].is_atom("ok")) << started.to_string();
+  const otp::pid child = otp::from_term<otp::pid>(ok->items[1]);
+  EXPECT_EQ(hello.to_string(), "{spawned,7," + otp::to_term(child).to_string() + "}");
   // A monitor ref came back (its DOWN is the next test's subject).
-  EXPECT_TRUE(started->get_if<otp::tuple_value>()->items[2].is<otp::ext_ref>())
-      << started->to_string();
+  EXPECT_TRUE(ok->items[2].is<otp::ext_ref>()) << started.to_string();
   otp::send(child, otp::to_term(otp::exit_reason::normal()));
 }
 
@@ -101,6 +108,13 @@ TEST(DistSpawn, AChildThatEndsAtOnceGivesItsMonitorAndLinkItsRealReason) {
   ASSERT_TRUE(u.has_value());
   EXPECT_EQ(u->to_string(),
             "{true,{undef,[{t,missing,[1],[]}]},true,{undef,[{t,missing,[1],[]}]}}");
+  // On the caller's own node: the same guarantees, without the wire.
+  t.a.register_spawnable("t", "quick", exits_at_once);
+  t.an.spawn(spawn_and_watch, t.a.name(), std::string("quick"),
+             std::vector<term>{otp::to_term(otp::exit_reason::shutdown("here"))}, mb.self());
+  auto h = mb.receive<term>(10s);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->to_string(), "{true,{shutdown,here},true,{shutdown,here}}");
 }
 
 TEST(DistSpawn, CppSpawnsAnErlangFunctionAndErlangSpawnsACppOne) {
@@ -108,13 +122,11 @@ TEST(DistSpawn, CppSpawnsAnErlangFunctionAndErlangSpawnsACppOne) {
   otp::mailbox mb(t.n);
   spawn_from(t.n, mb.self(), t.erl.node(), "dist_peer", "spawned_report",
              {otp::to_term(mb.self()), term(5)}, {.link = false, .monitor = false});
-  // The spawner's {ok, ...} and the child's {spawned, ...}, in either order.
-  auto first = mb.receive<term>(10s);
-  auto second = mb.receive<term>(10s);
-  ASSERT_TRUE(first.has_value() && second.has_value());
-  if (first->get_if<otp::tuple_value>()->items[0].is_atom("spawned")) std::swap(first, second);
-  ASSERT_TRUE(first->get_if<otp::tuple_value>()->items[0].is_atom("ok")) << first->to_string();
-  const auto& h = second->get_if<otp::tuple_value>()->items;
+  const auto [started, hello] = ok_and_spawned(mb);
+  ASSERT_TRUE(started.get_if<otp::tuple_value>() != nullptr &&
+              started.get_if<otp::tuple_value>()->items[0].is_atom("ok"))
+      << started.to_string();
+  const auto& h = hello.get_if<otp::tuple_value>()->items;
   EXPECT_EQ(h[1], term(5));
   const otp::pid child = otp::from_term<otp::pid>(h[2]);
   const otp::ref r = otp::monitor(child);
@@ -123,6 +135,23 @@ TEST(DistSpawn, CppSpawnsAnErlangFunctionAndErlangSpawnsACppOne) {
   ASSERT_TRUE(down.has_value());
   EXPECT_EQ(down->monitor, r);
   EXPECT_EQ(otp::to_term(down->reason).to_string(), "boom");
+  // A BEAM child that prints is answered by this node's io server (its
+  // group leader): it ends normally instead of waiting forever.
+  std::vector<term> text;
+  for (char ch : std::string("hello from beam~n")) text.push_back(term(std::int64_t{ch}));
+  spawn_from(t.n, mb.self(), t.erl.node(), "io", "format", {term::list(text)},
+             {.link = false, .monitor = false});
+  auto printed = mb.receive<term>(10s);
+  ASSERT_TRUE(printed.has_value());
+  const auto* p = printed->get_if<otp::tuple_value>();
+  ASSERT_TRUE(p != nullptr && p->items[0].is_atom("ok")) << printed->to_string();
+  const otp::ref printer = otp::monitor(otp::from_term<otp::pid>(p->items[1]));
+  auto printer_down = mb.receive<otp::down_msg>(10s);
+  ASSERT_TRUE(printer_down.has_value());
+  EXPECT_EQ(printer_down->monitor, printer);
+  EXPECT_TRUE(printer_down->reason.is_normal() ||
+              printer_down->reason == otp::exit_reason::noproc())  // it may be over already
+      << printer_down->reason.to_string();
   // erl spawns a C++ function with spawn_monitor/4.
   t.k.register_spawnable("t", "quick", exits_at_once);
   t.erl.command("spawn_monitor " + t.k.name() + " t quick bye");

@@ -178,7 +178,7 @@ TEST(DistTypedServer, ARequestNoTypeTakesIsAnInfoMessageAndTheCallerTimesOut) {
   t.erl.command("cast_term typed " + t.k.name() + " {add,not_a_number}");
   t.erl.command("cast_term typed " + t.k.name() + " {sub,1}");
   // The server went on: the three went to handle_info.
-  t.erl.command("call_timeout typed " + t.k.name() + " odd_count");
+  t.call("odd_count");
   EXPECT_EQ(t.reply(), "reply 3");
 }
 

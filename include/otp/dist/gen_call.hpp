@@ -49,15 +49,16 @@ void reply(const remote_call& c, term reply);
 /// server meanwhile; the tag is [alias|Ref], so a reply after the timeout is
 /// dropped instead of reaching the caller's mailbox.
 /// @throws otp::exit_error with timeout (no reply in time), noproc (no such
-///   process), noconnection (the server's node went down or cannot be
-///   reached), or the server's exit reason when it ended before replying
+///   process), {nodedown, Node} (the server's node went down or cannot be
+///   reached: gen:do_call's form of noconnection), or the server's exit
+///   reason when it ended before replying
 ///   (`normal` becomes {normal,{gen_server,call}}, as for a local call).
 /// @mirrors gen_server:call/3
 task<term> gen_call(pid server, term request, timeout t = std::chrono::seconds(5));
 
 /// As gen_call(pid, ...), to the process registered as `server.name` on
 /// `server.node`, resolved there (monitored by name, sent by REG_SEND):
-/// `noproc` when no process has the name, `noconnection` when the node
+/// `noproc` when no process has the name, {nodedown, Node} when the node
 /// cannot be reached. @mirrors gen_server:call({Name, Node}, Request, Timeout)
 task<term> gen_call(remote_name server, term request, timeout t = std::chrono::seconds(5));
 

@@ -13,7 +13,8 @@
 //
 // With S::remote declared:
 // - the server answers gen_server:call(Pid, Req) from another node: the first
-//   listed call type whose codec accepts Req goes to handle_call (plain,
+//   listed call type whose codec accepts Req (returns, instead of throwing)
+//   goes to handle_call (plain,
 //   with `from`, deferred, or a task: as a local call), and the reply goes
 //   back as a term; gen_server:cast(Pid, Msg) likewise goes to handle_cast.
 //   A call or cast that no listed type accepts is an info message:
@@ -73,10 +74,17 @@ class remote_answer final : public remote_from<R> {
  public:
   explicit remote_answer(remote_call c) : call_(std::move(c)) {}
   void answer(stored_t<R> v) override {
+    term t;
     if constexpr (std::is_void_v<R>)
-      otp::reply(call_, term::atom("ok"));
+      t = term::atom("ok");
     else
-      otp::reply(call_, to_term(v));
+      t = to_term(v);
+    try {
+      otp::reply(call_, std::move(t));
+    } catch (const badarg&) {
+      // The node's distribution has stopped: like a reply to a caller that
+      // cannot be reached, it is dropped.
+    }
   }
 
  private:
@@ -145,7 +153,7 @@ struct remote_api<calls<Req...>, casts<Msg...>> {
     std::optional<Q> q;
     try {
       q.emplace(from_term<Q>(c.request));
-    } catch (const term_mismatch&) {
+    } catch (const std::exception&) {  // term_mismatch, or what a codec throws
       return false;
     }
     using R = reply_of<S, Q>;
@@ -158,7 +166,7 @@ struct remote_api<calls<Req...>, casts<Msg...>> {
     std::optional<Q> q;
     try {
       q.emplace(from_term<Q>(request));
-    } catch (const term_mismatch&) {
+    } catch (const std::exception&) {  // term_mismatch, or what a codec throws
       return false;
     }
     loop.on_cast_value(*q);

@@ -18,8 +18,9 @@ struct remote_name {
 
 /// Monitors the process registered as `to.name` on `to.node`, connecting
 /// first when needed. The caller gets a down_msg with this ref whose `name`
-/// is `to.name` and whose `from` stands for that node's process (its
-/// node() is the node's id): with its real reason when the process ends,
+/// is `to.name` and whose `from` only stands for that process (slot and
+/// serial 0: do not send to it, link or exit it; monitor the pid itself for
+/// that): with its real reason when the process ends,
 /// `noproc` when no process has the name there, `noconnection` when the
 /// node cannot be reached or goes down. otp::demonitor removes it. On the
 /// calling node's own name, a local monitor(name).

@@ -47,10 +47,15 @@ struct remote_spawned {
 /// the child runs; with `monitor`, the caller monitors it from before it
 /// runs (its DOWN carries its real reason, even if it ended at once). A
 /// function the node does not have starts a process that exits with
-/// `undef` (as on a BEAM node).
-/// @exits with the node's refusal (notsup, badopt, system_limit) or
-///   noconnection when the node cannot be reached or goes down first.
-/// @throws otp::badarg outside a process of a node with an otp::net_kernel.
+/// `{undef, [{M, F, Args, []}]}` (as on a BEAM node). On the caller's own
+/// node it spawns here, with the same guarantees. A child on a BEAM node
+/// gets this node's io server as its group leader: what it prints goes to
+/// this node's log.
+/// @exits with the node's refusal (notsup from a node without DFLAG_SPAWN;
+///   badopt, system_limit) or noconnection when the node cannot be reached
+///   or goes down before it answers.
+/// @throws otp::badarg outside a process of a node with an otp::net_kernel,
+///   or for a module or function name over 255 bytes.
 /// @mirrors erlang:spawn_request/5 with its spawn_reply, as spawn/4,
 ///   spawn_link/4 and spawn_monitor/4 use it
 task<remote_spawned> spawn_remote(std::string node, std::string module, std::string function,
