@@ -3,6 +3,7 @@
 #include <mutex>
 #include <set>
 
+#include "dist/control_ops.hpp"
 #include "dist/kernel.hpp"
 #include "dist/node_table.hpp"
 #include "otp/dist/etf.hpp"
@@ -15,15 +16,6 @@
 namespace otp::dist_detail {
 
 namespace {
-
-// Control message operations (erts' DOP_*).
-constexpr std::int64_t kSend = 2;
-constexpr std::int64_t kRegSend = 6;
-constexpr std::int64_t kAliasSend = 33;
-constexpr std::int64_t kSpawnRequest = 29;
-constexpr std::int64_t kSpawnRequestTT = 30;  // with a trace token, not kept
-constexpr std::int64_t kSpawnReplyOp = 31;
-constexpr std::int64_t kSpawnReplyTT = 32;
 
 constexpr std::uint8_t kPassThrough = 'p';
 
@@ -120,7 +112,7 @@ void kernel::route(pid to, otp::detail::envelope* e) noexcept {
     term msg = std::move(static_cast<otp::detail::message_envelope<term>*>(m)->value);
     otp::detail::destroy_envelope(e);
     e = nullptr;
-    const term control = term::tuple({term(kSend), term::atom(""), to_term(to)});
+    const term control = term::tuple({term(dop::send), term::atom(""), to_term(to)});
     send_frame(who->name, who->creation, make_frame(control, &msg));
   } catch (const std::exception& ex) {
     logger::error("distribution: a message to {} was dropped: {}", to.to_string(), ex.what());
@@ -137,7 +129,7 @@ void kernel::send_reg(std::string_view to_name, std::string_view peer, const ter
   }
   const term from = sender();
   const term control =
-      term::tuple({term(kRegSend), from, term::atom(""), term::atom(std::string(to_name))});
+      term::tuple({term(dop::reg_send), from, term::atom(""), term::atom(std::string(to_name))});
   send_frame(std::string(peer), 0, make_frame(control, &msg));
 }
 
@@ -171,7 +163,8 @@ void kernel::send_alias(const term& alias, const term& msg) {
     return;
   }
   const term from = sender();
-  send_frame(r->node, r->creation, make_frame(term::tuple({term(kAliasSend), from, alias}), &msg));
+  send_frame(r->node, r->creation,
+             make_frame(term::tuple({term(dop::alias_send), from, alias}), &msg));
 }
 
 void kernel::send_frame(const std::string& peer, std::uint32_t creation,
@@ -220,16 +213,16 @@ void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const 
     const auto* op =
         ct != nullptr && !ct->items.empty() ? ct->items[0].get_if<std::int64_t>() : nullptr;
     if (op == nullptr) throw std::runtime_error("a control message that is not {Op, ...}");
-    if (*op == kSpawnRequest || *op == kSpawnRequestTT) {  // its argument list follows
+    if (*op == dop::spawn_request || *op == dop::spawn_request_tt) {  // its argument list follows
       if (rest.empty()) throw std::runtime_error("a SPAWN_REQUEST without its arguments");
       handle_spawn_request(c, *ct, binary_to_term(rest));
       return;
     }
-    if (*op == kSpawnReplyOp || *op == kSpawnReplyTT) {
+    if (*op == dop::spawn_reply || *op == dop::spawn_reply_tt) {
       handle_spawn_reply(c, *ct);
       return;
     }
-    if (*op != kSend && *op != kRegSend && *op != kAliasSend) {
+    if (*op != dop::send && *op != dop::reg_send && *op != dop::alias_send) {
       handle_signal(c, *op, *ct);
       return;
     }
@@ -237,11 +230,11 @@ void kernel::handle_frame(const std::shared_ptr<connection>& c, std::span<const 
     if (rest.empty()) throw std::runtime_error("a message control without its message");
     term payload = binary_to_term(rest);
     pid to;
-    if (*op == kSend) {
+    if (*op == dop::send) {
       const auto local = local_pid(element(*ct, 2));
       if (!local) return;  // not a pid of this incarnation
       to = *local;
-    } else if (*op == kRegSend) {
+    } else if (*op == dop::reg_send) {
       const auto* name = element(*ct, 3).get_if<atom_value>();
       if (name == nullptr) throw std::runtime_error("REG_SEND to a name that is not an atom");
       to = node_.whereis(name->name);

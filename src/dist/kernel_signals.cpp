@@ -3,6 +3,7 @@
 // MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT), the peer's become the node's
 // signals, and when the connection goes down every link and monitor on it
 // fires with noconnection.
+#include "dist/control_ops.hpp"
 #include "dist/kernel.hpp"
 #include "dist/node_table.hpp"
 #include "otp/dist/etf.hpp"
@@ -13,15 +14,6 @@ namespace otp::dist_detail {
 namespace {
 
 using otp::detail::signal_kind;
-
-constexpr std::int64_t kLink = 1;
-constexpr std::int64_t kExit = 3;
-constexpr std::int64_t kExit2 = 8;
-constexpr std::int64_t kMonitorP = 19;
-constexpr std::int64_t kDemonitorP = 20;
-constexpr std::int64_t kMonitorPExit = 21;
-constexpr std::int64_t kUnlinkId = 35;
-constexpr std::int64_t kUnlinkIdAck = 36;
 
 /// The name a monitor by name is for, while monitor_name sends it (the
 /// runtime's monitor signal carries only the pid standing for it).
@@ -106,22 +98,23 @@ std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection
   std::function<void(connection&)> record;
   switch (s.kind) {
     case signal_kind::link:
-      control = term::tuple({term(kLink), from, dest});
+      control = term::tuple({term(dop::link), from, dest});
       record = [&](connection& k) { k.links.insert({s.from, to}); };
       break;
     case signal_kind::unlink:
-      control = term::tuple({term(kUnlinkId), term(static_cast<std::int64_t>(s.ref)), from, dest});
+      control =
+          term::tuple({term(dop::unlink_id), term(static_cast<std::int64_t>(s.ref)), from, dest});
       record = [&](connection& k) { k.links.erase({s.from, to}); };
       break;
     case signal_kind::unlink_ack:
-      control =
-          term::tuple({term(kUnlinkIdAck), term(static_cast<std::int64_t>(s.ref)), from, dest});
+      control = term::tuple(
+          {term(dop::unlink_id_ack), term(static_cast<std::int64_t>(s.ref)), from, dest});
       break;
     case signal_kind::exit:
-      control = term::tuple({term(kExit2), from, dest, to_term(s.reason)});
+      control = term::tuple({term(dop::exit2), from, dest, to_term(s.reason)});
       break;
     case signal_kind::link_exit:
-      control = term::tuple({term(kExit), from, dest, to_term(s.reason)});
+      control = term::tuple({term(dop::exit), from, dest, to_term(s.reason)});
       record = [&](connection& k) { k.links.erase({s.from, to}); };
       break;
     case signal_kind::monitor: {
@@ -137,7 +130,7 @@ std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection
         name = *t_monitored_name;
       }
       control = term::tuple(
-          {term(kMonitorP), from, name.empty() ? dest : term::atom(name), ref_term(s.ref)});
+          {term(dop::monitor_p), from, name.empty() ? dest : term::atom(name), ref_term(s.ref)});
       record = [&](connection& k) { k.out_monitors[s.ref] = {s.from, to, std::move(name)}; };
       break;
     }
@@ -151,7 +144,7 @@ std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection
         // child here, while the runtime holds a pid standing for it).
         target = it->second.name.empty() ? to_term(it->second.target) : term::atom(it->second.name);
       }
-      control = term::tuple({term(kDemonitorP), from, target, ref_term(s.ref)});
+      control = term::tuple({term(dop::demonitor_p), from, target, ref_term(s.ref)});
       record = [&](connection& k) { k.out_monitors.erase(s.ref); };
       break;
     }
@@ -160,7 +153,7 @@ std::optional<exit_reason> kernel::route_signal(const std::shared_ptr<connection
       auto it = c->in_monitors.find(s.ref);
       if (it == c->in_monitors.end()) return std::nullopt;  // demonitored meanwhile
       control = term::tuple(
-          {term(kMonitorPExit), it->second.target, dest, it->second.ref, to_term(s.reason)});
+          {term(dop::monitor_p_exit), it->second.target, dest, it->second.ref, to_term(s.reason)});
       c->in_refs.erase(it->second.ref.to_string());
       c->in_monitors.erase(it);
       break;
@@ -180,41 +173,41 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
   auto peer_pid = [&](const term& t) { return peer_pid_of(*c, t); };
   auto record = [&](const std::function<void(connection&)>& fn) { return record_if_up(*c, fn); };
   switch (op) {
-    case kLink: {
+    case dop::link: {
       const pid from = peer_pid(field(ct, 1));
       const auto to = local(field(ct, 2));
       if (!to || !record([&](connection& k) { k.links.insert({*to, from}); })) return;
       send_signal(n, *to, signal_kind::link, from, 0, {});
       return;
     }
-    case kExit:
-    case kExit2: {
+    case dop::exit:
+    case dop::exit2: {
       const pid from = peer_pid(field(ct, 1));
       const auto to = local(field(ct, 2));
       if (!to) return;
-      if (op == kExit) {
+      if (op == dop::exit) {
         std::lock_guard cl(c->mu);
         c->links.erase({*to, from});
       }
-      send_signal(n, *to, op == kExit ? signal_kind::link_exit : signal_kind::exit, from, 0,
+      send_signal(n, *to, op == dop::exit ? signal_kind::link_exit : signal_kind::exit, from, 0,
                   from_term<exit_reason>(field(ct, 3)));
       return;
     }
-    case kUnlinkId:
-    case kUnlinkIdAck: {
+    case dop::unlink_id:
+    case dop::unlink_id_ack: {
       const std::uint64_t id = integer_field(ct, 1);
       const pid from = peer_pid(field(ct, 2));
       const auto to = local(field(ct, 3));
       if (!to) return;
-      if (op == kUnlinkId) {
+      if (op == dop::unlink_id) {
         std::lock_guard cl(c->mu);
         c->links.erase({*to, from});
       }
-      send_signal(n, *to, op == kUnlinkId ? signal_kind::unlink : signal_kind::unlink_ack, from, id,
-                  {});
+      send_signal(n, *to, op == dop::unlink_id ? signal_kind::unlink : signal_kind::unlink_ack,
+                  from, id, {});
       return;
     }
-    case kMonitorP: {
+    case dop::monitor_p: {
       const pid watcher = peer_pid(field(ct, 1));
       const term& target = field(ct, 2);
       const term& ref = field(ct, 3);
@@ -229,8 +222,8 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
         to = local(target);
       }
       if (!to) {  // no such process: DOWN with noproc at once
-        const term control =
-            term::tuple({term(kMonitorPExit), target, field(ct, 1), ref, term::atom("noproc")});
+        const term control = term::tuple(
+            {term(dop::monitor_p_exit), target, field(ct, 1), ref, term::atom("noproc")});
         enqueue(c, make_frame(control, nullptr), nullptr);
         return;
       }
@@ -243,7 +236,7 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
       send_signal(n, *to, signal_kind::monitor, watcher, id, {});
       return;
     }
-    case kDemonitorP: {
+    case dop::demonitor_p: {
       const pid watcher = peer_pid(field(ct, 1));
       const term& ref = field(ct, 3);
       pid target;
@@ -260,7 +253,7 @@ void kernel::handle_signal(const std::shared_ptr<connection>& c, std::int64_t op
       send_signal(n, target, signal_kind::demonitor, watcher, id, {});
       return;
     }
-    case kMonitorPExit: {
+    case dop::monitor_p_exit: {
       const term& target = field(ct, 1);
       const auto watcher = local(field(ct, 2));
       const auto id = ref_id(field(ct, 3));

@@ -1,6 +1,7 @@
 // Spawning across a connection (DFLAG_SPAWN): this node's SPAWN_REQUESTs
 // and their SPAWN_REPLYs, the peer's requests run on this node, and
 // otp::spawn_remote.
+#include "dist/control_ops.hpp"
 #include "dist/kernel.hpp"
 #include "dist/node_table.hpp"
 #include "otp/dist/etf.hpp"
@@ -19,9 +20,6 @@ namespace {
 
 using otp::detail::signal_kind;
 
-constexpr std::int64_t kSpawnReply = 31;
-constexpr std::int64_t kSpawnRequestOp = 29;
-constexpr std::int64_t kDemonitorP = 20;
 constexpr std::int64_t kLinked = 1;
 constexpr std::int64_t kMonitored = 2;
 
@@ -85,7 +83,7 @@ void kernel::request_spawn(const std::string& peer, ref req, pid caller, const s
   // The group leader is the node's own io server: a BEAM child that prints
   // gets its answers (the caller would never give them).
   const term control = term::tuple(
-      {term(kSpawnRequestOp), ref_term(req.id()), to_term(caller), to_term(io_server_),
+      {term(dop::spawn_request), ref_term(req.id()), to_term(caller), to_term(io_server_),
        term::tuple({term::atom(module), term::atom(function), term(arity)}), term::list(opts)});
   std::shared_ptr<connection> c = connection_to(peer);
   bool refused = false;  // a peer without DFLAG_SPAWN would never answer
@@ -146,9 +144,9 @@ void kernel::handle_spawn_request(const std::shared_ptr<connection>& c, const tu
                           mfa_t->items[1].get_if<atom_value>()->name, std::move(args));
   } catch (const std::exception& e) {  // the process table is full, or the node stops
     logger::warning("distribution: node {} asked for a spawn: {}", c->peer, e.what());
-    enqueue(c, make_frame(
-                   term::tuple({term(kSpawnReply), req, to, term(0), term::atom("system_limit")}),
-                   nullptr));
+    enqueue(c, make_frame(term::tuple({term(dop::spawn_reply), req, to, term(0),
+                                       term::atom("system_limit")}),
+                          nullptr));
     return;
   }
   otp::detail::node_impl& n = node_.impl();
@@ -174,8 +172,8 @@ void kernel::handle_spawn_request(const std::shared_ptr<connection>& c, const tu
     if (monitor) otp::detail::send_signal(n, child, signal_kind::monitor, from, monitor_id, {});
     const std::int64_t flags = (link ? kLinked : 0) | (monitor ? kMonitored : 0);
     // The reply goes out before anything the child sends (it waits for go).
-    enqueue(
-        c, make_frame(term::tuple({term(kSpawnReply), req, to, term(flags), child_term}), nullptr));
+    enqueue(c, make_frame(term::tuple({term(dop::spawn_reply), req, to, term(flags), child_term}),
+                          nullptr));
   } catch (...) {
     otp::detail::send_signal(n, child, signal_kind::exit, from, 0, exit_reason::kill());
     throw;
@@ -221,7 +219,7 @@ void kernel::handle_spawn_reply(const std::shared_ptr<connection>& c, const tupl
     // The caller is gone: its monitor goes (as erts does); a link answers
     // noproc, which ends the child.
     if ((*flags & kMonitored) != 0)
-      enqueue(c, make_frame(term::tuple({term(kDemonitorP), to_term(*caller), result,
+      enqueue(c, make_frame(term::tuple({term(dop::demonitor_p), to_term(*caller), result,
                                          control_field(ct, 1)}),
                             nullptr));
     if ((*flags & kLinked) != 0)
