@@ -13,10 +13,10 @@
 //
 // With S::remote declared:
 // - the server answers gen_server:call(Pid, Req) from another node: the first
-//   listed call type whose codec accepts Req (returns, instead of throwing)
-//   goes to handle_call (plain,
-//   with `from`, deferred, or a task: as a local call), and the reply goes
-//   back as a term; gen_server:cast(Pid, Msg) likewise goes to handle_cast.
+//   listed call type whose codec accepts Req (returns instead of throwing)
+//   goes to handle_call (plain, with `from`, deferred, or a task: as a local
+//   call), and the reply goes back as a term; gen_server:cast(Pid, Msg)
+//   likewise goes to handle_cast.
 //   A call or cast that no listed type accepts is an info message:
 //   handle_info gets it when S takes otp::term or any_message there, else it
 //   is logged as unexpected and dropped (the caller then times out);
