@@ -38,7 +38,10 @@ struct connection {
 
   const std::string peer;  ///< its full node name
   std::mutex mu;
-  state st = state::pending;      ///< mu
+  state st = state::pending;  ///< mu
+  /// st == down, readable without mu: what the I/O thread checks between
+  /// the frames of one read (a sender's write holds mu through send()).
+  std::atomic<bool> down{false};
   fd_handle fd;                   ///< mu to set; valid from up to destruction
   std::uint32_t peer_id = 0;      ///< the node id of its incarnation (from up)
   std::uint32_t creation = 0;     ///< its creation (from up)

@@ -146,12 +146,9 @@ void kernel::read_from(const std::shared_ptr<connection>& c) {
         return;
       }
       if (c->in.size() - off - 4 < len) break;
-      {
-        // Taken down meanwhile (by another thread): what is still buffered
-        // belongs to a connection that is over.
-        std::lock_guard cl(c->mu);
-        if (c->st != connection::state::up) return;
-      }
+      // Taken down meanwhile (by another thread): what is still buffered
+      // belongs to a connection that is over. (Only up connections are read.)
+      if (c->down.load(std::memory_order_acquire)) return;
       if (len > 0) handle_frame(c, std::span<const std::uint8_t>(c->in.data() + off + 4, len));
       off += 4 + len;
     }
@@ -282,6 +279,7 @@ void kernel::take_down(const std::shared_ptr<connection>& c, const std::string& 
       if (c->st == connection::state::down) return;
       was_up = c->st == connection::state::up;
       c->st = connection::state::down;
+      c->down.store(true, std::memory_order_release);
       c->out.clear();
       c->out_off = 0;
       if (c->fd) ::shutdown(c->fd.get(), SHUT_RDWR);  // closed with the last reference

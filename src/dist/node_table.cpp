@@ -4,6 +4,8 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -14,9 +16,22 @@ namespace otp::dist_detail {
 
 namespace {
 
+/// Orders (name, creation) keys, and finds one by a string_view without
+/// making a string.
+struct by_name_and_creation {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const noexcept {
+    const int c = std::string_view(a.first).compare(std::string_view(b.first));
+    return c < 0 || (c == 0 && a.second < b.second);
+  }
+};
+
+/// Read for every pid and ref that crosses a connection, written when a new
+/// incarnation appears: readers share the lock.
 struct table {
-  std::mutex mu;
-  std::map<std::pair<std::string, std::uint32_t>, std::uint32_t, std::less<>> ids;
+  std::shared_mutex mu;
+  std::map<std::pair<std::string, std::uint32_t>, std::uint32_t, by_name_and_creation> ids;
   std::unordered_map<std::uint32_t, node_identity> who;
 };
 
@@ -30,10 +45,15 @@ table& nodes() {
 std::optional<std::uint32_t> lookup_or_add(std::string_view name, std::uint32_t creation,
                                            std::size_t limit) {
   table& t = nodes();
+  const std::pair<std::string_view, std::uint32_t> wanted{name, creation};
+  {
+    std::shared_lock read(t.mu);
+    if (auto it = t.ids.find(wanted); it != t.ids.end()) return it->second;
+  }
   std::lock_guard lock(t.mu);
-  auto key = std::make_pair(std::string(name), creation);
-  if (auto it = t.ids.find(key); it != t.ids.end()) return it->second;
+  if (auto it = t.ids.find(wanted); it != t.ids.end()) return it->second;  // added meanwhile
   if (t.ids.size() >= limit) return std::nullopt;
+  auto key = std::make_pair(std::string(name), creation);
   const std::uint32_t id = otp::detail::allocate_node_id();
   t.who.emplace(id, node_identity{key.first, creation});
   t.ids.emplace(std::move(key), id);
@@ -53,13 +73,13 @@ std::optional<std::uint32_t> node_id_if_room(std::string_view name, std::uint32_
 
 std::size_t node_incarnations() {
   table& t = nodes();
-  std::lock_guard lock(t.mu);
+  std::shared_lock lock(t.mu);
   return t.ids.size();
 }
 
 std::optional<node_identity> identity_of(std::uint32_t id) {
   table& t = nodes();
-  std::lock_guard lock(t.mu);
+  std::shared_lock lock(t.mu);
   if (auto it = t.who.find(id); it != t.who.end()) return it->second;
   return std::nullopt;
 }
