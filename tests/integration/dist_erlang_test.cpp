@@ -111,7 +111,10 @@ TEST(DistErlang, AStoppedErlangNodeIsDeclaredDownWithinTheTickTime) {
   erl.proc().signal(SIGCONT);
   ASSERT_TRUE(down.has_value());
   EXPECT_EQ(down->reason, "net_tick_timeout");
-  EXPECT_GE(took, 1000ms);
+  // The silence is counted from the last bytes erl sent, which may come
+  // before the stop by up to a tick interval (a quarter of the ticktime): it
+  // failed once at 999.5 ms with a 1000 ms bound.
+  EXPECT_GE(took, 750ms);
   EXPECT_LT(took, 2000ms);
 }
 
