@@ -1,7 +1,10 @@
 // The distribution's engine behind otp::net_kernel: the connection table,
-// the setup threads (epmd lookup, connect, handshake), the I/O thread (one
-// poll loop over the listening socket and every connection: reads, queued
-// writes, ticks) and the routing of the node's remote sends.
+// the setup threads (epmd lookup, connect, handshake), the readers (the
+// node's idle scheduler threads wait on an epoll set of the connections and
+// read them, so a message runs on the thread that read it), the I/O thread
+// (one poll loop over the listening socket, epmd, blocked writes and ticks;
+// it reads the connections itself only on a node without scheduler threads)
+// and the routing of the node's remote sends.
 #pragma once
 
 #include <atomic>
@@ -27,6 +30,7 @@
 #include "otp/dist/gen_call.hpp"
 #include "otp/dist/net_kernel.hpp"
 #include "otp/dist/remote_spawn.hpp"
+#include "otp/runtime/detail/io_source.hpp"
 #include "otp/runtime/detail/remote_router.hpp"
 
 namespace otp::dist_detail {
@@ -39,8 +43,8 @@ struct connection {
   const std::string peer;  ///< its full node name
   std::mutex mu;
   state st = state::pending;  ///< mu
-  /// st == down, readable without mu: what the I/O thread checks between
-  /// the frames of one read (a sender's write holds mu through send()).
+  /// st == down, readable without mu: what the reader checks between the
+  /// frames of one read (a sender's write holds mu through send()).
   std::atomic<bool> down{false};
   fd_handle fd;                   ///< mu to set; valid from up to destruction
   std::uint32_t peer_id = 0;      ///< the node id of its incarnation (from up)
@@ -53,7 +57,7 @@ struct connection {
   std::size_t out_off = 0;                 ///< mu
   std::atomic<std::int64_t> last_send{0};  ///< steady ms of the last write
   std::atomic<std::int64_t> last_recv{0};  ///< steady ms of the last read
-  std::vector<std::uint8_t> in;            ///< I/O thread only: bytes of frames not complete yet
+  std::vector<std::uint8_t> in;            ///< the reader only: bytes of frames not complete yet
 
   // What fires with noconnection when the connection goes down (mu):
   /// Links between a local pid (first) and a pid of the peer (second).
@@ -88,17 +92,24 @@ struct setup_job {
 };
 
 class kernel final : public otp::detail::remote_router,
+                     public otp::detail::io_source,
                      public std::enable_shared_from_this<kernel> {
  public:
   kernel(node& n, net_kernel_options o);
   ~kernel();
 
-  /// Registers with epmd, installs the router, starts the I/O thread.
+  /// Registers with epmd, installs the router and the readers, starts the
+  /// I/O thread.
   void start();
   /// Undoes start: every connection down (net_kernel_terminated).
   void stop() noexcept;
 
   void route(pid to, otp::detail::envelope* e) noexcept override;
+  /// The epoll set of the up connections (io_source).
+  int fd() const noexcept override { return epoll_fd_; }
+  /// Reads every connection the epoll set has ready, within each one's
+  /// read budget (io_source: one thread at a time).
+  void drain() noexcept override;
 
   const std::string& name() const noexcept { return self_.name; }
   std::uint32_t creation() const noexcept { return self_.creation; }
@@ -157,6 +168,11 @@ class kernel final : public otp::detail::remote_router,
   /// listener then rests a while).
   bool accept_all();
   void read_from(const std::shared_ptr<connection>& c);
+  /// Adds `c` (up, its fd set; c->mu held) to the readers' epoll set
+  /// (false when the kernel refuses: the caller takes it down), and takes
+  /// it out again (c->mu held, before its socket is shut).
+  bool watch_reads(const std::shared_ptr<connection>& c);
+  void unwatch_reads(connection& c);
   void tick(std::int64_t now);
   /// Writes what `c` has queued, as far as the socket takes it (mu held).
   void flush_locked(connection& c);
@@ -222,6 +238,13 @@ class kernel final : public otp::detail::remote_router,
   fd_handle listener_;
   epmd_registration epmd_;
   int wake_fd_ = -1;
+  int epoll_fd_ = -1;  ///< the up connections, for the readers
+  /// The node's scheduler threads read (else the I/O thread does).
+  bool workers_read_ = false;
+  std::mutex readers_mu_;
+  /// The connections in the epoll set, by the address its events carry: an
+  /// event of a connection that went meanwhile finds nothing.
+  std::unordered_map<const connection*, std::shared_ptr<connection>> readers_;  ///< readers_mu_
   bool out_of_fds_logged_ = false;    ///< I/O thread: one log line per shortage
   std::uint64_t refused_setups_ = 0;  ///< jobs_mu_: setups refused at the cap
   std::atomic<bool> stopping_{false};

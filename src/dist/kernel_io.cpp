@@ -1,7 +1,13 @@
-// The kernel's I/O thread: one poll loop over the wake-up eventfd, the
-// listening socket, the epmd registration and every connection; reads and
-// splits frames, writes what senders could not, sends and checks ticks.
+// The kernel's readers and I/O thread. The readers (the node's idle
+// scheduler threads, through io_source) wait on an epoll set of the up
+// connections, read them and split frames. The I/O thread polls the
+// wake-up eventfd, the listening socket, the epmd registration and the
+// connections with blocked writes; it writes what senders could not, sends
+// and checks ticks, and drains the readers' set now and then itself, so a
+// busy scheduler delays reads by one round at most (on a node without
+// scheduler threads it is the reader).
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,13 +53,13 @@ void kernel::io_loop() {
     fds.push_back({wake_fd_, POLLIN, 0});
     fds.push_back({now_ms() >= accept_again_ms ? listener_.get() : -1, POLLIN, 0});
     fds.push_back({epmd_open ? epmd_.socket.get() : -1, POLLIN, 0});
+    fds.push_back({workers_read_ ? -1 : epoll_fd_, POLLIN, 0});
     {
       std::lock_guard lock(table_mu_);
       for (auto& [name, c] : table_) {
         std::lock_guard cl(c->mu);
-        if (c->st != connection::state::up) continue;
-        const bool want_write = c->out.size() > c->out_off;
-        fds.push_back({c->fd.get(), static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0});
+        if (c->st != connection::state::up || c->out.size() == c->out_off) continue;
+        fds.push_back({c->fd.get(), POLLOUT, 0});
         polled.push_back(c);
       }
     }
@@ -84,14 +90,15 @@ void kernel::io_loop() {
       epmd_open = false;
     }
     for (std::size_t i = 0; i < polled.size(); ++i) {
-      const short ev = fds[i + 3].revents;
-      if (ev == 0) continue;
-      if ((ev & POLLOUT) != 0) {
-        std::lock_guard cl(polled[i]->mu);
-        if (polled[i]->st == connection::state::up) flush_locked(*polled[i]);
-      }
-      if ((ev & (POLLIN | POLLHUP | POLLERR)) != 0) read_from(polled[i]);
+      // POLLHUP or POLLERR: the reader sees the end; the write finds out too.
+      if (fds[i + 4].revents == 0) continue;
+      std::lock_guard cl(polled[i]->mu);
+      if (polled[i]->st == connection::state::up) flush_locked(*polled[i]);
     }
+    if (!workers_read_)
+      drain();
+    else
+      otp::detail::try_drain_io(node_.impl());  // unless a worker waits on it or drains it
     tick(now_ms());
     reap_jobs(false);
   }
@@ -118,10 +125,45 @@ bool kernel::accept_all() {
   }
 }
 
+void kernel::drain() noexcept {
+  epoll_event events[64];
+  const int n = ::epoll_wait(epoll_fd_, events, 64, 0);
+  for (int i = 0; i < n; ++i) {
+    std::shared_ptr<connection> c;
+    {
+      std::lock_guard lock(readers_mu_);
+      auto it = readers_.find(static_cast<const connection*>(events[i].data.ptr));
+      if (it == readers_.end()) continue;  // down meanwhile
+      c = it->second;
+    }
+    read_from(c);
+  }
+}
+
+bool kernel::watch_reads(const std::shared_ptr<connection>& c) {
+  {
+    std::lock_guard lock(readers_mu_);
+    readers_[c.get()] = c;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.ptr = c.get();
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c->fd.get(), &ev) == 0) return true;
+  logger::error("distribution: cannot watch the connection to {} ({}): it closes", c->peer,
+                std::strerror(errno));
+  return false;
+}
+
+void kernel::unwatch_reads(connection& c) {
+  if (c.fd) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd.get(), nullptr);
+  std::lock_guard lock(readers_mu_);
+  readers_.erase(&c);
+}
+
 void kernel::read_from(const std::shared_ptr<connection>& c) {
   std::size_t budget = kReadBudget;
   while (budget > 0) {
-    // Read into a buffer of the I/O thread, then keep what came: growing
+    // Read into a buffer of the reading thread, then keep what came: growing
     // c->in by a whole chunk first would zero 64 KiB per read.
     static thread_local std::array<std::uint8_t, kReadChunk> chunk;
     const ssize_t n = ::recv(c->fd.get(), chunk.data(), chunk.size(), MSG_DONTWAIT);
@@ -282,6 +324,7 @@ void kernel::take_down(const std::shared_ptr<connection>& c, const std::string& 
       c->down.store(true, std::memory_order_release);
       c->out.clear();
       c->out_off = 0;
+      unwatch_reads(*c);
       if (c->fd) ::shutdown(c->fd.get(), SHUT_RDWR);  // closed with the last reference
     }
     if (auto it = table_.find(c->peer); it != table_.end() && it->second == c) table_.erase(it);

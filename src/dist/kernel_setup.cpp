@@ -1,6 +1,7 @@
 // The kernel's start and stop, and connection setup: connect and accept
 // threads, the simultaneous-connect rule, and installing a connection once
 // its handshake is done.
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,11 +49,17 @@ kernel::kernel(node& n, net_kernel_options o) : node_(n), opts_(std::move(o)), l
   port_ = local_port(listener_.get());
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw dist_error("net_kernel: eventfd failed");
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    ::close(wake_fd_);
+    throw dist_error("net_kernel: epoll_create1 failed");
+  }
 }
 
 kernel::~kernel() {
   stop();
   if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
 void kernel::start() {
@@ -75,6 +82,7 @@ void kernel::start() {
     g_kernels[&node_.impl()] = weak_from_this();
   }
   started_ = true;
+  workers_read_ = otp::detail::install_io_source(node_.impl(), this);
   io_server_ = node_.spawn(io_server);
   io_ = std::thread([this] { io_loop(); });
 }
@@ -86,6 +94,7 @@ void kernel::stop() noexcept {
     g_kernels.erase(&node_.impl());
   }
   otp::detail::remove_remote_router(node_.impl());
+  if (workers_read_) otp::detail::remove_io_source(node_.impl());
   wake();
   io_.join();
   reap_jobs(true);
@@ -286,6 +295,7 @@ void kernel::install(const std::shared_ptr<connection>& c, fd_handle fd, const p
     }
   }
   if (old != nullptr) take_down(old, "connection_closed");
+  bool watched = false;
   {
     std::lock_guard lock(table_mu_);
     std::lock_guard cl(target->mu);
@@ -297,11 +307,16 @@ void kernel::install(const std::shared_ptr<connection>& c, fd_handle fd, const p
     target->last_recv.store(now_ms());
     target->last_send.store(now_ms());
     target->st = connection::state::up;
+    watched = watch_reads(target);
     flush_locked(*target);
     // Told while the connection cannot go down yet: nodeup before nodedown.
     notify_up(*target);
   }
   table_cv_.notify_all();
+  if (!watched) {
+    take_down(target, "connection_setup_failed");
+    return;
+  }
   refuse_spawns_without_flag(*target);
   logger::info("distribution: connected to {}", info.name);
   wake();

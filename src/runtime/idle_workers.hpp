@@ -15,6 +15,13 @@
 //     guarded by `mu_`.
 //  4. After halt() every parked or parking worker returns from park() and
 //     sees halted().
+//  5. With an io_source installed, one parking worker at a time (the holder
+//     of `io_token_`) waits on the source's descriptor and a wake-up
+//     eventfd instead of the condition variable, and drains the source when
+//     it polls readable. Permits go to condition-variable sleepers first,
+//     to the io waiter when there is none (`io_parked_`, guarded by mu_).
+//     Whoever holds the token is the only thread inside the source's
+//     drain(); taking and giving it back (acq_rel) orders their accesses.
 // Callers: the node's workers (search, park), any thread (notify_one,
 // wake_one), node::stop (halt).
 #pragma once
@@ -25,6 +32,8 @@
 #include <mutex>
 #include <optional>
 
+#include "otp/runtime/detail/io_source.hpp"
+
 namespace otp::detail {
 
 class idle_workers {
@@ -34,21 +43,25 @@ class idle_workers {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
     if (searching_.load(std::memory_order_seq_cst) != 0) return;
+    bool poke = false;
     {
       std::lock_guard lk(mu_);
       if (wakeups_ >= sleepers_.load(std::memory_order_relaxed)) return;  // enough on their way
       ++wakeups_;
+      poke = cv_waiters_ == 0 && io_parked_;
     }
-    cv_.notify_one();
+    wake(poke);
   }
   /// Wakes one sleeper, searching or not (a timer armed where no worker
   /// runs: a parked worker must adopt it to sleep with the right deadline).
   void wake_one() noexcept {
+    bool poke = false;
     {
       std::lock_guard lk(mu_);
       if (wakeups_ < sleepers_.load(std::memory_order_relaxed)) ++wakeups_;
+      poke = cv_waiters_ == 0 && io_parked_;
     }
-    cv_.notify_one();
+    wake(poke);
   }
 
   void begin_search() noexcept { searching_.fetch_add(1, std::memory_order_seq_cst); }
@@ -64,13 +77,22 @@ class idle_workers {
   }
   /// Sleeps until a permit, `deadline` (none: no limit) or halt, and takes
   /// a permit if there is one.
+  /// The holder of the io token waits on the io source instead, and drains
+  /// it when it polls readable (invariant 5).
   void park(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    if (io_source* src = take_io()) {
+      park_on_io(*src, deadline);
+      give_io();
+      return;
+    }
     std::unique_lock lk(mu_);
     if (wakeups_ == 0 && !halted()) {
+      ++cv_waiters_;
       if (deadline)
         cv_.wait_until(lk, *deadline);
       else
         cv_.wait(lk);
+      --cv_waiters_;
     }
     if (wakeups_ > 0) --wakeups_;
   }
@@ -86,15 +108,49 @@ class idle_workers {
       wakeups_ += workers;
     }
     cv_.notify_all();
+    poke_io();
   }
 
+  // --- the io source (io_source.hpp; idle_workers.cpp) ---
+  /// False when a source is installed already.
+  bool install_io(io_source* s) noexcept;
+  /// Wakes its waiter and waits until no thread holds the token.
+  void remove_io() noexcept;
+  /// Drains the source now unless a thread holds the token: what a busy
+  /// worker does now and then, and try_drain_io.
+  bool drain_io_now() noexcept;
+  /// A source is installed.
+  bool has_io() const noexcept { return io_.load(std::memory_order_relaxed) != nullptr; }
+  ~idle_workers();
+
  private:
+  /// Notifies a condition-variable sleeper, or pokes the io waiter.
+  void wake(bool poke) noexcept {
+    if (poke)
+      poke_io();
+    else
+      cv_.notify_one();
+  }
+  /// The installed source with the token taken, or null (none, or held).
+  io_source* take_io() noexcept;
+  void give_io() noexcept { io_token_.store(false, std::memory_order_release); }
+  /// Waits on `src` and the wake-up eventfd until either is readable, a
+  /// permit, `deadline` or halt; drains `src` when it is readable.
+  void park_on_io(io_source& src, std::optional<std::chrono::steady_clock::time_point> deadline);
+  /// Makes the io waiter's poll return (the eventfd; nothing before install).
+  void poke_io() noexcept;
+
   std::mutex mu_;
   std::condition_variable cv_;
-  std::atomic<int> sleepers_{0};   // workers parked or about to park
-  std::atomic<int> searching_{0};  // workers spinning for work: they will find a push
-  int wakeups_ = 0;                // permits, guarded by mu_
-  std::atomic<bool> halt_{false};  // workers leave their loops
+  int cv_waiters_ = 0;      // mu_: workers waiting on cv_
+  bool io_parked_ = false;  // mu_: the token holder waits on the source
+  std::atomic<io_source*> io_{nullptr};
+  std::atomic<bool> io_token_{false};  // held: a thread waits on or drains io_
+  std::atomic<int> io_wake_fd_{-1};    // the io waiter's eventfd, from the first install
+  std::atomic<int> sleepers_{0};       // workers parked or about to park
+  std::atomic<int> searching_{0};      // workers spinning for work: they will find a push
+  int wakeups_ = 0;                    // permits, guarded by mu_
+  std::atomic<bool> halt_{false};      // workers leave their loops
 };
 
 }  // namespace otp::detail

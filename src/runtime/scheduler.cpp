@@ -40,6 +40,11 @@ std::uint64_t wall_ns() noexcept {
          1;
 }
 
+// How many looks for work an idle worker takes before it parks: more on a
+// node with sockets (an io source), whose spinning workers read them, so
+// that a peer's answer, a round trip away, finds the worker awake.
+constexpr int kSpins = 64;
+constexpr int kSpinsWithIo = 256;
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -127,6 +132,8 @@ process* scheduler::find_work(worker& w) noexcept {
     w.remote_cancels.store(0, std::memory_order_relaxed);
     w.wheel.sweep_cancelled([&](timer_entry* e) { n_.timers.free(&w, e); });
   }
+  // Now and then drain the io source (sockets of other nodes) while busy.
+  if ((w.tick % 61) == 0) idle_.drain_io_now();
   // Now and then look at the global queue first, so it cannot starve.
   if ((w.tick % 61) == 0) {
     if (process* p = global_.pop()) {
@@ -246,9 +253,13 @@ void scheduler::worker_loop(worker& w) {
       idle_from = wall_ns();
       w.idle_since_ns.store(idle_from, std::memory_order_relaxed);
       idle_.begin_search();
-      for (int spin = 0; p == nullptr && spin < 64; ++spin) {
+      const int spins = idle_.has_io() ? kSpinsWithIo : kSpins;
+      for (int spin = 0; p == nullptr && spin < spins; ++spin) {
         cpu_relax();
-        if ((spin & 7) == 7) std::this_thread::yield();
+        if ((spin & 7) == 7) {
+          idle_.drain_io_now();  // what arrives while it spins runs at once
+          std::this_thread::yield();
+        }
         p = find_work(w);
       }
       // The last searcher to find work wakes a sleeper: pushes made while it

@@ -52,6 +52,8 @@ class scheduler {
   void requeue_yielded(worker& w, process& p) noexcept;
   /// Wakes one parked worker (to adopt a timer armed from outside).
   void wake_one() noexcept { idle_.wake_one(); }
+  /// The idle-worker protocol (the io source lives there).
+  idle_workers& idle() noexcept { return idle_; }
 
   /// The next process to switch to directly from a suspending one, or a
   /// noop handle (back to the worker's loop).

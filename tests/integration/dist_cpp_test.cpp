@@ -3,6 +3,7 @@
 // connecting at once, node monitoring, and start-up errors.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <barrier>
 #include <thread>
 
@@ -151,6 +152,38 @@ TEST(DistCpp, StartingFailsClearly) {
   // The first node's distribution is untouched by the failures.
   otp::net_kernel later(m, options_for(epmd, "cpp_later"));
   EXPECT_TRUE(later.connect_node(k.name()));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(DistCpp, ANodeWhoseSchedulersAreAllHeldStillReadsItsSockets) {
+  // Rule: the scheduler threads read the sockets, but when a process holds
+  // every one without yielding, the I/O thread reads them itself.
+  otp_test::private_epmd epmd;
+  otp::node held_node({.schedulers = 1});
+  otp::node other_node;
+  auto held_options = options_for(epmd, "cpp_held");
+  held_options.ticktime = 1s;  // the I/O thread's round: 125 ms
+  otp::net_kernel held(held_node, held_options);
+  otp::net_kernel other(other_node, options_for(epmd, "cpp_other"));
+  ASSERT_TRUE(other.connect_node(held.name()));
+  otp::mailbox on_held(held_node);  // a thread's mailbox: needs no scheduler
+  std::atomic<bool> holding{false};
+  std::atomic<bool> release{false};
+  held_node.spawn([&]() -> otp::proc {
+    holding.store(true);
+    while (!release.load()) std::this_thread::yield();
+    co_return;
+  });
+  while (!holding.load()) std::this_thread::yield();
+  const otp::pid to = otp::from_term<otp::pid>(otp::to_term(on_held.self()));
+  other_node.send(to, term(42));
+  const auto got = on_held.receive<term>(5s);
+  release.store(true);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, term(42));
 }
 
 }  // namespace

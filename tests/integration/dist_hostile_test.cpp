@@ -49,16 +49,21 @@ bool closed_by_node(int fd) {
   return false;
 }
 
-/// A peer that completes the handshake as `evil@host` and then writes what
-/// the test gives it.
-dd::fd_handle handshaken(const otp_test::private_epmd& epmd, const otp::net_kernel& k,
+/// A peer that completes the handshake as `evil@host`, then writes as told.
+dd::fd_handle handshaken(const otp_test::private_epmd&, const otp::net_kernel& k,
                          const std::string& cookie = "guarded") {
   const std::string host = k.name().substr(k.name().find('@') + 1);
-  dd::fd_handle fd = dd::connect_tcp(host, k.port(), soon());
   dd::handshake_self self{"evil@" + host, 77, cookie, dd::kOurFlags};
-  (void)dd::handshake_connect(fd.get(), self, k.name(), soon(), [] { return true; });
-  (void)epmd;
-  return fd;
+  // lost_race: the node connects to evil (to answer a signal) until epmd says no.
+  for (const auto deadline = soon();;) {
+    dd::fd_handle fd = dd::connect_tcp(host, k.port(), deadline);
+    try {
+      (void)dd::handshake_connect(fd.get(), self, k.name(), deadline, [] { return true; });
+      return fd;
+    } catch (const dd::lost_race&) {
+      if (std::chrono::steady_clock::now() > deadline) throw;
+    }
+  }
 }
 
 void write_frame(int fd, std::vector<std::uint8_t> body) {
