@@ -7,10 +7,12 @@
 // through otp::remote_api), dist_call_conc (100 callers at once),
 // dist_spawn_monitor_exit (spawn a registered function on the far node with
 // a monitor, kill it, get the DOWN).
-// dist_X runs two C++ nodes of this process; dist_mixed_X the same with the
-// far node a BEAM node (bench_dist:serve/0, started here); dist_nodedown the
-// time from `kill -9` of a C++ node in its own process (this program, with
-// --far-node) to the nodedown message.
+// The far node is an OS process of its own, started here: this program
+// with --far-node for dist_X (C++ to C++), a BEAM node running
+// bench_dist:serve/0 for dist_mixed_X (C++ to BEAM). dist_nodedown is the
+// time from `kill -9` of a C++ far node to the nodedown message. With
+// OTP_BENCH_FAR_CPU=N in the environment the far node is pinned to CPU N
+// (`taskset -a -p`), for runs with one CPU each.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -77,6 +79,9 @@ void start_epmd() {
   if (std::system("epmd -daemon") != 0) fail("dist", "cannot start epmd");
 }
 
+/// A message nobody sends: what victims wait for until they are killed.
+struct never_sent {};
+
 /// Answers {From, X} with X, forever.
 otp::proc dist_ponger() {
   for (;;) {
@@ -117,18 +122,44 @@ struct otp::term_codec<otp_bench::dist_call_server::get> {
 namespace otp_bench {
 namespace {
 
-/// Starts a dist_call_server on `b` (from a thread of its own: the caller's
-/// thread may hold a mailbox of the other node) and gives its ref as node
-/// a's processes hold it.
-otp::server_ref<dist_call_server> start_call_server(otp::node& b) {
-  otp::pid server;
-  std::thread([&] {
-    otp::mailbox on_b(b);
-    auto s = otp::gen_server::start<dist_call_server>().get();
-    if (s.is_ok()) server = otp::from_term<otp::pid>(otp::to_term(s.ref().get_pid()));
-  }).join();
-  if (server.is_null()) fail("dist_call", "the server did not start");
-  return otp::server_ref<dist_call_server>(server);
+/// Starts a dist_call_server on `b` (from the calling thread, which must
+/// hold no mailbox).
+otp::pid start_call_server(otp::node& b) {
+  otp::mailbox on_b(b);
+  auto s = otp::gen_server::start<dist_call_server>().get();
+  if (!s.is_ok()) fail("dist_call", "the server did not start");
+  return s.ref().get_pid();
+}
+
+/// The far node's `bench_far`: answers {ponger, From}, {counter, N, Report,
+/// From}, {victims, N, From} and {server, From} with {Kind, PidOrPids}, as
+/// bench_dist:far/1 does on a BEAM node.
+otp::proc bench_far(otp::pid server) {
+  for (;;) {
+    const term t = co_await otp::receive<term>();
+    const auto* request = t.get_if<otp::tuple_value>();
+    if (request == nullptr || request->items.size() < 2) continue;
+    const auto& it = request->items;
+    const otp::pid from = otp::from_term<otp::pid>(it.back());
+    term answer;
+    if (it[0].is_atom("ponger")) {
+      answer = otp::to_term(otp::spawn(dist_ponger));
+    } else if (it[0].is_atom("counter")) {
+      answer = otp::to_term(
+          otp::spawn(dist_counter, otp::from_term<int>(it[1]), otp::from_term<otp::pid>(it[2])));
+    } else if (it[0].is_atom("victims")) {
+      std::vector<term> pids;
+      for (int i = otp::from_term<int>(it[1]); i > 0; --i)
+        pids.push_back(
+            otp::to_term(otp::spawn([]() -> otp::proc { co_await otp::receive<never_sent>(); })));
+      answer = term::list(std::move(pids));
+    } else if (it[0].is_atom("server")) {
+      answer = otp::to_term(server);
+    } else {
+      continue;
+    }
+    otp::send(from, term::tuple({it[0], std::move(answer)}));
+  }
 }
 
 /// The far side of a workload: where its ponger, counter, victims and server
@@ -144,27 +175,6 @@ class far_side {
   virtual std::vector<otp::pid> victims(otp::mailbox& mb, int n) = 0;
   /// A gen_server answering `get` with an integer.
   virtual otp::pid server(otp::mailbox& mb) = 0;
-};
-
-/// Node b of this process.
-class cpp_far final : public far_side {
- public:
-  otp::pid ponger(otp::mailbox&) override { return as_a(b_.node.spawn(dist_ponger)); }
-  otp::pid counter(otp::mailbox&, int n, otp::pid report) override {
-    return as_a(b_.node.spawn(dist_counter, n, as_a(report)));
-  }
-  std::vector<otp::pid> victims(otp::mailbox&, int n) override {
-    std::vector<otp::pid> out;
-    for (int i = 0; i < n; ++i)
-      out.push_back(as_a(b_.node.spawn([]() -> otp::proc { co_await otp::receive<int>(); })));
-    return out;
-  }
-  otp::pid server(otp::mailbox&) override { return start_call_server(b_.node).get_pid(); }
-
- private:
-  /// A pid as the other node holds it.
-  static otp::pid as_a(otp::pid p) { return otp::from_term<otp::pid>(otp::to_term(p)); }
-  dist_node b_{"otp_bench_b"};
 };
 
 /// A program run with pipes on its standard input and output; killed (if
@@ -226,16 +236,46 @@ std::string exe_dir() {
   return p.substr(0, p.rfind('/'));
 }
 
-/// A BEAM node running bench_dist:serve/0 (one scheduler); asked for its
-/// processes by messages to its `bench_far`.
-class beam_far final : public far_side {
+/// Pins OS process `pid` (every thread) to the CPU in OTP_BENCH_FAR_CPU,
+/// when it is set.
+void pin_far(pid_t pid) {
+  const char* cpu = std::getenv("OTP_BENCH_FAR_CPU");
+  if (cpu == nullptr) return;
+  const std::string cmd =
+      "taskset -a -p -c " + std::string(cpu) + " " + std::to_string(pid) + " > /dev/null";
+  if (std::system(cmd.c_str()) != 0) fail("dist", "taskset failed");
+}
+
+/// This program as a far node (--far-node): one scheduler.
+std::vector<std::string> cpp_far_node() { return {"/proc/self/exe", "--far-node", "otp_bench_b"}; }
+
+/// A BEAM node running bench_dist:serve/0: one scheduler.
+std::vector<std::string> beam_far_node() {
+  return {"erl",
+          "-sname",
+          "otp_bench_erl_" + std::to_string(::getpid()),
+          "-setcookie",
+          "otp_bench",
+          "-noshell",
+          "+S",
+          "1",
+          "-pa",
+          exe_dir() + "/peers/erlang",
+          "-run",
+          "bench_dist",
+          "serve"};
+}
+
+/// A far node of its own OS process (cpp_far_node or beam_far_node), asked
+/// for its processes by messages to its `bench_far`; ends with this object.
+class process_far final : public far_side {
  public:
-  explicit beam_far(otp::net_kernel& k)
-      : k_(k),
-        erl_({"erl", "-sname", "otp_bench_erl_" + std::to_string(::getpid()), "-setcookie",
-              "otp_bench", "-noshell", "+S", "1", "-pa", exe_dir() + "/peers/erlang", "-run",
-              "bench_dist", "serve"}),
-        node_(erl_.ready_node()) {}
+  process_far(otp::net_kernel& k, std::vector<std::string> argv)
+      : k_(k), child_(std::move(argv)), node_(child_.ready_node()) {
+    pin_far(child_.id());
+  }
+  /// Its node name.
+  const std::string& node() const noexcept { return node_; }
   otp::pid ponger(otp::mailbox& mb) override { return ask(mb, {term::atom("ponger")}).front(); }
   otp::pid counter(otp::mailbox& mb, int n, otp::pid report) override {
     return ask(mb, {term::atom("counter"), term(n), otp::to_term(report)}).front();
@@ -256,7 +296,7 @@ class beam_far final : public far_side {
     return otp::from_term<std::vector<otp::pid>>(what);
   }
   otp::net_kernel& k_;
-  child_process erl_;
+  child_process child_;
   std::string node_;
 };
 
@@ -370,21 +410,21 @@ void run_call_conc(const options& o, const char* workload, dist_node& a, far_sid
                format("calls=%.0f calls_per_s=%.0f", calls, calls / (us_between(t0, t1) / 1e6)));
 }
 
-/// Runs `body` against node b of this process (C++ to C++).
+/// Runs `body` against a C++ far node (C++ to C++).
 template <class Body>
 void cpp_to_cpp(const options& o, const char* workload, Body body) {
   start_epmd();
   dist_node a("otp_bench_a");
-  cpp_far far;
+  process_far far(*a.kernel, cpp_far_node());
   body(o, workload, a, far);
 }
 
-/// Runs `body` against a BEAM node (C++ to BEAM).
+/// Runs `body` against a BEAM far node (C++ to BEAM).
 template <class Body>
 void cpp_to_beam(const options& o, const char* workload, Body body) {
   start_epmd();
   dist_node a("otp_bench_a");
-  beam_far far(*a.kernel);
+  process_far far(*a.kernel, beam_far_node());
   body(o, workload, a, far);
 }
 
@@ -410,10 +450,8 @@ void dist_mixed_call_conc(const options& o) {
 
 void dist_spawn_monitor_exit(const options& o) {
   start_epmd();
-  dist_node a("otp_bench_a"), b("otp_bench_b");
-  b.kernel->register_spawnable("bench", "victim", [](term) -> otp::task<void> {
-    co_await otp::receive<int>();  // never comes: killed
-  });
+  dist_node a("otp_bench_a");
+  process_far far(*a.kernel, cpp_far_node());
   otp::mailbox me(a.node);
   a.node.spawn(
       [](std::string node, otp::pid report) -> otp::proc {
@@ -429,7 +467,7 @@ void dist_spawn_monitor_exit(const options& o) {
         }
         otp::send(report, us_between(t0, clock::now()));
       },
-      b.kernel->name(), me.self());
+      far.node(), me.self());
   const double us = me.receive<double>();
   print_result(o, "dist_spawn_monitor_exit",
                format("cycles=%.0f us_per_cycle=%.2f", kDistVictims, us / kDistVictims));
@@ -444,6 +482,7 @@ void dist_nodedown(const options& o) {
   for (int i = 0; i < kKills; ++i) {
     child_process far({"/proc/self/exe", "--far-node", "otp_bench_down_" + std::to_string(i)});
     const std::string node = far.ready_node();
+    pin_far(far.id());
     a.kernel->monitor_node(me.self(), node, true);  // connects
     if (!a.kernel->connect_node(node)) fail("dist_nodedown", "cannot connect to the far node");
     const std::string kill = "kill -9 " + std::to_string(far.id());
@@ -459,6 +498,11 @@ void dist_nodedown(const options& o) {
 
 int far_node_main(const char* name) {
   dist_node b(name);
+  b.kernel->register_spawnable("bench", "victim", [](term) -> otp::task<void> {
+    co_await otp::receive<never_sent>();  // killed first
+  });
+  const otp::pid server = start_call_server(b.node);
+  b.node.register_name("bench_far", b.node.spawn(bench_far, server));
   std::printf("ready %s\n", b.kernel->name().c_str());
   std::fflush(stdout);
   for (int c; (c = std::getchar()) != EOF;) {

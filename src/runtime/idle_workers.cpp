@@ -26,7 +26,9 @@ bool idle_workers::install_io(io_source* s) noexcept {
     if (!io_wake_fd_.compare_exchange_strong(none, fd, std::memory_order_acq_rel)) ::close(fd);
   }
   io_source* none = nullptr;
-  return io_.compare_exchange_strong(none, s, std::memory_order_acq_rel);
+  if (!io_.compare_exchange_strong(none, s, std::memory_order_acq_rel)) return false;
+  wake_one();  // a worker asleep on the condition variable comes to wait on the source
+  return true;
 }
 
 void idle_workers::remove_io() noexcept {

@@ -1,6 +1,7 @@
 %% The distribution workloads of bench/dist_bench.cpp for Erlang/OTP: this
 %% node and a peer node (peer:start_link) on this machine's epmd, one
-%% scheduler each, as the two C++ nodes of otp_bench run. The dist_mixed_*
+%% scheduler each, as otp_bench's two C++ nodes (two OS processes) run;
+%% with OTP_BENCH_FAR_CPU=N the peer is pinned to CPU N. The dist_mixed_*
 %% workloads are the same BEAM-to-BEAM runs: otp_bench runs them C++ to
 %% BEAM, against serve/0 on a node of its own.
 -module(bench_dist).
@@ -43,6 +44,7 @@ workload(dist_nodedown, _Run) ->
                                                    args => ["-setcookie", "otp_bench", "+S", "1",
                                                             "-pa", Dir]}),
                   OsPid = erpc:call(Node, os, getpid, []),
+                  pin(Node),
                   true = erlang:monitor_node(Node, true),
                   T0 = now_ns(),
                   _ = os:cmd("kill -9 " ++ OsPid),
@@ -160,6 +162,7 @@ with_peer(Fun) ->
         {ok, Peer, Node} = peer:start_link(#{name => "erlang_bench_b_" ++ os:getpid(),
                                              args => ["-setcookie", "otp_bench", "+S", "1",
                                                       "-pa", Dir]}),
+        pin(Node),
         try
             Fun(Node)
         after
@@ -178,6 +181,17 @@ with_node(Fun) ->
     after
         erlang:system_flag(schedulers_online, Online),
         net_kernel:stop()
+    end.
+
+%% Pins the OS process of Node (every thread) to the CPU in
+%% OTP_BENCH_FAR_CPU when it is set, as otp_bench pins its far nodes.
+pin(Node) ->
+    case os:getenv("OTP_BENCH_FAR_CPU") of
+        false -> ok;
+        Cpu ->
+            OsPid = erpc:call(Node, os, getpid, []),
+            _ = os:cmd("taskset -a -p -c " ++ Cpu ++ " " ++ OsPid),
+            ok
     end.
 
 median(Xs) -> lists:nth((length(Xs) + 1) div 2, lists:sort(Xs)).
