@@ -307,10 +307,11 @@ void kernel::install(const std::shared_ptr<connection>& c, fd_handle fd, const p
     target->last_recv.store(now_ms());
     target->last_send.store(now_ms());
     target->st = connection::state::up;
-    watched = watch_reads(target);
     flush_locked(*target);
-    // Told while the connection cannot go down yet: nodeup before nodedown.
+    // Told while the connection cannot go down yet: nodeup before nodedown,
+    // and before anything the readers deliver from it.
     notify_up(*target);
+    watched = watch_reads(target);
   }
   table_cv_.notify_all();
   if (!watched) {

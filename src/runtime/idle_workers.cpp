@@ -38,7 +38,15 @@ void idle_workers::remove_io() noexcept {
     poke_io();
     std::this_thread::yield();
   }
-  give_io();
+  io_token_.store(false, std::memory_order_release);
+}
+
+void idle_workers::give_io() noexcept {
+  io_token_.store(false, std::memory_order_seq_cst);
+  if (io_.load(std::memory_order_relaxed) == nullptr) return;  // removed: nothing to watch
+  if (cv_waiters_.load(std::memory_order_seq_cst) == 0) return;
+  std::lock_guard lk(mu_);  // the sleeper is waiting once this is held
+  cv_.notify_one();
 }
 
 io_source* idle_workers::take_io() noexcept {

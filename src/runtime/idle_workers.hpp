@@ -80,21 +80,32 @@ class idle_workers {
   /// The holder of the io token waits on the io source instead, and drains
   /// it when it polls readable (invariant 5).
   void park(std::optional<std::chrono::steady_clock::time_point> deadline) {
-    if (io_source* src = take_io()) {
-      park_on_io(*src, deadline);
-      give_io();
+    for (;;) {
+      if (io_source* src = take_io()) {
+        park_on_io(*src, deadline);
+        give_io();
+        return;
+      }
+      std::unique_lock lk(mu_);
+      if (wakeups_ == 0 && !halted()) {
+        cv_waiters_.fetch_add(1, std::memory_order_seq_cst);
+        // The token may have come free since take_io: then go and wait on
+        // the source (a holder that lets go after this sees cv_waiters_
+        // and notifies).
+        if (io_.load(std::memory_order_seq_cst) != nullptr &&
+            !io_token_.load(std::memory_order_seq_cst)) {
+          cv_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+          continue;
+        }
+        if (deadline)
+          cv_.wait_until(lk, *deadline);
+        else
+          cv_.wait(lk);
+        cv_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+      }
+      if (wakeups_ > 0) --wakeups_;
       return;
     }
-    std::unique_lock lk(mu_);
-    if (wakeups_ == 0 && !halted()) {
-      ++cv_waiters_;
-      if (deadline)
-        cv_.wait_until(lk, *deadline);
-      else
-        cv_.wait(lk);
-      --cv_waiters_;
-    }
-    if (wakeups_ > 0) --wakeups_;
   }
   /// A sleeper (after prepare_park, parked or not) is back at work.
   void unpark() noexcept { sleepers_.fetch_sub(1, std::memory_order_seq_cst); }
@@ -133,7 +144,9 @@ class idle_workers {
   }
   /// The installed source with the token taken, or null (none, or held).
   io_source* take_io() noexcept;
-  void give_io() noexcept { io_token_.store(false, std::memory_order_release); }
+  /// Gives the token back; a condition-variable sleeper is woken (no permit)
+  /// to come and wait on the source, which nobody would watch otherwise.
+  void give_io() noexcept;
   /// Waits on `src` and the wake-up eventfd until either is readable, a
   /// permit, `deadline` or halt; drains `src` when it is readable.
   void park_on_io(io_source& src, std::optional<std::chrono::steady_clock::time_point> deadline);
@@ -142,8 +155,8 @@ class idle_workers {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  int cv_waiters_ = 0;      // mu_: workers waiting on cv_
-  bool io_parked_ = false;  // mu_: the token holder waits on the source
+  std::atomic<int> cv_waiters_{0};  // changed under mu_: workers waiting on cv_
+  bool io_parked_ = false;          // mu_: the token holder waits on the source
   std::atomic<io_source*> io_{nullptr};
   std::atomic<bool> io_token_{false};  // held: a thread waits on or drains io_
   std::atomic<int> io_wake_fd_{-1};    // the io waiter's eventfd, from the first install

@@ -132,8 +132,14 @@ process* scheduler::find_work(worker& w) noexcept {
     w.remote_cancels.store(0, std::memory_order_relaxed);
     w.wheel.sweep_cancelled([&](timer_entry* e) { n_.timers.free(&w, e); });
   }
-  // Now and then drain the io source (sockets of other nodes) while busy.
-  if ((w.tick % 61) == 0) idle_.drain_io_now();
+  // Now and then drain the io source (sockets of other nodes) while busy;
+  // what that wakes goes where other workers can take it.
+  if ((w.tick % 61) == 0 && idle_.has_io()) {
+    process* kept = std::exchange(w.next, nullptr);
+    idle_.drain_io_now();
+    if (w.next != nullptr) push_local(w, *w.next);
+    w.next = kept;
+  }
   // Now and then look at the global queue first, so it cannot starve.
   if ((w.tick % 61) == 0) {
     if (process* p = global_.pop()) {
@@ -257,7 +263,9 @@ void scheduler::worker_loop(worker& w) {
       for (int spin = 0; p == nullptr && spin < spins; ++spin) {
         cpu_relax();
         if ((spin & 7) == 7) {
-          idle_.drain_io_now();  // what arrives while it spins runs at once
+          // What arrives while it spins runs at once. (Still counted as
+          // searching: what others push meanwhile, it finds after the read.)
+          if (idle_.has_io()) idle_.drain_io_now();
           std::this_thread::yield();
         }
         p = find_work(w);

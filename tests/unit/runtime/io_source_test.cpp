@@ -73,6 +73,17 @@ otp::proc bounce() {
   }
 }
 
+/// Two bouncing processes that keep `n`'s scheduler busy; stop{} to the
+/// pid returned ends both.
+otp::pid start_bouncing(otp::node& n) {
+  const otp::pid a = n.spawn(bounce);
+  const otp::pid b = n.spawn(bounce);
+  n.send(a, b);
+  n.send(b, a);
+  n.send(a, ball{});
+  return a;
+}
+
 TEST(IoSource, AnIdleWorkerDrainsItOnItsOwnThreadAndRunsWhatItWakes) {
   // Rule: a parked worker waits on the source; what the drain delivers runs
   // on the thread that drained, with no other thread in between.
@@ -97,12 +108,7 @@ TEST(IoSource, ABusyWorkerStillDrainsItNowAndThen) {
   // Rule: a worker that never runs out of work drains the source every 61
   // picks; it does not wait to be idle.
   otp::node n({.schedulers = 1});
-  otp::mailbox mb(n);
-  const otp::pid a = n.spawn(bounce);
-  const otp::pid b = n.spawn(bounce);
-  n.send(a, b);
-  n.send(b, a);
-  n.send(a, ball{});
+  const otp::pid a = start_bouncing(n);
   event_source src;
   std::atomic<bool> drained{false};
   src.on_drain = [&] { drained.store(true); };
@@ -154,11 +160,7 @@ TEST(IoSource, TryDrainRunsItOnTheCallingThreadWhileEveryWorkerIsBusy) {
   // Rule: a thread outside the scheduler drains the source itself when no
   // worker waits on it or drains it (the only worker is busy).
   otp::node n({.schedulers = 1});
-  const otp::pid a = n.spawn(bounce);
-  const otp::pid b = n.spawn(bounce);
-  n.send(a, b);
-  n.send(b, a);
-  n.send(a, ball{});
+  const otp::pid a = start_bouncing(n);
   event_source src;
   std::atomic<std::thread::id> last{};
   src.on_drain = [&] { last.store(std::this_thread::get_id()); };
