@@ -133,12 +133,16 @@ process* scheduler::find_work(worker& w) noexcept {
     w.wheel.sweep_cancelled([&](timer_entry* e) { n_.timers.free(&w, e); });
   }
   // Now and then drain the io source (sockets of other nodes) while busy;
-  // what that wakes goes where other workers can take it.
+  // what that wakes goes where other workers (if any) can take it.
   if ((w.tick % 61) == 0 && idle_.has_io()) {
-    process* kept = std::exchange(w.next, nullptr);
-    idle_.drain_io_now();
-    if (w.next != nullptr) push_local(w, *w.next);
-    w.next = kept;
+    if (workers_.size() == 1) {
+      idle_.drain_io_now();
+    } else {
+      process* kept = std::exchange(w.next, nullptr);
+      idle_.drain_io_now();
+      if (w.next != nullptr) push_local(w, *w.next);
+      w.next = kept;
+    }
   }
   // Now and then look at the global queue first, so it cannot starve.
   if ((w.tick % 61) == 0) {
