@@ -161,6 +161,8 @@ namespace {
 TEST(DistCpp, ANodeWhoseSchedulersAreAllHeldStillReadsItsSockets) {
   // Rule: the scheduler threads read the sockets, but when a process holds
   // every one without yielding, the I/O thread reads them itself.
+  std::atomic<bool> holding{false};  // outlive the node, whose process reads them
+  std::atomic<bool> release{false};
   otp_test::private_epmd epmd;
   otp::node held_node({.schedulers = 1});
   otp::node other_node;
@@ -170,8 +172,6 @@ TEST(DistCpp, ANodeWhoseSchedulersAreAllHeldStillReadsItsSockets) {
   otp::net_kernel other(other_node, options_for(epmd, "cpp_other"));
   ASSERT_TRUE(other.connect_node(held.name()));
   otp::mailbox on_held(held_node);  // a thread's mailbox: needs no scheduler
-  std::atomic<bool> holding{false};
-  std::atomic<bool> release{false};
   held_node.spawn([&]() -> otp::proc {
     holding.store(true);
     while (!release.load()) std::this_thread::yield();

@@ -1,0 +1,226 @@
+// otp::module_server<Api>: a gen_server whose callbacks are the current
+// version of a module (otp/services/module.hpp), and code::upgrade, which
+// moves a running one to a newer version without stopping it.
+//
+//   otp::code::load("tally", "/opt/app/tally_v1.so");
+//   auto s = co_await otp::gen_server::start_link<otp::module_server<tally_api>>("tally", 10);
+//   int n = co_await otp::call(s.ref(), tally_api::add{5});    // v1's handle_call
+//   otp::code::load("tally", "/opt/app/tally_v2.so");
+//   auto failed = co_await otp::code::upgrade(s.ref(), "");     // v2 from now on
+//
+// | function                        | mirrors                                 |
+// |---------------------------------|-----------------------------------------|
+// | module_server<Api>(module, arg) | a gen_server started from a module      |
+// | code::upgrade(ref, extra)       | sys:suspend/1, sys:change_code/4,       |
+// |                                 | sys:resume/1 (what release_handler runs |
+// |                                 | for one process)                        |
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "otp/behaviours/sys.hpp"
+#include "otp/services/code_error.hpp"
+#include "otp/services/detail/code_registry.hpp"
+#include "otp/services/module.hpp"
+
+namespace otp {
+
+namespace code_detail {
+template <class T, class List>
+struct listed : std::false_type {};
+template <class T, class... Ts>
+struct listed<T, module_calls<Ts...>> : std::disjunction<std::is_same<T, Ts>...> {};
+template <class T, class... Ts>
+struct listed<T, module_casts<Ts...>> : std::disjunction<std::is_same<T, Ts>...> {};
+}  // namespace code_detail
+
+/// The callback type of a gen_server that runs module code: each call and
+/// cast of `Api` goes to the handle_call / handle_cast of the module's
+/// version this server runs. Start it as any gen_server:
+/// `gen_server::start_link<module_server<Api>>(module_name, start_arg)`.
+template <class Api>
+class module_server {
+ public:
+  /// Runs the current version of `module`: its state from `arg`.
+  /// @throws code::code_error when the module is not loaded or implements
+  ///   another interface (the start fails with that exception's reason).
+  module_server(std::string module, typename Api::start_arg arg)
+      : mod_(code_detail::current(module, Api::name)),
+        box_(code().init(arg, mod_->library)),
+        self_(otp::self()) {
+    code_detail::enter(mod_, self_);
+  }
+  module_server(const module_server&) = delete;
+  module_server& operator=(const module_server&) = delete;
+  ~module_server() {
+    if (mod_ != nullptr) code_detail::leave(*mod_, self_);
+  }
+
+  template <class R>
+  requires code_detail::listed<R, typename Api::calls>::value typename R::reply handle_call(
+      const R& r) {
+    return code().handle(box_, r);
+  }
+
+  template <class C>
+  requires code_detail::listed<C, typename Api::casts>::value void handle_cast(const C& c) {
+    code().handle(box_, c);
+  }
+
+  /// The version this server runs.
+  const std::string& vsn() const noexcept { return mod_->vsn; }
+
+  /// Makes the state of the module's current version from this one (the
+  /// new version's code_change), keeping both: commit() then switches,
+  /// abort() drops it. @returns why it failed, or nullopt.
+  std::optional<std::string> prepare(std::string_view extra) {
+    try {
+      auto next = code_detail::current(mod_->name, Api::name);
+      auto& next_code = *static_cast<module_code<Api>*>(next->code);
+      next_box_ = next_code.change(box_, mod_->vsn, extra, next->library);
+      next_mod_ = std::move(next);
+      return std::nullopt;
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+  }
+  /// Runs the prepared version from now on, with its state.
+  void commit() {
+    if (next_mod_ == nullptr) return;
+    code_detail::enter(next_mod_, self_);
+    code_detail::leave(*mod_, self_);
+    mod_ = std::move(next_mod_);
+    box_ = std::move(next_box_);
+  }
+  /// Drops what prepare made.
+  void abort() noexcept {
+    next_box_.reset();
+    next_mod_.reset();
+  }
+
+ private:
+  module_code<Api>& code() const { return *static_cast<module_code<Api>*>(mod_->code); }
+
+  std::shared_ptr<const code_detail::loaded_module> mod_;
+  code_detail::state_box box_;
+  pid self_;
+  std::shared_ptr<const code_detail::loaded_module> next_mod_;
+  code_detail::state_box next_box_;
+};
+
+namespace code {
+
+namespace detail {
+/// Runs `f(server&)` inside the server `s` (a system message), returning
+/// what f returns.
+template <class Api, class F>
+auto run_in(const server_ref<module_server<Api>>& s, F f) {
+  using R = std::invoke_result_t<F&, module_server<Api>&>;
+  return sys::detail::system_call<R>(
+      s.get_pid(), s.name(), otp::detail::sys_op::run,
+      std::function<void(sys::detail::server_base&, pid, ref)>(
+          [f = std::move(f)](sys::detail::server_base& b, pid caller, ref tag) mutable {
+            auto& st = *static_cast<module_server<Api>*>(b.state_ptr());
+            if constexpr (std::is_void_v<R>) {
+              f(st);
+              otp::detail::send_reply(caller, tag, std::monostate{});
+            } else {
+              otp::detail::send_reply(caller, tag, f(st));
+            }
+          }),
+      timeout(default_call_timeout));
+}
+}  // namespace detail
+
+/// Moves the server to the current version of its module: suspends it,
+/// makes the new state from its state (the new version's code_change, given
+/// `extra`), and resumes it running the new version. Calls that arrive
+/// meanwhile wait in its mailbox and are answered by the new version; a
+/// call it was handling is answered by the old one.
+/// When code_change throws or does not take this state, the server keeps
+/// its version and state and runs on.
+/// @returns nullopt when the server runs the new version, else why not.
+/// @exits as sys::suspend does when the server cannot answer (noproc, ...).
+/// @mirrors sys:suspend/1, sys:change_code/4, sys:resume/1
+template <class Api>
+task<std::optional<std::string>> upgrade(server_ref<module_server<Api>> s, std::string extra) {
+  co_await sys::suspend(s.get_pid());
+  auto failed =
+      co_await detail::run_in(s, [extra](module_server<Api>& st) { return st.prepare(extra); });
+  if (failed) {
+    co_await detail::run_in(s, [](module_server<Api>& st) { st.abort(); });
+  } else {
+    co_await detail::run_in(s, [](module_server<Api>& st) { st.commit(); });
+  }
+  co_await sys::resume(s.get_pid());
+  co_return failed;
+}
+
+/// Upgrades every process running an older version of `module` to its
+/// current version, all or none, as a release upgrade does: suspends them
+/// all, makes each one's new state (code_change), and only when every one
+/// succeeded switches them all; when one fails, none switches (each keeps
+/// its version and state). Then resumes them all. A process that ends
+/// meanwhile is left out. Calls that arrive meanwhile wait and are answered
+/// by the version the server runs once resumed: none is lost.
+/// @returns nullopt when every process runs the current version, else the
+///   first failure ("<pid>: why").
+/// @mirrors release_handler's upgrade of one module (suspend, code_change,
+///   resume for each process that runs it)
+template <class Api>
+task<std::optional<std::string>> upgrade_all(std::string module, std::string extra) {
+  std::vector<server_ref<module_server<Api>>> held;
+  for (pid p : code_detail::running_old(module)) {
+    try {
+      co_await sys::suspend(p);
+      held.emplace_back(p);
+    } catch (const exit_error&) {  // ended meanwhile
+    }
+  }
+  std::optional<std::string> failed;
+  std::vector<server_ref<module_server<Api>>> prepared;
+  for (const auto& s : held) {
+    std::optional<std::string> why;
+    try {
+      why =
+          co_await detail::run_in(s, [extra](module_server<Api>& st) { return st.prepare(extra); });
+    } catch (const exit_error&) {  // killed while suspended: left out
+      continue;
+    }
+    if (why) {
+      failed = s.get_pid().to_string() + ": " + *why;
+      break;
+    }
+    prepared.push_back(s);
+  }
+  for (const auto& s : prepared) {
+    try {
+      if (failed)
+        co_await detail::run_in(s, [](module_server<Api>& st) { st.abort(); });
+      else
+        co_await detail::run_in(s, [](module_server<Api>& st) { st.commit(); });
+    } catch (const exit_error&) {
+    }
+  }
+  for (const auto& s : held) {
+    try {
+      co_await sys::resume(s.get_pid());
+    } catch (const exit_error&) {
+    }
+  }
+  co_return failed;
+}
+
+/// The version `s` runs. @mirrors sys:get_status/1 (the module's vsn)
+template <class Api>
+auto version_of(const server_ref<module_server<Api>>& s) {
+  return detail::run_in(s, [](module_server<Api>& st) { return st.vsn(); });
+}
+
+}  // namespace code
+}  // namespace otp

@@ -1,0 +1,191 @@
+// The code server (otp/services/code_server.hpp): a program-wide table of
+// loaded module versions, as dlopen is program-wide.
+#include "otp/services/code_server.hpp"
+
+#include <dlfcn.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "otp/runtime/process.hpp"
+#include "otp/services/detail/code_registry.hpp"
+#include "otp/services/module.hpp"
+
+namespace otp::code_detail {
+namespace {
+
+struct versions {
+  std::shared_ptr<const loaded_module> current;
+  std::shared_ptr<const loaded_module> old;
+};
+
+struct registry {
+  std::mutex mu;
+  std::map<std::string, versions, std::less<>> modules;
+  std::map<const loaded_module*, std::set<pid>> running;
+};
+
+registry& reg() {
+  static registry* r = new registry;  // never destroyed: processes may leave at exit
+  return *r;
+}
+
+code::module_info info_of(const loaded_module& m, registry& r) {
+  auto it = r.running.find(&m);
+  const int n = it == r.running.end() ? 0 : static_cast<int>(it->second.size());
+  return {m.name, m.vsn, m.path, m.interface, n};
+}
+
+/// Opens `path` and checks its header. @throws code::code_error
+std::shared_ptr<const loaded_module> open_module(std::string_view name, const std::string& path) {
+  void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (h == nullptr) throw code::code_error("cannot load " + path + ": " + ::dlerror());
+  std::shared_ptr<void> lib(h, [](void* p) { ::dlclose(p); });
+  using entry = const module_header* (*)();
+  auto fn = reinterpret_cast<entry>(::dlsym(h, "otp_module_v1"));
+  if (fn == nullptr)
+    throw code::code_error(path + " is not a module: it has no otp_module_v1 entry point");
+  const module_header* hdr = fn();
+  if (hdr->abi != kAbi)
+    throw code::code_error(path + " was built by " + std::string(hdr->abi) + ", this program by " +
+                           std::string(kAbi));
+  if (hdr->name != name)
+    throw code::code_error(path + " is module " + std::string(hdr->name) + ", not " +
+                           std::string(name));
+  auto m = std::make_shared<loaded_module>();
+  m->name = std::string(hdr->name);
+  m->vsn = std::string(hdr->vsn);
+  m->path = path;
+  m->interface = std::string(hdr->interface);
+  m->code = hdr->code;
+  m->library = std::move(lib);
+  return m;
+}
+
+/// Drops `v.old`; the pids that ran it, to kill.
+std::set<pid> drop_old(versions& v, registry& r) {
+  std::set<pid> left;
+  if (v.old == nullptr) return left;
+  if (auto it = r.running.find(v.old.get()); it != r.running.end()) {
+    left = std::move(it->second);
+    r.running.erase(it);
+  }
+  v.old.reset();
+  return left;
+}
+
+void kill_all(const std::set<pid>& pids) {
+  for (pid p : pids) otp::exit(p, exit_reason::kill());
+}
+
+}  // namespace
+
+std::shared_ptr<const loaded_module> current(std::string_view name, std::string_view interface) {
+  registry& r = reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.modules.find(name);
+  if (it == r.modules.end() || it->second.current == nullptr)
+    throw code::code_error("module " + std::string(name) + " is not loaded");
+  if (it->second.current->interface != interface)
+    throw code::code_error("module " + std::string(name) + " implements " +
+                           it->second.current->interface + ", not " + std::string(interface));
+  return it->second.current;
+}
+
+void enter(const std::shared_ptr<const loaded_module>& m, pid self) {
+  registry& r = reg();
+  std::lock_guard lock(r.mu);
+  r.running[m.get()].insert(self);
+}
+
+void leave(const loaded_module& m, pid self) noexcept {
+  registry& r = reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.running.find(&m);
+  if (it == r.running.end()) return;
+  it->second.erase(self);
+  if (it->second.empty()) r.running.erase(it);
+}
+
+std::vector<pid> running_old(std::string_view name) {
+  registry& r = reg();
+  std::lock_guard lock(r.mu);
+  std::vector<pid> out;
+  auto it = r.modules.find(name);
+  if (it == r.modules.end()) return out;
+  for (const auto& [m, pids] : r.running)
+    if (m->name == name && m != it->second.current.get())
+      out.insert(out.end(), pids.begin(), pids.end());
+  return out;
+}
+
+}  // namespace otp::code_detail
+
+namespace otp::code {
+
+using code_detail::reg;
+
+module_info load(std::string_view name, const std::string& path) {
+  auto m =
+      code_detail::open_module(name, path);  // outside the lock: runs the library's initializers
+  std::set<pid> to_kill;
+  module_info out;
+  {
+    auto& r = reg();
+    std::lock_guard lock(r.mu);
+    auto& v = r.modules[std::string(name)];
+    const auto& before = v.current != nullptr ? v.current : v.old;
+    if (before != nullptr && before->interface != m->interface)
+      throw code_error(path + " implements " + m->interface + ", the loaded versions of " +
+                       std::string(name) + " " + before->interface);
+    to_kill = code_detail::drop_old(v, r);
+    v.old = std::move(v.current);
+    v.current = m;
+    out = code_detail::info_of(*m, r);
+  }
+  code_detail::kill_all(to_kill);
+  return out;
+}
+
+std::optional<module_info> which(std::string_view name) {
+  auto& r = reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.modules.find(name);
+  if (it == r.modules.end() || it->second.current == nullptr) return std::nullopt;
+  return code_detail::info_of(*it->second.current, r);
+}
+
+std::optional<module_info> old_version(std::string_view name) {
+  auto& r = reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.modules.find(name);
+  if (it == r.modules.end() || it->second.old == nullptr) return std::nullopt;
+  return code_detail::info_of(*it->second.old, r);
+}
+
+bool soft_purge(std::string_view name) {
+  auto& r = reg();
+  std::lock_guard lock(r.mu);
+  auto it = r.modules.find(name);
+  if (it == r.modules.end() || it->second.old == nullptr) return true;
+  if (r.running.count(it->second.old.get()) != 0) return false;
+  it->second.old.reset();
+  return true;
+}
+
+bool purge(std::string_view name) {
+  std::set<pid> to_kill;
+  {
+    auto& r = reg();
+    std::lock_guard lock(r.mu);
+    auto it = r.modules.find(name);
+    if (it == r.modules.end()) return false;
+    to_kill = code_detail::drop_old(it->second, r);
+  }
+  code_detail::kill_all(to_kill);
+  return !to_kill.empty();
+}
+
+}  // namespace otp::code

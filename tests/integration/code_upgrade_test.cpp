@@ -1,0 +1,210 @@
+// Hot code upgrade: three versions of the module `tally`
+// (tests/modules/tally_v*.cpp) built as shared libraries and loaded into
+// this program by the code server.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+#include "modules/tally_api.hpp"
+#include "otp/otp.hpp"
+#include "otp/services/code_server.hpp"
+#include "otp/services/module_server.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using tally = otp::module_server<tally_api>;
+using tally_ref = otp::server_ref<tally>;
+
+/// The code server as each test starts: `tally` at version 1 only (the
+/// tests of one run share the program's code server).
+void start_from_v1() {
+  otp::code::load("tally", OTP_TALLY_V1);
+  otp::code::load("tally", OTP_TALLY_V1);
+  otp::code::purge("tally");
+}
+
+tally_ref start_tally(int n) {
+  auto s = otp::gen_server::start<tally>(std::string("tally"), n).get();
+  EXPECT_TRUE(s.is_ok());
+  return s.ref();
+}
+
+/// The outcome of an upgrade that `run` (a coroutine taking nothing and
+/// returning what code::upgrade returns) makes from a process of `node`.
+template <class Run>
+std::optional<std::string> from_a_process(otp::node& node, otp::mailbox& mb, Run run) {
+  node.spawn(
+      [](Run run, otp::pid report) -> otp::proc {
+        auto failed = co_await run();
+        otp::send(report, failed.value_or("ok"));
+      },
+      run, mb.self());
+  std::string r = mb.receive<std::string>();
+  if (r == "ok") return std::nullopt;
+  return r;
+}
+
+/// code::upgrade(s, extra) from a process of `node`: its outcome.
+std::optional<std::string> upgrade_from_a_process(otp::node& node, otp::mailbox& mb, tally_ref s,
+                                                  std::string extra) {
+  return from_a_process(node, mb, [s, extra] { return otp::code::upgrade(s, extra); });
+}
+
+TEST(CodeUpgrade, AServerMovesToVersionTwoWithItsStateAndBehavesAsVersionTwo) {
+  otp::node node;
+  otp::mailbox mb(node);
+  start_from_v1();
+  const tally_ref s = start_tally(10);
+  EXPECT_EQ(otp::call(s, tally_api::add{5}).get(), 15);
+  EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v1 n=15");
+  const auto loaded = otp::code::load("tally", OTP_TALLY_V2);
+  EXPECT_EQ(loaded.vsn, "2");
+  EXPECT_EQ(otp::code::which("tally")->vsn, "2");
+  EXPECT_EQ(otp::code::old_version("tally")->processes, 1);
+  // Loaded is not running: the server runs version 1 until upgraded.
+  EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v1 n=15");
+  EXPECT_EQ(upgrade_from_a_process(node, mb, s, ""), std::nullopt);
+  EXPECT_EQ(otp::code::version_of(s).get(), "2");
+  EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v2 n=15 adds=0");
+  EXPECT_EQ(otp::call(s, tally_api::add{1}).get(), 16);
+  EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v2 n=16 adds=1");
+  EXPECT_EQ(otp::code::old_version("tally")->processes, 0);
+  EXPECT_TRUE(otp::code::soft_purge("tally"));
+  EXPECT_FALSE(otp::code::old_version("tally").has_value());
+}
+
+TEST(CodeUpgrade, AFailedCodeChangeLeavesTheServerOnItsVersionAndState) {
+  otp::node node;
+  otp::mailbox mb(node);
+  start_from_v1();
+  const tally_ref s = start_tally(1);
+  otp::code::load("tally", OTP_TALLY_V2);
+  // Version 2's code_change throws when asked to: the server stays on 1.
+  const auto failed = upgrade_from_a_process(node, mb, s, "fail");
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_NE(failed->find("asked to fail"), std::string::npos) << *failed;
+  EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v1 n=1");
+  EXPECT_EQ(upgrade_from_a_process(node, mb, s, ""), std::nullopt);
+  otp::call(s, tally_api::add{2}).get();
+  // Version 3 cannot read version 2's state: the server keeps version 2.
+  otp::code::load("tally", OTP_TALLY_V3);
+  const auto refused = upgrade_from_a_process(node, mb, s, "");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_NE(refused->find("cannot read version 2"), std::string::npos) << *refused;
+  EXPECT_EQ(otp::code::version_of(s).get(), "2");
+  EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v2 n=3 adds=1");
+}
+
+TEST(CodeUpgrade, SoftPurgeIsRefusedWhileOldCodeRunsAndPurgeKillsItsProcesses) {
+  otp::node node;
+  otp::mailbox mb(node);
+  start_from_v1();
+  const tally_ref s = start_tally(0);
+  const otp::ref mon = otp::monitor(s.get_pid());
+  otp::code::load("tally", OTP_TALLY_V2);
+  EXPECT_FALSE(otp::code::soft_purge("tally"));
+  EXPECT_EQ(otp::code::old_version("tally")->vsn, "1");
+  EXPECT_TRUE(otp::code::purge("tally"));
+  const auto down = mb.receive<otp::down_msg>();
+  EXPECT_EQ(down.monitor, mon);
+  EXPECT_EQ(down.reason, otp::exit_reason::killed());
+  EXPECT_FALSE(otp::code::old_version("tally").has_value());
+  // A server started now runs the current version.
+  const tally_ref again = start_tally(0);
+  EXPECT_EQ(otp::code::version_of(again).get(), "2");
+}
+
+TEST(CodeUpgrade, APurgedChildIsRestartedByItsSupervisorOnTheCurrentVersion) {
+  otp::node node;
+  otp::mailbox mb(node);
+  start_from_v1();
+  auto sup =
+      otp::supervisor::start_link({}, {otp::worker<tally>("tally", std::string("tally"), 7)}).get();
+  ASSERT_TRUE(sup.is_ok());
+  const otp::pid first = otp::supervisor::which_children(sup.ref()).get().at(0).child;
+  EXPECT_EQ(otp::code::version_of(tally_ref(first)).get(), "1");
+  otp::code::load("tally", OTP_TALLY_V2);
+  const otp::ref mon = otp::monitor(first);
+  EXPECT_TRUE(otp::code::purge("tally"));
+  EXPECT_EQ(mb.receive<otp::down_msg>().monitor, mon);
+  // The child spec starts whatever version is current: the restart runs 2.
+  otp::pid second;
+  while (second.is_null() || second == first)
+    second = otp::supervisor::which_children(sup.ref()).get().at(0).child;
+  EXPECT_EQ(otp::code::version_of(tally_ref(second)).get(), "2");
+  EXPECT_EQ(otp::call(tally_ref(second), tally_api::describe{}).get(), "v2 n=7 adds=0");
+}
+
+TEST(CodeUpgrade, ModulesThatCannotLoadAreClearErrorsAndChangeNothing) {
+  otp::node node;
+  otp::mailbox mb(node);
+  start_from_v1();
+  EXPECT_THROW(otp::code::load("tally", "/nonexistent/tally.so"), otp::code::code_error);
+  EXPECT_THROW(otp::code::load("other", OTP_TALLY_V2), otp::code::code_error);
+  EXPECT_EQ(otp::code::which("tally")->vsn, "1");
+  EXPECT_FALSE(otp::code::which("other").has_value());
+  // Starting a module that is not loaded fails the start.
+  auto r = otp::gen_server::start<tally>(std::string("not_loaded"), 0).get();
+  EXPECT_FALSE(r.is_ok());
+}
+
+}  // namespace
+
+namespace {
+
+struct stop_calling {};
+
+/// Calls add{1} on each of `servers` in turn until stop_calling; then sends
+/// `report` how many calls it made (every one answered).
+otp::proc call_round_robin(std::vector<tally_ref> servers, otp::pid report) {
+  int calls = 0;
+  for (bool stop = false; !stop;) {
+    for (const auto& s : servers) {
+      co_await otp::call(s, tally_api::add{1});
+      ++calls;
+    }
+    co_await otp::receive([&](stop_calling) { stop = true; }, otp::after(0, [] {}));
+  }
+  otp::send(report, calls);
+}
+
+/// code::upgrade_all of tally from a process of `node`: its outcome.
+std::optional<std::string> upgrade_all_from_a_process(otp::node& node, otp::mailbox& mb) {
+  return from_a_process(node, mb, [] { return otp::code::upgrade_all<tally_api>("tally", ""); });
+}
+
+TEST(CodeUpgrade, AHundredServersUpgradeTogetherUnderCallsAndNoCallIsLost) {
+  otp::node node;
+  otp::mailbox mb(node);
+  start_from_v1();
+  std::vector<tally_ref> servers;
+  for (int i = 0; i < 100; ++i) servers.push_back(start_tally(0));
+  std::vector<otp::pid> callers;
+  for (int i = 0; i < 4; ++i) callers.push_back(node.spawn(call_round_robin, servers, mb.self()));
+  otp::code::load("tally", OTP_TALLY_V2);
+  EXPECT_EQ(upgrade_all_from_a_process(node, mb), std::nullopt);
+  // Version 3 refuses version 2's state: all stay on 2, none half-way.
+  otp::code::load("tally", OTP_TALLY_V3);
+  const auto refused = upgrade_all_from_a_process(node, mb);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_NE(refused->find("cannot read version 2"), std::string::npos) << *refused;
+  for (otp::pid c : callers) node.send(c, stop_calling{});
+  int calls = 0;
+  for (std::size_t i = 0; i < callers.size(); ++i) {
+    const auto made = mb.receive<int>(30s);  // a lost call would leave its caller waiting
+    ASSERT_TRUE(made.has_value());
+    calls += *made;
+  }
+  int total = 0;
+  for (const auto& s : servers) {
+    EXPECT_EQ(otp::code::version_of(s).get(), "2");
+    total += otp::call(s, tally_api::add{0}).get();
+  }
+  EXPECT_EQ(total, calls);  // every call answered once, by version 1 or 2
+  EXPECT_EQ(otp::code::old_version("tally")->vsn, "2");
+  EXPECT_EQ(otp::code::old_version("tally")->processes, 100);
+}
+
+}  // namespace

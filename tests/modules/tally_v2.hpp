@@ -1,0 +1,32 @@
+// Version 2's state: the total and how many adds it has seen since the
+// upgrade (a field version 1 did not have).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "modules/tally_v1.hpp"
+
+// [state]
+struct tally_v2 {
+  static constexpr const char* state_tag = "tally.v2";
+  using previous = tally_v1;
+  int n;
+  int adds = 0;
+  explicit tally_v2(int start) : n(start) {}
+  /// code_change from version 1: the total carries over. `extra` "fail"
+  /// makes it throw (a failed upgrade).
+  tally_v2(const tally_v1& old, std::string_view, std::string_view extra) : n(old.n) {
+    if (extra == "fail") throw std::runtime_error("tally v2: asked to fail");
+  }
+  int handle_call(const tally_api::add& a) {
+    ++adds;
+    return n += a.by;
+  }
+  std::string handle_call(const tally_api::describe&) const {
+    return "v2 n=" + std::to_string(n) + " adds=" + std::to_string(adds);
+  }
+  void handle_cast(const tally_api::reset&) { n = 0; }
+};
+// [end]
