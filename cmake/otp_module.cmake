@@ -6,7 +6,8 @@
 #   (otp_enable_modules). Same compiler, flags and library version as the
 #   program: the code server refuses a module built otherwise.
 # otp_enable_modules(<target>)
-#   Lets the program <target> load modules: exports its symbols.
+#   Lets the program <target> load modules: exports its symbols and links
+#   the whole library into it.
 function(otp_add_module target)
   cmake_parse_arguments(M "" "NAME;VERSION" "SOURCES" ${ARGN})
   if(NOT M_NAME OR NOT M_VERSION OR NOT M_SOURCES)
@@ -23,4 +24,11 @@ endfunction()
 
 function(otp_enable_modules target)
   set_target_properties(${target} PROPERTIES ENABLE_EXPORTS ON)
+  # The whole (static) library: a module may call runtime functions the
+  # program itself never does, and they must be there to bind to.
+  # (Link options come before the libraries: the archive's members are all
+  # in by the time the usual link of otp::otp looks at it.)
+  target_link_libraries(${target} PRIVATE otp::otp)
+  target_link_options(${target} PRIVATE
+    "LINKER:--whole-archive" "$<TARGET_FILE:otp::otp>" "LINKER:--no-whole-archive")
 endfunction()

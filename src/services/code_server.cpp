@@ -59,45 +59,80 @@ std::shared_ptr<const loaded_module> open_module(std::string_view name, const st
   m->vsn = std::string(hdr->vsn);
   m->path = path;
   m->interface = std::string(hdr->interface);
+  m->fingerprint = hdr->fingerprint();
   m->code = hdr->code;
   m->library = std::move(lib);
   return m;
 }
 
-/// Drops `v.old`; the pids that ran it, to kill.
-std::set<pid> drop_old(versions& v, registry& r) {
-  std::set<pid> left;
-  if (v.old == nullptr) return left;
+/// What dropping an old version leaves to do once the lock is released:
+/// kill its processes, and let go of it (its library may be unloaded then,
+/// which runs its destructors: not under the lock).
+struct dropped {
+  std::set<pid> to_kill;
+  std::shared_ptr<const loaded_module> version;
+};
+
+dropped drop_old(versions& v, registry& r) {
+  dropped d;
+  if (v.old == nullptr) return d;
   if (auto it = r.running.find(v.old.get()); it != r.running.end()) {
-    left = std::move(it->second);
+    d.to_kill = std::move(it->second);
     r.running.erase(it);
   }
-  v.old.reset();
-  return left;
+  d.version = std::move(v.old);
+  return d;
 }
 
-void kill_all(const std::set<pid>& pids) {
-  for (pid p : pids) otp::exit(p, exit_reason::kill());
+void kill_all(const dropped& d) {
+  for (pid p : d.to_kill) otp::exit(p, exit_reason::kill());
+}
+
+bool is_loaded(const registry& r, const loaded_module* m) {
+  auto it = r.modules.find(m->name);
+  return it != r.modules.end() && (it->second.current.get() == m || it->second.old.get() == m);
+}
+
+std::shared_ptr<const loaded_module> current_locked(registry& r, std::string_view name,
+                                                    const std::string& fingerprint) {
+  auto it = r.modules.find(name);
+  if (it == r.modules.end() || it->second.current == nullptr)
+    throw code::code_error("module " + std::string(name) + " is not loaded");
+  if (it->second.current->fingerprint != fingerprint)
+    throw code::code_error("module " + std::string(name) + " " + it->second.current->vsn +
+                           " was built with another interface than this program's (" +
+                           it->second.current->fingerprint + " against " + fingerprint + ")");
+  return it->second.current;
 }
 
 }  // namespace
 
-std::shared_ptr<const loaded_module> current(std::string_view name, std::string_view interface) {
+std::shared_ptr<const loaded_module> current(std::string_view name,
+                                             const std::string& fingerprint) {
   registry& r = reg();
   std::lock_guard lock(r.mu);
-  auto it = r.modules.find(name);
-  if (it == r.modules.end() || it->second.current == nullptr)
-    throw code::code_error("module " + std::string(name) + " is not loaded");
-  if (it->second.current->interface != interface)
-    throw code::code_error("module " + std::string(name) + " implements " +
-                           it->second.current->interface + ", not " + std::string(interface));
-  return it->second.current;
+  return current_locked(r, name, fingerprint);
 }
 
-void enter(const std::shared_ptr<const loaded_module>& m, pid self) {
+std::shared_ptr<const loaded_module> enter_current(std::string_view name,
+                                                   const std::string& fingerprint, pid self) {
   registry& r = reg();
   std::lock_guard lock(r.mu);
+  auto m = current_locked(r, name, fingerprint);
   r.running[m.get()].insert(self);
+  return m;
+}
+
+bool move(const loaded_module& from, const std::shared_ptr<const loaded_module>& to, pid self) {
+  registry& r = reg();
+  std::lock_guard lock(r.mu);
+  if (!is_loaded(r, to.get())) return false;
+  r.running[to.get()].insert(self);
+  if (auto it = r.running.find(&from); it != r.running.end()) {
+    it->second.erase(self);
+    if (it->second.empty()) r.running.erase(it);
+  }
+  return true;
 }
 
 void leave(const loaded_module& m, pid self) noexcept {
@@ -128,24 +163,25 @@ namespace otp::code {
 using code_detail::reg;
 
 module_info load(std::string_view name, const std::string& path) {
-  auto m =
-      code_detail::open_module(name, path);  // outside the lock: runs the library's initializers
-  std::set<pid> to_kill;
+  // Opened outside the lock: dlopen runs the library's initializers.
+  auto m = code_detail::open_module(name, path);
+  code_detail::dropped gone;
   module_info out;
   {
     auto& r = reg();
     std::lock_guard lock(r.mu);
     auto& v = r.modules[std::string(name)];
     const auto& before = v.current != nullptr ? v.current : v.old;
-    if (before != nullptr && before->interface != m->interface)
-      throw code_error(path + " implements " + m->interface + ", the loaded versions of " +
-                       std::string(name) + " " + before->interface);
-    to_kill = code_detail::drop_old(v, r);
+    if (before != nullptr && before->fingerprint != m->fingerprint)
+      throw code_error(path + " was built with another interface than the loaded versions of " +
+                       std::string(name) + " (" + m->fingerprint + " against " +
+                       before->fingerprint + ")");
+    gone = code_detail::drop_old(v, r);
     v.old = std::move(v.current);
     v.current = m;
     out = code_detail::info_of(*m, r);
   }
-  code_detail::kill_all(to_kill);
+  code_detail::kill_all(gone);
   return out;
 }
 
@@ -166,26 +202,27 @@ std::optional<module_info> old_version(std::string_view name) {
 }
 
 bool soft_purge(std::string_view name) {
+  std::shared_ptr<const code_detail::loaded_module> gone;  // let go of after the lock
   auto& r = reg();
   std::lock_guard lock(r.mu);
   auto it = r.modules.find(name);
   if (it == r.modules.end() || it->second.old == nullptr) return true;
   if (r.running.count(it->second.old.get()) != 0) return false;
-  it->second.old.reset();
+  gone = std::move(it->second.old);
   return true;
 }
 
 bool purge(std::string_view name) {
-  std::set<pid> to_kill;
+  code_detail::dropped gone;
   {
     auto& r = reg();
     std::lock_guard lock(r.mu);
     auto it = r.modules.find(name);
     if (it == r.modules.end()) return false;
-    to_kill = code_detail::drop_old(it->second, r);
+    gone = code_detail::drop_old(it->second, r);
   }
-  code_detail::kill_all(to_kill);
-  return !to_kill.empty();
+  code_detail::kill_all(gone);
+  return !gone.to_kill.empty();
 }
 
 }  // namespace otp::code

@@ -41,8 +41,9 @@ std::optional<std::string> from_a_process(otp::node& node, otp::mailbox& mb, Run
         otp::send(report, failed.value_or("ok"));
       },
       run, mb.self());
-  std::string r = mb.receive<std::string>();
-  if (r == "ok") return std::nullopt;
+  const auto r = mb.receive<std::string>(30s);  // a crashed upgrader fails, not hangs
+  if (!r) return "no outcome within 30 s";
+  if (*r == "ok") return std::nullopt;
   return r;
 }
 
@@ -62,6 +63,7 @@ TEST(CodeUpgrade, AServerMovesToVersionTwoWithItsStateAndBehavesAsVersionTwo) {
   const auto loaded = otp::code::load("tally", OTP_TALLY_V2);
   EXPECT_EQ(loaded.vsn, "2");
   EXPECT_EQ(otp::code::which("tally")->vsn, "2");
+  ASSERT_TRUE(otp::code::old_version("tally").has_value());
   EXPECT_EQ(otp::code::old_version("tally")->processes, 1);
   // Loaded is not running: the server runs version 1 until upgraded.
   EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v1 n=15");
@@ -70,9 +72,15 @@ TEST(CodeUpgrade, AServerMovesToVersionTwoWithItsStateAndBehavesAsVersionTwo) {
   EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v2 n=15 adds=0");
   EXPECT_EQ(otp::call(s, tally_api::add{1}).get(), 16);
   EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v2 n=16 adds=1");
+  ASSERT_TRUE(otp::code::old_version("tally").has_value());
   EXPECT_EQ(otp::code::old_version("tally")->processes, 0);
   EXPECT_TRUE(otp::code::soft_purge("tally"));
   EXPECT_FALSE(otp::code::old_version("tally").has_value());
+  // Upgrading to the version it runs keeps it counted there (a purge of
+  // that version later must find it).
+  EXPECT_EQ(upgrade_from_a_process(node, mb, s, ""), std::nullopt);
+  EXPECT_EQ(otp::code::which("tally")->processes, 1);
+  EXPECT_EQ(otp::call(s, tally_api::describe{}).get(), "v2 n=16 adds=1");
 }
 
 TEST(CodeUpgrade, AFailedCodeChangeLeavesTheServerOnItsVersionAndState) {
@@ -105,11 +113,13 @@ TEST(CodeUpgrade, SoftPurgeIsRefusedWhileOldCodeRunsAndPurgeKillsItsProcesses) {
   const otp::ref mon = otp::monitor(s.get_pid());
   otp::code::load("tally", OTP_TALLY_V2);
   EXPECT_FALSE(otp::code::soft_purge("tally"));
+  ASSERT_TRUE(otp::code::old_version("tally").has_value());
   EXPECT_EQ(otp::code::old_version("tally")->vsn, "1");
   EXPECT_TRUE(otp::code::purge("tally"));
-  const auto down = mb.receive<otp::down_msg>();
-  EXPECT_EQ(down.monitor, mon);
-  EXPECT_EQ(down.reason, otp::exit_reason::killed());
+  const auto down = mb.receive<otp::down_msg>(30s);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(down->monitor, mon);
+  EXPECT_EQ(down->reason, otp::exit_reason::killed());
   EXPECT_FALSE(otp::code::old_version("tally").has_value());
   // A server started now runs the current version.
   const tally_ref again = start_tally(0);
@@ -128,11 +138,14 @@ TEST(CodeUpgrade, APurgedChildIsRestartedByItsSupervisorOnTheCurrentVersion) {
   otp::code::load("tally", OTP_TALLY_V2);
   const otp::ref mon = otp::monitor(first);
   EXPECT_TRUE(otp::code::purge("tally"));
-  EXPECT_EQ(mb.receive<otp::down_msg>().monitor, mon);
+  const auto down = mb.receive<otp::down_msg>(30s);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(down->monitor, mon);
   // The child spec starts whatever version is current: the restart runs 2.
   otp::pid second;
-  while (second.is_null() || second == first)
+  for (int i = 0; i < 10000 && (second.is_null() || second == first); ++i)
     second = otp::supervisor::which_children(sup.ref()).get().at(0).child;
+  ASSERT_FALSE(second.is_null() || second == first);
   EXPECT_EQ(otp::code::version_of(tally_ref(second)).get(), "2");
   EXPECT_EQ(otp::call(tally_ref(second), tally_api::describe{}).get(), "v2 n=7 adds=0");
 }
@@ -143,6 +156,15 @@ TEST(CodeUpgrade, ModulesThatCannotLoadAreClearErrorsAndChangeNothing) {
   start_from_v1();
   EXPECT_THROW(otp::code::load("tally", "/nonexistent/tally.so"), otp::code::code_error);
   EXPECT_THROW(otp::code::load("other", OTP_TALLY_V2), otp::code::code_error);
+  // A `tally` built with an edited interface header, and one built with
+  // other C++ library flags.
+  EXPECT_THROW(otp::code::load("tally", OTP_TALLY_OTHER), otp::code::code_error);
+  try {
+    otp::code::load("tally", OTP_TALLY_ABI);
+    ADD_FAILURE() << "a module of another ABI loaded";
+  } catch (const otp::code::code_error& e) {
+    EXPECT_NE(std::string(e.what()).find("was built by"), std::string::npos) << e.what();
+  }
   EXPECT_EQ(otp::code::which("tally")->vsn, "1");
   EXPECT_FALSE(otp::code::which("other").has_value());
   // Starting a module that is not loaded fails the start.
@@ -203,8 +225,35 @@ TEST(CodeUpgrade, AHundredServersUpgradeTogetherUnderCallsAndNoCallIsLost) {
     total += otp::call(s, tally_api::add{0}).get();
   }
   EXPECT_EQ(total, calls);  // every call answered once, by version 1 or 2
+  ASSERT_TRUE(otp::code::old_version("tally").has_value());
   EXPECT_EQ(otp::code::old_version("tally")->vsn, "2");
   EXPECT_EQ(otp::code::old_version("tally")->processes, 100);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CodeUpgrade, WhenOneServerCannotUpgradeNoneDoes) {
+  // Rule: upgrade_all is all or none: servers prepared before the one that
+  // fails are rolled back, and every one keeps its version and state.
+  otp::node node;
+  otp::mailbox mb(node);
+  start_from_v1();
+  std::vector<tally_ref> servers;
+  for (int i = 0; i < 10; ++i) servers.push_back(start_tally(i));
+  otp::code::load("tally", OTP_TALLY_V2);
+  const auto failed = from_a_process(
+      node, mb, [] { return otp::code::upgrade_all<tally_api>("tally", "fail at 7"); });
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_NE(failed->find("asked to fail"), std::string::npos) << *failed;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(otp::code::version_of(servers[i]).get(), "1");
+    EXPECT_EQ(otp::call(servers[i], tally_api::describe{}).get(), "v1 n=" + std::to_string(i));
+  }
+  ASSERT_TRUE(otp::code::old_version("tally").has_value());
+  EXPECT_EQ(otp::code::old_version("tally")->processes, 10);
+  EXPECT_EQ(otp::code::which("tally")->processes, 0);
 }
 
 }  // namespace

@@ -16,9 +16,10 @@ struct tally_v2 {
   int adds = 0;
   explicit tally_v2(int start) : n(start) {}
   /// code_change from version 1: the total carries over. `extra` "fail"
-  /// makes it throw (a failed upgrade).
+  /// makes it throw (a failed upgrade); "fail at 7" only for a total of 7.
   tally_v2(const tally_v1& old, std::string_view, std::string_view extra) : n(old.n) {
-    if (extra == "fail") throw std::runtime_error("tally v2: asked to fail");
+    if (extra == "fail" || (extra == "fail at 7" && old.n == 7))
+      throw std::runtime_error("tally v2: asked to fail");
   }
   int handle_call(const tally_api::add& a) {
     ++adds;

@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace otp {
@@ -67,16 +68,57 @@ inline constexpr std::string_view kAbi =
     "unknown compiler"
 #endif
 #if defined(__GLIBCXX__)
-    " libstdc++ " OTP_MODULE_STR(__GLIBCXX__)
+    " libstdc++ " OTP_MODULE_STR(__GLIBCXX__) " cxx11abi " OTP_MODULE_STR(_GLIBCXX_USE_CXX11_ABI)
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-        " sanitized"
+#if defined(_LIBCPP_VERSION)
+        " libc++ " OTP_MODULE_STR(_LIBCPP_VERSION)
+#endif
+#if defined(_GLIBCXX_DEBUG)
+            " glibcxx-debug"
+#endif
+#if defined(_GLIBCXX_ASSERTIONS)
+            " glibcxx-assertions"
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+            " asan"
+#elif defined(__SANITIZE_THREAD__)
+    " tsan"
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-    " sanitized"
+#if __has_feature(address_sanitizer)
+    " asan"
+#elif __has_feature(thread_sanitizer)
+    " tsan"
 #endif
 #endif
-        " otp-module-1";
+            " otp-module-1";
+
+/// What an interface is, as text: its name, then each call and cast type
+/// (in order) with its size and alignment, and each call's reply type. Two
+/// compilations of one interface header give the same text; an edited one
+/// (a request added, moved, renamed or changed in size) does not.
+template <class Api, class Calls = typename Api::calls, class Casts = typename Api::casts>
+struct fingerprint_of;
+template <class Api, class... R, class... C>
+struct fingerprint_of<Api, module_calls<R...>, module_casts<C...>> {
+  template <class T>
+  static std::string one(const char* kind) {
+    if constexpr (std::is_void_v<T>)
+      return std::string(kind) + "void;";
+    else
+      return std::string(kind) + typeid(T).name() + "/" + std::to_string(sizeof(T)) + "/" +
+             std::to_string(alignof(T)) + ";";
+  }
+  static std::string text() {
+    std::string s = std::string(Api::name) + ";";
+    ((s += one<R>("call ") + one<typename R::reply>("reply ")), ...);
+    ((s += one<C>("cast ")), ...);
+    return s;
+  }
+};
+template <class Api>
+std::string interface_fingerprint() {
+  return fingerprint_of<Api>::text();
+}
 
 /// A state made by one version of a module: the object, the tag of its type,
 /// and what destroys it (code of that version's library, which the box keeps
@@ -157,11 +199,12 @@ namespace code_detail {
 
 /// What a module's entry point returns.
 struct module_header {
-  std::string_view abi;        ///< kAbi as the module was compiled
-  std::string_view name;       ///< the module's name (otp_add_module NAME)
-  std::string_view vsn;        ///< its version (otp_add_module VERSION)
-  std::string_view interface;  ///< Api::name
-  void* code;                  ///< a module_code<Api>*, of static storage
+  std::string_view abi;          ///< kAbi as the module was compiled
+  std::string_view name;         ///< the module's name (otp_add_module NAME)
+  std::string_view vsn;          ///< its version (otp_add_module VERSION)
+  std::string_view interface;    ///< Api::name
+  std::string (*fingerprint)();  ///< interface_fingerprint<Api>, as the module compiled it
+  void* code;                    ///< a module_code<Api>*, of static storage
 };
 
 template <class T>
@@ -198,9 +241,14 @@ struct code_impl<Api, Impl, module_calls<R...>, module_casts<C...>> final
   }
   state_box change(const state_box& old, std::string_view old_vsn, std::string_view extra,
                    std::shared_ptr<void> lib) override {
-    if (old.tag == std::string_view(Impl::state_tag))  // the same state type: a copy
-      return state_box(new Impl(*static_cast<const Impl*>(old.obj)), Impl::state_tag, &destroy,
-                       std::move(lib));
+    if (old.tag == std::string_view(Impl::state_tag)) {  // the same state type: a copy
+      if constexpr (std::is_copy_constructible_v<Impl>)
+        return state_box(new Impl(*static_cast<const Impl*>(old.obj)), Impl::state_tag, &destroy,
+                         std::move(lib));
+      else
+        throw std::runtime_error(std::string("code_change: ") + Impl::state_tag +
+                                 " cannot be copied to a new version of the same state");
+    }
     if constexpr (requires { typename Impl::previous; }) {
       using P = typename Impl::previous;
       if (old.tag == std::string_view(P::state_tag))
@@ -224,7 +272,11 @@ struct code_impl<Api, Impl, module_calls<R...>, module_casts<C...>> final
   otp_module_v1() {                                                                          \
     static ::otp::code_detail::code_impl<Api, Impl> code;                                    \
     static const ::otp::code_detail::module_header header{                                   \
-        ::otp::code_detail::kAbi, OTP_MODULE_NAME, OTP_MODULE_VSN, Api::name,                \
+        ::otp::code_detail::kAbi,                                                            \
+        OTP_MODULE_NAME,                                                                     \
+        OTP_MODULE_VSN,                                                                      \
+        Api::name,                                                                           \
+        &::otp::code_detail::interface_fingerprint<Api>,                                     \
         static_cast<::otp::module_code<Api>*>(&code)};                                       \
     return &header;                                                                          \
   }

@@ -16,6 +16,7 @@
 // |                                 | for one process)                        |
 #pragma once
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,10 +51,13 @@ class module_server {
   /// @throws code::code_error when the module is not loaded or implements
   ///   another interface (the start fails with that exception's reason).
   module_server(std::string module, typename Api::start_arg arg)
-      : mod_(code_detail::current(module, Api::name)),
-        box_(code().init(arg, mod_->library)),
-        self_(otp::self()) {
-    code_detail::enter(mod_, self_);
+      : self_(otp::self()), mod_(code_detail::enter_current(module, fingerprint(), self_)) {
+    try {
+      box_ = code().init(arg, mod_->library);
+    } catch (...) {
+      code_detail::leave(*mod_, self_);
+      throw;
+    }
   }
   module_server(const module_server&) = delete;
   module_server& operator=(const module_server&) = delete;
@@ -79,23 +83,32 @@ class module_server {
   /// new version's code_change), keeping both: commit() then switches,
   /// abort() drops it. @returns why it failed, or nullopt.
   std::optional<std::string> prepare(std::string_view extra) {
+    // Outside the try: an exception of the new version's code is handled
+    // while its library is certainly still loaded.
+    std::shared_ptr<const code_detail::loaded_module> next;
     try {
-      auto next = code_detail::current(mod_->name, Api::name);
+      next = code_detail::current(mod_->name, fingerprint());
       auto& next_code = *static_cast<module_code<Api>*>(next->code);
       next_box_ = next_code.change(box_, mod_->vsn, extra, next->library);
       next_mod_ = std::move(next);
       return std::nullopt;
     } catch (const std::exception& e) {
       return std::string(e.what());
+    } catch (...) {
+      return std::string("code_change threw something that is not a std::exception");
     }
   }
-  /// Runs the prepared version from now on, with its state.
-  void commit() {
-    if (next_mod_ == nullptr) return;
-    code_detail::enter(next_mod_, self_);
-    code_detail::leave(*mod_, self_);
+  /// Runs the prepared version from now on, with its state. False (nothing
+  /// prepared kept) when that version was purged since prepare.
+  bool commit() {
+    if (next_mod_ == nullptr) return false;
+    if (next_mod_ != mod_ && !code_detail::move(*mod_, next_mod_, self_)) {
+      abort();
+      return false;
+    }
     mod_ = std::move(next_mod_);
     box_ = std::move(next_box_);
+    return true;
   }
   /// Drops what prepare made.
   void abort() noexcept {
@@ -105,10 +118,14 @@ class module_server {
 
  private:
   module_code<Api>& code() const { return *static_cast<module_code<Api>*>(mod_->code); }
+  static const std::string& fingerprint() {
+    static const std::string f = code_detail::interface_fingerprint<Api>();
+    return f;
+  }
 
+  pid self_;
   std::shared_ptr<const code_detail::loaded_module> mod_;
   code_detail::state_box box_;
-  pid self_;
   std::shared_ptr<const code_detail::loaded_module> next_mod_;
   code_detail::state_box next_box_;
 };
@@ -150,60 +167,76 @@ auto run_in(const server_ref<module_server<Api>>& s, F f) {
 template <class Api>
 task<std::optional<std::string>> upgrade(server_ref<module_server<Api>> s, std::string extra) {
   co_await sys::suspend(s.get_pid());
-  auto failed =
-      co_await detail::run_in(s, [extra](module_server<Api>& st) { return st.prepare(extra); });
-  if (failed) {
-    co_await detail::run_in(s, [](module_server<Api>& st) { st.abort(); });
-  } else {
-    co_await detail::run_in(s, [](module_server<Api>& st) { st.commit(); });
+  std::optional<std::string> failed;
+  std::exception_ptr error;  // resumed whatever happens, then rethrown
+  try {
+    failed =
+        co_await detail::run_in(s, [extra](module_server<Api>& st) { return st.prepare(extra); });
+    if (failed)
+      co_await detail::run_in(s, [](module_server<Api>& st) { st.abort(); });
+    else if (!co_await detail::run_in(s, [](module_server<Api>& st) { return st.commit(); }))
+      failed = "the new version was purged during the upgrade";
+  } catch (...) {
+    error = std::current_exception();
   }
-  co_await sys::resume(s.get_pid());
+  try {
+    co_await sys::resume(s.get_pid());
+  } catch (...) {
+    if (!error) error = std::current_exception();
+  }
+  if (error) std::rethrow_exception(error);
   co_return failed;
 }
 
 /// Upgrades every process running an older version of `module` to its
 /// current version, all or none, as a release upgrade does: suspends them
 /// all, makes each one's new state (code_change), and only when every one
-/// succeeded switches them all; when one fails, none switches (each keeps
-/// its version and state). Then resumes them all. A process that ends
-/// meanwhile is left out. Calls that arrive meanwhile wait and are answered
-/// by the version the server runs once resumed: none is lost.
+/// succeeded switches them all; when one fails or does not answer in time,
+/// none switches (each keeps its version and state). Then resumes them
+/// all. A process that is gone (noproc) is left out. Calls that arrive
+/// meanwhile wait and are answered by the version the server runs once
+/// resumed: none is lost. The processes must run on the caller's node.
 /// @returns nullopt when every process runs the current version, else the
-///   first failure ("<pid>: why").
+///   first failure ("<pid>: why"). Should the new version be purged between
+///   the last code_change and the switch (two more loads meanwhile), the
+///   servers switched before that one stay switched, and it is reported.
 /// @mirrors release_handler's upgrade of one module (suspend, code_change,
 ///   resume for each process that runs it)
 template <class Api>
 task<std::optional<std::string>> upgrade_all(std::string module, std::string extra) {
   std::vector<server_ref<module_server<Api>>> held;
+  std::optional<std::string> failed;
   for (pid p : code_detail::running_old(module)) {
     try {
       co_await sys::suspend(p);
       held.emplace_back(p);
-    } catch (const exit_error&) {  // ended meanwhile
+    } catch (const exit_error& e) {
+      if (e.reason() != exit_reason::noproc()) {
+        failed = p.to_string() + ": " + e.reason().to_string();
+        break;
+      }
     }
   }
-  std::optional<std::string> failed;
   std::vector<server_ref<module_server<Api>>> prepared;
   for (const auto& s : held) {
+    if (failed) break;
     std::optional<std::string> why;
     try {
       why =
           co_await detail::run_in(s, [extra](module_server<Api>& st) { return st.prepare(extra); });
-    } catch (const exit_error&) {  // killed while suspended: left out
-      continue;
-    }
-    if (why) {
-      failed = s.get_pid().to_string() + ": " + *why;
-      break;
+    } catch (const exit_error& e) {
+      if (e.reason() == exit_reason::noproc()) continue;  // killed while suspended
+      why = e.reason().to_string();                       // no answer in time: it may still prepare
     }
     prepared.push_back(s);
+    if (why) failed = s.get_pid().to_string() + ": " + *why;
   }
   for (const auto& s : prepared) {
     try {
       if (failed)
         co_await detail::run_in(s, [](module_server<Api>& st) { st.abort(); });
-      else
-        co_await detail::run_in(s, [](module_server<Api>& st) { st.commit(); });
+      else if (!co_await detail::run_in(s, [](module_server<Api>& st) { return st.commit(); }))
+        failed = s.get_pid().to_string() + ": the new version was purged during the upgrade";
     } catch (const exit_error&) {
     }
   }

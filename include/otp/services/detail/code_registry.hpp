@@ -17,6 +17,7 @@ struct loaded_module {
   std::string vsn;
   std::string path;
   std::string interface;
+  std::string fingerprint;  ///< interface_fingerprint of the interface it was built with
   /// The library: dlclose'd when the last reference goes.
   std::shared_ptr<void> library;
   /// Its module_code<Api>*, of static storage in the library.
@@ -24,12 +25,20 @@ struct loaded_module {
 };
 
 /// The current version of module `name`.
-/// @throws otp::code::code_error when it is not loaded, or implements
-///   another interface than `interface`.
-std::shared_ptr<const loaded_module> current(std::string_view name, std::string_view interface);
+/// @throws otp::code::code_error when it is not loaded, or was built with
+///   another interface than the one `fingerprint` describes.
+std::shared_ptr<const loaded_module> current(std::string_view name, const std::string& fingerprint);
 
-/// Records that `self` runs version `m` (enter) or no longer does (leave).
-void enter(const std::shared_ptr<const loaded_module>& m, pid self);
+/// current(), with `self` recorded as running it in the same step (no load
+/// can drop it in between). @throws as current()
+std::shared_ptr<const loaded_module> enter_current(std::string_view name,
+                                                   const std::string& fingerprint, pid self);
+
+/// Records that `self` runs `to` instead of `from`; false, changing nothing,
+/// when `to` is no longer loaded (two loads purged it meanwhile).
+bool move(const loaded_module& from, const std::shared_ptr<const loaded_module>& to, pid self);
+
+/// Records that `self` no longer runs `m`.
 void leave(const loaded_module& m, pid self) noexcept;
 
 /// The processes that run a version of `name` other than the current one.
