@@ -45,6 +45,7 @@ std::uint64_t wall_ns() noexcept {
 // that a peer's answer, a round trip away, finds the worker awake.
 constexpr int kSpins = 64;
 constexpr int kSpinsWithIo = 256;
+
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
