@@ -65,7 +65,7 @@ std::shared_ptr<const loaded_module> open_module(std::string_view name, const st
   return m;
 }
 
-/// What dropping an old version leaves to do once the lock is released:
+/// What dropping a version leaves to do once the lock is released:
 /// kill its processes, and let go of it (its library may be unloaded then,
 /// which runs its destructors: not under the lock).
 struct dropped {
@@ -73,14 +73,16 @@ struct dropped {
   std::shared_ptr<const loaded_module> version;
 };
 
-dropped drop_old(versions& v, registry& r) {
+/// Takes the version in `slot` out of the table (slot left empty) with its
+/// processes, for the caller to kill once the lock is released.
+dropped drop(std::shared_ptr<const loaded_module>& slot, registry& r) {
   dropped d;
-  if (v.old == nullptr) return d;
-  if (auto it = r.running.find(v.old.get()); it != r.running.end()) {
+  if (slot == nullptr) return d;
+  if (auto it = r.running.find(slot.get()); it != r.running.end()) {
     d.to_kill = std::move(it->second);
     r.running.erase(it);
   }
-  d.version = std::move(v.old);
+  d.version = std::move(slot);
   return d;
 }
 
@@ -176,7 +178,7 @@ module_info load(std::string_view name, const std::string& path) {
       throw code_error(path + " was built with another interface than the loaded versions of " +
                        std::string(name) + " (" + m->fingerprint + " against " +
                        before->fingerprint + ")");
-    gone = code_detail::drop_old(v, r);
+    gone = code_detail::drop(v.old, r);
     v.old = std::move(v.current);
     v.current = m;
     out = code_detail::info_of(*m, r);
@@ -219,10 +221,25 @@ bool purge(std::string_view name) {
     std::lock_guard lock(r.mu);
     auto it = r.modules.find(name);
     if (it == r.modules.end()) return false;
-    gone = code_detail::drop_old(it->second, r);
+    gone = code_detail::drop(it->second.old, r);
   }
   code_detail::kill_all(gone);
   return !gone.to_kill.empty();
+}
+
+bool revert(std::string_view name) {
+  code_detail::dropped gone;
+  {
+    auto& r = reg();
+    std::lock_guard lock(r.mu);
+    auto it = r.modules.find(name);
+    if (it == r.modules.end() || it->second.old == nullptr) return false;
+    auto& v = it->second;
+    gone = code_detail::drop(v.current, r);
+    v.current = std::move(v.old);
+  }
+  code_detail::kill_all(gone);
+  return true;
 }
 
 }  // namespace otp::code

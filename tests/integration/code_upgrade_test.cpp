@@ -6,45 +6,26 @@
 #include <optional>
 #include <string>
 
-#include "modules/tally_api.hpp"
-#include "otp/otp.hpp"
-#include "otp/services/code_server.hpp"
-#include "otp/services/module_server.hpp"
+#include "support/code_modules.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using tally = otp::module_server<tally_api>;
-using tally_ref = otp::server_ref<tally>;
+using otp_test::start_from_v1;
+using otp_test::start_tally;
+using otp_test::tally;
+using otp_test::tally_ref;
 
-/// The code server as each test starts: `tally` at version 1 only (the
-/// tests of one run share the program's code server).
-void start_from_v1() {
-  otp::code::load("tally", OTP_TALLY_V1);
-  otp::code::load("tally", OTP_TALLY_V1);
-  otp::code::purge("tally");
-}
-
-tally_ref start_tally(int n) {
-  auto s = otp::gen_server::start<tally>(std::string("tally"), n).get();
-  EXPECT_TRUE(s.is_ok());
-  return s.ref();
-}
-
-/// The outcome of an upgrade that `run` (a coroutine taking nothing and
-/// returning what code::upgrade returns) makes from a process of `node`.
+/// The outcome of an upgrade that `run` makes from a process of `node`:
+/// nullopt when it succeeded, else why not.
 template <class Run>
 std::optional<std::string> from_a_process(otp::node& node, otp::mailbox& mb, Run run) {
-  node.spawn(
-      [](Run run, otp::pid report) -> otp::proc {
-        auto failed = co_await run();
-        otp::send(report, failed.value_or("ok"));
-      },
-      run, mb.self());
-  const auto r = mb.receive<std::string>(30s);  // a crashed upgrader fails, not hangs
+  const auto r = otp_test::run_in_a_process(node, mb, run);
   if (!r) return "no outcome within 30 s";
-  if (*r == "ok") return std::nullopt;
-  return r;
+  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(*r)>, otp::code::upgrade_report>)
+    return r->failed;
+  else
+    return *r;
 }
 
 /// code::upgrade(s, extra) from a process of `node`: its outcome.

@@ -8,6 +8,8 @@
 // | code::old_version(name)       | erlang:check_old_code/1           |
 // | code::soft_purge(name)        | code:soft_purge/1                 |
 // | code::purge(name)             | code:purge/1                      |
+// | code::revert(name)            | release_handler's rollback of a   |
+// |                               | failed install (the old release)  |
 //
 // A module's library is unloaded (dlclose) only when nothing references it:
 // not the code server, no process running it, no state it made.
@@ -64,5 +66,15 @@ bool soft_purge(std::string_view name);
 /// otp::mailbox. @returns true when a process was killed.
 /// @mirrors code:purge/1
 bool purge(std::string_view name);
+
+/// Makes the old version of `name` current again and drops the version that
+/// was current: what a failed release upgrade rolls back to. Processes that
+/// run the dropped version are killed (exit reason kill; their supervisors
+/// restart them on the restored version). Call from a process or a thread
+/// holding an otp::mailbox. @returns false when there is no old version
+/// (nothing changes), true otherwise.
+/// @mirrors release_handler's rollback of a failed install_release/1 (OTP
+///   restarts the node on the old release; this restores the old version)
+bool revert(std::string_view name);
 
 }  // namespace otp::code

@@ -14,8 +14,11 @@
 // | code::upgrade(ref, extra)       | sys:suspend/1, sys:change_code/4,       |
 // |                                 | sys:resume/1 (what release_handler runs |
 // |                                 | for one process)                        |
+// | code::upgrade_all<Api>(m, extra)| release_handler's upgrade of a module   |
+// | code::install<Api>(m, path, x)  | release_handler:install_release/1       |
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -26,6 +29,7 @@
 
 #include "otp/behaviours/sys.hpp"
 #include "otp/services/code_error.hpp"
+#include "otp/services/code_server.hpp"
 #include "otp/services/detail/code_registry.hpp"
 #include "otp/services/module.hpp"
 
@@ -188,6 +192,22 @@ task<std::optional<std::string>> upgrade(server_ref<module_server<Api>> s, std::
   co_return failed;
 }
 
+/// What an upgrade of a module's processes did.
+struct upgrade_report {
+  /// The version the module's processes run afterwards (the current one
+  /// unless it failed; after a rolled back install, the restored one).
+  std::string vsn;
+  /// Processes suspended for it (those found running an older version).
+  std::size_t processes = 0;
+  /// From the first suspend to the last resume: how long the module's
+  /// processes answered nothing (a call meanwhile waits that long at most).
+  std::chrono::microseconds suspended{0};
+  /// Why it failed ("<pid>: why"), or nullopt when every process switched.
+  std::optional<std::string> failed;
+  /// install() only: the new version was unloaded again after a failure.
+  bool rolled_back = false;
+};
+
 /// Upgrades every process running an older version of `module` to its
 /// current version, all or none, as a release upgrade does: suspends them
 /// all, makes each one's new state (code_change), and only when every one
@@ -196,16 +216,19 @@ task<std::optional<std::string>> upgrade(server_ref<module_server<Api>> s, std::
 /// all. A process that is gone (noproc) is left out. Calls that arrive
 /// meanwhile wait and are answered by the version the server runs once
 /// resumed: none is lost. The processes must run on the caller's node.
-/// @returns nullopt when every process runs the current version, else the
-///   first failure ("<pid>: why"). Should the new version be purged between
-///   the last code_change and the switch (two more loads meanwhile), the
-///   servers switched before that one stay switched, and it is reported.
+/// @returns the report: `failed` nullopt when every process runs the current
+///   version, else the first failure. Should the new version be purged
+///   between the last code_change and the switch (two more loads
+///   meanwhile), the servers switched before that one stay switched, and it
+///   is reported.
 /// @mirrors release_handler's upgrade of one module (suspend, code_change,
 ///   resume for each process that runs it)
 template <class Api>
-task<std::optional<std::string>> upgrade_all(std::string module, std::string extra) {
+task<upgrade_report> upgrade_all(std::string module, std::string extra) {
+  upgrade_report report;
   std::vector<server_ref<module_server<Api>>> held;
-  std::optional<std::string> failed;
+  std::optional<std::string>& failed = report.failed;
+  const auto start = std::chrono::steady_clock::now();
   for (pid p : code_detail::running_old(module)) {
     try {
       co_await sys::suspend(p);
@@ -246,7 +269,33 @@ task<std::optional<std::string>> upgrade_all(std::string module, std::string ext
     } catch (const exit_error&) {
     }
   }
-  co_return failed;
+  report.suspended = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  report.processes = held.size();
+  if (!failed) {
+    if (auto now = which(module)) report.vsn = now->vsn;
+  } else if (auto old = old_version(module)) {
+    report.vsn = old->vsn;
+  }
+  co_return report;
+}
+
+/// Installs a new version of `module` from the library at `path` and moves
+/// every process running it there, as a release upgrade does: load(), then
+/// upgrade_all(). When the upgrade fails, it is rolled back: every process
+/// kept its version and state (upgrade_all is all or none), and revert()
+/// makes the version they run current again, so a restart does not start
+/// the failed one either.
+/// @returns upgrade_all's report, with `rolled_back` set after a failure.
+/// @throws code_error when the library cannot be loaded (nothing changes).
+/// @mirrors release_handler:install_release/1 for a release that changes
+///   one module (which, when it fails, restarts the node on the old release)
+template <class Api>
+task<upgrade_report> install(std::string module, std::string path, std::string extra) {
+  (void)load(module, path);
+  upgrade_report report = co_await upgrade_all<Api>(module, std::move(extra));
+  if (report.failed) report.rolled_back = revert(module);
+  co_return report;
 }
 
 /// The version `s` runs. @mirrors sys:get_status/1 (the module's vsn)
