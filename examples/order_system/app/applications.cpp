@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -37,6 +38,33 @@ void from_json(const json& j, limit_settings& l) {
   j.at("burst").get_to(l.burst);
 }
 
+/// `[order_system.risk]`: the risk rules' module and limits.
+struct risk_settings {
+  std::string modules_dir;
+  std::string module;
+  std::int64_t max_order_cents = 0;
+  std::int64_t max_customer_cents = 0;
+};
+void from_json(const json& j, risk_settings& r) {
+  j.at("modules_dir").get_to(r.modules_dir);
+  j.at("module").get_to(r.module);
+  j.at("max_order_cents").get_to(r.max_order_cents);
+  j.at("max_customer_cents").get_to(r.max_customer_cents);
+}
+
+/// The directory of the running executable (where order_service's modules
+/// are built). @throws otp::env_error when /proc/self/exe cannot be read.
+std::string program_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec)
+    throw otp::env_error(
+        "application order_system: key risk.modules_dir: empty, and the "
+        "program's directory is unknown (" +
+        ec.message() + ")");
+  return exe.parent_path().string();
+}
+
 /// The defaults: today's behaviour of order_service, and the full list of
 /// the application's keys (config/order_service.toml explains each).
 json order_system_env() {
@@ -59,6 +87,11 @@ json order_system_env() {
       {"payment_deadline_ms", 30'000},
       {"reconcile_every_ms", 250},
       {"breaker", {{"failures", 20}, {"window_ms", 1000}, {"reset_ms", 1000}}},
+      {"risk",
+       {{"modules_dir", ""},
+        {"module", "order_risk_v1.so"},
+        {"max_order_cents", 100'000},
+        {"max_customer_cents", 1'000'000}}},
       {"observer",
        {{"enabled", false}, {"host", "127.0.0.1"}, {"port", 0}, {"token", ""}, {"actions", false}}},
   };
@@ -108,6 +141,19 @@ service_config read_config(const app_shared& shared) {
   c.notifications_capacity = ranged<std::size_t>("notifications_capacity", 1, 10'000'000);
   c.notifications_senders = ranged<std::size_t>("notifications_senders", 1, 10'000);
   c.notifications_delay = milliseconds(ranged<std::int64_t>("notifications_delay_ms", 0, 60'000));
+  const auto risk = otp::fetch_env<risk_settings>(app_name, "risk");
+  c.risk.module_file = risk.module;
+  if (risk.module.find('/') != std::string::npos)
+    throw otp::env_error(
+        "application order_system: key risk.module: a file name in "
+        "risk.modules_dir, got \"" +
+        risk.module + "\"");
+  if (c.risk.enabled())
+    c.risk.modules_dir = risk.modules_dir.empty() ? program_dir() : risk.modules_dir;
+  c.risk.limits.max_order_cents = in_range<std::int64_t>(
+      app_name, "risk.max_order_cents", risk.max_order_cents, 1, 1'000'000'000'000);
+  c.risk.limits.max_customer_cents = in_range<std::int64_t>(
+      app_name, "risk.max_customer_cents", risk.max_customer_cents, 1, 1'000'000'000'000);
   return c;
 }
 

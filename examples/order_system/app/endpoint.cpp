@@ -186,6 +186,19 @@ void get_stats(otp::node& n, const order_context& ctx, http_response& res) {
     circuit = otp::to_string(otp::call(pay, payment::circuit{}).get());
   } catch (const otp::exit_error&) {
   }
+  json risk = nullptr;
+  if (ctx.risk) {
+    risk = {{"module", risk_module}, {"vsn", "unknown"}};
+    try {
+      const auto rules = otp::whereis<risk_server>(risk_name);
+      risk["vsn"] = otp::code::version_of(rules).get();
+      const risk_summary s = otp::call(rules, risk_api::summary{}).get();
+      risk["rules"] = s.rules;
+      risk["assessed"] = s.assessed;
+      risk["refused"] = s.refused;
+    } catch (const otp::exit_error&) {  // restarting: the version is unknown for now
+    }
+  }
   json restarts = json::object();
   for (const auto& [id, count] : ctx.stats->restarts()) restarts[id] = count;
   const service_stats& s = *ctx.stats;
@@ -212,7 +225,8 @@ void get_stats(otp::node& n, const order_context& ctx, http_response& res) {
            {"lag_ms_mean", s.notifications_sent.load() == 0
                                ? 0
                                : s.notification_lag_ms_sum.load() / s.notifications_sent.load()}}},
-         {"circuit", {{"state", circuit}, {"openings", s.circuit_openings.load()}}}});
+         {"circuit", {{"state", circuit}, {"openings", s.circuit_openings.load()}}},
+         {"risk", risk}});
 }
 
 void post_chaos(const http_request& req, http_response& res) {
@@ -228,11 +242,45 @@ void post_chaos(const http_request& req, http_response& res) {
   reply(res, 200, {{"rate", j["rate"]}});
 }
 
+void post_upgrade(const risk_options& risk, const http_request& req, http_response& res) {
+  if (!risk.enabled()) return reply_error(res, 404, "the service runs without risk rules");
+  const json j = json::parse(req.body, nullptr, false);
+  const json none;
+  const json& extra = j.is_object() && j.contains("extra") ? j["extra"] : none;
+  if (!j.is_object() || !printable(j.value("file", none), order_limits::kMaxText) ||
+      !(extra.is_null() || (extra.is_string() &&
+                            extra.get_ref<const std::string&>().size() <= order_limits::kMaxText)))
+    return reply_error(res, 400,
+                       "body must be {\"file\": a module file name, \"extra\": text for its "
+                       "code_change (optional)}");
+  otp::code::upgrade_report r;
+  try {
+    r = upgrade_risk_rules(risk, j["file"].get<std::string>(),
+                           extra.is_string() ? extra.get<std::string>() : std::string())
+            .get();
+  } catch (const std::invalid_argument& e) {
+    return reply_error(res, 400, e.what());
+  } catch (const otp::code::code_error& e) {
+    return reply_error(res, 422, e.what());
+  }
+  json body = {{"module", risk_module},
+               {"vsn", r.vsn},
+               {"processes", r.processes},
+               {"suspended_us", r.suspended.count()},
+               {"rolled_back", r.rolled_back}};
+  if (r.failed) body["error"] = *r.failed;
+  reply(res, r.failed ? 409 : 200, body);
+}
+
 }  // namespace
 
 endpoint::endpoint(endpoint_options o, otp::node* node, std::shared_ptr<const order_context> ctx,
-                   std::shared_ptr<const catalogue> cat)
-    : o_(std::move(o)), node_(node), ctx_(std::move(ctx)), cat_(std::move(cat)) {}
+                   std::shared_ptr<const catalogue> cat, risk_options risk)
+    : o_(std::move(o)),
+      node_(node),
+      ctx_(std::move(ctx)),
+      cat_(std::move(cat)),
+      risk_(std::move(risk)) {}
 
 endpoint::~endpoint() { stop(); }
 
@@ -273,10 +321,15 @@ otp::server_result endpoint::init() {
   server_->route("GET", "/stats", guarded([&n, ctx](const http_request&, http_response& res) {
                    get_stats(n, *ctx, res);
                  }));
-  if (o_.admin)
+  if (o_.admin) {
     server_->route("POST", "/admin/chaos", guarded([](const http_request& req, http_response& res) {
                      post_chaos(req, res);
                    }));
+    server_->route("POST", "/admin/upgrade",
+                   guarded([risk = risk_](const http_request& req, http_response& res) {
+                     post_upgrade(risk, req, res);
+                   }));
+  }
   const int want = o_.bound_port->load() != 0 ? o_.bound_port->load() : o_.port;
   const int port = server_->bind(o_.host, want);
   if (port < 0)

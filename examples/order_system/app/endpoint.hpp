@@ -6,9 +6,17 @@
 // |                      | order_limits); 429 + Retry-After; 503 + Retry-After          |
 // | GET /orders/{id}     | 200 {"id","state","reason","charge_id","attempts",...}; 404    |
 // | GET /health          | 200 {"status": "ok"}                                           |
-// | GET /stats           | 200 counts, failures by reason, restarts, circuit state, ...  |
+// | GET /stats           | 200 counts, failures by reason, restarts, circuit state, risk |
+// |                      | rules (module version, counts; null without them), ...        |
 // | POST /admin/chaos    | only with endpoint_options::admin (404 otherwise):            |
 // |                      | {"rate": 0..1000 kills/s}: 200; 400 bad rate; 404 no chaos    |
+// | POST /admin/upgrade  | only with admin: {"file": a module file in the modules        |
+// |                      | directory, "extra": text for code_change (optional)}: installs |
+// |                      | it into the risk server (risk.hpp). 200 {"module","vsn",      |
+// |                      | "processes","suspended_us","rolled_back": false}; 409 the same |
+// |                      | with "error" and "rolled_back": true (the upgrade failed and  |
+// |                      | was undone); 400 a bad body or file name; 404 no risk rules;  |
+// |                      | 422 the library cannot be loaded, or another upgrade runs     |
 //
 // Every route also has the limits of otp/tools/http_server.hpp (400, 404, 405,
 // 413, 415, 431, 503 busy, timeouts); no response carries an internal error's text.
@@ -34,6 +42,7 @@
 #include "order.hpp"
 #include "otp/otp.hpp"
 #include "otp/tools/http_server.hpp"
+#include "risk.hpp"
 
 namespace order_system {
 
@@ -58,7 +67,8 @@ struct endpoint_options {
   int port = 0;
   /// Threads that run request handlers (connections take none).
   int threads = 16;
-  /// Serve the /admin routes (the demo's chaos switch). Off by default.
+  /// Serve the /admin routes (the demo's chaos switch and code upgrade).
+  /// Off by default: an upgrade loads code into the service.
   bool admin = false;
   http_limits limits;
   std::shared_ptr<std::atomic<int>> bound_port = std::make_shared<std::atomic<int>>(0);
@@ -97,7 +107,7 @@ class request_gate {
 class endpoint {
  public:
   endpoint(endpoint_options o, otp::node* node, std::shared_ptr<const order_context> ctx,
-           std::shared_ptr<const catalogue> cat);
+           std::shared_ptr<const catalogue> cat, risk_options risk);
   ~endpoint();
   endpoint(const endpoint&) = delete;
   endpoint& operator=(const endpoint&) = delete;
@@ -114,6 +124,7 @@ class endpoint {
   otp::node* node_;
   std::shared_ptr<const order_context> ctx_;
   std::shared_ptr<const catalogue> cat_;
+  risk_options risk_;
   std::unique_ptr<http_server> server_;
   std::shared_ptr<request_gate> gate_ = std::make_shared<request_gate>();
 };

@@ -8,6 +8,7 @@
 #include "notifications.hpp"
 #include "payment.hpp"
 #include "repo.hpp"
+#include "risk.hpp"
 
 namespace order_system {
 
@@ -108,6 +109,18 @@ otp::task<otp::server_result> order_process::work() {
   }
 
   if (row_.state == order_state::pending) {
+    // The risk rules decide before anything is taken: an order they refuse
+    // fails with their reason. (Asked again when a process resumes a pending
+    // order: the rules may have changed by an upgrade meanwhile.)
+    if (ctx_->risk) {
+      const auto rules = otp::whereis<risk_server>(risk_name);
+      risk_api::assess a{id_, row_.customer, row_.amount_cents};
+      const risk_verdict v = co_await call_until_answered(rules, std::move(a), kCallTimeout);
+      if (!v.allow) {
+        co_await fail(v.reason, false);
+        co_return otp::stop(otp::exit_reason::normal());
+      }
+    }
     inventory::reserve r{id_, row_.items};
     const reserve_result got = co_await call_until_answered(inv, std::move(r), kCallTimeout);
     if (got != reserve_result::reserved) {

@@ -12,7 +12,8 @@
 //
 //   pending --reserve--> reserved --charge--> paid
 //      \                    \--declined / unavailable--> failed (items released)
-//       \--out_of_stock / unknown_item / crashed too often--> failed
+//       \--refused by the risk rules / out_of_stock / unknown_item /
+//          crashed too often--> failed
 //
 // A call to a service that dies or restarts meanwhile (inventory, payment,
 // the repo) is made again after a pause, up to about two minutes: each step is
@@ -56,6 +57,9 @@ struct order_context {
   /// Admission control: POST /orders is answered 503 with Retry-After while
   /// this many orders are unfinished (service_stats::backlog); 0: no bound.
   std::int64_t max_backlog = 5000;
+  /// Orders pass the risk rules (the `risk` server, risk.hpp) before their
+  /// items are reserved; false when the service runs without them.
+  bool risk = false;
 };
 
 /// The name the order supervisor registers under.

@@ -21,6 +21,8 @@ void prepare(otp::node& node, service_config& c, std::shared_ptr<service_stats> 
   for (const auto& [item, n] : c.items->stock())
     if (!db.stock(item)) fresh.emplace(item, n);
   if (!fresh.empty()) db.seed_inventory(fresh);
+  if (c.risk.enabled()) load_risk_rules(c.risk);
+  c.orders->risk = c.risk.enabled();
 }
 
 namespace {
@@ -65,8 +67,15 @@ otp::task<otp::start_result> start_link(otp::node& node, const service_config& c
                                     c.reconcile_every),
       otp::named_worker<rate_limit_server>("rate_limiter", rate_limiter_name, c.limit),
       otp::named_worker<endpoint>("endpoint", "endpoint", c.http, &node,
-                                  std::shared_ptr<const order_context>(c.orders), c.items),
+                                  std::shared_ptr<const order_context>(c.orders), c.items, c.risk),
   };
+  // The risk rules, after the services and before anything that makes
+  // orders: one_for_one under the root, so that a restart of another
+  // service does not reset the rules' state (a customer's spend).
+  if (c.risk.enabled())
+    children.insert(
+        children.begin() + 4,
+        otp::named_worker<risk_server>("risk", risk_name, std::string(risk_module), c.risk.limits));
   const otp::supervisor_flags flags{
       .strategy = otp::one_for_one, .intensity = 20, .period = 10'000ms};
   co_return co_await otp::supervisor::start_link(flags, std::move(children), root_name_opt);

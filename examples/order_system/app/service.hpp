@@ -3,6 +3,8 @@
 //   order_system (one_for_one)
 //     repo            pool of SQLite connections
 //     services        rest_for_one: inventory, payment, notifications
+//     risk            the risk rules (a module_server running the module
+//                     order_risk; risk.hpp), when configured
 //     order_registry  registry naming order processes by order id
 //     orders          dynamic supervisor of temporary order processes
 //     reconciler      resumes unfinished orders that have no process
@@ -22,6 +24,7 @@
 #include "order.hpp"
 #include "otp/otp.hpp"
 #include "payment.hpp"
+#include "risk.hpp"
 #include "stats.hpp"
 
 namespace order_system {
@@ -46,13 +49,18 @@ struct service_config {
   std::size_t notifications_capacity = 10'000;
   std::size_t notifications_senders = 8;
   std::chrono::milliseconds notifications_delay{0};
+  /// The risk rules (off when risk.module_file is empty).
+  risk_options risk;
   /// Shared by every order process (registry, stats, limits); see order_context.
   std::shared_ptr<order_context> orders;
 };
 
 /// Makes the order context (registry, stats) for `node` into `c.orders`
-/// unless set, and seeds the stock of a new database from the catalogue.
-/// @throws store_error when the database cannot be opened.
+/// unless set, seeds the stock of a new database from the catalogue, and
+/// loads the risk rules' configured version (load_risk_rules). Call from a
+/// process or a thread holding an otp::mailbox.
+/// @throws store_error when the database cannot be opened; as
+///   load_risk_rules when the rules cannot be loaded.
 void prepare(otp::node& node, service_config& c, std::shared_ptr<service_stats> stats);
 
 /// Starts the tree linked to the caller (a process or mailbox thread of

@@ -57,6 +57,7 @@
 #include "servers.hpp"
 #include "soak.hpp"
 #include "store.hpp"
+#include "upgrade.hpp"
 
 namespace {
 
@@ -93,6 +94,7 @@ struct options {
   int slow_connections = 20;  ///< hostile slowloris connections
   int max_rss_mb = 0;         ///< fail when the service's RSS passes this (0: no bound)
   int observer_port = 0;      ///< the service's observer page on this port (0: none)
+  bool upgrade = false;       ///< upgrade the risk rules under load (upgrade.hpp)
 };
 
 /// Declares every flag of `o` on `app`, with its default.
@@ -144,6 +146,9 @@ void add_options(CLI::App& app, options& o) {
                "soak: slowloris, oversized, compressed and malformed requests beside the orders");
   app.add_option("--slow-connections", o.slow_connections, "hostile slowloris connections")
       ->check(CLI::Range(0, 1000));
+  app.add_flag("--upgrade", o.upgrade,
+               "upgrade the service's risk rules from version 1 to 2 while the orders flow, then "
+               "try a broken version 3, which must be rolled back");
   app.add_option("--max-rss-mb", o.max_rss_mb,
                  "fail when the service's resident memory passes this many MiB (0: no bound)")
       ->check(CLI::Range(0, 1 << 20));
@@ -452,7 +457,8 @@ struct run_result {
   std::int64_t kills = 0;  ///< chaos kills over every incarnation of the service
   std::int64_t hostile_sent = 0;
   std::map<int, std::int64_t> hostile_answers;
-  std::vector<std::string> failures;  ///< soak checks that failed
+  std::vector<std::string> failures;  ///< soak and upgrade checks that failed
+  std::vector<std::string> upgrades;  ///< --upgrade: one line per step
   int gateway_status = 0;
   std::vector<std::string> warnings;
   reconciliation rec;
@@ -540,6 +546,12 @@ void print_service_stats(const json& s) {
     restarts += (restarts.empty() ? "" : "  ") + child + " " +
                 std::to_string(count.is_number() ? count.get<std::int64_t>() : 0);
   std::printf("restarts    %s\n", restarts.empty() ? "none reported" : restarts.c_str());
+  const json& risk = field(s, "risk");
+  if (risk.is_object())
+    std::printf("risk        %s version %s: assessed %" PRId64 ", refused %" PRId64 " (%s)\n",
+                risk.value("module", "?").c_str(), risk.value("vsn", "?").c_str(),
+                count_of(risk, "assessed"), count_of(risk, "refused"),
+                risk.value("rules", "").c_str());
   const json& n = field(s, "notifications");
   std::printf("notify      sent %" PRId64 "   dropped %" PRId64 "   lag mean %" PRId64
               " ms   max %" PRId64 " ms\n",
@@ -598,11 +610,12 @@ int print_report(const run_result& r) {
           "  " + (st == 0 ? std::string("closed") : std::to_string(st)) + ": " + std::to_string(n);
     std::printf("hostile     sent %" PRId64 "%s\n", r.hostile_sent, by.c_str());
   }
+  for (const std::string& u : r.upgrades) std::printf("upgrade     %s\n", u.c_str());
   for (const std::string& w : r.warnings) std::printf("warning     %s\n", w.c_str());
   for (const std::string& f : r.failures) std::printf("failure     %s\n", f.c_str());
   int status = print_verdict(r.rec);
   if (!r.failures.empty()) {
-    if (status == 0) std::printf("result      FAILED: %zu soak check(s)\n", r.failures.size());
+    if (status == 0) std::printf("result      FAILED: %zu check(s)\n", r.failures.size());
     status = 1;
   }
   std::fflush(stdout);
@@ -680,11 +693,18 @@ int run(const options& o) {
     std::unique_ptr<order_demo::hostile_clients> hostile;
     if (o.hostile)
       hostile = std::make_unique<order_demo::hostile_clients>(service.port(), o.slow_connections);
+    live_counts first;  // the first round's counts: the upgrade steps follow them
+    std::unique_ptr<order_demo::upgrade_steps> upgrade;
+    if (o.upgrade)
+      upgrade = std::make_unique<order_demo::upgrade_steps>(
+          service.port(), [&] { return first.sent.load(); }, bodies.size(),
+          [&] { return service.restarts(); });
     const auto t0 = steady::now();
     const auto soak_end = t0 + std::chrono::seconds(o.duration_s);
     r.rounds = 0;
     do {
-      live_counts live;
+      live_counts later;
+      live_counts& live = r.rounds == 0 ? first : later;
       progress bar(bodies.size());
       std::vector<sent_request> round = replay(
           bodies, service.port(), o.concurrency, [&] { return service.ended(); }, live, bar);
@@ -693,6 +713,7 @@ int run(const options& o) {
       ++r.rounds;
     } while (steady::now() < soak_end && !service.ended());
     const auto t1 = steady::now();
+    if (upgrade) upgrade->finish();
     if (hostile) {
       hostile->stop();
       r.hostile_sent = hostile->sent();
@@ -714,6 +735,11 @@ int run(const options& o) {
     r.draining_s = std::chrono::duration<double>(steady::now() - t1).count();
     r.stats = get_json(svc, "/stats");
     if (r.stats.is_null()) r.warnings.push_back("GET /stats failed after draining");
+    if (upgrade) {
+      r.upgrades = upgrade->lines();
+      for (std::string& f : upgrade->failures(field(r.stats, "risk"))) r.failures.push_back(f);
+      for (std::string& w : upgrade->warnings()) r.warnings.push_back(w);
+    }
     sampler.stop();
     r.peak_rss_kb = sampler.peak_rss_kb();
     r.end_rss_kb = sampler.last_rss_kb();

@@ -1,0 +1,4 @@
+// Version 2 of the module `order_risk` (risk_api.hpp).
+#include "risk/risk_v2.hpp"
+
+OTP_MODULE(order_system::risk_api, order_system::risk_v2)
