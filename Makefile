@@ -36,7 +36,7 @@ OBSERVER_PORT ?= 8099
 demo: deps
 	cmake --preset default
 	cmake --build --preset default -j $(JOBS) --target order_demo order_service payment_gateway
-	build/default/examples/order_system/demo/order_demo --observer-port $(OBSERVER_PORT) $(DEMO_FLAGS)
+	build/default/examples/order_system/demo/order_demo --observer-port $(OBSERVER_PORT) --upgrade $(DEMO_FLAGS)
 
 # The order system soaked: rounds of 1,000 orders sent again and again for SOAK_S
 # seconds (600 by default) under chaos at 50 kills/s, supervisors included, with hostile clients

@@ -48,6 +48,10 @@ struct service_setup {
   /// Leave the node's reports to otp::logger (where an observer's crash feed
   /// reads them) instead of keeping them for stats() and reports().
   bool reports_to_logger = false;
+  /// The risk rules' module library to start with (a full path; empty: no
+  /// risk rules), its directory being the modules directory, and limits.
+  std::string risk_module{};
+  order_system::risk_limits risk_limits{.max_order_cents = 1000, .max_customer_cents = 1500};
 };
 
 class service_under_test {
@@ -86,6 +90,10 @@ class service_under_test {
     cfg_.http.admin = s.admin;
     cfg_.limit = s.limit;
     cfg_.reconcile_every = s.reconcile_every;
+    if (!s.risk_module.empty()) {
+      const std::filesystem::path m(s.risk_module);
+      cfg_.risk = {m.parent_path().string(), m.filename().string(), s.risk_limits};
+    }
     order_system::prepare(node_, cfg_, stats_);
     cfg_.orders->payment_deadline = s.payment_deadline;
     cfg_.orders->max_backlog = s.max_backlog;

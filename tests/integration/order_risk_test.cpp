@@ -1,0 +1,126 @@
+// The order system's risk rules (examples/order_system/risk): a
+// hot-upgradable module every order passes, upgraded through
+// POST /admin/upgrade while orders flow, and a broken version rolled back.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "service_fixture.hpp"
+
+namespace {
+
+using order_system::order_state;
+using otp_test::json;
+using otp_test::service_setup;
+using otp_test::service_under_test;
+
+/// An order of one widget from `customer` for `amount` cents.
+std::string risk_order(const std::string& customer, std::int64_t amount) {
+  return json{{"customer", customer},
+              {"items", json::array({{{"item", "widget"}, {"quantity", 1}}})},
+              {"amount_cents", amount},
+              {"card_token", "tok_visa"}}
+      .dump();
+}
+
+/// POSTs the order and waits for its final row: its state and reason.
+std::pair<order_state, std::string> settle(service_under_test& svc, const std::string& body) {
+  const auto [status, reply] = svc.post(body);
+  EXPECT_EQ(status, 202) << reply;
+  if (status != 202) return {order_state::pending, "not accepted"};
+  const auto row = svc.await_final(reply["id"].get<std::string>());
+  EXPECT_TRUE(row.has_value());
+  if (!row) return {order_state::pending, "not final"};
+  return {row->state, row->reason};
+}
+
+/// POST /admin/upgrade of `file`: the status and the reply.
+std::pair<int, json> upgrade(service_under_test& svc, const std::string& file) {
+  auto c = svc.client();
+  c.set_read_timeout(60, 0);
+  const auto res = c.Post("/admin/upgrade", json{{"file", file}}.dump(), "application/json");
+  if (!res) return {0, json()};
+  return {res->status, json::parse(res->body, nullptr, false)};
+}
+
+const std::pair<order_state, std::string> kPaid{order_state::paid, ""};
+
+TEST(OrderRisk, AnUpgradeUnderLoadChangesTheRulesAndABrokenOneIsRolledBack) {
+  service_setup setup;
+  setup.admin = true;
+  setup.risk_module = OTP_ORDER_RISK_V1;  // order limit 1000, customer limit 1500
+  service_under_test svc(setup);
+  // Version 1: only the order limit.
+  EXPECT_EQ(settle(svc, risk_order("big", 2000)),
+            std::pair(order_state::failed, std::string("risk_order_limit")));
+  EXPECT_EQ(settle(svc, risk_order("carol", 900)), kPaid);
+  EXPECT_EQ(settle(svc, risk_order("carol", 900)), kPaid);
+
+  // Orders flow from another thread while version 2 is installed.
+  std::vector<std::string> ids;
+  std::thread load([&svc, &ids] {
+    for (int i = 0; i < 40; ++i) {
+      const auto [status, reply] = svc.post(risk_order("load" + std::to_string(i % 8), 100));
+      if (status == 202) ids.push_back(reply["id"].get<std::string>());
+    }
+  });
+  const auto [up, report] = upgrade(svc, "order_risk_v2.so");
+  load.join();
+  EXPECT_EQ(up, 200) << report;
+  EXPECT_EQ(report["vsn"], "2");
+  EXPECT_EQ(report["processes"], 1);
+  EXPECT_EQ(report["rolled_back"], false);
+  EXPECT_GE(report["suspended_us"].get<std::int64_t>(), 0);
+
+  // Version 2 adds the customer limit; its spend starts at the upgrade.
+  EXPECT_EQ(settle(svc, risk_order("carol", 900)), kPaid);
+  EXPECT_EQ(settle(svc, risk_order("carol", 900)),
+            std::pair(order_state::failed, std::string("risk_customer_limit")));
+
+  // Version 3's code_change throws: rolled back, version 2 keeps its state
+  // (carol's 900 spent: 700 more passes the limit).
+  const auto [bad, refused] = upgrade(svc, "order_risk_v3.so");
+  EXPECT_EQ(bad, 409) << refused;
+  EXPECT_EQ(refused["rolled_back"], true);
+  EXPECT_EQ(refused["vsn"], "2");
+  EXPECT_NE(refused.value("error", "").find("cannot migrate"), std::string::npos) << refused;
+  EXPECT_EQ(settle(svc, risk_order("carol", 700)),
+            std::pair(order_state::failed, std::string("risk_customer_limit")));
+  EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, "2");
+
+  // Every order sent during the upgrade finished, and was charged once.
+  EXPECT_EQ(ids.size(), 40u);
+  for (const std::string& id : ids) {
+    const auto row = svc.await_final(id);
+    ASSERT_TRUE(row.has_value()) << id;
+    EXPECT_EQ(row->state, order_state::paid) << id << " " << row->reason;
+  }
+  std::map<std::string, int> charges;
+  for (const json& c : svc.ledger())
+    if (c.value("status", "") == "succeeded") ++charges[c.value("order_id", "")];
+  for (const std::string& id : ids) EXPECT_EQ(charges[id], 1) << id;
+}
+
+TEST(OrderRisk, BadUpgradeRequestsAreRefusedAndChangeNothing) {
+  service_setup setup;
+  setup.admin = true;
+  setup.risk_module = OTP_ORDER_RISK_V1;
+  service_under_test svc(setup);
+  const std::string before = otp::code::which(order_system::risk_module)->vsn;
+  for (const std::string file : {"../order_risk_v2.so", "/etc/passwd", "", ".."})
+    EXPECT_EQ(upgrade(svc, file).first, 400) << file;
+  EXPECT_EQ(upgrade(svc, "no_such_module.so").first, 422);
+  auto c = svc.client();
+  for (const char* body : {"{", "[]", R"({"file": 5})", R"({"file": "x.so", "extra": 1})"}) {
+    const auto res = c.Post("/admin/upgrade", body, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << body;
+  }
+  EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, before);
+  EXPECT_EQ(settle(svc, risk_order("dave", 500)), kPaid);
+}
+
+}  // namespace
