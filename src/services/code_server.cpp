@@ -25,6 +25,7 @@ struct registry {
   std::mutex mu;
   std::map<std::string, versions, std::less<>> modules;
   std::map<const loaded_module*, std::set<pid>> running;
+  std::set<std::string, std::less<>> changing;  ///< modules a change_guard holds
 };
 
 registry& reg() {
@@ -95,16 +96,39 @@ bool is_loaded(const registry& r, const loaded_module* m) {
   return it != r.modules.end() && (it->second.current.get() == m || it->second.old.get() == m);
 }
 
+/// The version in slot `which` (current or old) of `name`.
+/// @throws code::code_error when there is none or it has another interface.
+std::shared_ptr<const loaded_module> version_locked(
+    registry& r, std::string_view name, const std::string& fingerprint,
+    std::shared_ptr<const loaded_module> versions::*which) {
+  auto it = r.modules.find(name);
+  if (it == r.modules.end() || it->second.*which == nullptr)
+    throw code::code_error(
+        "module " + std::string(name) +
+        (which == &versions::current ? " is not loaded" : " has no old version"));
+  const auto& m = it->second.*which;
+  if (m->fingerprint != fingerprint)
+    throw code::code_error("module " + std::string(name) + " " + m->vsn +
+                           " was built with another interface than this program's (" +
+                           m->fingerprint + " against " + fingerprint + ")");
+  return m;
+}
+
 std::shared_ptr<const loaded_module> current_locked(registry& r, std::string_view name,
                                                     const std::string& fingerprint) {
+  return version_locked(r, name, fingerprint, &versions::current);
+}
+
+/// The processes of `name` that run the current version (`current` true)
+/// or another one.
+std::vector<pid> running_locked(registry& r, std::string_view name, bool current) {
+  std::vector<pid> out;
   auto it = r.modules.find(name);
-  if (it == r.modules.end() || it->second.current == nullptr)
-    throw code::code_error("module " + std::string(name) + " is not loaded");
-  if (it->second.current->fingerprint != fingerprint)
-    throw code::code_error("module " + std::string(name) + " " + it->second.current->vsn +
-                           " was built with another interface than this program's (" +
-                           it->second.current->fingerprint + " against " + fingerprint + ")");
-  return it->second.current;
+  if (it == r.modules.end()) return out;
+  for (const auto& [m, pids] : r.running)
+    if (m->name == name && (m == it->second.current.get()) == current)
+      out.insert(out.end(), pids.begin(), pids.end());
+  return out;
 }
 
 }  // namespace
@@ -114,6 +138,12 @@ std::shared_ptr<const loaded_module> current(std::string_view name,
   registry& r = reg();
   std::lock_guard lock(r.mu);
   return current_locked(r, name, fingerprint);
+}
+
+std::shared_ptr<const loaded_module> old(std::string_view name, const std::string& fingerprint) {
+  registry& r = reg();
+  std::lock_guard lock(r.mu);
+  return version_locked(r, name, fingerprint, &versions::old);
 }
 
 std::shared_ptr<const loaded_module> enter_current(std::string_view name,
@@ -149,13 +179,26 @@ void leave(const loaded_module& m, pid self) noexcept {
 std::vector<pid> running_old(std::string_view name) {
   registry& r = reg();
   std::lock_guard lock(r.mu);
-  std::vector<pid> out;
-  auto it = r.modules.find(name);
-  if (it == r.modules.end()) return out;
-  for (const auto& [m, pids] : r.running)
-    if (m->name == name && m != it->second.current.get())
-      out.insert(out.end(), pids.begin(), pids.end());
-  return out;
+  return running_locked(r, name, false);
+}
+
+std::vector<pid> running_current(std::string_view name) {
+  registry& r = reg();
+  std::lock_guard lock(r.mu);
+  return running_locked(r, name, true);
+}
+
+change_guard::change_guard(std::string module) : module_(std::move(module)) {
+  registry& r = reg();
+  std::lock_guard lock(r.mu);
+  if (!r.changing.insert(module_).second)
+    throw code::code_error("another upgrade or downgrade of module " + module_ + " is running");
+}
+
+change_guard::~change_guard() {
+  registry& r = reg();
+  std::lock_guard lock(r.mu);
+  r.changing.erase(module_);
 }
 
 }  // namespace otp::code_detail

@@ -32,9 +32,14 @@
 // built with otp_add_module() (cmake/otp_module.cmake), which names the
 // module and its version. The constructor from `previous` is the
 // version's code_change: it must not change the old state, so that a failed
-// upgrade leaves every process with its old state.
+// upgrade leaves every process with its old state. A version that can be
+// downgraded also turns its state back into the previous one's (Erlang's
+// code_change({down, Vsn}, ...), run by the version being left):
+//
+//     tally_v1 downgrade(std::string_view to_vsn, std::string_view extra) const;
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -90,7 +95,7 @@ inline constexpr std::string_view kAbi =
     " tsan"
 #endif
 #endif
-            " otp-module-1";
+            " otp-module-2";
 
 /// What an interface is, as text: its name, then each call and cast type
 /// (in order) with its size and alignment, and each call's reply type. Two
@@ -184,6 +189,16 @@ struct code_of<Api, module_calls<R...>, module_casts<C...>> : call_slot<R>..., c
   /// version upgrades from; what the version's code_change throws.
   virtual state_box change(const state_box& old, std::string_view old_vsn, std::string_view extra,
                            std::shared_ptr<void> lib) = 0;
+  /// The state of the version this one upgrades from (`previous`) made from
+  /// `cur`, a state of this version, cur left as it was: the downgrade's
+  /// code_change, which the version being left runs. `lib` is this
+  /// version's library (the new state is destroyed by its code).
+  /// @throws std::runtime_error when this version has no downgrade or `cur`
+  ///   is not its state; what the version's downgrade throws.
+  virtual state_box change_down(const state_box& cur, std::string_view to_vsn,
+                                std::string_view extra, std::shared_ptr<void> lib) = 0;
+  /// The tag of the state this version runs on.
+  virtual std::string_view state_tag() const noexcept = 0;
 
  protected:
   ~code_of() = default;
@@ -258,7 +273,29 @@ struct code_impl<Api, Impl, module_calls<R...>, module_casts<C...>> final
     throw std::runtime_error("code_change: the state is " + std::string(old.tag) + ", which " +
                              std::string(Impl::state_tag) + " does not upgrade from");
   }
+  state_box change_down(const state_box& cur, std::string_view to_vsn, std::string_view extra,
+                        std::shared_ptr<void> lib) override {
+    if (cur.tag != std::string_view(Impl::state_tag))
+      throw std::runtime_error("code_change down: the state is " + std::string(cur.tag) + ", not " +
+                               std::string(Impl::state_tag));
+    if constexpr (requires(const Impl& s, std::string_view v) {
+                    typename Impl::previous;
+                    { s.downgrade(v, v) } -> std::same_as<typename Impl::previous>;
+                  }) {
+      using P = typename Impl::previous;
+      return state_box(new P(static_cast<const Impl*>(cur.obj)->downgrade(to_vsn, extra)),
+                       P::state_tag, &destroy_previous, std::move(lib));
+    } else {
+      throw std::runtime_error("code_change down: " + std::string(Impl::state_tag) +
+                               " has no downgrade to the state it upgrades from");
+    }
+  }
+  std::string_view state_tag() const noexcept override { return Impl::state_tag; }
   static void destroy(void* p) { delete static_cast<Impl*>(p); }
+  static void destroy_previous(void* p) {
+    if constexpr (requires { typename Impl::previous; })
+      delete static_cast<typename Impl::previous*>(p);
+  }
 };
 
 }  // namespace code_detail

@@ -16,6 +16,8 @@
 // |                                 | for one process)                        |
 // | code::upgrade_all<Api>(m, extra)| release_handler's upgrade of a module   |
 // | code::install<Api>(m, path, x)  | release_handler:install_release/1       |
+// | code::downgrade<Api>(m, extra)  | install_release/1 of the previous       |
+// |                                 | release (code_change({down, Vsn}, ...)) |
 #pragma once
 
 #include <chrono>
@@ -100,6 +102,29 @@ class module_server {
       return std::string(e.what());
     } catch (...) {
       return std::string("code_change threw something that is not a std::exception");
+    }
+  }
+  /// Makes the state of the module's old version from this one (this
+  /// version's downgrade, given `extra`), keeping both, as prepare() does.
+  /// @returns why it failed (no old version, no downgrade, a state the old
+  ///   version does not run on, the downgrade threw), or nullopt.
+  std::optional<std::string> prepare_downgrade(std::string_view extra) {
+    std::shared_ptr<const code_detail::loaded_module> prev;  // outside the try, as in prepare
+    try {
+      prev = code_detail::old(mod_->name, fingerprint());
+      const auto& prev_code = *static_cast<module_code<Api>*>(prev->code);
+      code_detail::state_box down = code().change_down(box_, prev->vsn, extra, mod_->library);
+      if (down.tag != prev_code.state_tag())
+        return "the downgrade of version " + mod_->vsn + " makes the state " +
+               std::string(down.tag) + ", and version " + prev->vsn + " runs on " +
+               std::string(prev_code.state_tag());
+      next_box_ = std::move(down);
+      next_mod_ = std::move(prev);
+      return std::nullopt;
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    } catch (...) {
+      return std::string("the downgrade threw something that is not a std::exception");
     }
   }
   /// Runs the prepared version from now on, with its state. False (nothing
@@ -194,19 +219,113 @@ task<std::optional<std::string>> upgrade(server_ref<module_server<Api>> s, std::
 
 /// What an upgrade of a module's processes did.
 struct upgrade_report {
-  /// The version the module's processes run afterwards (the current one
-  /// unless it failed; after a rolled back install, the restored one).
+  /// The version the module's processes run afterwards: after an upgrade
+  /// the current one, after a downgrade the old one (now current); after a
+  /// failure the one they ran (after a rolled back install, the restored one).
   std::string vsn;
-  /// Processes suspended for it (those found running an older version).
+  /// Processes suspended for it (those found running the version it moves from).
   std::size_t processes = 0;
   /// From the first suspend to the last resume: how long the module's
   /// processes answered nothing (a call meanwhile waits that long at most).
   std::chrono::microseconds suspended{0};
+  /// Processes that ended during it (killed while suspended, say), which
+  /// therefore did not switch; their supervisors restart them on whatever
+  /// version is current then.
+  std::size_t left_out = 0;
   /// Why it failed ("<pid>: why"), or nullopt when every process switched.
   std::optional<std::string> failed;
   /// install() only: the new version was unloaded again after a failure.
   bool rolled_back = false;
 };
+
+namespace detail {
+/// Suspends `pids`, runs `prepare` (module_server<Api>& -> why it failed, or
+/// nullopt) in each, and then commits every one when all succeeded, else
+/// aborts every one; resumes them all (also one whose suspend timed out).
+/// A process that is gone (noproc) is left out and counted in `left_out`
+/// (when `strict`, one left out before the switch fails it all); one that
+/// does not answer in time fails it all. Before the switch every prepared
+/// process is asked whether it still runs, so that one that ended during
+/// the preparing is found before any switches. The report's vsn is left to
+/// the caller. What upgrade_all, install and downgrade share.
+template <class Api, class Prepare>
+task<upgrade_report> change_all(std::vector<pid> pids, Prepare prepare, bool strict) {
+  upgrade_report report;
+  std::vector<server_ref<module_server<Api>>> held;
+  std::optional<std::string>& failed = report.failed;
+  const auto start = std::chrono::steady_clock::now();
+  for (pid p : pids) {
+    try {
+      co_await sys::suspend(p);
+      held.emplace_back(p);
+    } catch (const exit_error& e) {
+      if (e.reason() == exit_reason::noproc()) {
+        ++report.left_out;
+        continue;
+      }
+      held.emplace_back(p);  // its suspend may still arrive: resume it too
+      failed = p.to_string() + ": " + e.reason().to_string();
+      break;
+    }
+  }
+  std::vector<server_ref<module_server<Api>>> prepared;
+  for (const auto& s : held) {
+    if (failed) break;
+    std::optional<std::string> why;
+    try {
+      why = co_await run_in(s, prepare);
+    } catch (const exit_error& e) {
+      if (e.reason() == exit_reason::noproc()) {  // killed while suspended
+        ++report.left_out;
+        continue;
+      }
+      why = e.reason().to_string();  // no answer in time: it may still prepare
+    }
+    prepared.push_back(s);
+    if (why) failed = s.get_pid().to_string() + ": " + *why;
+  }
+  if (!failed) {
+    std::vector<server_ref<module_server<Api>>> alive;
+    for (const auto& s : prepared) {
+      try {
+        co_await run_in(s, [](module_server<Api>&) {});
+        alive.push_back(s);
+      } catch (const exit_error& e) {
+        if (e.reason() != exit_reason::noproc()) {
+          alive.push_back(s);  // silent, not gone: abort it with the rest
+          failed = s.get_pid().to_string() + ": " + e.reason().to_string();
+        } else {
+          ++report.left_out;
+        }
+      }
+    }
+    prepared = std::move(alive);
+    if (!failed && strict && report.left_out > 0)
+      failed = std::to_string(report.left_out) +
+               " process(es) ended during the change, before their switch";
+  }
+  for (const auto& s : prepared) {
+    try {
+      if (failed)
+        co_await run_in(s, [](module_server<Api>& st) { st.abort(); });
+      else if (!co_await run_in(s, [](module_server<Api>& st) { return st.commit(); }))
+        failed = s.get_pid().to_string() + ": the version it moves to was purged meanwhile";
+    } catch (const exit_error&) {
+      if (!failed) ++report.left_out;  // ended (or silent) before its switch
+    }
+  }
+  for (const auto& s : held) {
+    try {
+      co_await sys::resume(s.get_pid());
+    } catch (const exit_error&) {
+    }
+  }
+  report.suspended = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  report.processes = held.size();
+  co_return report;
+}
+}  // namespace detail
 
 /// Upgrades every process running an older version of `module` to its
 /// current version, all or none, as a release upgrade does: suspends them
@@ -221,80 +340,91 @@ struct upgrade_report {
 ///   between the last code_change and the switch (two more loads
 ///   meanwhile), the servers switched before that one stay switched, and it
 ///   is reported.
+/// @throws code_error when another upgrade_all, install or downgrade of
+///   `module` is running (one at a time per module).
 /// @mirrors release_handler's upgrade of one module (suspend, code_change,
 ///   resume for each process that runs it)
 template <class Api>
 task<upgrade_report> upgrade_all(std::string module, std::string extra) {
-  upgrade_report report;
-  std::vector<server_ref<module_server<Api>>> held;
-  std::optional<std::string>& failed = report.failed;
-  const auto start = std::chrono::steady_clock::now();
-  for (pid p : code_detail::running_old(module)) {
-    try {
-      co_await sys::suspend(p);
-      held.emplace_back(p);
-    } catch (const exit_error& e) {
-      if (e.reason() != exit_reason::noproc()) {
-        failed = p.to_string() + ": " + e.reason().to_string();
-        break;
-      }
-    }
-  }
-  std::vector<server_ref<module_server<Api>>> prepared;
-  for (const auto& s : held) {
-    if (failed) break;
-    std::optional<std::string> why;
-    try {
-      why =
-          co_await detail::run_in(s, [extra](module_server<Api>& st) { return st.prepare(extra); });
-    } catch (const exit_error& e) {
-      if (e.reason() == exit_reason::noproc()) continue;  // killed while suspended
-      why = e.reason().to_string();                       // no answer in time: it may still prepare
-    }
-    prepared.push_back(s);
-    if (why) failed = s.get_pid().to_string() + ": " + *why;
-  }
-  for (const auto& s : prepared) {
-    try {
-      if (failed)
-        co_await detail::run_in(s, [](module_server<Api>& st) { st.abort(); });
-      else if (!co_await detail::run_in(s, [](module_server<Api>& st) { return st.commit(); }))
-        failed = s.get_pid().to_string() + ": the new version was purged during the upgrade";
-    } catch (const exit_error&) {
-    }
-  }
-  for (const auto& s : held) {
-    try {
-      co_await sys::resume(s.get_pid());
-    } catch (const exit_error&) {
-    }
-  }
-  report.suspended = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
-  report.processes = held.size();
-  if (!failed) {
-    if (auto now = which(module)) report.vsn = now->vsn;
-  } else if (auto old = old_version(module)) {
-    report.vsn = old->vsn;
-  }
+  const code_detail::change_guard one_change(module);
+  upgrade_report report = co_await detail::change_all<Api>(
+      code_detail::running_old(module),
+      [extra](module_server<Api>& st) { return st.prepare(extra); }, false);
+  const auto now = report.failed ? old_version(module) : which(module);
+  if (now) report.vsn = now->vsn;
   co_return report;
 }
 
 /// Installs a new version of `module` from the library at `path` and moves
 /// every process running it there, as a release upgrade does: load(), then
-/// upgrade_all(). When the upgrade fails, it is rolled back: every process
-/// kept its version and state (upgrade_all is all or none), and revert()
-/// makes the version they run current again, so a restart does not start
-/// the failed one either.
-/// @returns upgrade_all's report, with `rolled_back` set after a failure.
-/// @throws code_error when the library cannot be loaded (nothing changes).
+/// each process that ran the current version is moved as by upgrade_all().
+/// Stricter than upgrade_all: one of those processes that ends during the
+/// install (and so never went through code_change) fails it too, so that a
+/// version whose code_change was never run on a live state is not taken.
+/// When it fails, it is rolled back: every process kept its version and
+/// state, and revert() makes the version they run current again (killing
+/// a process started on the failed version meanwhile; its supervisor
+/// restarts it on the restored one), so a restart does not start the
+/// failed version either.
+/// @returns the report, with `rolled_back` set after a failure.
+/// @throws code_error when the library cannot be loaded (nothing changes),
+///   or another upgrade_all, install or downgrade of `module` is running.
 /// @mirrors release_handler:install_release/1 for a release that changes
-///   one module (which, when it fails, restarts the node on the old release)
+///   one module (which, when it fails, restarts the node on the old
+///   release; relup suspends before it loads, this loads first, with the
+///   same outcome)
 template <class Api>
 task<upgrade_report> install(std::string module, std::string path, std::string extra) {
+  const code_detail::change_guard one_change(module);
+  std::vector<pid> before = code_detail::running_current(module);
   (void)load(module, path);
-  upgrade_report report = co_await upgrade_all<Api>(module, std::move(extra));
+  upgrade_report report = co_await detail::change_all<Api>(
+      std::move(before), [extra](module_server<Api>& st) { return st.prepare(extra); }, true);
+  const auto now = report.failed ? old_version(module) : which(module);
+  if (now) report.vsn = now->vsn;
   if (report.failed) report.rolled_back = revert(module);
+  co_return report;
+}
+
+/// Moves every process running the current version of `module` back to
+/// its old version, all or none, as the downgrade of a release does: each
+/// one's state is turned into the old version's by the current version's
+/// `downgrade` (given `extra`); only when every one succeeded do they all
+/// switch, and then the old version becomes current again (revert(): a
+/// restart runs it too). When one fails, none switches and the versions
+/// stay as they were. Calls meanwhile wait, as in upgrade_all.
+/// When the old version is purged during it (two loads meanwhile), the
+/// processes switched before that stay switched and it is reported.
+/// Reverting kills a process started on the version left during it (its
+/// supervisor restarts it on the old one), which counts toward the
+/// supervisor's restart intensity.
+/// @returns the report: the version the processes run afterwards, the
+///   processes suspended and for how long, and the first failure (also
+///   when there is no old version to go back to).
+/// @throws code_error when another upgrade_all, install or downgrade of
+///   `module` is running.
+/// @mirrors release_handler:install_release/1 of the previous release,
+///   which runs code_change({down, Vsn}, State, Extra) in the module left
+template <class Api>
+task<upgrade_report> downgrade(std::string module, std::string extra) {
+  const code_detail::change_guard one_change(module);
+  const auto to = old_version(module);
+  if (!to) {
+    upgrade_report none;
+    if (auto now = which(module)) none.vsn = now->vsn;
+    none.failed = "module " + module + " has no old version to go back to";
+    co_return none;
+  }
+  upgrade_report report = co_await detail::change_all<Api>(
+      code_detail::running_current(module),
+      [extra](module_server<Api>& st) { return st.prepare_downgrade(extra); }, false);
+  if (!report.failed && !revert(module))
+    report.failed = "the old version was purged during the downgrade";
+  if (!report.failed) {
+    report.vsn = to->vsn;
+  } else if (auto now = which(module)) {
+    report.vsn = now->vsn;
+  }
   co_return report;
 }
 

@@ -29,6 +29,10 @@ struct loaded_module {
 ///   another interface than the one `fingerprint` describes.
 std::shared_ptr<const loaded_module> current(std::string_view name, const std::string& fingerprint);
 
+/// The old version of module `name`.
+/// @throws otp::code::code_error when there is none, or as current().
+std::shared_ptr<const loaded_module> old(std::string_view name, const std::string& fingerprint);
+
 /// current(), with `self` recorded as running it in the same step (no load
 /// can drop it in between). @throws as current()
 std::shared_ptr<const loaded_module> enter_current(std::string_view name,
@@ -43,5 +47,22 @@ void leave(const loaded_module& m, pid self) noexcept;
 
 /// The processes that run a version of `name` other than the current one.
 std::vector<pid> running_old(std::string_view name);
+
+/// The processes that run the current version of `name`.
+std::vector<pid> running_current(std::string_view name);
+
+/// Held while one upgrade_all, install or downgrade of a module runs: two at
+/// once would each load or revert under the other's processes.
+class change_guard {
+ public:
+  /// @throws otp::code::code_error when a change of `module` runs already.
+  explicit change_guard(std::string module);
+  ~change_guard();
+  change_guard(const change_guard&) = delete;
+  change_guard& operator=(const change_guard&) = delete;
+
+ private:
+  std::string module_;
+};
 
 }  // namespace otp::code_detail
