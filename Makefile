@@ -40,15 +40,17 @@ demo: deps
 
 # The order system soaked: rounds of 1,000 orders sent again and again for SOAK_S
 # seconds (600 by default) under chaos at 50 kills/s, supervisors included, with hostile clients
-# (slowloris, oversized, compressed, malformed); fails on a crash, a hang, a lost or
-# double-charged order, or the service passing 1 GiB of RSS. `make test` runs a
-# 20-second form of it in the default, ASan and TSan builds (ctest label soak).
+# (slowloris, oversized, compressed, malformed) and the risk rules' code changed
+# meanwhile (--upgrade); fails on a crash, a hang, a lost or double-charged order, a
+# code change that did not answer as it must, or the service passing 1 GiB of RSS.
+# `make test` runs a 20-second form of it in the default, ASan and TSan builds
+# (ctest label soak).
 SOAK_S ?= 600
 soak: deps
 	cmake --preset default
 	cmake --build --preset default -j $(JOBS) --target order_demo order_service payment_gateway
 	build/default/examples/order_system/demo/order_demo --orders 1000 --duration-s $(SOAK_S) \
-	  --chaos-rate 50 --hostile --max-rss-mb 1024 --drain-timeout-s 240 $(SOAK_FLAGS)
+	  --chaos-rate 50 --hostile --max-rss-mb 1024 --drain-timeout-s 240 --upgrade $(SOAK_FLAGS)
 
 # otp against Erlang/OTP and CAF (bench/compare; installs the peers first).
 # Pass flags through BENCH_FLAGS, e.g. make bench BENCH_FLAGS="--only ring --runs 5".

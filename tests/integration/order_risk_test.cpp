@@ -3,7 +3,9 @@
 // POST /admin/upgrade while orders flow, and a broken version rolled back.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,13 +39,18 @@ std::pair<order_state, std::string> settle(service_under_test& svc, const std::s
   return {row->state, row->reason};
 }
 
-/// POST /admin/upgrade of `file`: the status and the reply.
-std::pair<int, json> upgrade(service_under_test& svc, const std::string& file) {
+/// POST /admin/`what` (upgrade, downgrade) with `body`: the status and the reply.
+std::pair<int, json> admin(service_under_test& svc, const std::string& what, const json& body) {
   auto c = svc.client();
   c.set_read_timeout(60, 0);
-  const auto res = c.Post("/admin/upgrade", json{{"file", file}}.dump(), "application/json");
+  const auto res = c.Post("/admin/" + what, body.dump(), "application/json");
   if (!res) return {0, json()};
   return {res->status, json::parse(res->body, nullptr, false)};
+}
+
+/// POST /admin/upgrade of `file`: the status and the reply.
+std::pair<int, json> upgrade(service_under_test& svc, const std::string& file) {
+  return admin(svc, "upgrade", {{"file", file}});
 }
 
 const std::pair<order_state, std::string> kPaid{order_state::paid, ""};
@@ -73,7 +80,7 @@ TEST(OrderRisk, AnUpgradeUnderLoadChangesTheRulesAndABrokenOneIsRolledBack) {
   EXPECT_EQ(report["vsn"], "2");
   EXPECT_EQ(report["processes"], 1);
   EXPECT_EQ(report["rolled_back"], false);
-  EXPECT_GE(report["suspended_us"].get<std::int64_t>(), 0);
+  EXPECT_GT(report["suspended_us"].get<std::int64_t>(), 0);
 
   // Version 2 adds the customer limit; its spend starts at the upgrade.
   EXPECT_EQ(settle(svc, risk_order("carol", 900)), kPaid);
@@ -121,6 +128,56 @@ TEST(OrderRisk, BadUpgradeRequestsAreRefusedAndChangeNothing) {
   }
   EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, before);
   EXPECT_EQ(settle(svc, risk_order("dave", 500)), kPaid);
+}
+
+TEST(OrderRisk, ADowngradeGoesBackAndAPermanentVersionIsRecorded) {
+  service_setup setup;
+  setup.admin = true;
+  setup.risk_module = OTP_ORDER_RISK_V1;
+  service_under_test svc(setup);
+  ASSERT_EQ(upgrade(svc, "order_risk_v2.so").first, 200);
+  EXPECT_EQ(settle(svc, risk_order("erin", 900)), kPaid);
+  EXPECT_EQ(settle(svc, risk_order("erin", 900)),
+            std::pair(order_state::failed, std::string("risk_customer_limit")));
+  // Back to version 1: its rules, and the counts carried back.
+  const auto [down, report] = admin(svc, "downgrade", json::object());
+  EXPECT_EQ(down, 200) << report;
+  EXPECT_EQ(report["vsn"], "1");
+  EXPECT_EQ(report["processes"], 1);
+  EXPECT_EQ(report["permanent"], false);
+  EXPECT_EQ(settle(svc, risk_order("erin", 900)), kPaid);
+  EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, "1");
+  // Nothing older to go back to: refused, nothing changes.
+  const auto [again, none] = admin(svc, "downgrade", {{"extra", ""}});
+  EXPECT_EQ(again, 409) << none;
+  EXPECT_EQ(none["vsn"], "1");
+  EXPECT_NE(none.value("error", "").find("no old version"), std::string::npos) << none;
+  // Made permanent: recorded where the next start of the service reads it.
+  const auto [up, perm] =
+      admin(svc, "upgrade", {{"file", "order_risk_v2.so"}, {"permanent", true}});
+  EXPECT_EQ(up, 200) << perm;
+  EXPECT_EQ(perm["permanent"], true);
+  order_system::store db(svc.db_path());
+  EXPECT_EQ(db.setting(order_system::risk_setting), "order_risk_v2.so");
+  EXPECT_EQ(admin(svc, "downgrade", {{"permanent", "yes"}}).first, 400);
+}
+
+TEST(OrderRisk, AServiceStartsOnThePermanentVersionOrElseTheConfiguredOne) {
+  otp::node node;
+  otp::mailbox mb(node);
+  const std::filesystem::path v1(OTP_ORDER_RISK_V1);
+  const order_system::risk_options o{v1.parent_path().string(), v1.filename().string(), {}};
+  using order_system::load_risk_rules;
+  EXPECT_EQ(load_risk_rules(o, std::nullopt), "order_risk_v1.so");
+  EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, "1");
+  EXPECT_EQ(load_risk_rules(o, "order_risk_v2.so"), "order_risk_v2.so");
+  EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, "2");
+  // A permanent version that cannot be loaded: the configured one (a
+  // warning is logged), never a file outside the modules directory.
+  EXPECT_EQ(load_risk_rules(o, "order_risk_v9.so"), "order_risk_v1.so");
+  EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, "1");
+  EXPECT_EQ(load_risk_rules(o, "../order_risk_v2.so"), "order_risk_v1.so");
+  EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, "1");
 }
 
 }  // namespace

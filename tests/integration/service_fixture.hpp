@@ -111,6 +111,8 @@ class service_under_test {
   }
 
   otp::mailbox& me() { return me_; }
+  /// The service's SQLite file.
+  const std::string& db_path() const { return cfg_.db_path; }
   otp::node& node() { return node_; }
   order_system::service_stats& stats() { return *stats_; }
   std::shared_ptr<order_system::service_stats> stats_ptr() { return stats_; }

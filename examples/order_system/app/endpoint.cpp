@@ -242,34 +242,78 @@ void post_chaos(const http_request& req, http_response& res) {
   reply(res, 200, {{"rate", j["rate"]}});
 }
 
+/// The body of POST /admin/upgrade or /admin/downgrade: `file` (upgrade
+/// only), `extra` and `permanent`, each optional but `file`. @returns the
+/// error for a 400, or empty.
+std::string parse_code_change(const std::string& body, bool with_file, std::string& file,
+                              std::string& extra, bool& permanent) {
+  const json j = json::parse(body, nullptr, false);
+  const char* shape = with_file ? R"(body must be {"file": a module file name, "extra": text for )"
+                                  R"(its code_change, "permanent": true or false})"
+                                : R"(body must be {"extra": text for the code_change, )"
+                                  R"("permanent": true or false})";
+  if (!j.is_object()) return shape;
+  if (with_file) {
+    if (!printable(j.value("file", json()), order_limits::kMaxText)) return shape;
+    file = j["file"].get<std::string>();
+  }
+  if (j.contains("extra")) {
+    if (!j["extra"].is_string() ||
+        j["extra"].get_ref<const std::string&>().size() > order_limits::kMaxText)
+      return shape;
+    extra = j["extra"].get<std::string>();
+  }
+  if (j.contains("permanent")) {
+    if (!j["permanent"].is_boolean()) return shape;
+    permanent = j["permanent"].get<bool>();
+  }
+  return {};
+}
+
+/// Answers an upgrade's or downgrade's outcome: 200, or 409 when it failed.
+void reply_code_change(const risk_change& c, http_response& res) {
+  const otp::code::upgrade_report& r = c.report;
+  json body = {{"module", risk_module},        {"vsn", r.vsn},
+               {"processes", r.processes},     {"suspended_us", r.suspended.count()},
+               {"rolled_back", r.rolled_back}, {"permanent", c.permanent}};
+  if (!c.permanent_error.empty()) body["permanent_error"] = c.permanent_error;
+  if (r.failed) {
+    body["error"] = *r.failed;
+    otp::logger::warning("{}: the change of version failed ({}); version {} runs", risk_module,
+                         *r.failed, r.vsn);
+    return reply(res, 409, body);
+  }
+  otp::logger::notice("{}: version {} runs ({} process(es) suspended {} us{})", risk_module, r.vsn,
+                      r.processes, r.suspended.count(), c.permanent ? ", made permanent" : "");
+  reply(res, 200, body);
+}
+
 void post_upgrade(const risk_options& risk, const http_request& req, http_response& res) {
   if (!risk.enabled()) return reply_error(res, 404, "the service runs without risk rules");
-  const json j = json::parse(req.body, nullptr, false);
-  const json none;
-  const json& extra = j.is_object() && j.contains("extra") ? j["extra"] : none;
-  if (!j.is_object() || !printable(j.value("file", none), order_limits::kMaxText) ||
-      !(extra.is_null() || (extra.is_string() &&
-                            extra.get_ref<const std::string&>().size() <= order_limits::kMaxText)))
-    return reply_error(res, 400,
-                       "body must be {\"file\": a module file name, \"extra\": text for its "
-                       "code_change (optional)}");
-  otp::code::upgrade_report r;
+  std::string file, extra;
+  bool permanent = false;
+  if (auto bad = parse_code_change(req.body, true, file, extra, permanent); !bad.empty())
+    return reply_error(res, 400, bad);
   try {
-    r = upgrade_risk_rules(risk, j["file"].get<std::string>(),
-                           extra.is_string() ? extra.get<std::string>() : std::string())
-            .get();
+    reply_code_change(upgrade_risk_rules(risk, file, extra, permanent), res);
   } catch (const std::invalid_argument& e) {
-    return reply_error(res, 400, e.what());
+    reply_error(res, 400, e.what());
   } catch (const otp::code::code_error& e) {
-    return reply_error(res, 422, e.what());
+    reply_error(res, 422, e.what());
   }
-  json body = {{"module", risk_module},
-               {"vsn", r.vsn},
-               {"processes", r.processes},
-               {"suspended_us", r.suspended.count()},
-               {"rolled_back", r.rolled_back}};
-  if (r.failed) body["error"] = *r.failed;
-  reply(res, r.failed ? 409 : 200, body);
+}
+
+void post_downgrade(const risk_options& risk, const http_request& req, http_response& res) {
+  if (!risk.enabled()) return reply_error(res, 404, "the service runs without risk rules");
+  std::string file, extra;
+  bool permanent = false;
+  if (auto bad = parse_code_change(req.body, false, file, extra, permanent); !bad.empty())
+    return reply_error(res, 400, bad);
+  try {
+    reply_code_change(downgrade_risk_rules(extra, permanent), res);
+  } catch (const otp::code::code_error& e) {
+    reply_error(res, 422, e.what());
+  }
 }
 
 }  // namespace
@@ -328,6 +372,10 @@ otp::server_result endpoint::init() {
     server_->route("POST", "/admin/upgrade",
                    guarded([risk = risk_](const http_request& req, http_response& res) {
                      post_upgrade(risk, req, res);
+                   }));
+    server_->route("POST", "/admin/downgrade",
+                   guarded([risk = risk_](const http_request& req, http_response& res) {
+                     post_downgrade(risk, req, res);
                    }));
   }
   const int want = o_.bound_port->load() != 0 ? o_.bound_port->load() : o_.port;

@@ -11,15 +11,22 @@
 // | POST /admin/chaos    | only with endpoint_options::admin (404 otherwise):            |
 // |                      | {"rate": 0..1000 kills/s}: 200; 400 bad rate; 404 no chaos    |
 // | POST /admin/upgrade  | only with admin: {"file": a module file in the modules        |
-// |                      | directory, "extra": text for code_change (optional)}: installs |
-// |                      | it into the risk server (risk.hpp). 200 {"module","vsn",      |
-// |                      | "processes","suspended_us","rolled_back": false}; 409 the same |
-// |                      | with "error" and "rolled_back": true (the upgrade failed and  |
-// |                      | was undone); 400 a bad body or file name; 404 no risk rules;  |
-// |                      | 422 the library cannot be loaded, or another upgrade runs     |
+// |                      | directory, "extra": text for code_change, "permanent": bool   |
+// |                      | (both optional)}: installs it into the risk server (risk.hpp).|
+// |                      | 200 {"module","vsn","processes","suspended_us","rolled_back": |
+// |                      | false,"permanent"}; 409 the same with "error" and             |
+// |                      | "rolled_back": true (it failed and was undone); 400 a bad     |
+// |                      | body or file name; 404 no risk rules; 422 the library cannot  |
+// |                      | be loaded, or another upgrade runs                            |
+// | POST /admin/downgrade| only with admin: {"extra", "permanent"} (optional): back to   |
+// |                      | the rules' old version; answers as /admin/upgrade (409: none  |
+// |                      | changed, e.g. no old version)                                 |
 //
 // Every route also has the limits of otp/tools/http_server.hpp (400, 404, 405,
-// 413, 415, 431, 503 busy, timeouts); no response carries an internal error's text.
+// 413, 415, 431, 503 busy, timeouts); no response carries an internal error's
+// text, but for the /admin answers, which give the operator the code
+// server's and code_change's reason (a library that cannot be loaded, a
+// code_change that threw).
 //
 // The endpoint is a gen_server that owns the HTTP server; stopping it (or
 // killing it) closes the listening socket and every connection at once, and

@@ -60,6 +60,12 @@ class db_conn {
   struct failures_by_reason {
     using reply = std::map<std::string, std::int64_t>;
   };
+  /// store::set_setting.
+  struct set_setting {
+    using reply = bool;
+    std::string key;
+    std::string value;
+  };
 
   /// Opens the database at `path`; a store_error fails the worker's start.
   explicit db_conn(const std::string& path) : db_(path) {}
@@ -92,6 +98,10 @@ class db_conn {
   }
   otp::task<std::map<std::string, std::int64_t>> handle_call(failures_by_reason) {
     co_return co_await otp::blocking([&] { return db_.failures_by_reason(); });
+  }
+  otp::task<bool> handle_call(set_setting r) {
+    co_await otp::blocking([&] { db_.set_setting(r.key, r.value); });
+    co_return true;
   }
 
  private:

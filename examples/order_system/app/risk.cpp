@@ -1,9 +1,66 @@
 #include "risk.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <stdexcept>
+#include <thread>
+
+#include "repo.hpp"
 
 namespace order_system {
+
+namespace {
+
+/// Loads `file` unless the current version came from it.
+void load_file(const risk_options& o, const std::string& file) {
+  const std::string path = module_path(o, file);
+  const auto now = otp::code::which(risk_module);
+  if (now && now->path == path) return;
+  (void)otp::code::load(risk_module, path);
+}
+
+/// One upgrade or downgrade at a time: two at once would each load a
+/// version, and the second load would purge what the first is moving the
+/// server to. (A flag, not a mutex: the coroutine may resume on another
+/// thread.) @throws otp::code::code_error when one runs.
+class one_at_a_time {
+ public:
+  one_at_a_time() {
+    if (running().exchange(true))
+      throw otp::code::code_error("another upgrade of " + std::string(risk_module) + " is running");
+  }
+  ~one_at_a_time() { running().store(false); }
+  one_at_a_time(const one_at_a_time&) = delete;
+  one_at_a_time& operator=(const one_at_a_time&) = delete;
+
+ private:
+  static std::atomic<bool>& running() {
+    static std::atomic<bool> r{false};
+    return r;
+  }
+};
+
+/// Records the current version's file as the one the service starts with,
+/// asking the repo again while it restarts (up to 5 s).
+void record_permanent(risk_change& c) {
+  for (int tries = 0;; ++tries) {
+    try {
+      query(db_conn::set_setting{risk_setting, current_risk_file()}).get();
+      c.permanent = true;
+      return;
+    } catch (const otp::exit_error& e) {
+      if (tries == 100) {
+        c.permanent_error =
+            "the settings could not be written (" + e.reason().to_string() + "): ask again";
+        return;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a blocking thread's wait
+  }
+}
+
+}  // namespace
 
 std::string module_path(const risk_options& o, std::string_view file) {
   if (file.empty() || file == "." || file == ".." || file.find('/') != std::string_view::npos ||
@@ -13,26 +70,41 @@ std::string module_path(const risk_options& o, std::string_view file) {
   return o.modules_dir + "/" + std::string(file);
 }
 
-void load_risk_rules(const risk_options& o) {
-  const std::string path = module_path(o, o.module_file);
-  const auto now = otp::code::which(risk_module);
-  if (now && now->path == path) return;
-  (void)otp::code::load(risk_module, path);
+std::string load_risk_rules(const risk_options& o, const std::optional<std::string>& permanent) {
+  if (permanent && *permanent != o.module_file) {
+    try {
+      load_file(o, *permanent);
+      return *permanent;
+    } catch (const std::exception& e) {
+      otp::logger::warning("{} {}, made permanent, cannot be loaded ({}): loading {}", risk_module,
+                           *permanent, e.what(), o.module_file);
+    }
+  }
+  load_file(o, o.module_file);
+  return o.module_file;
 }
 
-otp::task<otp::code::upgrade_report> upgrade_risk_rules(risk_options o, std::string file,
-                                                        std::string extra) {
+risk_change upgrade_risk_rules(const risk_options& o, const std::string& file,
+                               const std::string& extra, bool permanent) {
   std::string path = module_path(o, file);
-  // One upgrade at a time: two at once would each load a version, and the
-  // second load would purge what the first is moving the server to. (A
-  // flag, not a mutex: the coroutine may resume on another thread.)
-  static std::atomic<bool> running{false};
-  if (running.exchange(true))
-    throw otp::code::code_error("another upgrade of " + std::string(risk_module) + " is running");
-  struct done {
-    ~done() { running.store(false); }
-  } release;
-  co_return co_await otp::code::install<risk_api>(risk_module, std::move(path), std::move(extra));
+  const one_at_a_time only;
+  risk_change c;
+  c.report = otp::code::install<risk_api>(risk_module, std::move(path), extra).get();
+  if (!c.report.failed && permanent) record_permanent(c);
+  return c;
+}
+
+risk_change downgrade_risk_rules(const std::string& extra, bool permanent) {
+  const one_at_a_time only;
+  risk_change c;
+  c.report = otp::code::downgrade<risk_api>(risk_module, extra).get();
+  if (!c.report.failed && permanent) record_permanent(c);
+  return c;
+}
+
+std::string current_risk_file() {
+  const auto now = otp::code::which(risk_module);
+  return now ? std::filesystem::path(now->path).filename().string() : std::string();
 }
 
 }  // namespace order_system

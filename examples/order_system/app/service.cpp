@@ -21,7 +21,7 @@ void prepare(otp::node& node, service_config& c, std::shared_ptr<service_stats> 
   for (const auto& [item, n] : c.items->stock())
     if (!db.stock(item)) fresh.emplace(item, n);
   if (!fresh.empty()) db.seed_inventory(fresh);
-  if (c.risk.enabled()) load_risk_rules(c.risk);
+  if (c.risk.enabled()) (void)load_risk_rules(c.risk, db.setting(risk_setting));
   c.orders->risk = c.risk.enabled();
 }
 

@@ -57,8 +57,9 @@ struct service_config {
 
 /// Makes the order context (registry, stats) for `node` into `c.orders`
 /// unless set, seeds the stock of a new database from the catalogue, and
-/// loads the risk rules' configured version (load_risk_rules). Call from a
-/// process or a thread holding an otp::mailbox.
+/// loads the risk rules' version made permanent in the database, or else
+/// the configured one (load_risk_rules). Call from a process or a thread
+/// holding an otp::mailbox.
 /// @throws store_error when the database cannot be opened; as
 ///   load_risk_rules when the rules cannot be loaded.
 void prepare(otp::node& node, service_config& c, std::shared_ptr<service_stats> stats);

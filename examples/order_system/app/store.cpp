@@ -148,7 +148,8 @@ store::store(const std::string& path, int busy_timeout_ms) {
       " item TEXT PRIMARY KEY, available INTEGER NOT NULL CHECK (available >= 0));"
       "CREATE TABLE IF NOT EXISTS reservations("
       " order_id TEXT NOT NULL, item TEXT NOT NULL, quantity INTEGER NOT NULL,"
-      " PRIMARY KEY (order_id, item));");
+      " PRIMARY KEY (order_id, item));"
+      "CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);");
 }
 
 store::~store() { sqlite3_close(db_); }
@@ -302,6 +303,21 @@ std::map<std::string, std::int64_t> store::failures_by_reason() {
   stmt s(db_, "SELECT reason, COUNT(*) FROM orders WHERE state = 'failed' GROUP BY reason");
   while (s.step()) out[s.text(0)] = s.integer(1);
   return out;
+}
+
+std::optional<std::string> store::setting(const std::string& key) {
+  stmt q(db_, "SELECT value FROM settings WHERE key = ?");
+  q.bind(1, key);
+  if (!q.step()) return std::nullopt;
+  return q.text(0);
+}
+
+void store::set_setting(const std::string& key, const std::string& value) {
+  stmt q(db_,
+         "INSERT INTO settings(key, value) VALUES (?, ?) "
+         "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  q.bind(1, key).bind(2, value);
+  (void)q.step();
 }
 
 }  // namespace order_system

@@ -90,6 +90,11 @@ class store {
   /// Gives the order's reserved items back to stock. Idempotent.
   void release(const std::string& order_id);
 
+  /// The service setting `key` (the `settings` table), or nullopt.
+  std::optional<std::string> setting(const std::string& key);
+  /// Sets the service setting `key` to `value`.
+  void set_setting(const std::string& key, const std::string& value);
+
   /// Orders not yet paid or failed, oldest first.
   std::vector<std::string> unfinished_orders();
   /// Orders per state.

@@ -94,7 +94,7 @@ struct options {
   int slow_connections = 20;  ///< hostile slowloris connections
   int max_rss_mb = 0;         ///< fail when the service's RSS passes this (0: no bound)
   int observer_port = 0;      ///< the service's observer page on this port (0: none)
-  bool upgrade = false;       ///< upgrade the risk rules under load (upgrade.hpp)
+  bool upgrade = false;       ///< change the risk rules under load (upgrade.hpp)
 };
 
 /// Declares every flag of `o` on `app`, with its default.
@@ -147,8 +147,9 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--slow-connections", o.slow_connections, "hostile slowloris connections")
       ->check(CLI::Range(0, 1000));
   app.add_flag("--upgrade", o.upgrade,
-               "upgrade the service's risk rules from version 1 to 2 while the orders flow, then "
-               "try a broken version 3, which must be rolled back");
+               "change the service's risk rules while the orders flow: upgrade 1 -> 2, downgrade "
+               "2 -> 1, upgrade 1 -> 2 made permanent, then try a broken version 3, which must be "
+               "rolled back");
   app.add_option("--max-rss-mb", o.max_rss_mb,
                  "fail when the service's resident memory passes this many MiB (0: no bound)")
       ->check(CLI::Range(0, 1 << 20));
@@ -738,7 +739,7 @@ int run(const options& o) {
     if (upgrade) {
       r.upgrades = upgrade->lines();
       for (std::string& f : upgrade->failures(field(r.stats, "risk"))) r.failures.push_back(f);
-      for (std::string& w : upgrade->warnings()) r.warnings.push_back(w);
+      for (std::string& w : upgrade->warnings(field(r.stats, "risk"))) r.warnings.push_back(w);
     }
     sampler.stop();
     r.peak_rss_kb = sampler.peak_rss_kb();

@@ -8,7 +8,8 @@
 //   version 1  an order above max_order_cents is refused (risk_order_limit)
 //   version 2  also a customer whose orders passed so far reach
 //              max_customer_cents is refused (risk_customer_limit); its
-//              state gains the spend per customer
+//              state gains the spend per customer; it can be downgraded
+//              back to version 1
 //   version 3  a broken release: its code_change throws, so an upgrade to
 //              it is rolled back (the demo's --upgrade shows it)
 #pragma once

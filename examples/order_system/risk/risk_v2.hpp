@@ -1,6 +1,7 @@
 // Version 2 of the risk rules: version 1's order limit, and a limit on what
 // one customer's orders add up to. Its state gains the spend per customer;
-// the constructor from version 1's state is its code_change.
+// the constructor from version 1's state is its code_change, and
+// downgrade() turns it back into version 1's.
 #pragma once
 
 #include <string>
@@ -25,6 +26,14 @@ struct risk_v2 {
   /// spend starts empty (version 1 did not keep it).
   risk_v2(const risk_v1& old, std::string_view, std::string_view)
       : limits(old.limits), assessed(old.assessed), refused(old.refused) {}
+  /// code_change down to version 1: the limits and counts go back; the
+  /// spend per customer is dropped (version 1 has no place for it).
+  risk_v1 downgrade(std::string_view, std::string_view) const {
+    risk_v1 back(limits);
+    back.assessed = assessed;
+    back.refused = refused;
+    return back;
+  }
 
   risk_verdict handle_call(const risk_api::assess& a) {
     ++assessed;
