@@ -15,13 +15,11 @@ using otp_test::start_tally;
 using otp_test::tally_ref;
 
 /// code::install of tally from `path` with `extra`, made by a process of
-/// `node`: its report (a test failure, and an empty report, if none came).
+/// `node`: its report.
 otp::code::upgrade_report install_from_a_process(otp::node& node, otp::mailbox& mb,
                                                  std::string path, std::string extra) {
-  auto r = otp_test::run_in_a_process(
+  return otp_test::report_of(
       node, mb, [path, extra] { return otp::code::install<tally_api>("tally", path, extra); });
-  if (!r) ADD_FAILURE() << "no report within 30 s";
-  return r.value_or(otp::code::upgrade_report{});
 }
 
 TEST(CodeInstall, ReportsTheProcessesItMovedAndHowLongTheyWereSuspended) {
@@ -95,10 +93,8 @@ namespace {
 /// code::downgrade of tally with `extra`, made by a process of `node`.
 otp::code::upgrade_report downgrade_from_a_process(otp::node& node, otp::mailbox& mb,
                                                    std::string extra) {
-  auto r = otp_test::run_in_a_process(
-      node, mb, [extra] { return otp::code::downgrade<tally_api>("tally", extra); });
-  if (!r) ADD_FAILURE() << "no report within 30 s";
-  return r.value_or(otp::code::upgrade_report{});
+  return otp_test::report_of(node, mb,
+                             [extra] { return otp::code::downgrade<tally_api>("tally", extra); });
 }
 
 TEST(CodeInstall, ADowngradeTurnsTheStateBackAndMakesTheOldVersionCurrent) {
@@ -183,12 +179,11 @@ TEST(CodeInstall, UpgradeAllLeavesOutAServerThatEndsDuringItAndMovesTheOthers) {
   start_from_v1();
   const tally_ref six = start_tally(6), seven = start_tally(7), eight = start_tally(8);
   otp::code::load("tally", OTP_TALLY_V2);
-  const auto report = otp_test::run_in_a_process(
+  const auto report = otp_test::report_of(
       node, mb, [] { return otp::code::upgrade_all<tally_api>("tally", "die at 7"); });
-  ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->failed, std::nullopt);
-  EXPECT_EQ(report->left_out, 1u);
-  EXPECT_EQ(report->processes, 3u);
+  EXPECT_EQ(report.failed, std::nullopt);
+  EXPECT_EQ(report.left_out, 1u);
+  EXPECT_EQ(report.processes, 3u);
   EXPECT_EQ(otp::call(six, tally_api::describe{}).get(), "v2 n=6 adds=0");
   EXPECT_EQ(otp::call(eight, tally_api::describe{}).get(), "v2 n=8 adds=0");
   EXPECT_THROW(otp::call(seven, tally_api::describe{}).get(), otp::exit_error);

@@ -50,4 +50,14 @@ auto run_in_a_process(otp::node& node, otp::mailbox& mb, Run run) {
   return mb.receive<R>(std::chrono::seconds(30));
 }
 
+/// The report of `run` (an object whose call returns an
+/// otp::task<otp::code::upgrade_report>: a change of tally) made by a new
+/// process of `node`; a test failure, and an empty report, if none came.
+template <class Run>
+otp::code::upgrade_report report_of(otp::node& node, otp::mailbox& mb, Run run) {
+  auto r = run_in_a_process(node, mb, std::move(run));
+  if (!r) ADD_FAILURE() << "no report within 30 s";
+  return r.value_or(otp::code::upgrade_report{});
+}
+
 }  // namespace otp_test

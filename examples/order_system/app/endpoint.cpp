@@ -288,29 +288,20 @@ void reply_code_change(const risk_change& c, http_response& res) {
   reply(res, 200, body);
 }
 
-void post_upgrade(const risk_options& risk, const http_request& req, http_response& res) {
+/// POST /admin/upgrade (`upgrade`) or /admin/downgrade.
+void post_code_change(const risk_options& risk, bool upgrade, const http_request& req,
+                      http_response& res) {
   if (!risk.enabled()) return reply_error(res, 404, "the service runs without risk rules");
   std::string file, extra;
   bool permanent = false;
-  if (auto bad = parse_code_change(req.body, true, file, extra, permanent); !bad.empty())
+  if (auto bad = parse_code_change(req.body, upgrade, file, extra, permanent); !bad.empty())
     return reply_error(res, 400, bad);
   try {
-    reply_code_change(upgrade_risk_rules(risk, file, extra, permanent), res);
+    reply_code_change(upgrade ? upgrade_risk_rules(risk, file, extra, permanent)
+                              : downgrade_risk_rules(extra, permanent),
+                      res);
   } catch (const std::invalid_argument& e) {
     reply_error(res, 400, e.what());
-  } catch (const otp::code::code_error& e) {
-    reply_error(res, 422, e.what());
-  }
-}
-
-void post_downgrade(const risk_options& risk, const http_request& req, http_response& res) {
-  if (!risk.enabled()) return reply_error(res, 404, "the service runs without risk rules");
-  std::string file, extra;
-  bool permanent = false;
-  if (auto bad = parse_code_change(req.body, false, file, extra, permanent); !bad.empty())
-    return reply_error(res, 400, bad);
-  try {
-    reply_code_change(downgrade_risk_rules(extra, permanent), res);
   } catch (const otp::code::code_error& e) {
     reply_error(res, 422, e.what());
   }
@@ -371,11 +362,11 @@ otp::server_result endpoint::init() {
                    }));
     server_->route("POST", "/admin/upgrade",
                    guarded([risk = risk_](const http_request& req, http_response& res) {
-                     post_upgrade(risk, req, res);
+                     post_code_change(risk, true, req, res);
                    }));
     server_->route("POST", "/admin/downgrade",
                    guarded([risk = risk_](const http_request& req, http_response& res) {
-                     post_downgrade(risk, req, res);
+                     post_code_change(risk, false, req, res);
                    }));
   }
   const int want = o_.bound_port->load() != 0 ? o_.bound_port->load() : o_.port;

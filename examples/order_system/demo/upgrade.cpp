@@ -10,6 +10,14 @@ namespace order_demo {
 
 using json = nlohmann::json;
 
+namespace {
+/// The version `risk` (GET /stats' "risk") says runs, or empty.
+std::string running_vsn(const json& risk) {
+  const std::string v = risk.is_object() ? risk.value("vsn", "") : "";
+  return v == "unknown" ? std::string() : v;
+}
+}  // namespace
+
 upgrade_steps::upgrade_steps(int port, std::function<std::size_t()> sent, std::size_t total,
                              std::function<int()> restarts)
     : port_(port),
@@ -20,9 +28,8 @@ upgrade_steps::upgrade_steps(int port, std::function<std::size_t()> sent, std::s
   httplib::Client c("127.0.0.1", port_);
   const auto res = c.Get("/stats");
   const json stats = res ? json::parse(res->body, nullptr, false) : json();
-  vsn_at_start_ = "1";
-  if (stats.is_object() && stats.contains("risk") && stats["risk"].is_object())
-    vsn_at_start_ = stats["risk"].value("vsn", "1");
+  vsn_at_start_ = running_vsn(stats.is_object() && stats.contains("risk") ? stats["risk"] : json());
+  if (vsn_at_start_.empty()) vsn_at_start_ = "1";  // unreadable: what the configuration names
   steps_.push_back({"upgrade", "order_risk_v2.so", false, false, 0, 0, false, 0, {}});
   steps_.push_back({"downgrade", "", false, false, 0, 0, false, 0, {}});
   steps_.push_back({"upgrade", "order_risk_v2.so", true, false, 0, 0, false, 0, {}});
@@ -103,14 +110,6 @@ std::vector<std::string> upgrade_steps::lines() const {
   }
   return out;
 }
-
-namespace {
-/// The version `risk` (GET /stats' "risk") says runs, or empty.
-std::string running_vsn(const json& risk) {
-  const std::string v = risk.is_object() ? risk.value("vsn", "") : "";
-  return v == "unknown" ? std::string() : v;
-}
-}  // namespace
 
 std::vector<std::string> upgrade_steps::failures(const json& risk) const {
   std::lock_guard l(mu_);

@@ -286,6 +286,10 @@ struct code_impl<Api, Impl, module_calls<R...>, module_casts<C...>> final
       return state_box(new P(static_cast<const Impl*>(cur.obj)->downgrade(to_vsn, extra)),
                        P::state_tag, &destroy_previous, std::move(lib));
     } else {
+      static_assert(
+          !requires { &Impl::downgrade; },
+          "a version's downgrade must be `previous downgrade(std::string_view to_vsn, "
+          "std::string_view extra) const`, with `using previous = ...;`");
       throw std::runtime_error("code_change down: " + std::string(Impl::state_tag) +
                                " has no downgrade to the state it upgrades from");
     }
