@@ -18,7 +18,9 @@ struct risk_v2 {
   risk_limits limits;
   std::int64_t assessed = 0;
   std::int64_t refused = 0;
-  /// What each customer's allowed orders add up to, since this version ran.
+  /// What each customer's allowed orders add up to, since this version ran
+  /// (an order assessed again, after its process was killed between the
+  /// assessment and its reservation, counts again).
   std::unordered_map<std::string, std::int64_t> spent;
 
   explicit risk_v2(const risk_limits& l) : limits(l) {}
