@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -178,6 +179,25 @@ TEST(OrderRisk, AServiceStartsOnThePermanentVersionOrElseTheConfiguredOne) {
   EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, "1");
   EXPECT_EQ(load_risk_rules(o, "../order_risk_v2.so"), "order_risk_v1.so");
   EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, "1");
+}
+
+TEST(OrderRisk, TheServiceStartsOnTheVersionItsDatabaseMadePermanent) {
+  otp::node node;
+  otp::mailbox mb(node);
+  otp_test::scratch_dir dir;
+  const std::string db_path = (dir.dir / "orders.db").string();
+  order_system::store(db_path).set_setting(order_system::risk_setting, "order_risk_v2.so");
+  std::ofstream(dir.dir / "catalogue.json")
+      << R"([{"item": "widget", "unit_price_cents": 500, "stock": 1}])";
+  order_system::service_config c;
+  c.db_path = db_path;
+  c.items = order_system::catalogue::load((dir.dir / "catalogue.json").string());
+  const std::filesystem::path v1(OTP_ORDER_RISK_V1);
+  c.risk = {v1.parent_path().string(), v1.filename().string(), {}};
+  otp::code::load(order_system::risk_module, OTP_ORDER_RISK_V1);
+  order_system::prepare(node, c, std::make_shared<order_system::service_stats>());
+  EXPECT_EQ(otp::code::which(order_system::risk_module)->vsn, "2");
+  EXPECT_TRUE(c.orders->risk);
 }
 
 }  // namespace

@@ -275,7 +275,8 @@ void reply_code_change(const risk_change& c, http_response& res) {
   const otp::code::upgrade_report& r = c.report;
   json body = {{"module", risk_module},        {"vsn", r.vsn},
                {"processes", r.processes},     {"suspended_us", r.suspended.count()},
-               {"rolled_back", r.rolled_back}, {"permanent", c.permanent}};
+               {"rolled_back", r.rolled_back}, {"permanent", c.permanent},
+               {"left_out", r.left_out}};
   if (!c.permanent_error.empty()) body["permanent_error"] = c.permanent_error;
   if (r.failed) {
     body["error"] = *r.failed;

@@ -13,8 +13,8 @@
 // | POST /admin/upgrade  | only with admin: {"file": a module file in the modules        |
 // |                      | directory, "extra": text for code_change, "permanent": bool   |
 // |                      | (both optional)}: installs it into the risk server (risk.hpp).|
-// |                      | 200 {"module","vsn","processes","suspended_us","rolled_back": |
-// |                      | false,"permanent"}; 409 the same with "error" and             |
+// |                      | 200 {"module","vsn","processes","left_out","suspended_us",    |
+// |                      | "rolled_back": false,"permanent"}; 409 the same with "error", |
 // |                      | "rolled_back": true (it failed and was undone); 400 a bad     |
 // |                      | body or file name; 404 no risk rules; 422 the library cannot  |
 // |                      | be loaded, or another upgrade runs                            |

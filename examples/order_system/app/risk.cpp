@@ -20,10 +20,9 @@ void load_file(const risk_options& o, const std::string& file) {
   (void)otp::code::load(risk_module, path);
 }
 
-/// One upgrade or downgrade at a time: two at once would each load a
-/// version, and the second load would purge what the first is moving the
-/// server to. (A flag, not a mutex: the coroutine may resume on another
-/// thread.) @throws otp::code::code_error when one runs.
+/// One upgrade or downgrade at a time, the record of a permanent version
+/// included (the library holds one change of a module at a time, not what
+/// the service does after it). @throws otp::code::code_error when one runs.
 class one_at_a_time {
  public:
   one_at_a_time() {
@@ -42,15 +41,17 @@ class one_at_a_time {
 };
 
 /// Records the current version's file as the one the service starts with,
-/// asking the repo again while it restarts (up to 5 s).
+/// asking the repo again while it restarts, for about 5 s (a try itself can
+/// wait up to the pool's checkout timeout).
 void record_permanent(risk_change& c) {
-  for (int tries = 0;; ++tries) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
     try {
       query(db_conn::set_setting{risk_setting, current_risk_file()}).get();
       c.permanent = true;
       return;
     } catch (const otp::exit_error& e) {
-      if (tries == 100) {
+      if (std::chrono::steady_clock::now() >= deadline) {
         c.permanent_error =
             "the settings could not be written (" + e.reason().to_string() + "): ask again";
         return;

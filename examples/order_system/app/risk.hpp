@@ -64,7 +64,7 @@ struct risk_change {
   /// Recorded as the version the service starts with (risk_setting).
   bool permanent = false;
   /// Why it could not be recorded, when asked and the change succeeded
-  /// (the repo stayed down for 5 s); the change itself stands.
+  /// (the repo stayed down for about 5 s); the change itself stands.
   std::string permanent_error;
 };
 
@@ -72,9 +72,9 @@ struct risk_change {
 /// moves the running `risk` server to it (otp::code::install: all or none,
 /// rolled back on failure); when it succeeded and `permanent` is asked,
 /// records `file` in the settings (through the repo, asked again while it
-/// restarts, for up to 5 s). One upgrade or downgrade at a time in the
-/// program, the record included. Call from a thread holding an
-/// otp::mailbox: it blocks.
+/// restarts, for about 5 s; a write that timed out may still land later). One upgrade or downgrade
+/// at a time in the program, the record included. Call from a thread holding an otp::mailbox: it
+/// blocks.
 /// @throws std::invalid_argument (module_path), otp::code::code_error when
 ///   the library cannot be loaded (nothing changes) or another upgrade runs.
 risk_change upgrade_risk_rules(const risk_options& o, const std::string& file,

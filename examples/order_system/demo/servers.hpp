@@ -155,8 +155,10 @@ class service_keeper {
         for (std::string& a : args)
           if (a.rfind("order_chaos.rate=", 0) == 0) a = "order_chaos.rate=0";
       try {
-        child_ = start_server(exe_, args, log_, port_, true, order_system::port_flag::service());
+        // Counted first: the new service answers as soon as it listens, and
+        // whoever sees an answer from it must see the restart too.
         ++restarts_;
+        child_ = start_server(exe_, args, log_, port_, true, order_system::port_flag::service());
       } catch (const std::exception&) {
         final_status_ = *st;
         ended_ = true;

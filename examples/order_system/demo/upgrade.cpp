@@ -129,6 +129,7 @@ std::vector<std::string> upgrade_steps::failures(const json& risk) const {
     restarted(s.restarts_at);
     const bool obj = s.body.is_object();
     int want_status = 200;
+    bool want_rolled_back = false;
     if (std::string(s.what) == "downgrade") {
       if (old == "1" && running == "2")
         running = "1";
@@ -137,6 +138,11 @@ std::vector<std::string> upgrade_steps::failures(const json& risk) const {
       old.clear();          // the version left is dropped
     } else if (s.broken) {
       want_status = 409;  // rolled back: the version loaded meanwhile is dropped
+      want_rolled_back = true;
+      old.clear();
+    } else if (s.status == 409 && obj && s.body.value("left_out", 0) > 0) {
+      want_status = 409;        // the risk server ended during it (chaos): undone,
+      want_rolled_back = true;  // as an install must be
       old.clear();
     } else {
       old = running;
@@ -144,7 +150,7 @@ std::vector<std::string> upgrade_steps::failures(const json& risk) const {
       if (obj && s.body.value("permanent", false)) permanent = "2";
     }
     const bool ok = s.status == want_status && obj && s.body.value("vsn", "") == running &&
-                    s.body.value("rolled_back", false) == s.broken &&
+                    s.body.value("rolled_back", false) == want_rolled_back &&
                     (s.body.value("permanent", false) || !s.permanent || want_status != 200 ||
                      s.body.contains("permanent_error"));
     if (!ok)

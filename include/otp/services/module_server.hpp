@@ -20,6 +20,7 @@
 // |                                 | release (code_change({down, Vsn}, ...)) |
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -242,12 +243,17 @@ namespace detail {
 /// Suspends `pids`, runs `prepare` (module_server<Api>& -> why it failed, or
 /// nullopt) in each, and then commits every one when all succeeded, else
 /// aborts every one; resumes them all (also one whose suspend timed out).
-/// A process that is gone (noproc) is left out and counted in `left_out`
-/// (when `strict`, one left out before the switch fails it all); one that
-/// does not answer in time fails it all. Before the switch every prepared
+/// A process that ends (any exit of a request to it but a timeout) is left
+/// out and counted in `left_out` (when `strict`, one left out before the
+/// switch begins fails it all); one that does not answer in time fails it
+/// all. Before the switch every prepared
 /// process is asked whether it still runs, so that one that ended during
 /// the preparing is found before any switches. The report's vsn is left to
 /// the caller. What upgrade_all, install and downgrade share.
+/// True when `e` says a process did not answer in time (it may still act
+/// on the request); any other exit of a request to it means it ended.
+inline bool silent(const exit_error& e) { return e.reason() == exit_reason::timeout(); }
+
 template <class Api, class Prepare>
 task<upgrade_report> change_all(std::vector<pid> pids, Prepare prepare, bool strict) {
   upgrade_report report;
@@ -259,7 +265,7 @@ task<upgrade_report> change_all(std::vector<pid> pids, Prepare prepare, bool str
       co_await sys::suspend(p);
       held.emplace_back(p);
     } catch (const exit_error& e) {
-      if (e.reason() == exit_reason::noproc()) {
+      if (!silent(e)) {
         ++report.left_out;
         continue;
       }
@@ -275,7 +281,7 @@ task<upgrade_report> change_all(std::vector<pid> pids, Prepare prepare, bool str
     try {
       why = co_await run_in(s, prepare);
     } catch (const exit_error& e) {
-      if (e.reason() == exit_reason::noproc()) {  // killed while suspended
+      if (!silent(e)) {  // killed while suspended
         ++report.left_out;
         continue;
       }
@@ -291,7 +297,7 @@ task<upgrade_report> change_all(std::vector<pid> pids, Prepare prepare, bool str
         co_await run_in(s, [](module_server<Api>&) {});
         alive.push_back(s);
       } catch (const exit_error& e) {
-        if (e.reason() != exit_reason::noproc()) {
+        if (silent(e)) {
           alive.push_back(s);  // silent, not gone: abort it with the rest
           failed = s.get_pid().to_string() + ": " + e.reason().to_string();
         } else {
@@ -310,8 +316,12 @@ task<upgrade_report> change_all(std::vector<pid> pids, Prepare prepare, bool str
         co_await run_in(s, [](module_server<Api>& st) { st.abort(); });
       else if (!co_await run_in(s, [](module_server<Api>& st) { return st.commit(); }))
         failed = s.get_pid().to_string() + ": the version it moves to was purged meanwhile";
-    } catch (const exit_error&) {
-      if (!failed) ++report.left_out;  // ended (or silent) before its switch
+    } catch (const exit_error& e) {
+      if (failed) continue;  // aborting: it keeps its version whatever happened
+      if (silent(e))         // its switch may still come: say so (install reverts)
+        failed = s.get_pid().to_string() + ": no answer to the switch";
+      else
+        ++report.left_out;  // ended after the others were asked to switch
     }
   }
   for (const auto& s : held) {
@@ -358,9 +368,12 @@ task<upgrade_report> upgrade_all(std::string module, std::string extra) {
 /// Installs a new version of `module` from the library at `path` and moves
 /// every process running it there, as a release upgrade does: load(), then
 /// each process that ran the current version is moved as by upgrade_all().
-/// Stricter than upgrade_all: one of those processes that ends during the
-/// install (and so never went through code_change) fails it too, so that a
-/// version whose code_change was never run on a live state is not taken.
+/// Stricter than upgrade_all: one of those processes that ends before the
+/// switch begins (and so never went through code_change) fails it too, so
+/// that a version whose code_change was never run on a live state is not
+/// taken. (One that ends after the others were asked to switch is only
+/// counted in `left_out`: they run the new version already.) A module whose
+/// processes come and go all the time may therefore need several tries.
 /// When it fails, it is rolled back: every process kept its version and
 /// state, and revert() makes the version they run current again (killing
 /// a process started on the failed version meanwhile; its supervisor
@@ -376,10 +389,22 @@ task<upgrade_report> upgrade_all(std::string module, std::string extra) {
 template <class Api>
 task<upgrade_report> install(std::string module, std::string path, std::string extra) {
   const code_detail::change_guard one_change(module);
-  std::vector<pid> before = code_detail::running_current(module);
+  const std::vector<pid> before = code_detail::running_current(module);
   (void)load(module, path);
-  upgrade_report report = co_await detail::change_all<Api>(
-      std::move(before), [extra](module_server<Api>& st) { return st.prepare(extra); }, true);
+  // Those that ran the version it replaces, listed after the load (one
+  // started meanwhile ran it too); one of `before` missing ended.
+  std::vector<pid> pids = code_detail::running_old(module);
+  std::size_t ended = 0;
+  for (pid p : before) ended += std::find(pids.begin(), pids.end(), p) == pids.end() ? 1 : 0;
+  upgrade_report report;
+  if (ended == 0) {
+    report = co_await detail::change_all<Api>(
+        std::move(pids), [extra](module_server<Api>& st) { return st.prepare(extra); }, true);
+  } else {
+    report.left_out = ended;
+    report.failed =
+        std::to_string(ended) + " process(es) ended during the change, before their switch";
+  }
   const auto now = report.failed ? old_version(module) : which(module);
   if (now) report.vsn = now->vsn;
   if (report.failed) report.rolled_back = revert(module);
