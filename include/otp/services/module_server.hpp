@@ -240,20 +240,20 @@ struct upgrade_report {
 };
 
 namespace detail {
+/// True when `e` says a process did not answer in time (it may still act
+/// on the request); any other exit of a request to it means it ended.
+inline bool silent(const exit_error& e) { return e.reason() == exit_reason::timeout(); }
+
 /// Suspends `pids`, runs `prepare` (module_server<Api>& -> why it failed, or
 /// nullopt) in each, and then commits every one when all succeeded, else
 /// aborts every one; resumes them all (also one whose suspend timed out).
 /// A process that ends (any exit of a request to it but a timeout) is left
 /// out and counted in `left_out` (when `strict`, one left out before the
 /// switch begins fails it all); one that does not answer in time fails it
-/// all. Before the switch every prepared
-/// process is asked whether it still runs, so that one that ended during
-/// the preparing is found before any switches. The report's vsn is left to
-/// the caller. What upgrade_all, install and downgrade share.
-/// True when `e` says a process did not answer in time (it may still act
-/// on the request); any other exit of a request to it means it ended.
-inline bool silent(const exit_error& e) { return e.reason() == exit_reason::timeout(); }
-
+/// all. Before the switch every prepared process is asked whether it still
+/// runs, so that one that ended during the preparing is found before any
+/// switches. The report's vsn is left to the caller. What upgrade_all,
+/// install and downgrade share.
 template <class Api, class Prepare>
 task<upgrade_report> change_all(std::vector<pid> pids, Prepare prepare, bool strict) {
   upgrade_report report;
@@ -342,9 +342,10 @@ task<upgrade_report> change_all(std::vector<pid> pids, Prepare prepare, bool str
 /// all, makes each one's new state (code_change), and only when every one
 /// succeeded switches them all; when one fails or does not answer in time,
 /// none switches (each keeps its version and state). Then resumes them
-/// all. A process that is gone (noproc) is left out. Calls that arrive
-/// meanwhile wait and are answered by the version the server runs once
-/// resumed: none is lost. The processes must run on the caller's node.
+/// all. A process that ends meanwhile is left out (counted in `left_out`).
+/// Calls that arrive meanwhile wait and are answered by the version the
+/// server runs once resumed: none is lost. The processes must run on the
+/// caller's node.
 /// @returns the report: `failed` nullopt when every process runs the current
 ///   version, else the first failure. Should the new version be purged
 ///   between the last code_change and the switch (two more loads
