@@ -90,43 +90,19 @@ class module_server {
   /// new version's code_change), keeping both: commit() then switches,
   /// abort() drops it. @returns why it failed, or nullopt.
   std::optional<std::string> prepare(std::string_view extra) {
-    // Outside the try: an exception of the new version's code is handled
-    // while its library is certainly still loaded.
-    std::shared_ptr<const code_detail::loaded_module> next;
-    try {
-      next = code_detail::current(mod_->name, fingerprint());
-      auto& next_code = *static_cast<module_code<Api>*>(next->code);
-      next_box_ = next_code.change(box_, mod_->vsn, extra, next->library);
-      next_mod_ = std::move(next);
-      return std::nullopt;
-    } catch (const std::exception& e) {
-      return std::string(e.what());
-    } catch (...) {
-      return std::string("code_change threw something that is not a std::exception");
-    }
+    return prepare_to(&code_detail::current, [&](const code_detail::loaded_module& to) {
+      auto& to_code = *static_cast<module_code<Api>*>(to.code);
+      return to_code.change(box_, mod_->vsn, extra, to.library);
+    });
   }
   /// Makes the state of the module's old version from this one (this
   /// version's downgrade, given `extra`), keeping both, as prepare() does.
   /// @returns why it failed (no old version, no downgrade, a state the old
   ///   version does not run on, the downgrade threw), or nullopt.
   std::optional<std::string> prepare_downgrade(std::string_view extra) {
-    std::shared_ptr<const code_detail::loaded_module> prev;  // outside the try, as in prepare
-    try {
-      prev = code_detail::old(mod_->name, fingerprint());
-      const auto& prev_code = *static_cast<module_code<Api>*>(prev->code);
-      code_detail::state_box down = code().change_down(box_, prev->vsn, extra, mod_->library);
-      if (down.tag != prev_code.state_tag())
-        return "the downgrade of version " + mod_->vsn + " makes the state " +
-               std::string(down.tag) + ", and version " + prev->vsn + " runs on " +
-               std::string(prev_code.state_tag());
-      next_box_ = std::move(down);
-      next_mod_ = std::move(prev);
-      return std::nullopt;
-    } catch (const std::exception& e) {
-      return std::string(e.what());
-    } catch (...) {
-      return std::string("the downgrade threw something that is not a std::exception");
-    }
+    return prepare_to(&code_detail::old, [&](const code_detail::loaded_module& to) {
+      return code().change_down(box_, to.vsn, extra, mod_->library);
+    });
   }
   /// Runs the prepared version from now on, with its state. False (nothing
   /// prepared kept) when that version was purged since prepare.
@@ -148,6 +124,31 @@ class module_server {
 
  private:
   module_code<Api>& code() const { return *static_cast<module_code<Api>*>(mod_->code); }
+  /// Keeps the state `make(to)` builds for the version `find(name,
+  /// fingerprint)` gives (current or old), once it is the state that version
+  /// runs on: what prepare and prepare_downgrade share.
+  /// @returns why not (also what the module's code threw), or nullopt.
+  template <class Find, class Make>
+  std::optional<std::string> prepare_to(Find find, Make make) {
+    // Outside the try: an exception of the target version's code is
+    // handled while its library is certainly still loaded.
+    std::shared_ptr<const code_detail::loaded_module> to;
+    try {
+      to = find(mod_->name, fingerprint());
+      code_detail::state_box box = make(*to);
+      const auto& to_code = *static_cast<module_code<Api>*>(to->code);
+      if (box.tag != to_code.state_tag())
+        return "the change from version " + mod_->vsn + " makes the state " + std::string(box.tag) +
+               ", and version " + to->vsn + " runs on " + std::string(to_code.state_tag());
+      next_box_ = std::move(box);
+      next_mod_ = std::move(to);
+      return std::nullopt;
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    } catch (...) {
+      return std::string("the state change threw something that is not a std::exception");
+    }
+  }
   static const std::string& fingerprint() {
     static const std::string f = code_detail::interface_fingerprint<Api>();
     return f;
